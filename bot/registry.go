@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"licensedesk/licensing"
+)
+
+// slashCommand is the command as configured in the Slack app; usage lines
+// and help quote it.
+const slashCommand = "/license"
+
+// maxEcho bounds how much of the user's text a reply repeats back.
+const maxEcho = 40
+
+// NoMax as Command.MaxArgs lets a command take any number of arguments, for
+// commands with optional flags that check their own arguments.
+const NoMax = -1
+
+// Command is one /license subcommand. The registry uses its description to
+// parse, authorise and document it, so help always matches behaviour.
+type Command struct {
+	Name        string // one or more words: "show", "contact add"
+	Args        string // usage arguments: "<SEN>"
+	Summary     string // one sentence for help
+	Class       Class
+	Destructive bool // its Run asks for confirmation with buttons before starting anything; help says so
+	MinArgs     int
+	MaxArgs     int // NoMax for no upper bound
+	// Run does the work. A *licensing.Error with Code Invalid is shown with
+	// the usage line, other *licensing.Errors with their message; anything
+	// else is logged and the user gets a generic apology.
+	Run func(ctx context.Context, req Request) (Reply, error)
+}
+
+// Usage is the command's usage line, e.g. "/license show <SEN>".
+func (c Command) Usage() string {
+	return strings.TrimSpace(slashCommand + " " + c.Name + " " + c.Args)
+}
+
+func (c Command) invocation() string { return slashCommand + " " + c.Name }
+
+// usageMrkdwn is the usage line as inline code; the <> of placeholders must
+// be escaped or Slack reads them as links.
+func (c Command) usageMrkdwn() string { return "`" + escape(c.Usage()) + "`" }
+
+// Request is one slash command invocation, as Slack posted it.
+type Request struct {
+	UserID, UserName, ChannelID, TeamID string
+	Text                                string // everything after /license, as Slack sent it
+	ResponseURL, TriggerID              string
+	Args                                []string // tokens after the subcommand, links unwrapped
+}
+
+// Registry routes /license text to its Command after checking who asks.
+type Registry struct {
+	cmds     []Command // in registration order, help first
+	byName   map[string]int
+	maxWords int
+	allow    Allow
+	groups   GroupMembers
+	logger   *slog.Logger
+}
+
+// NewRegistry registers cmds after the built-in help. groups may be nil when
+// the allow lists name no user groups; wrap real lookups in a GroupCache.
+// It panics on a malformed or duplicate command: that is a programming
+// error, better found at start than by a user.
+func NewRegistry(allow Allow, groups GroupMembers, logger *slog.Logger, cmds ...Command) *Registry {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	r := &Registry{byName: map[string]int{}, allow: allow, groups: groups, logger: logger}
+	r.add(r.helpCommand())
+	for _, c := range cmds {
+		r.add(c)
+	}
+	return r
+}
+
+func (r *Registry) add(c Command) {
+	c.Name = strings.Join(strings.Fields(strings.ToLower(c.Name)), " ")
+	switch {
+	case c.Name == "":
+		panic("bot: command without a name")
+	case c.Run == nil:
+		panic(fmt.Sprintf("bot: command %q has no Run", c.Name))
+	case c.Class != Read && c.Class != Act:
+		panic(fmt.Sprintf("bot: command %q has no Class", c.Name))
+	case c.MinArgs < 0 || (c.MaxArgs != NoMax && c.MaxArgs < c.MinArgs):
+		panic(fmt.Sprintf("bot: command %q has MinArgs %d, MaxArgs %d", c.Name, c.MinArgs, c.MaxArgs))
+	}
+	if _, dup := r.byName[c.Name]; dup {
+		panic(fmt.Sprintf("bot: command %q registered twice", c.Name))
+	}
+	r.byName[c.Name] = len(r.cmds)
+	r.cmds = append(r.cmds, c)
+	r.maxWords = max(r.maxWords, len(strings.Fields(c.Name)))
+}
+
+// lookup finds the longest command name that prefixes tokens and returns it
+// with the number of tokens it used.
+func (r *Registry) lookup(tokens []string) (Command, int, bool) {
+	for n := min(r.maxWords, len(tokens)); n > 0; n-- {
+		if i, ok := r.byName[strings.ToLower(strings.Join(tokens[:n], " "))]; ok {
+			return r.cmds[i], n, true
+		}
+	}
+	return Command{}, 0, false
+}
+
+// Allowed reports whether userID may run commands of class c; interaction
+// handlers use it to re-check whoever presses a button.
+func (r *Registry) Allowed(ctx context.Context, userID string, c Class) (bool, error) {
+	return r.allow.permits(ctx, r.groups, userID, c)
+}
+
+// Dispatch parses req.Text, checks permissions and arguments, runs the
+// command and turns any failure into an ephemeral reply. Only the
+// subcommand name is logged: arguments may carry customers' emails.
+func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
+	tokens := tokenize(req.Text)
+	if len(tokens) == 0 {
+		tokens = []string{"help"}
+	}
+	cmd, n, ok := r.lookup(tokens)
+	if !ok {
+		r.logger.Info("slack command", "user", req.UserID, "command", "unknown", "outcome", "unknown_subcommand")
+		return r.unknownReply(tokens)
+	}
+	req.Args = tokens[n:]
+	log := r.logger.With("user", req.UserID, "command", cmd.Name)
+
+	allowed, err := r.Allowed(ctx, req.UserID, cmd.Class)
+	if err != nil {
+		log.Error("slack permission check failed", "err", err)
+	}
+	if !allowed {
+		log.Warn("slack command refused", "class", cmd.Class.String())
+		if err != nil {
+			return ephemeral(fmt.Sprintf("I could not check whether you may run `%s` just now; please try again in a minute.", cmd.invocation()))
+		}
+		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`; ask an admin to add you to %s.",
+			cmd.invocation(), cmd.Class.envName()))
+	}
+
+	switch {
+	case len(req.Args) < cmd.MinArgs:
+		log.Info("slack command", "outcome", "missing_arguments")
+		return usageReply(cmd, fmt.Sprintf("`%s` needs more arguments.", cmd.invocation()))
+	case cmd.MaxArgs != NoMax && len(req.Args) > cmd.MaxArgs:
+		log.Info("slack command", "outcome", "extra_arguments")
+		return usageReply(cmd, fmt.Sprintf("`%s` got more arguments than it takes.", cmd.invocation()))
+	}
+
+	start := time.Now()
+	reply, err := run(ctx, cmd, req)
+	if err != nil {
+		return failureReply(ctx, log, cmd, err)
+	}
+	log.Info("slack command", "outcome", "ok", "duration", time.Since(start))
+	if reply.ResponseType == "" {
+		reply.ResponseType = slack.ResponseTypeEphemeral
+	}
+	return reply
+}
+
+// run calls cmd.Run, turning a panic into an error so the user still gets
+// an answer.
+func run(ctx context.Context, cmd Command, req Request) (reply Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in %q: %v\n%s", cmd.Name, p, debug.Stack())
+		}
+	}()
+	return cmd.Run(ctx, req)
+}
+
+func failureReply(ctx context.Context, log *slog.Logger, cmd Command, err error) Reply {
+	var domain *licensing.Error
+	switch {
+	case errors.As(err, &domain) && domain.Code == licensing.Invalid:
+		log.Info("slack command", "outcome", "invalid")
+		return usageReply(cmd, escape(domain.Message))
+	case errors.As(err, &domain):
+		log.Info("slack command", "outcome", string(domain.Code))
+		return ephemeral(escape(licensing.ErrorMessage(err)))
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		log.Warn("slack command timed out", "err", err)
+		return ephemeral("That took longer than Slack waits for; please try again in a moment.")
+	}
+	log.Error("slack command failed", "err", err)
+	return ephemeral(licensing.ErrorMessage(err))
+}
+
+func usageReply(cmd Command, problem string) Reply {
+	return ephemeral(problem + "\nUsage: " + cmd.usageMrkdwn())
+}
+
+// unknownReply names what was not understood and lists the commands that
+// share its first word, or all of them.
+func (r *Registry) unknownReply(tokens []string) Reply {
+	candidates := r.withPrefix(strings.ToLower(tokens[0]))
+	if len(candidates) == 0 {
+		candidates = r.cmds
+	}
+	var b strings.Builder
+	switch {
+	case len(candidates) == len(r.cmds):
+		fmt.Fprintf(&b, "I don't know `%s %s`. Usage:", slashCommand, escape(truncate(tokens[0], maxEcho)))
+	case len(tokens) == 1:
+		fmt.Fprintf(&b, "`%s %s` needs a subcommand. Usage:", slashCommand, escape(truncate(tokens[0], maxEcho)))
+	default:
+		fmt.Fprintf(&b, "I don't know `%s %s`. Usage:", slashCommand, escape(truncate(tokens[0]+" "+tokens[1], maxEcho)))
+	}
+	for _, c := range candidates {
+		b.WriteString("\n" + c.usageMrkdwn())
+	}
+	return ephemeral(b.String())
+}
+
+// withPrefix lists the commands whose first word is word ("contact" gives
+// "contact add" and "contact remove").
+func (r *Registry) withPrefix(word string) []Command {
+	var out []Command
+	for _, c := range r.cmds {
+		if first, _, _ := strings.Cut(c.Name, " "); first == word {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+
+	"licensedesk/licensing"
+)
+
+// LicenseReader loads a licence with everything /license show displays. An
+// unknown SEN is a *licensing.Error with Code NotFound.
+type LicenseReader interface {
+	License(ctx context.Context, sen licensing.SEN) (licensing.License, error)
+}
+
+// ShowCommand is /license show <SEN>. Its reply is ephemeral: it lists
+// customers' emails and card details, which the asker may share on purpose
+// but the bot should not broadcast.
+func ShowCommand(licenses LicenseReader) Command {
+	return Command{
+		Name:    "show",
+		Args:    "<SEN>",
+		Summary: "Show a licence: billing, contacts, site admins and card.",
+		Class:   Read,
+		MinArgs: 1,
+		MaxArgs: 1,
+		Run: func(ctx context.Context, req Request) (Reply, error) {
+			sen, err := licensing.ParseSEN(req.Args[0])
+			if err != nil {
+				return Reply{}, asInvalid(err)
+			}
+			l, err := licenses.License(ctx, sen)
+			if err != nil {
+				return Reply{}, err
+			}
+			return Reply{
+				ResponseType: slack.ResponseTypeEphemeral,
+				Text:         licenseSummary(l),
+				Blocks:       LicenseBlocks(l),
+			}, nil
+		},
+	}
+}
+
+// asInvalid makes sure a parse failure reaches the user as bad input (with
+// the usage line), even if a parser returned a plain error.
+func asInvalid(err error) error {
+	if licensing.ErrorCode(err) == licensing.Internal {
+		return &licensing.Error{Code: licensing.Invalid, Message: err.Error()}
+	}
+	return err
+}

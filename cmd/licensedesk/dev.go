@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"licensedesk/config"
+	"licensedesk/devstack"
+	"licensedesk/postgres"
+	"licensedesk/web"
+	"licensedesk/worker"
+	"licensedesk/workflows"
+)
+
+// devState is what dev keeps in the data dir between runs, so secrets stay
+// stable and `licensedesk slack` can find the running server.
+type devState struct {
+	HTTPURL            string `json:"http_url"`
+	SlackSigningSecret string `json:"slack_signing_secret"`
+	AdminAPIToken      string `json:"admin_api_token"`
+}
+
+const devStateFile = "dev.json"
+
+type devFlags struct {
+	dataDir      string
+	httpAddr     string
+	temporalPort int
+	uiPort       int
+	fresh        bool
+}
+
+func parseDevFlags(args []string) (devFlags, error) {
+	var f devFlags
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.dataDir, "data-dir", "./.licensedesk", "where PostgreSQL, Temporal and dev secrets keep their state")
+	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
+	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC port")
+	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI port")
+	fs.BoolVar(&f.fresh, "fresh", false, "wipe the data dir first")
+	if err := fs.Parse(args); err != nil {
+		return f, usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return f, usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f, nil
+}
+
+// runDev runs the whole system on one machine: a private PostgreSQL (unless
+// DATABASE_URL), a Temporal dev server with its UI (unless TEMPORAL_ADDRESS),
+// the worker and the HTTP server, with mail and Slack kept for /dev pages.
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	started := time.Now()
+	f, err := parseDevFlags(args)
+	if err != nil {
+		return err
+	}
+	cfg := config.Load(getenv)
+	if getenv("LOG_FORMAT") == "" {
+		cfg.LogFormat = "text"
+	}
+	logger, err := cfg.Logger(stderr)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	dataDir, err := prepareDataDir(f.dataDir, f.fresh)
+	if err != nil {
+		return err
+	}
+	state, err := loadDevState(dataDir)
+	if err != nil {
+		return err
+	}
+	logs, err := openDevLogs(dataDir)
+	if err != nil {
+		return err
+	}
+	defer logs.close()
+
+	// PostgreSQL and Temporal start side by side; each falls back to the
+	// configured server when its variable is set.
+	var (
+		pg  *devstack.Postgres
+		tmp *devstack.Temporal
+	)
+	defer func() {
+		stopCtx := context.WithoutCancel(ctx)
+		if tmp != nil {
+			_ = tmp.Stop(stopCtx)
+		}
+		if pg != nil {
+			_ = pg.Stop(stopCtx)
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	if cfg.DatabaseURL == "" {
+		g.Go(func() error {
+			if _, err := devstack.FindPostgres(); err != nil {
+				return usageError{err.Error()}
+			}
+			p, err := devstack.StartPostgres(gctx, devstack.PostgresOptions{Dir: filepath.Join(dataDir, "postgres"), Log: logs.postgres})
+			if err != nil {
+				return err
+			}
+			pg = p
+			if err := p.CreateDatabase(gctx, "licensedesk"); err != nil {
+				return err
+			}
+			cfg.DatabaseURL = p.URL("licensedesk")
+			return nil
+		})
+	}
+	if cfg.TemporalAddress == "" {
+		g.Go(func() error {
+			bin, err := devstack.FindTemporal(gctx, ".")
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			t, err := devstack.StartTemporal(gctx, devstack.TemporalOptions{
+				Binary: bin, DBFile: filepath.Join(dataDir, "temporal.db"),
+				Port: f.temporalPort, UIPort: f.uiPort, Namespace: cfg.TemporalNamespace,
+				SearchAttributes: workflows.SearchAttributeDefinitions, Log: logs.temporal,
+			})
+			if err != nil {
+				return err
+			}
+			tmp = t
+			cfg.TemporalAddress = t.Address()
+			if cfg.TemporalUIURL == "" {
+				cfg.TemporalUIURL = t.UIURL()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = "http://127.0.0.1:" + strconv.Itoa(f.uiPort)
+	}
+	if _, _, err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+
+	// Settings dev provides when the environment does not.
+	if cfg.SlackSigningSecret == "" {
+		cfg.SlackSigningSecret = state.SlackSigningSecret
+	}
+	if cfg.AdminAPIToken == "" {
+		cfg.AdminAPIToken = state.AdminAPIToken
+	}
+	if getenv("SLACK_ALLOW_READ") == "" {
+		cfg.SlackAllowRead = "*"
+	}
+	if getenv("SLACK_ALLOW_ACT") == "" {
+		cfg.SlackAllowAct = "*"
+	}
+	if getenv("HTTP_ADDR") == "" {
+		cfg.HTTPAddr = f.httpAddr
+	}
+
+	svc, err := openServices(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	seeded, err := svc.db.SeedDemo(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+
+	run, runCtx := errgroup.WithContext(ctx)
+	listening := make(chan string, 1)
+	run.Go(func() error {
+		return serveHTTP(runCtx, cfg.HTTPAddr, svc.handler(web.Dev(svc.db, logger)), logger, listening)
+	})
+	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
+	run.Go(func() error { return worker.Run(runCtx, w) })
+
+	select {
+	case addr := <-listening:
+		appURL := "http://" + addr
+		if cfg.PublicBaseURL == "" {
+			cfg.PublicBaseURL = appURL
+		}
+		state.HTTPURL = appURL
+		if err := saveDevState(dataDir, state); err != nil {
+			return err
+		}
+		printBanner(stdout, cfg, appURL, dataDir, seeded, time.Since(started))
+	case <-runCtx.Done():
+	}
+	err = run.Wait()
+	logger.Info("licensedesk dev stopped")
+	return err
+}
+
+func printBanner(w io.Writer, cfg config.Config, appURL, dataDir string, seeded bool, took time.Duration) {
+	data := "kept from the last run"
+	if seeded {
+		data = "demo data loaded"
+	}
+	fmt.Fprintf(w, `
+licensedesk is ready (%.1fs; data in %s, %s)
+
+  App            %s
+  Temporal UI    %s
+  Dev mail       %s/dev/mail
+  Dev Slack      %s/dev/slack
+  API            curl -H 'Authorization: Bearer %s' %s/api/v1/licenses/SEN-1000001
+  Slack secret   %s
+
+Try:  go run ./cmd/licensedesk slack "/license show SEN-1000001"
+Stop: Ctrl-C (state is kept; --fresh starts clean)
+
+`, took.Seconds(), dataDir, data, appURL, cfg.TemporalUIURL, appURL, appURL, cfg.AdminAPIToken, appURL, cfg.SlackSigningSecret)
+}
+
+// prepareDataDir creates the data dir, wiping it first with --fresh. It only
+// wipes a directory that looks like a licensedesk data dir, so a mistyped
+// --data-dir can never delete someone's files.
+func prepareDataDir(dir string, fresh bool) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if fresh {
+		entries, err := os.ReadDir(abs)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return "", err
+		case len(entries) > 0:
+			if _, err := os.Stat(filepath.Join(abs, devStateFile)); err != nil {
+				return "", usageErrorf("--fresh: %s does not look like a licensedesk data dir (no %s); not deleting it", abs, devStateFile)
+			}
+			if err := os.RemoveAll(abs); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", err
+	}
+	return abs, nil
+}
+
+func loadDevState(dir string) (devState, error) {
+	var s devState
+	b, err := os.ReadFile(filepath.Join(dir, devStateFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return s, err
+	default:
+		if err := json.Unmarshal(b, &s); err != nil {
+			return s, fmt.Errorf("%s: %w", filepath.Join(dir, devStateFile), err)
+		}
+	}
+	if s.SlackSigningSecret == "" {
+		s.SlackSigningSecret = randomSecret()
+	}
+	if s.AdminAPIToken == "" {
+		s.AdminAPIToken = randomSecret()
+	}
+	// Written now so that --fresh recognises the directory even if this run
+	// stops before it is ready.
+	return s, saveDevState(dir, s)
+}
+
+func saveDevState(dir string, s devState) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, devStateFile), append(b, '\n'), 0o600)
+}
+
+func randomSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type devLogs struct{ postgres, temporal *os.File }
+
+// openDevLogs sends the servers' own logs to files in the data dir, keeping
+// the terminal for licensedesk's.
+func openDevLogs(dir string) (*devLogs, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	open := func(name string) (*os.File, error) {
+		return os.OpenFile(filepath.Join(dir, "logs", name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	}
+	pgLog, err := open("postgres.log")
+	if err != nil {
+		return nil, err
+	}
+	tLog, err := open("temporal.log")
+	if err != nil {
+		pgLog.Close()
+		return nil, err
+	}
+	return &devLogs{postgres: pgLog, temporal: tLog}, nil
+}
+
+func (l *devLogs) close() {
+	l.postgres.Close()
+	l.temporal.Close()
+}
+

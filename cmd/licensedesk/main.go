@@ -1,0 +1,74 @@
+// Command licensedesk runs licensedesk: `dev` (everything on one machine),
+// `serve` (HTTP), `worker` (Temporal worker), `migrate`, and `slack` (send a
+// signed slash command to a running server).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `licensedesk — licence and account operations on Temporal
+
+Usage:
+  licensedesk dev [--data-dir DIR] [--http ADDR] [--temporal-port N] [--ui-port N] [--fresh]
+  licensedesk serve      the HTTP server (Slack, links, webhooks, API)
+  licensedesk worker     the Temporal worker
+  licensedesk migrate    apply database migrations and exit
+  licensedesk slack [--url URL] [--user ID] "/license show SEN-1000001"
+
+Environment:
+`
+
+// usageError is a mistake in how the command was called (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+// run is main without process globals, so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage+configHelp())
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "dev":
+		err = runDev(ctx, args[1:], getenv, stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], getenv, stderr)
+	case "worker":
+		err = runWorker(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "slack":
+		err = runSlack(ctx, args[1:], getenv, stdout)
+	default:
+		err = usageErrorf("unknown subcommand %q; run `licensedesk --help`", args[0])
+	}
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "licensedesk %s: %v\n", args[0], err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}

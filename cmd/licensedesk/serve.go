@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"licensedesk/config"
+)
+
+func loadConfig(getenv func(string) string, required ...string) (config.Config, error) {
+	cfg := config.Load(getenv)
+	if err := cfg.Require(required...); err != nil {
+		return cfg, usageError{err.Error()}
+	}
+	return cfg, nil
+}
+
+func configHelp() string { return config.Help() }
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageErrorf("serve takes no arguments, only environment settings (see --help)")
+	}
+	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET")
+	if err != nil {
+		return err
+	}
+	logger, err := cfg.Logger(stderr)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if cfg.AdminAPIToken == "" {
+		logger.Warn("ADMIN_API_TOKEN is not set: /api/v1 refuses every request")
+	}
+	svc, err := openServices(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	logger.Info("serving HTTP", "addr", cfg.HTTPAddr)
+	return serveHTTP(ctx, cfg.HTTPAddr, svc.handler(nil), logger, nil)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"licensedesk/bot"
+)
+
+// runSlack signs a slash command like Slack would, posts it to a running
+// server and prints the reply as plain text.
+func runSlack(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("slack", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	serverURL := fs.String("url", "", "server base URL (default: the running dev server, else http://HTTP_ADDR)")
+	user := fs.String("user", "U0LOCALDEV", "Slack user ID to send as")
+	dataDir := fs.String("data-dir", "./.licensedesk", "dev data dir to read the signing secret and URL from")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("%v", err)
+	}
+	text := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if text == "" {
+		return usageErrorf(`give the command text, e.g. licensedesk slack "/license show SEN-1000001"`)
+	}
+	command, rest, _ := strings.Cut(text, " ")
+	if !strings.HasPrefix(command, "/") {
+		command, rest = "/license", text
+	}
+
+	var state devState
+	if b, err := os.ReadFile(filepath.Join(*dataDir, devStateFile)); err == nil {
+		_ = json.Unmarshal(b, &state)
+	}
+	secret := getenv("SLACK_SIGNING_SECRET")
+	if secret == "" {
+		secret = state.SlackSigningSecret
+	}
+	if secret == "" {
+		return usageErrorf("SLACK_SIGNING_SECRET is not set and no dev data dir at %s holds one", *dataDir)
+	}
+	base := *serverURL
+	if base == "" {
+		base = state.HTTPURL
+	}
+	if base == "" {
+		addr := getenv("HTTP_ADDR")
+		if addr == "" {
+			addr = "127.0.0.1:8080"
+		}
+		base = "http://" + addr
+	}
+
+	form := url.Values{
+		"command":      {command},
+		"text":         {strings.TrimSpace(rest)},
+		"user_id":      {*user},
+		"user_name":    {"local"},
+		"team_id":      {"T0LOCALDEV"},
+		"channel_id":   {"C0LOCALDEV"},
+		"channel_name": {"licensedesk-dev"},
+		"trigger_id":   {fmt.Sprintf("local.%d", time.Now().UnixNano())},
+		"response_url": {strings.TrimRight(base, "/") + "/dev/slack/response"},
+	}
+	body := []byte(form.Encode())
+	ts, sig := bot.Sign([]byte(secret), time.Now(), body)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/slack/commands", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("no licensedesk server answers at %s (start one with `go run ./cmd/licensedesk dev`): %v", base, ue.Err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(respBody)))
+	}
+	var reply bot.Reply
+	if err := json.Unmarshal(respBody, &reply); err != nil {
+		return fmt.Errorf("unreadable reply: %w", err)
+	}
+	_, err = io.WriteString(stdout, bot.PlainText(reply))
+	return err
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"golang.org/x/sync/errgroup"
+
+	"licensedesk/web"
+	"licensedesk/worker"
+)
+
+func runWorker(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageErrorf("worker takes no arguments, only environment settings (see --help)")
+	}
+	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL")
+	if err != nil {
+		return err
+	}
+	logger, err := cfg.Logger(stderr)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	svc, err := openServices(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
+	g, ctx := errgroup.WithContext(ctx)
+	// The worker's own small HTTP server: liveness, readiness and metrics.
+	g.Go(func() error {
+		h := web.New(web.Deps{Logger: logger, Ready: svc.readyChecks(), Registry: svc.registry})
+		return serveHTTP(ctx, cfg.HTTPAddr, h, logger, nil)
+	})
+	g.Go(func() error {
+		logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace)
+		return worker.Run(ctx, w)
+	})
+	return g.Wait()
+}

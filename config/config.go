@@ -1,0 +1,139 @@
+// Package config reads licensedesk's settings from the environment (SPEC §5).
+// Every subcommand states which settings it needs; a missing one stops the
+// process at start with one line naming it.
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Config holds every setting. Field comments name the variable.
+type Config struct {
+	DatabaseURL         string // DATABASE_URL
+	TemporalAddress     string // TEMPORAL_ADDRESS
+	TemporalNamespace   string // TEMPORAL_NAMESPACE, default "default"
+	TemporalTaskQueue   string // TEMPORAL_TASK_QUEUE, default "licensedesk"
+	TemporalAPIKey      string // TEMPORAL_API_KEY (Temporal Cloud; enables TLS)
+	TemporalUIURL       string // TEMPORAL_UI_URL, for links to workflows
+	PublicBaseURL       string // PUBLIC_BASE_URL
+	HTTPAddr            string // HTTP_ADDR, default 127.0.0.1:8080
+	SlackSigningSecret  string // SLACK_SIGNING_SECRET
+	SlackBotToken       string // SLACK_BOT_TOKEN
+	SlackAppToken       string // SLACK_APP_TOKEN
+	SlackAPIURL         string // SLACK_API_URL, default Slack's own
+	SlackChannel        string // SLACK_CHANNEL
+	SlackAllowRead      string // SLACK_ALLOW_READ
+	SlackAllowAct       string // SLACK_ALLOW_ACT
+	StripeSecretKey     string // STRIPE_SECRET_KEY
+	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
+	StripeAPIURL        string // STRIPE_API_URL
+	SMTPURL             string // SMTP_URL
+	MailFrom            string // MAIL_FROM
+	AdminAPIToken       string // ADMIN_API_TOKEN
+	LogLevel            string // LOG_LEVEL: debug, info, warn, error
+	LogFormat           string // LOG_FORMAT: json or text
+}
+
+// vars maps each variable to its field, in the order of SPEC §5.
+func (c *Config) vars() []struct {
+	name string
+	dst  *string
+	def  string
+	help string
+} {
+	return []struct {
+		name string
+		dst  *string
+		def  string
+		help string
+	}{
+		{"DATABASE_URL", &c.DatabaseURL, "", "PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/licensedesk"},
+		{"TEMPORAL_ADDRESS", &c.TemporalAddress, "", "Temporal frontend host:port, e.g. temporal:7233"},
+		{"TEMPORAL_NAMESPACE", &c.TemporalNamespace, "default", "Temporal namespace"},
+		{"TEMPORAL_TASK_QUEUE", &c.TemporalTaskQueue, "licensedesk", "task queue the worker polls"},
+		{"TEMPORAL_API_KEY", &c.TemporalAPIKey, "", "API key for Temporal Cloud (turns on TLS)"},
+		{"TEMPORAL_UI_URL", &c.TemporalUIURL, "", "base URL of the Temporal UI, for links to workflows"},
+		{"PUBLIC_BASE_URL", &c.PublicBaseURL, "", "the URL customers reach this server at; emailed links are built from it"},
+		{"HTTP_ADDR", &c.HTTPAddr, "127.0.0.1:8080", "address the HTTP server listens on"},
+		{"SLACK_SIGNING_SECRET", &c.SlackSigningSecret, "", "the Slack app's signing secret"},
+		{"SLACK_BOT_TOKEN", &c.SlackBotToken, "", "the Slack bot token (xoxb-...)"},
+		{"SLACK_APP_TOKEN", &c.SlackAppToken, "", "Slack app-level token (xapp-...) for Socket Mode"},
+		{"SLACK_API_URL", &c.SlackAPIURL, "", "Slack Web API base URL (tests point it at a local server)"},
+		{"SLACK_CHANNEL", &c.SlackChannel, "", "channel ID where alerts go"},
+		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, status (* = all)"},
+		{"SLACK_ALLOW_ACT", &c.SlackAllowAct, "", "Slack user/group IDs allowed to run every subcommand (* = all)"},
+		{"STRIPE_SECRET_KEY", &c.StripeSecretKey, "", "Stripe secret key; unset = the payments sandbox"},
+		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
+		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
+		{"SMTP_URL", &c.SMTPURL, "", "SMTP server, e.g. smtp://user:pass@host:587"},
+		{"MAIL_FROM", &c.MailFrom, "licensedesk <no-reply@licensedesk.test>", "From address of outgoing mail"},
+		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
+		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
+		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},
+	}
+}
+
+// Load reads every variable through getenv, applying defaults.
+func Load(getenv func(string) string) Config {
+	var c Config
+	for _, v := range c.vars() {
+		*v.dst = strings.TrimSpace(getenv(v.name))
+		if *v.dst == "" {
+			*v.dst = v.def
+		}
+	}
+	return c
+}
+
+// Require returns an error naming the first of names that is unset.
+func (c *Config) Require(names ...string) error {
+	for _, want := range names {
+		found := false
+		for _, v := range c.vars() {
+			if v.name != want {
+				continue
+			}
+			found = true
+			if *v.dst == "" {
+				return fmt.Errorf("%s is not set: %s", v.name, v.help)
+			}
+		}
+		if !found {
+			panic("config: unknown variable " + want)
+		}
+	}
+	return nil
+}
+
+// Help lists every variable with its meaning and default, for --help.
+func Help() string {
+	var c Config
+	var b strings.Builder
+	for _, v := range c.vars() {
+		fmt.Fprintf(&b, "  %-22s %s", v.name, v.help)
+		if v.def != "" {
+			fmt.Fprintf(&b, " (default %s)", v.def)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Logger builds the process logger from LOG_LEVEL and LOG_FORMAT.
+func (c *Config) Logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("LOG_FORMAT %q: want json or text", c.LogFormat)
+}

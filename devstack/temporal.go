@@ -1,0 +1,232 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// TemporalOptions configures a Temporal dev server (the Temporal CLI's
+// `server start-dev`: a real server on SQLite, plus the web UI).
+type TemporalOptions struct {
+	Binary           string // the temporal CLI; see FindTemporal
+	DBFile           string // SQLite file keeping workflows across restarts; "" = in memory
+	Port             int    // gRPC port; 0 picks a free one
+	UIPort           int    // web UI port; 0 picks a free one; -1 disables the UI
+	Namespace        string
+	SearchAttributes []string // "Name=Type", registered at start
+	Log              io.Writer
+}
+
+// Temporal is a running dev server.
+type Temporal struct {
+	cmd     *exec.Cmd
+	addr    string
+	uiURL   string
+	done    chan struct{}
+	waitErr error
+}
+
+// ErrNoTemporal means no Temporal CLI could be found or built.
+var ErrNoTemporal = errors.New("Temporal CLI not found")
+
+// FindTemporal returns the path of the Temporal CLI binary: $TEMPORAL_CLI if
+// set; else the version pinned in tools.mod, built (once, then cached) by
+// `go tool -modfile=tools.mod -n temporal` from the nearest repository root
+// above dir; else `temporal` on PATH.
+func FindTemporal(ctx context.Context, dir string) (string, error) {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p, nil
+	}
+	if root, ok := findToolsMod(dir); ok {
+		cmd := exec.CommandContext(ctx, "go", "tool", "-modfile=tools.mod", "-n", "temporal")
+		cmd.Dir = root
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("%w: building the pinned Temporal CLI (go tool -modfile=tools.mod temporal) failed: %v: %s", ErrNoTemporal, err, strings.TrimSpace(stderr.String()))
+		}
+		if p := strings.TrimSpace(string(out)); p != "" {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("temporal"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: run from the licensedesk repository (its tools.mod pins the CLI), put `temporal` on PATH, set TEMPORAL_CLI, or set TEMPORAL_ADDRESS to use an existing server", ErrNoTemporal)
+}
+
+// findToolsMod walks up from dir to the folder holding tools.mod.
+func findToolsMod(dir string) (string, bool) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "tools.mod")); err == nil {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// StartTemporal starts a dev server and waits until it answers health checks.
+func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	var err error
+	if opts.Port == 0 {
+		if opts.Port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.UIPort == 0 {
+		if opts.UIPort, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	// The server's internal HTTP and metrics ports default to fixed numbers;
+	// pick free ones so two servers (tests, dev) can run side by side.
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	metricsPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1", "--port", strconv.Itoa(opts.Port),
+		"--http-port", strconv.Itoa(httpPort), "--metrics-port", strconv.Itoa(metricsPort),
+		"--namespace", opts.Namespace, "--log-level", "warn", "--log-format", "json",
+	}
+	if opts.DBFile != "" {
+		args = append(args, "--db-filename", opts.DBFile)
+	}
+	if opts.UIPort < 0 {
+		args = append(args, "--headless")
+	} else {
+		args = append(args, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(opts.UIPort))
+	}
+	for _, sa := range opts.SearchAttributes {
+		args = append(args, "--search-attribute", sa)
+	}
+	cmd := exec.Command(opts.Binary, args...)
+	var tail tailBuffer
+	cmd.Stdout = io.MultiWriter(&tail, orDiscard(opts.Log))
+	cmd.Stderr = cmd.Stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start Temporal dev server: %w", err)
+	}
+	t := &Temporal{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), done: make(chan struct{})}
+	if opts.UIPort > 0 {
+		t.uiURL = fmt.Sprintf("http://127.0.0.1:%d", opts.UIPort)
+	}
+	go func() { t.waitErr = cmd.Wait(); close(t.done) }()
+
+	if err := t.waitHealthy(ctx, opts.Namespace, 60*time.Second); err != nil {
+		_ = t.Stop(context.Background())
+		return nil, fmt.Errorf("Temporal dev server did not become ready: %w\n%s", err, tail.String())
+	}
+	return t, nil
+}
+
+func (t *Temporal) waitHealthy(ctx context.Context, namespace string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case <-t.done:
+			return fmt.Errorf("it exited: %v", t.waitErr)
+		default:
+		}
+		err := func() error {
+			c, err := client.Dial(client.Options{HostPort: t.addr, Namespace: namespace, Logger: quietLogger{}})
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			_, err = c.CheckHealth(cctx, &client.CheckHealthRequest{})
+			return err
+		}()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.Join(err, ctx.Err())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Address is the server's gRPC host:port.
+func (t *Temporal) Address() string { return t.addr }
+
+// UIURL is the web UI's base URL, "" when headless.
+func (t *Temporal) UIURL() string { return t.uiURL }
+
+// Stop interrupts the server (which then shuts down cleanly), and kills its
+// process group if it has not exited within ten seconds. Safe to call twice.
+func (t *Temporal) Stop(ctx context.Context) error {
+	return stopProcess(ctx, t.cmd, t.done, 10*time.Second)
+}
+
+// stopProcess sends SIGINT to cmd's process group, waits for done up to
+// grace (or ctx), then SIGKILLs the group.
+func stopProcess(ctx context.Context, cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGINT)
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-done
+	return nil
+}
+
+// FreePort asks the kernel for a free loopback TCP port.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

@@ -1,0 +1,22 @@
+package licensing
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FormatMoney renders an amount in minor units, e.g. FormatMoney(1000, "usd")
+// is "USD 10.00". It assumes two decimals, as for every currency we bill in.
+func FormatMoney(cents int64, currency string) string {
+	sign := ""
+	u := uint64(cents)
+	if cents < 0 {
+		sign = "-"
+		u = -u // two's complement: also right for math.MinInt64
+	}
+	amount := fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+	if c := strings.ToUpper(strings.TrimSpace(currency)); c != "" {
+		return c + " " + amount
+	}
+	return amount
+}

@@ -1,0 +1,94 @@
+// Package postgres stores licensedesk's data in PostgreSQL through pgx. SQL
+// is parameterised everywhere; domain invariants are also database
+// constraints (see migrations/001_schema.sql).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is the application's handle on PostgreSQL.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects a pool to url and checks the connection.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping checks the database answers; used by /readyz.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Pool exposes the pool to tests and benchmarks in other packages.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Migrate brings the schema at url up to date. It is safe to run from several
+// processes at once: tern serialises them with an advisory lock.
+func Migrate(ctx context.Context, url string) (from, to int32, err error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, 0, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
+	if err != nil {
+		return 0, 0, err
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return 0, 0, err
+	}
+	if from, err = m.GetCurrentVersion(ctx); err != nil {
+		return 0, 0, err
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return from, 0, fmt.Errorf("migrate: %w", err)
+	}
+	to, err = m.GetCurrentVersion(ctx)
+	return from, to, err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, fn)
+}
+
+// constraintName returns the name of the constraint err violated, if any.
+func constraintName(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
+}

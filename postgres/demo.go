@@ -1,0 +1,183 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"licensedesk/passwords"
+)
+
+// DemoPassword is the password of every demo account (SPEC §6).
+const DemoPassword = "correct horse battery staple"
+
+type demoAccount struct{ email, name, company string }
+
+var demoAccounts = []demoAccount{
+	{"alice@acme.test", "Alice Anders", "Acme"},
+	{"bob@acme.test", "Bob Brown", "Acme"},
+	{"carol@acme.test", "Carol Chen", "Acme"},
+	{"dave@globex.test", "Dave Diaz", "Globex"},
+	{"erin@globex.test", "Erin Evans", "Globex"},
+	{"frank@globex.test", "Frank Fischer", "Globex"},
+	{"gina@initech.test", "Gina Garcia", "Initech"},
+	{"hank@umbrella.test", "Hank Hill", "Umbrella"},
+	{"ivan@umbrella.test", "Ivan Ivanov", "Umbrella"},
+}
+
+type demoContact struct {
+	email, role string
+	primary     bool
+}
+
+type demoLicense struct {
+	sen, product, deployment, cycle, status, site string
+	priceCents                                  int64
+	contacts                                    []demoContact
+	siteAdmins                                  []string
+	card                                        string // sandbox payment method, "" for none
+	openInvoice                                 bool
+}
+
+var demoLicenses = []demoLicense{
+	{sen: "SEN-1000001", product: "Jira Software", deployment: "cloud", cycle: "monthly", status: "active",
+		site: "acme.example.net", priceCents: 1000,
+		contacts: []demoContact{{"alice@acme.test", "billing", true}, {"alice@acme.test", "technical", true},
+			{"bob@acme.test", "technical", false}},
+		siteAdmins: []string{"carol@acme.test"}, card: "pm_card_visa"},
+	{sen: "SEN-1000002", product: "Confluence", deployment: "cloud", cycle: "annual", status: "active",
+		site: "globex.example.net", priceCents: 10000,
+		contacts:   []demoContact{{"dave@globex.test", "billing", true}, {"erin@globex.test", "technical", true}},
+		siteAdmins: []string{"frank@globex.test"}, card: "pm_card_visa"},
+	{sen: "SEN-1000003", product: "Jira Service Management", deployment: "cloud", cycle: "monthly", status: "past_due",
+		site: "initech.example.net", priceCents: 1000,
+		contacts:   []demoContact{{"gina@initech.test", "billing", true}, {"gina@initech.test", "technical", true}},
+		siteAdmins: []string{"gina@initech.test"}, card: "pm_card_chargeDeclined", openInvoice: true},
+	{sen: "SEN-2000001", product: "Bitbucket Data Center", deployment: "server", status: "active",
+		contacts: []demoContact{{"hank@umbrella.test", "billing", true}, {"ivan@umbrella.test", "technical", true}}},
+}
+
+// demoCards describes the sandbox's test payment methods as Stripe does.
+var demoCards = map[string]struct {
+	brand, last4 string
+}{
+	"pm_card_visa":           {"visa", "4242"},
+	"pm_card_chargeDeclined": {"visa", "0002"},
+}
+
+// SeedDemo loads the demo data of SPEC §6 into an empty database and reports
+// whether it did; a database that already holds licences is left alone.
+// Dates are relative to now: monthly licences renew on the first of next
+// month, and SEN-1000003's open invoice fell due three days ago.
+func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
+	hashes := make(map[string]string, len(demoAccounts))
+	for _, a := range demoAccounts {
+		h, err := passwords.Hash(DemoPassword)
+		if err != nil {
+			return false, err
+		}
+		hashes[a.email] = h
+	}
+	seeded := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// Serialise concurrent seeders (two dev processes on one database).
+		if _, err := tx.Exec(ctx, `LOCK TABLE licenses IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM licenses`).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		ids := map[string]int64{}
+		for _, a := range demoAccounts {
+			var id int64
+			err := tx.QueryRow(ctx, `
+				INSERT INTO accounts (email, status, display_name, company, password_hash)
+				VALUES ($1, 'active', $2, $3, $4)
+				ON CONFLICT (lower(email)) DO UPDATE SET email = excluded.email
+				RETURNING id`, a.email, a.name, a.company, hashes[a.email]).Scan(&id)
+			if err != nil {
+				return fmt.Errorf("demo account %s: %w", a.email, err)
+			}
+			ids[a.email] = id
+		}
+		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		for _, l := range demoLicenses {
+			if err := seedLicense(ctx, tx, l, ids, today); err != nil {
+				return fmt.Errorf("demo licence %s: %w", l.sen, err)
+			}
+		}
+		seeded = true
+		return nil
+	})
+	return seeded, err
+}
+
+func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]int64, today time.Time) error {
+	var (
+		cycle, customer *string
+		next            *time.Time
+	)
+	dueDate := today.AddDate(0, 0, -3)
+	if l.deployment == "cloud" {
+		c := l.cycle
+		cycle = &c
+		cus := "cus_demo_" + l.sen
+		customer = &cus
+		n := time.Date(today.Year(), today.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		if l.cycle == "annual" {
+			n = time.Date(today.Year()+1, today.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		if l.openInvoice {
+			n = dueDate.AddDate(0, 1, 0)
+		}
+		next = &n
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO licenses (sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date, payment_customer)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9) RETURNING id`,
+		l.sen, l.product, l.deployment, cycle, l.status, l.site, l.priceCents, next, customer).Scan(&id)
+	if err != nil {
+		return err
+	}
+	for _, c := range l.contacts {
+		if _, err := tx.Exec(ctx, `INSERT INTO license_contacts (license_id, account_id, role, is_primary) VALUES ($1, $2, $3, $4)`,
+			id, ids[c.email], c.role, c.primary); err != nil {
+			return err
+		}
+	}
+	for _, a := range l.siteAdmins {
+		if _, err := tx.Exec(ctx, `INSERT INTO site_admins (license_id, account_id) VALUES ($1, $2)`, id, ids[a]); err != nil {
+			return err
+		}
+	}
+	if l.card != "" {
+		card := demoCards[l.card]
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
+			VALUES ($1, $2, $3, $4, 12, $5, true)`, id, l.card, card.brand, card.last4, today.Year()+4); err != nil {
+			return err
+		}
+	}
+	if l.openInvoice {
+		var invoiceID int64
+		number := fmt.Sprintf("%s-%s", l.sen, dueDate.Format("2006-01-02"))
+		err := tx.QueryRow(ctx, `
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+			VALUES ($1, $2, $3, $4, $3, $5, 'USD') RETURNING id`,
+			id, number, dueDate, dueDate.AddDate(0, 1, 0), l.priceCents).Scan(&invoiceID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method, status, decline_code, error, created_at, finished_at)
+			VALUES ($1, 1, $2, $3, 'failed', 'generic_decline', 'Your card was declined.', $4, $4)`,
+			invoiceID, number+"/1", l.card, dueDate); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"licensedesk/postgres"
+)
+
+// DevSinks reads what dev mode kept instead of sending.
+type DevSinks interface {
+	KeptMail(ctx context.Context, limit int) ([]postgres.KeptMail, error)
+	KeptSlackMessages(ctx context.Context, limit int) ([]postgres.KeptSlackMessage, error)
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+var devTemplates = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/dev_*.html"))
+
+const devLimit = 200
+
+// Dev serves /dev/mail and /dev/slack (HTML and JSON). Only dev mode mounts it.
+func Dev(sinks DevSinks, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /dev/mail.json", func(w http.ResponseWriter, r *http.Request) {
+		mail, err := sinks.KeptMail(r.Context(), devLimit)
+		if err != nil {
+			writeError(w, logger, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, mail)
+	})
+	mux.HandleFunc("GET /dev/mail", func(w http.ResponseWriter, r *http.Request) {
+		mail, err := sinks.KeptMail(r.Context(), devLimit)
+		render(w, r, logger, "dev_mail.html", "Dev mail", mail, err)
+	})
+	mux.HandleFunc("GET /dev/slack.json", func(w http.ResponseWriter, r *http.Request) {
+		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
+		if err != nil {
+			writeError(w, logger, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, msgs)
+	})
+	mux.HandleFunc("GET /dev/slack", func(w http.ResponseWriter, r *http.Request) {
+		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
+		render(w, r, logger, "dev_slack.html", "Dev Slack", msgs, err)
+	})
+	return mux
+}
+
+type page struct {
+	Title string
+	Data  any
+}
+
+func render(w http.ResponseWriter, r *http.Request, logger *slog.Logger, name, title string, data any, err error) {
+	if err != nil {
+		logger.ErrorContext(r.Context(), "page failed", "page", name, "err", err)
+		http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := devTemplates.ExecuteTemplate(w, name, page{Title: title, Data: data}); err != nil {
+		logger.ErrorContext(r.Context(), "render failed", "page", name, "err", err)
+	}
+}

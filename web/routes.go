@@ -1,0 +1,60 @@
+// Package web is licensedesk's HTTP surface: Slack endpoints, the JSON API,
+// health checks, metrics and (in dev) the mail and Slack sinks. Every route is
+// listed in routes(), so the whole surface reads in one place.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"licensedesk/licensing"
+)
+
+// LicenseReader reads the licence read model.
+type LicenseReader interface {
+	License(ctx context.Context, sen licensing.SEN) (licensing.License, error)
+}
+
+// Check is one readiness probe (database, Temporal...).
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps are the server's collaborators. Nil handlers leave their routes out.
+type Deps struct {
+	Logger        *slog.Logger
+	Licenses      LicenseReader
+	AdminAPIToken string // empty: the API answers 401 to everyone
+	Ready         []Check
+	Registry      *prometheus.Registry // also served at /metrics
+	SlackCommands http.Handler         // already signature-checked
+	Dev           http.Handler         // /dev/ pages, dev mode only
+}
+
+// New returns the root handler.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	routes(mux, d)
+	return instrument(d.Registry, securityHeaders(mux))
+}
+
+func routes(mux *http.ServeMux, d Deps) {
+	if d.SlackCommands != nil {
+		mux.Handle("POST /slack/commands", d.SlackCommands)
+	}
+	if d.Licenses != nil {
+		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))
+	}
+	mux.Handle("GET /healthz", healthz())
+	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	if d.Dev != nil {
+		mux.Handle("/dev/", d.Dev)
+	}
+	mux.Handle("/", notFound())
+}
