@@ -90,6 +90,8 @@ func contactLines(contacts []licensing.Contact, role licensing.Role) string {
 		var notes []string
 		if c.Primary {
 			notes = append(notes, "primary")
+		} else {
+			notes = append(notes, "secondary")
 		}
 		if c.AccountStatus != "" && c.AccountStatus != licensing.AccountActive {
 			notes = append(notes, "account "+string(c.AccountStatus))

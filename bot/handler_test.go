@@ -201,15 +201,15 @@ func TestCommands_BadInputGetsTheUsageLine(t *testing.T) {
 		name, text string
 		wants      []string
 	}{
-		{"SEN too short", "show SEN-12", []string{`"SEN-12" is not a SEN`, "Usage: `/license show <SEN>`"}},
-		{"missing argument", "show", []string{"`/license show` needs more arguments", "Usage: `/license show <SEN>`"}},
-		{"extra argument", "show SEN-1000001 SEN-2000001", []string{"`/license show` got more arguments than it takes", "Usage: `/license show <SEN>`"}},
-		{"unknown subcommand", "frobnicate SEN-1000001", []string{"I don't know `/license frobnicate`", "`/license show <SEN>`", "`/license help [subcommand]`"}},
-		{"unknown subcommand of a group", "contact list SEN-1000001", []string{"I don't know `/license contact list`", "`/license contact add <SEN> <billing|technical> <email>`", "`/license contact remove"}},
-		{"group without its subcommand", "contact", []string{"`/license contact` needs a subcommand", "`/license contact add <SEN> <billing|technical> <email>`"}},
-		{"bad role", "contact add SEN-1000001 sales a@b.test", []string{"Usage: `/license contact add <SEN> <billing|technical> <email>`"}},
-		{"bad email", "contact add SEN-1000001 billing not-an-email", []string{"Usage: `/license contact add"}},
-		{"help for nothing", "help frobnicate", []string{"There is no subcommand `frobnicate`.", "Usage: `/license help [subcommand]`"}},
+		{"SEN too short", "show SEN-12", []string{`"SEN-12" is not a SEN`, "Usage: /license show <SEN>"}},
+		{"missing argument", "show", []string{"/license show needs more arguments", "Usage: /license show <SEN>"}},
+		{"extra argument", "show SEN-1000001 SEN-2000001", []string{"/license show got more arguments than it takes", "Usage: /license show <SEN>"}},
+		{"unknown subcommand", "frobnicate SEN-1000001", []string{"I don't know /license frobnicate", "/license show <SEN>", "/license help [subcommand]"}},
+		{"unknown subcommand of a group", "contact list SEN-1000001", []string{"I don't know /license contact list", "/license contact add <SEN> <billing|technical> <email>", "/license contact remove"}},
+		{"group without its subcommand", "contact", []string{"/license contact needs a subcommand", "/license contact add <SEN> <billing|technical> <email>"}},
+		{"bad role", "contact add SEN-1000001 sales a@b.test", []string{"Usage: /license contact add <SEN> <billing|technical> <email>"}},
+		{"bad email", "contact add SEN-1000001 billing not-an-email", []string{"Usage: /license contact add"}},
+		{"help for nothing", "help frobnicate", []string{"There is no subcommand frobnicate.", "Usage: /license help [subcommand]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,9 +231,9 @@ func TestCommands_RefusesUsersNotAllowed(t *testing.T) {
 	h := newHarness(t, ParseAllow("U_READER", "U_ACTOR"))
 
 	wantEphemeral(t, h.command(t, "U_STRANGER", "show SEN-1000001"),
-		"You are not allowed to run `/license show`; ask an admin to add you to SLACK_ALLOW_READ.")
+		"You are not allowed to run /license show; ask an admin to add you to SLACK_ALLOW_READ.")
 	wantEphemeral(t, h.command(t, "U_READER", "contact add SEN-1000001 billing <mailto:secret@acme.test|secret@acme.test>"),
-		"You are not allowed to run `/license contact add`; ask an admin to add you to SLACK_ALLOW_ACT.")
+		"You are not allowed to run /license contact add; ask an admin to add you to SLACK_ALLOW_ACT.")
 	wantEphemeral(t, h.command(t, "U_READER", "show SEN-1000001"), "SEN-1000001 · Jira Software")
 	wantEphemeral(t, h.command(t, "U_ACTOR", "show SEN-1000001"), "SEN-1000001 · Jira Software")
 
@@ -269,7 +269,7 @@ func TestCommands_HelpListsEveryRegisteredCommand(t *testing.T) {
 	}
 
 	wantEphemeral(t, h.command(t, "U1", "help contact add"),
-		"`/license contact add <SEN> <billing|technical> <email>`", "Add a contact.", "SLACK_ALLOW_ACT")
+		"/license contact add <SEN> <billing|technical> <email>", "Add a contact.", "SLACK_ALLOW_ACT")
 	group := PlainText(h.command(t, "U1", "help contact"))
 	if !strings.Contains(group, "/license contact add") || !strings.Contains(group, "/license contact remove") || strings.Contains(group, "/license show") {
 		t.Errorf("help contact should list exactly the contact commands:\n%s", group)

@@ -31,12 +31,16 @@ func tokenize(text string) []string {
 // links or mentions.
 func escape(s string) string { return escaper.Replace(s) }
 
-var bold = regexp.MustCompile(`\*([^*\n]+)\*`)
+var (
+	bold = regexp.MustCompile(`\*([^*\n]+)\*`)
+	code = regexp.MustCompile("`([^`\n]+)`")
+)
 
 // plainMrkdwn turns mrkdwn into text for a terminal: *bold* loses its stars
 // and <url|text> becomes "text (url)".
 func plainMrkdwn(s string) string {
 	s = bold.ReplaceAllString(s, "$1")
+	s = code.ReplaceAllString(s, "$1")
 	var b strings.Builder
 	last := 0
 	for _, m := range slackRef.FindAllStringSubmatchIndex(s, -1) {

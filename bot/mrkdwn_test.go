@@ -32,7 +32,7 @@ func TestPlainMrkdwn_ReadsWellInATerminal(t *testing.T) {
 		{"see <https://ui.test/wf|the workflow>", "see the workflow (https://ui.test/wf)"},
 		{"<mailto:a@b.test|a@b.test>", "a@b.test"},
 		{"<https://ui.test/wf>", "https://ui.test/wf"},
-		{"`/license show &lt;SEN&gt;` &amp; more", "`/license show <SEN>` & more"},
+		{"`/license show &lt;SEN&gt;` &amp; more", "/license show <SEN> & more"},
 		{"<https://x.test/?a=1&amp;b=2|x &amp; y>", "x & y (https://x.test/?a=1&b=2)"},
 		{"&amp;lt;", "&lt;"},
 	}

@@ -288,6 +288,9 @@ func initCluster(ctx context.Context, binDir, dir, passwordFile string, su *serv
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopTimeout
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("postgres: initdb %s: %w", dir, ctx.Err())
+		}
 		return "", fmt.Errorf("postgres: initdb %s failed: %v%s", dir, err, log.tail())
 	}
 	return password, nil

@@ -49,7 +49,8 @@ var server struct {
 }
 
 // Main runs the tests and exits with their code, after stopping and
-// removing the cluster if one was started. Call it from TestMain.
+// removing the cluster if one was started. Call it from TestMain before any
+// other set-up: the binary re-runs itself as a clean-up helper.
 func Main(m *testing.M) {
 	if dir := os.Getenv(reapEnv); dir != "" {
 		reap(dir)
