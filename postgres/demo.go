@@ -34,11 +34,11 @@ type demoContact struct {
 
 type demoLicense struct {
 	sen, product, deployment, cycle, status, site string
-	priceCents                                  int64
-	contacts                                    []demoContact
-	siteAdmins                                  []string
-	card                                        string // sandbox payment method, "" for none
-	openInvoice                                 bool
+	priceCents                                    int64
+	contacts                                      []demoContact
+	siteAdmins                                    []string
+	card                                          string // sandbox payment method, "" for none
+	openInvoice                                   bool
 }
 
 var demoLicenses = []demoLicense{

@@ -323,4 +323,3 @@ func (l *devLogs) close() {
 	l.postgres.Close()
 	l.temporal.Close()
 }
-
