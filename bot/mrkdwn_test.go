@@ -2,6 +2,7 @@ package bot
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,4 +42,17 @@ func TestPlainMrkdwn_ReadsWellInATerminal(t *testing.T) {
 			t.Errorf("plainMrkdwn(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"show SEN-1000001", "move SEN-1 <mailto:a@b.c|a@b.c> --from x", "<http://x|y>", "<@U123>", "  \t\n", "<mailto:|>", "<<|>>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, tok := range tokenize(s) {
+			if tok == "" || strings.ContainsAny(tok, " \t\n") {
+				t.Fatalf("tokenize(%q) gave token %q", s, tok)
+			}
+		}
+	})
 }

@@ -60,7 +60,7 @@ func FindPostgres() (binDir string, err error) {
 	}
 	dirs, _ := filepath.Glob(postgresLibGlob)
 	slices.SortFunc(dirs, func(a, b string) int {
-		return compareVersions(versionOf(b), versionOf(a)) // newest first
+		return slices.Compare(versionOf(b), versionOf(a)) // newest first
 	})
 	for _, dir := range dirs {
 		if hasServerBinaries(dir) {
@@ -92,8 +92,6 @@ func versionOf(binDir string) []int {
 	}
 	return v
 }
-
-func compareVersions(a, b []int) int { return slices.Compare(a, b) }
 
 // PostgresOptions configure StartPostgres.
 type PostgresOptions struct {
@@ -187,7 +185,7 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	for i := 1; ; i++ {
 		port := opts.Port
 		if port == 0 {
-			if port, err = freePort(); err != nil {
+			if port, err = FreePort(); err != nil {
 				return nil, fmt.Errorf("postgres: picking a port: %w", err)
 			}
 		}
@@ -358,15 +356,6 @@ func isPostgresIn(pid int, dir string) bool {
 		return true // cannot tell: a postgres is there, leave it alone
 	}
 	return cwd == dir
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (p *Postgres) start(ctx context.Context, binDir string, su *serverUser, opts PostgresOptions) error {

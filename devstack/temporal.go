@@ -130,9 +130,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		args = append(args, "--search-attribute", sa)
 	}
 	cmd := exec.Command(opts.Binary, args...)
-	var tail tailBuffer
-	cmd.Stdout = io.MultiWriter(&tail, orDiscard(opts.Log))
-	cmd.Stderr = cmd.Stdout
+	tail := newTailWriter(opts.Log)
+	cmd.Stdout = tail
+	cmd.Stderr = tail
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start Temporal dev server: %w", err)
@@ -145,7 +145,7 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 
 	if err := t.waitHealthy(ctx, opts.Namespace, 60*time.Second); err != nil {
 		_ = t.Stop(context.Background())
-		return nil, fmt.Errorf("Temporal dev server did not become ready: %w\n%s", err, tail.String())
+		return nil, fmt.Errorf("Temporal dev server did not become ready: %w%s", err, tail.tail())
 	}
 	return t, nil
 }
@@ -224,9 +224,10 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}
+// quietLogger silences the Temporal SDK client while polling for readiness.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

@@ -68,7 +68,7 @@ func (s *services) readyChecks() []web.Check {
 func (s *services) handler(dev http.Handler) http.Handler {
 	allow := bot.ParseAllow(s.cfg.SlackAllowRead, s.cfg.SlackAllowAct)
 	registry := bot.NewRegistry(allow, nil, s.logger, bot.ShowCommand(s.db))
-	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute}
+	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
 	return web.New(web.Deps{
 		Logger:        s.logger,
 		Licenses:      s.db,
