@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -12,7 +13,11 @@ import (
 // New builds the worker polling taskQueue with every workflow and activity
 // registered. Start it with Run(interruptCh) or Start/Stop.
 func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		// On shutdown, let running activities finish (deployments give the
+		// pod 60 s); workflow tasks are simply picked up by another worker.
+		WorkerStopTimeout: 50 * time.Second,
+	})
 	w.RegisterActivity(acts)
 	return w
 }
