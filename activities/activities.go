@@ -1,19 +1,43 @@
 // Package activities holds every side effect licensedesk's workflows perform
-// (database writes, mail, Slack, payments). Activities are methods on one
-// struct holding the dependencies, and each is idempotent: Temporal may run
-// it more than once.
+// (database writes, mail, Slack). Activities are methods on one struct
+// holding the dependencies, and each is idempotent: Temporal may run it more
+// than once, so each either checks what is already done (contact rows, mail
+// keys) or is naturally repeatable.
 package activities
 
 import (
 	"context"
 
 	"licensedesk/licensing"
+	"licensedesk/mail"
 	"licensedesk/postgres"
+	"licensedesk/slackout"
 )
+
+// Mailer delivers a message at most once per Key (mail.Outbox).
+type Mailer interface {
+	Deliver(ctx context.Context, m mail.Message) error
+}
 
 // Activities holds what the activities need.
 type Activities struct {
-	DB *postgres.DB
+	DB            *postgres.DB
+	Mail          Mailer
+	Slack         slackout.Poster // nil: no Slack reporting
+	PublicBaseURL string          // emailed links are built from it
+	TemporalUIURL string          // for links to workflows in Slack
+	Namespace     string
+}
+
+// Actor says who did something, for the audit log.
+type Actor struct {
+	Kind       string // slack, link, account, system
+	ID         string
+	WorkflowID string
+}
+
+func (a Actor) db() postgres.Actor {
+	return postgres.Actor{Kind: a.Kind, ID: a.ID, WorkflowID: a.WorkflowID}
 }
 
 // LookupLicenseInput names a licence.

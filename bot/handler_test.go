@@ -84,7 +84,8 @@ func contactRemoveCommand() Command {
 	return Command{
 		Name: "contact remove", Args: "<SEN> <billing|technical> <email>",
 		Summary: "Remove a secondary contact.", Class: Act, Destructive: true, MinArgs: 3, MaxArgs: 3,
-		Run: func(context.Context, Request) (Reply, error) { return ephemeral("removed"), nil },
+		Run:     func(context.Context, Request) (Reply, error) { return ephemeral("remove?"), nil },
+		Confirm: func(context.Context, Request) (Reply, error) { return ephemeral("removed"), nil },
 	}
 }
 

@@ -37,8 +37,13 @@ type Command struct {
 	MaxArgs     int // NoMax for no upper bound
 	// Run does the work. A *licensing.Error with Code Invalid is shown with
 	// the usage line, other *licensing.Errors with their message; anything
-	// else is logged and the user gets a generic apology.
+	// else is logged and the user gets a generic apology. For a Destructive
+	// command, Run only checks and describes what will happen: the registry
+	// adds Confirm and Cancel buttons to its reply.
 	Run func(ctx context.Context, req Request) (Reply, error)
+	// Confirm does a Destructive command's work once its button is pressed
+	// (arguments and permissions are checked again first).
+	Confirm func(ctx context.Context, req Request) (Reply, error)
 }
 
 // Usage is the command's usage line, e.g. "/license show <SEN>".
@@ -93,6 +98,8 @@ func (r *Registry) add(c Command) {
 		panic("bot: command without a name")
 	case c.Run == nil:
 		panic(fmt.Sprintf("bot: command %q has no Run", c.Name))
+	case c.Destructive != (c.Confirm != nil):
+		panic(fmt.Sprintf("bot: command %q: Destructive commands, and only they, have Confirm", c.Name))
 	case c.Class != Read && c.Class != Act:
 		panic(fmt.Sprintf("bot: command %q has no Class", c.Name))
 	case c.MinArgs < 0 || (c.MaxArgs != NoMax && c.MaxArgs < c.MinArgs):
@@ -162,7 +169,7 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 	}
 
 	start := time.Now()
-	reply, err := run(ctx, cmd, req)
+	reply, err := run(ctx, cmd, req, cmd.Run)
 	if err != nil {
 		return failureReply(ctx, log, cmd, err)
 	}
@@ -170,18 +177,21 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 	if reply.ResponseType == "" {
 		reply.ResponseType = slack.ResponseTypeEphemeral
 	}
+	if cmd.Destructive {
+		reply = withConfirmButtons(reply, cmd, req.Args)
+	}
 	return reply
 }
 
 // run calls cmd.Run, turning a panic into an error so the user still gets
 // an answer.
-func run(ctx context.Context, cmd Command, req Request) (reply Reply, err error) {
+func run(ctx context.Context, cmd Command, req Request, f func(context.Context, Request) (Reply, error)) (reply Reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in %q: %v\n%s", cmd.Name, p, debug.Stack())
 		}
 	}()
-	return cmd.Run(ctx, req)
+	return f(ctx, req)
 }
 
 func failureReply(ctx context.Context, log *slog.Logger, cmd Command, err error) Reply {

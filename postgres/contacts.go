@@ -144,32 +144,64 @@ func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensi
 func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (bool, error) {
 	promoted := false
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		licID, l, err := lockLicense(ctx, tx, sen)
-		if err != nil {
-			return err
-		}
-		if _, err := licensing.Promote(l.Contacts, email, role); err != nil {
-			if licensing.ErrorCode(err) == licensing.Conflict {
-				return nil // already primary: done
-			}
-			return err
-		}
-		accID, err := accountID(ctx, tx, email)
-		if err != nil {
-			return err
-		}
-		// New primary first, then the old one demoted: the deferred
-		// exclusion constraint allows the brief overlap.
-		if _, err := tx.Exec(ctx, `UPDATE license_contacts SET is_primary = true
-			WHERE license_id = $1 AND account_id = $2 AND role = $3`, licID, accID, string(role)); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE license_contacts SET is_primary = false
-			WHERE license_id = $1 AND role = $2 AND is_primary AND account_id <> $3`, licID, string(role), accID); err != nil {
-			return err
-		}
-		promoted = true
-		return audit(ctx, tx, by, "contact.promote", licID, accID, map[string]any{"role": role, "email": email})
+		var err error
+		_, promoted, err = promoteInTx(ctx, tx, sen, role, email, by)
+		return err
 	})
 	return promoted, err
+}
+
+// promoteInTx promotes email in tx and returns who was primary before.
+func promoteInTx(ctx context.Context, tx pgx.Tx, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (licensing.Email, bool, error) {
+	licID, l, err := lockLicense(ctx, tx, sen)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := licensing.Promote(l.Contacts, email, role); err != nil {
+		if licensing.ErrorCode(err) == licensing.Conflict {
+			return "", false, nil // already primary: done
+		}
+		return "", false, err
+	}
+	var former licensing.Email
+	for _, c := range l.Contacts {
+		if c.Role == role && c.Primary {
+			former = c.Email
+		}
+	}
+	accID, err := accountID(ctx, tx, email)
+	if err != nil {
+		return "", false, err
+	}
+	// New primary first, then the old one demoted: the deferred exclusion
+	// constraint allows the brief overlap.
+	if _, err := tx.Exec(ctx, `UPDATE license_contacts SET is_primary = true
+		WHERE license_id = $1 AND account_id = $2 AND role = $3`, licID, accID, string(role)); err != nil {
+		return "", false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE license_contacts SET is_primary = false
+		WHERE license_id = $1 AND role = $2 AND is_primary AND account_id <> $3`, licID, string(role), accID); err != nil {
+		return "", false, err
+	}
+	return former, true, audit(ctx, tx, by, "contact.promote", licID, accID, map[string]any{"role": role, "email": email})
+}
+
+// AccountStatus returns the status of the account with email.
+func (db *DB) AccountStatus(ctx context.Context, email licensing.Email) (licensing.AccountStatus, error) {
+	var st licensing.AccountStatus
+	err := db.pool.QueryRow(ctx, `SELECT status FROM accounts WHERE lower(email) = lower($1)`, string(email)).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", licensing.Errorf(licensing.NotFound, "No account %s found.", email)
+	}
+	return st, err
+}
+
+// DisplayName returns the account's display name ("" when unset or unknown).
+func (db *DB) DisplayName(ctx context.Context, email licensing.Email) (string, error) {
+	var name string
+	err := db.pool.QueryRow(ctx, `SELECT display_name FROM accounts WHERE lower(email) = lower($1)`, string(email)).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return name, err
 }

@@ -33,6 +33,8 @@ type Deps struct {
 	Ready         []Check
 	Registry      *prometheus.Registry // also served at /metrics
 	SlackCommands http.Handler         // already signature-checked
+	SlackActions  http.Handler         // already signature-checked
+	Links         LinkService          // emailed links
 	Dev           http.Handler         // /dev/ pages, dev mode only
 }
 
@@ -46,6 +48,12 @@ func New(d Deps) http.Handler {
 func routes(mux *http.ServeMux, d Deps) {
 	if d.SlackCommands != nil {
 		mux.Handle("POST /slack/commands", d.SlackCommands)
+	}
+	if d.SlackActions != nil {
+		mux.Handle("POST /slack/interactions", d.SlackActions)
+	}
+	if d.Links != nil {
+		mux.Handle("/l/", Links(d.Links, d.Logger))
 	}
 	if d.Licenses != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))

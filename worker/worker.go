@@ -8,6 +8,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"licensedesk/activities"
+	"licensedesk/workflows"
 )
 
 // New builds the worker polling taskQueue with every workflow and activity
@@ -18,6 +19,9 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 		// pod 60 s); workflow tasks are simply picked up by another worker.
 		WorkerStopTimeout: 50 * time.Second,
 	})
+	for _, wf := range workflows.All {
+		w.RegisterWorkflow(wf)
+	}
 	w.RegisterActivity(acts)
 	return w
 }

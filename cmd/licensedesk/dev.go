@@ -172,9 +172,18 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if getenv("HTTP_ADDR") == "" {
 		cfg.HTTPAddr = f.httpAddr
 	}
-
-	svc, err := openServices(ctx, cfg, logger)
+	ln, err := listen(cfg.HTTPAddr)
 	if err != nil {
+		return err
+	}
+	appURL := "http://" + ln.Addr().String()
+	if cfg.PublicBaseURL == "" {
+		cfg.PublicBaseURL = appURL
+	}
+
+	svc, err := openServices(ctx, cfg, true, logger)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer svc.close()
@@ -184,26 +193,23 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 
 	run, runCtx := errgroup.WithContext(ctx)
-	listening := make(chan string, 1)
 	run.Go(func() error {
-		return serveHTTP(runCtx, cfg.HTTPAddr, svc.handler(web.Dev(svc.db, logger)), logger, listening)
+		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger)), logger)
 	})
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
-	run.Go(func() error { return worker.Run(runCtx, w) })
-
-	select {
-	case addr := <-listening:
-		appURL := "http://" + addr
-		if cfg.PublicBaseURL == "" {
-			cfg.PublicBaseURL = appURL
-		}
-		state.HTTPURL = appURL
-		if err := saveDevState(dataDir, state); err != nil {
-			return err
-		}
-		printBanner(stdout, cfg, appURL, dataDir, seeded, time.Since(started))
-	case <-runCtx.Done():
+	if err := w.Start(); err != nil {
+		return err
 	}
+	run.Go(func() error {
+		<-runCtx.Done()
+		w.Stop()
+		return nil
+	})
+	state.HTTPURL = appURL
+	if err := saveDevState(dataDir, state); err != nil {
+		return err
+	}
+	printBanner(stdout, cfg, appURL, dataDir, seeded, time.Since(started))
 	err = run.Wait()
 	logger.Info("licensedesk dev stopped")
 	return err

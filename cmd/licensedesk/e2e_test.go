@@ -43,8 +43,9 @@ func (s *syncBuffer) String() string {
 // stack is a running `licensedesk dev`, started through run() exactly as
 // the README's first command starts it.
 type stack struct {
-	dir   string
-	state devState
+	dir          string
+	state        devState
+	temporalPort int
 }
 
 func startDev(t *testing.T) *stack {
@@ -79,6 +80,9 @@ func startDev(t *testing.T) *stack {
 			"--temporal-port", strconv.Itoa(tport), "--ui-port", strconv.Itoa(uiport)}, getenv, &stdout, &stderr)
 	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("licensedesk dev log:\n%s", stderr.String())
+		}
 		cancel()
 		if exited {
 			assertNoProcessUses(t, dir)
@@ -107,7 +111,7 @@ func startDev(t *testing.T) *stack {
 			t.Fatalf("dev not ready after 10 minutes:\n%s", stderr.String())
 		}
 	}
-	s := &stack{dir: dir}
+	s := &stack{dir: dir, temporalPort: tport}
 	b, err := os.ReadFile(filepath.Join(dir, devStateFile))
 	if err != nil {
 		t.Fatal(err)

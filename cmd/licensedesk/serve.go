@@ -32,11 +32,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.AdminAPIToken == "" {
 		logger.Warn("ADMIN_API_TOKEN is not set: /api/v1 refuses every request")
 	}
-	svc, err := openServices(ctx, cfg, logger)
+	ln, err := listen(cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
+	svc, err := openServices(ctx, cfg, false, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer svc.close()
-	logger.Info("serving HTTP", "addr", cfg.HTTPAddr)
-	return serveHTTP(ctx, cfg.HTTPAddr, svc.handler(nil), logger, nil)
+	logger.Info("serving HTTP", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, svc.handler(nil), logger)
 }

@@ -16,7 +16,11 @@ import (
 	"licensedesk/activities"
 	"licensedesk/bot"
 	"licensedesk/config"
+	"licensedesk/links"
+	"licensedesk/mail"
+	"licensedesk/operations"
 	"licensedesk/postgres"
+	"licensedesk/slackout"
 	"licensedesk/web"
 	"licensedesk/worker"
 )
@@ -24,14 +28,18 @@ import (
 // services are the long-lived connections every process role shares.
 type services struct {
 	cfg      config.Config
+	dev      bool // keep mail and Slack messages instead of sending them when unconfigured
 	logger   *slog.Logger
 	db       *postgres.DB
 	temporal client.Client
 	registry *prometheus.Registry
 	closeTC  func()
+	slack    slackout.Poster // nil: no Slack reporting
+	mail     *mail.Outbox
+	ops      *operations.Client
 }
 
-func openServices(ctx context.Context, cfg config.Config, logger *slog.Logger) (*services, error) {
+func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -46,7 +54,24 @@ func openServices(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		db.Close()
 		return nil, err
 	}
-	return &services{cfg: cfg, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC}, nil
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC}
+	switch {
+	case cfg.SlackBotToken != "":
+		svc.slack = slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+	case dev:
+		svc.slack = slackout.NewDevSink(db)
+	}
+	svc.mail = &mail.Outbox{DB: db}
+	if cfg.SMTPURL != "" {
+		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			svc.close()
+			return nil, usageError{err.Error()}
+		}
+		svc.mail.SMTP = smtp
+	}
+	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace, UIURL: cfg.TemporalUIURL}
+	return svc, nil
 }
 
 func (s *services) close() {
@@ -67,8 +92,17 @@ func (s *services) readyChecks() []web.Check {
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
 	allow := bot.ParseAllow(s.cfg.SlackAllowRead, s.cfg.SlackAllowAct)
-	registry := bot.NewRegistry(allow, nil, s.logger, bot.ShowCommand(s.db))
+	var groups bot.GroupMembers
+	if api, ok := s.slack.(*slackout.WebAPI); ok {
+		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
+	}
+	cmds := append([]bot.Command{bot.ShowCommand(s.db)}, bot.OperationCommands(s.db, s.ops)...)
+	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
 	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
+	var responder bot.Responder
+	if s.slack != nil {
+		responder = slackResponder{s.slack}
+	}
 	return web.New(web.Deps{
 		Logger:        s.logger,
 		Licenses:      s.db,
@@ -76,21 +110,37 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Ready:         s.readyChecks(),
 		Registry:      s.registry,
 		SlackCommands: verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
+		SlackActions:  verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
+		Links:         &links.Service{DB: s.db, Temporal: s.temporal},
 		Dev:           dev,
 	})
 }
 
-func (s *services) activities() *activities.Activities {
-	return &activities.Activities{DB: s.db}
+// slackResponder answers button presses through the outgoing Slack client.
+type slackResponder struct{ p slackout.Poster }
+
+func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply) error {
+	return r.p.Respond(ctx, url, slackout.Message{Text: reply.Text, Blocks: reply.Blocks, ReplaceOriginal: true})
 }
 
-// serveHTTP serves h on addr until ctx ends, then drains for up to 10 s.
-// listening (if not nil) receives the bound address once accepting.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, listening chan<- string) error {
+func (s *services) activities() *activities.Activities {
+	return &activities.Activities{
+		DB: s.db, Mail: s.mail, Slack: s.slack,
+		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+	}
+}
+
+// listen binds addr with an error message that names it.
+func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then drains for up to 10 s.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -101,9 +151,6 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Lo
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if listening != nil {
-		listening <- ln.Addr().String()
-	}
 	select {
 	case err := <-errc:
 		return err

@@ -14,7 +14,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) > 0 {
 		return usageErrorf("worker takes no arguments, only environment settings (see --help)")
 	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL")
+	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SMTP_URL")
 	if err != nil {
 		return err
 	}
@@ -22,8 +22,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	svc, err := openServices(ctx, cfg, logger)
+	ln, err := listen(cfg.HTTPAddr)
 	if err != nil {
+		return err
+	}
+	svc, err := openServices(ctx, cfg, false, logger)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer svc.close()
@@ -32,7 +37,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	// The worker's own small HTTP server: liveness, readiness and metrics.
 	g.Go(func() error {
 		h := web.New(web.Deps{Logger: logger, Ready: svc.readyChecks(), Registry: svc.registry})
-		return serveHTTP(ctx, cfg.HTTPAddr, h, logger, nil)
+		return serveHTTP(ctx, ln, h, logger)
 	})
 	g.Go(func() error {
 		logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace)

@@ -1,0 +1,225 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"licensedesk/licensing"
+	"licensedesk/mail"
+	"licensedesk/postgres"
+)
+
+// Link purposes (the strings stored with each link; web.LinkPurpose).
+const (
+	PurposeConfirmRequest  = "confirm_request"
+	PurposeConfirmMove     = "confirm_move"
+	PurposeCompleteAccount = "complete_account"
+	PurposePromote         = "promote"
+)
+
+// SendLinksInput emails each recipient their own link for Purpose.
+type SendLinksInput struct {
+	Purpose    string
+	To         []licensing.Email
+	SEN        licensing.SEN
+	WorkflowID string
+	Deadline   time.Time // links expire then
+	Reminder   bool
+	Roles      []licensing.Role // promote: the roles to become primary in
+
+	// What the mail tells (depending on Purpose).
+	NewEmail       licensing.Email
+	FromEmail      licensing.Email
+	MoveRoles      []licensing.Role
+	KeepOld        bool
+	RequesterEmail licensing.Email
+	RequestedBy    string
+}
+
+// SendLinks creates one link per recipient (only its hash is stored) and
+// emails it. The token never leaves this activity, so it is never in
+// workflow history. Idempotent per recipient: a mail already sent under the
+// same key is not sent again (and no new link is made for it).
+func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
+	l, err := a.DB.License(ctx, in.SEN)
+	if err != nil {
+		return asApplicationError(err)
+	}
+	ttl := time.Until(in.Deadline)
+	if ttl <= 0 {
+		return asApplicationError(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
+	}
+	for _, to := range in.To {
+		key := fmt.Sprintf("%s/%s/%s", in.WorkflowID, in.Purpose, to)
+		if in.Reminder {
+			key += "/reminder"
+		}
+		sent, err := a.DB.MailSent(ctx, key)
+		if err != nil {
+			return err
+		}
+		if sent {
+			continue
+		}
+		data := map[string]any{"summary": linkSummary(in, l)}
+		if in.Purpose == PurposePromote {
+			data["roles"] = roleStrings(in.Roles)
+		}
+		token, expires, err := a.DB.CreateLink(ctx, postgres.NewLink{
+			Purpose: in.Purpose, Email: to, SEN: in.SEN, WorkflowID: in.WorkflowID, Data: data, TTL: ttl,
+		})
+		if err != nil {
+			return asApplicationError(err)
+		}
+		url := a.PublicBaseURL + "/l/" + token
+		name, err := a.DB.DisplayName(ctx, to)
+		if err != nil {
+			return err
+		}
+		kind, body := a.linkMail(in, l, name, url, expires)
+		if err := a.deliver(ctx, key, to, kind, body, url); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkSummary is what the link's page says will happen, in sentences.
+func linkSummary(in SendLinksInput, l licensing.License) []string {
+	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
+	switch in.Purpose {
+	case PurposeConfirmMove:
+		old := fmt.Sprintf("%s is then removed from the licence.", in.FromEmail)
+		if in.KeepOld {
+			old = fmt.Sprintf("%s stays on as a secondary contact.", in.FromEmail)
+		}
+		return []string{
+			fmt.Sprintf("Move %s to the account %s.", lic, in.NewEmail),
+			fmt.Sprintf("%s is added as %s contact and then makes themselves primary.", in.NewEmail, strings.Join(roleStrings(in.MoveRoles), " and ")),
+			old,
+		}
+	case PurposeConfirmRequest:
+		return []string{
+			fmt.Sprintf("%s asked our sales team to make changes to %s.", in.RequesterEmail, lic),
+			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
+		}
+	case PurposeCompleteAccount:
+		return []string{
+			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),
+			"Choose your name and a password to finish setting up your account.",
+		}
+	default:
+		return []string{
+			fmt.Sprintf("You become the primary %s contact for %s.", strings.Join(roleStrings(in.Roles), " and "), lic),
+			"The current primary contact becomes a secondary contact, who can then be removed.",
+		}
+	}
+}
+
+func (a *Activities) linkMail(in SendLinksInput, l licensing.License, name, url string, expires time.Time) (mail.Kind, any) {
+	switch in.Purpose {
+	case PurposeConfirmMove:
+		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
+			NewEmail: string(in.NewEmail), FromEmail: string(in.FromEmail), Roles: roleStrings(in.MoveRoles),
+			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder}
+	case PurposeConfirmRequest:
+		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
+			SEN: string(l.SEN), Product: l.Product, RequestedBy: "our sales team", ApproveURL: url, Deadline: expires, Reminder: in.Reminder}
+	case PurposeCompleteAccount:
+		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
+			InvitedBy: "our sales team", URL: url, Deadline: expires, Reminder: in.Reminder}
+	default: // PurposePromote
+		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
+			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder}
+	}
+}
+
+func (a *Activities) deliver(ctx context.Context, key string, to licensing.Email, kind mail.Kind, data any, links ...string) error {
+	subject, text, html, err := mail.Render(kind, data)
+	if err != nil {
+		return err
+	}
+	return a.Mail.Deliver(ctx, mail.Message{Key: key, To: string(to), Subject: subject, Text: text, HTML: html, Links: links})
+}
+
+func roleStrings(roles []licensing.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// RedeemDecisionInput is a confirm link pressed on its page.
+type RedeemDecisionInput struct {
+	TokenHash  []byte
+	WorkflowID string
+	Purpose    string
+	Approve    bool
+}
+
+// RedeemDecisionOutput says whose link it was.
+type RedeemDecisionOutput struct {
+	By licensing.Email
+}
+
+// RedeemDecision spends the link (atomically: one conditional UPDATE) and
+// audits the decision. A link of another workflow or purpose, used, expired
+// or revoked is refused.
+func (a *Activities) RedeemDecision(ctx context.Context, in RedeemDecisionInput) (RedeemDecisionOutput, error) {
+	action := in.Purpose + ".decline"
+	if in.Approve {
+		action = in.Purpose + ".approve"
+	}
+	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, postgres.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
+	if err != nil {
+		return RedeemDecisionOutput{}, asApplicationError(err)
+	}
+	return RedeemDecisionOutput{By: k.Email}, nil
+}
+
+// RedeemPromotionInput is a promote link pressed on its page.
+type RedeemPromotionInput struct {
+	TokenHash  []byte
+	WorkflowID string
+}
+
+// Demotion is a former primary who is now secondary.
+type Demotion struct {
+	Role  licensing.Role
+	Email licensing.Email
+}
+
+// RedeemPromotionOutput says who was promoted in which roles.
+type RedeemPromotionOutput struct {
+	Email   licensing.Email
+	Roles   []licensing.Role
+	Demoted []Demotion
+}
+
+// RedeemPromotion spends the link and promotes its recipient in one
+// transaction.
+func (a *Activities) RedeemPromotion(ctx context.Context, in RedeemPromotionInput) (RedeemPromotionOutput, error) {
+	k, roles, demoted, err := a.DB.RedeemPromotion(ctx, in.TokenHash, in.WorkflowID)
+	if err != nil {
+		return RedeemPromotionOutput{}, asApplicationError(err)
+	}
+	out := RedeemPromotionOutput{Email: k.Email, Roles: roles}
+	for _, d := range demoted {
+		out.Demoted = append(out.Demoted, Demotion{Role: d.Role, Email: d.Email})
+	}
+	return out, nil
+}
+
+// RevokeLinksInput names the workflow whose links end.
+type RevokeLinksInput struct {
+	WorkflowID string
+}
+
+// RevokeLinks revokes every unused link of a workflow. Idempotent.
+func (a *Activities) RevokeLinks(ctx context.Context, in RevokeLinksInput) error {
+	_, err := a.DB.RevokeLinks(ctx, in.WorkflowID)
+	return err
+}

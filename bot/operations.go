@@ -1,0 +1,351 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+// Operations starts and inspects licensedesk's workflows; the bot knows
+// nothing of Temporal beyond this.
+type Operations interface {
+	Start(ctx context.Context, req StartRequest) (Started, error)
+	Status(ctx context.Context, workflowID string) (operation.Status, error)
+	Running(ctx context.Context, sen licensing.SEN) ([]operation.Status, error)
+	Cancel(ctx context.Context, workflowID, by string) error
+	// URL links to a workflow in the Temporal UI.
+	URL(workflowID, runID string) string
+}
+
+// StartRequest is an operation to start on someone's behalf.
+type StartRequest struct {
+	Operation string // "move", "verify", "contact-add", "contact-remove"
+	Move      licensing.MoveRequest
+	SEN       licensing.SEN
+	Email     licensing.Email
+	Role      licensing.Role
+	SlackUser string
+	Channel   string // where its progress message goes
+}
+
+// Started says which workflow runs the operation. AlreadyRunning means the
+// same operation was already in flight and nothing new was started.
+type Started struct {
+	WorkflowID, RunID string
+	AlreadyRunning    bool
+}
+
+// OperationCommands returns verify, move, contact add/remove, status and
+// cancel.
+func OperationCommands(licenses LicenseReader, ops Operations) []Command {
+	return []Command{
+		{
+			Name: "verify", Args: "<SEN> <email>", Class: Act, MinArgs: 2, MaxArgs: 2,
+			Summary: "Ask the licence's primary contacts to confirm, by emailed link, that <email> may act on it.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				sen, email, err := senAndEmail(req.Args[0], req.Args[1])
+				if err != nil {
+					return Reply{}, err
+				}
+				l, err := licenses.License(ctx, sen)
+				if err != nil {
+					return Reply{}, err
+				}
+				if l.Status == licensing.Cancelled {
+					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "%s is cancelled.", sen)
+				}
+				return start(ctx, ops, StartRequest{Operation: "verify", SEN: sen, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
+					fmt.Sprintf("Verification of %s for %s", email, sen))
+			},
+		},
+		{
+			Name: "move", Args: "<SEN> <new-email> [--from <email>] [--roles billing,technical] [--keep-old] [--confirm-by <email>]",
+			Class: Act, Destructive: true, MinArgs: 2, MaxArgs: NoMax,
+			Summary: "Move a licence to another account: a contact confirms, the new contact promotes themselves, the old one is removed.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				mr, plan, l, err := planMove(ctx, licenses, req.Args)
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("*Move %s (%s) to %s?*\n• %s is added as %s contact, then makes themselves primary by emailed link\n• %s confirm%s first by emailed link\n• %s\nNothing changes until %s confirm%s.",
+					mr.SEN, escape(l.Product), escape(string(plan.NewEmail)), escape(string(plan.NewEmail)), roleWords(plan.Add),
+					escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy), escape(fate(plan)), escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy))), nil
+			},
+			Confirm: func(ctx context.Context, req Request) (Reply, error) {
+				mr, _, _, err := planMove(ctx, licenses, req.Args)
+				if err != nil {
+					return Reply{}, err
+				}
+				return start(ctx, ops, StartRequest{Operation: "move", Move: mr, SEN: mr.SEN, SlackUser: req.UserID, Channel: req.ChannelID},
+					fmt.Sprintf("Move of %s to %s", mr.SEN, mr.NewEmail))
+			},
+		},
+		{
+			Name: "contact add", Args: "<SEN> <billing|technical> <email>", Class: Act, MinArgs: 3, MaxArgs: 3,
+			Summary: "Add a secondary contact (inviting them to set up an account if they have none).",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				sen, role, email, err := contactArgs(req.Args)
+				if err != nil {
+					return Reply{}, err
+				}
+				l, err := licenses.License(ctx, sen)
+				if err != nil {
+					return Reply{}, err
+				}
+				if err := licensing.CheckAddContact(l, role, email); err != nil {
+					return Reply{}, notInvalid(err)
+				}
+				return start(ctx, ops, StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
+					fmt.Sprintf("Adding %s as %s contact of %s", email, role, sen))
+			},
+		},
+		{
+			Name: "contact remove", Args: "<SEN> <billing|technical> <email>", Class: Act, Destructive: true, MinArgs: 3, MaxArgs: 3,
+			Summary: "Remove a secondary contact (a primary must be replaced first).",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				sen, role, email, err := checkRemove(ctx, licenses, req.Args)
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("*Remove %s as %s contact of %s?* They lose access to the licence.", escape(string(email)), role, sen)), nil
+			},
+			Confirm: func(ctx context.Context, req Request) (Reply, error) {
+				sen, role, email, err := checkRemove(ctx, licenses, req.Args)
+				if err != nil {
+					return Reply{}, err
+				}
+				return start(ctx, ops, StartRequest{Operation: "contact-remove", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
+					fmt.Sprintf("Removal of %s as %s contact of %s", email, role, sen))
+			},
+		},
+		{
+			Name: "status", Args: "<SEN|workflow-id>", Class: Read, MinArgs: 1, MaxArgs: 1,
+			Summary: "Operations in flight for a licence, or one operation, with their current step.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				if sen, err := licensing.ParseSEN(req.Args[0]); err == nil {
+					list, err := ops.Running(ctx, sen)
+					if err != nil {
+						return Reply{}, err
+					}
+					return statusListReply(sen, list, ops), nil
+				}
+				id, err := workflowID(req.Args[0])
+				if err != nil {
+					return Reply{}, err
+				}
+				st, err := ops.Status(ctx, id)
+				if err != nil {
+					return Reply{}, err
+				}
+				return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: ProgressText(st),
+					Blocks: ProgressBlocks(st, ops.URL(st.WorkflowID, st.RunID))}, nil
+			},
+		},
+		{
+			Name: "cancel", Args: "<workflow-id>", Class: Act, Destructive: true, MinArgs: 1, MaxArgs: 1,
+			Summary: "Cancel an operation in flight; what it already did is undone where it can be.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				st, err := runningOp(ctx, ops, req.Args[0])
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("*Cancel “%s”?* It is at step: %s.", escape(st.Summary), escape(st.Current().Title))), nil
+			},
+			Confirm: func(ctx context.Context, req Request) (Reply, error) {
+				st, err := runningOp(ctx, ops, req.Args[0])
+				if err != nil {
+					return Reply{}, err
+				}
+				if err := ops.Cancel(ctx, st.WorkflowID, "<@"+req.UserID+">"); err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("Cancelling “%s”. Its progress message will say what was undone.", escape(st.Summary))), nil
+			},
+		},
+	}
+}
+
+// start starts an operation and answers with a link to it, or to the one
+// already running.
+func start(ctx context.Context, ops Operations, req StartRequest, what string) (Reply, error) {
+	s, err := ops.Start(ctx, req)
+	if err != nil {
+		return Reply{}, err
+	}
+	url := ops.URL(s.WorkflowID, s.RunID)
+	if s.AlreadyRunning {
+		return ephemeral(fmt.Sprintf("%s is already running; nothing new was started. <%s|%s>", escape(what), url, escape(s.WorkflowID))), nil
+	}
+	return ephemeral(fmt.Sprintf("%s started: progress is posted in this channel. <%s|%s>", escape(what), url, escape(s.WorkflowID))), nil
+}
+
+func runningOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
+	id, err := workflowID(arg)
+	if err != nil {
+		return operation.Status{}, err
+	}
+	st, err := ops.Status(ctx, id)
+	if err != nil {
+		return operation.Status{}, err
+	}
+	if st.Done {
+		return operation.Status{}, licensing.Errorf(licensing.FailedPrecondition, "%s has already ended (%s).", id, st.Outcome)
+	}
+	return st, nil
+}
+
+// workflowID checks arg names one of our operations, e.g. move/SEN-1000001/x@y.test.
+func workflowID(arg string) (string, error) {
+	op, rest, _ := strings.Cut(arg, "/")
+	switch op {
+	case "move", "verify", "contact-add", "contact-remove", "promote":
+		if rest != "" {
+			return arg, nil
+		}
+	}
+	return "", licensing.Errorf(licensing.Invalid, "%q is neither a SEN nor an operation id (like move/SEN-1000001/new@example.com)", truncate(arg, maxEcho))
+}
+
+func senAndEmail(senArg, emailArg string) (licensing.SEN, licensing.Email, error) {
+	sen, err := licensing.ParseSEN(senArg)
+	if err != nil {
+		return "", "", asInvalid(err)
+	}
+	email, err := licensing.ParseEmail(emailArg)
+	if err != nil {
+		return "", "", asInvalid(err)
+	}
+	return sen, email, nil
+}
+
+func contactArgs(args []string) (licensing.SEN, licensing.Role, licensing.Email, error) {
+	sen, email, err := senAndEmail(args[0], args[2])
+	if err != nil {
+		return "", "", "", err
+	}
+	role, err := licensing.ParseRole(args[1])
+	if err != nil {
+		return "", "", "", asInvalid(err)
+	}
+	return sen, role, email, nil
+}
+
+func checkRemove(ctx context.Context, licenses LicenseReader, args []string) (licensing.SEN, licensing.Role, licensing.Email, error) {
+	sen, role, email, err := contactArgs(args)
+	if err != nil {
+		return "", "", "", err
+	}
+	l, err := licenses.License(ctx, sen)
+	if err != nil {
+		return "", "", "", err
+	}
+	if err := licensing.CheckRemoveContact(l, role, email); err != nil {
+		return "", "", "", notInvalid(err)
+	}
+	return sen, role, email, nil
+}
+
+// planMove parses move's arguments and checks them against the licence.
+func planMove(ctx context.Context, licenses LicenseReader, args []string) (licensing.MoveRequest, licensing.MovePlan, licensing.License, error) {
+	var mr licensing.MoveRequest
+	fail := func(err error) (licensing.MoveRequest, licensing.MovePlan, licensing.License, error) {
+		return mr, licensing.MovePlan{}, licensing.License{}, err
+	}
+	sen, email, err := senAndEmail(args[0], args[1])
+	if err != nil {
+		return fail(err)
+	}
+	mr.SEN, mr.NewEmail = sen, email
+	rest := args[2:]
+	for len(rest) > 0 {
+		flag, value, hasValue := strings.Cut(rest[0], "=")
+		rest = rest[1:]
+		if flag == "--keep-old" {
+			if hasValue {
+				return fail(licensing.Errorf(licensing.Invalid, "--keep-old takes no value"))
+			}
+			mr.KeepOld = true
+			continue
+		}
+		if flag != "--from" && flag != "--confirm-by" && flag != "--roles" {
+			return fail(licensing.Errorf(licensing.Invalid, "unknown option %q", truncate(flag, maxEcho)))
+		}
+		if !hasValue {
+			if len(rest) == 0 {
+				return fail(licensing.Errorf(licensing.Invalid, "%s needs a value", truncate(flag, maxEcho)))
+			}
+			value, rest = rest[0], rest[1:]
+		}
+		switch flag {
+		case "--from", "--confirm-by":
+			e, err := licensing.ParseEmail(value)
+			if err != nil {
+				return fail(asInvalid(err))
+			}
+			if flag == "--from" {
+				mr.From = e
+			} else {
+				mr.ConfirmBy = e
+			}
+		case "--roles":
+			roles, err := licensing.ParseRoles(value)
+			if err != nil {
+				return fail(asInvalid(err))
+			}
+			mr.Roles = roles
+		}
+	}
+	l, err := licenses.License(ctx, sen)
+	if err != nil {
+		return fail(err)
+	}
+	plan, err := licensing.PlanMove(l, mr)
+	if err != nil {
+		return fail(notInvalid(err))
+	}
+	return mr, plan, l, nil
+}
+
+// notInvalid keeps a domain rule's refusal (say, --from is not a contact)
+// from being shown as a usage problem: the syntax was fine.
+func notInvalid(err error) error {
+	if licensing.ErrorCode(err) == licensing.Invalid {
+		return licensing.Errorf(licensing.FailedPrecondition, "%s", licensing.ErrorMessage(err))
+	}
+	return err
+}
+
+func fate(p licensing.MovePlan) string {
+	if p.KeepOld {
+		return string(p.From) + " stays as a secondary contact"
+	}
+	return string(p.From) + " is removed at the end"
+}
+
+func roleWords(roles []licensing.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " and ")
+}
+
+func emailWords(list []licensing.Email) string {
+	s := make([]string, len(list))
+	for i, e := range list {
+		s[i] = string(e)
+	}
+	return strings.Join(s, " or ")
+}
+
+func verbS(list []licensing.Email) string {
+	if len(list) == 1 {
+		return "s"
+	}
+	return ""
+}

@@ -1,0 +1,162 @@
+// Package links serves what emailed links do (SPEC §3): it looks a token up
+// for its page, and acts when the person presses the button. Decisions and
+// promotions are Temporal updates to the workflow that sent the link, so
+// the workflow records them and the page shows the real outcome; setting up
+// an account is done here directly, so a password never enters workflow
+// history.
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"licensedesk/licensing"
+	"licensedesk/passwords"
+	"licensedesk/postgres"
+	"licensedesk/web"
+	"licensedesk/workflows"
+)
+
+// Service implements web.LinkService.
+type Service struct {
+	DB       *postgres.DB
+	Temporal client.Client
+}
+
+var _ web.LinkService = (*Service)(nil)
+
+// Lookup describes what a link will do. It changes nothing.
+func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error) {
+	k, err := s.DB.LookupLink(ctx, token)
+	if err != nil {
+		return web.LinkView{}, err
+	}
+	v := web.LinkView{Purpose: web.LinkPurpose(k.Purpose), Email: string(k.Email), SEN: string(k.SEN), ExpiresAt: k.ExpiresAt}
+	if k.SEN != "" {
+		l, err := s.DB.License(ctx, k.SEN)
+		if err != nil {
+			return web.LinkView{}, err
+		}
+		v.Product = l.Product
+	}
+	for _, line := range stringList(k.Data["summary"]) {
+		v.Summary = append(v.Summary, line)
+	}
+	v.Roles = stringList(k.Data["roles"])
+	switch v.Purpose {
+	case web.PurposeCompleteAccount:
+		v.NeedsAccountDetails = true
+	case web.PurposePromote:
+		v.NeedsAccountDetails = k.AccountStatus == licensing.AccountPending
+	}
+	return v, nil
+}
+
+// Act does what the link is for.
+func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) (web.LinkResult, error) {
+	k, err := s.DB.LookupLink(ctx, token)
+	if err != nil {
+		return web.LinkResult{}, err
+	}
+	switch web.LinkPurpose(k.Purpose) {
+	case web.PurposeConfirmMove, web.PurposeConfirmRequest:
+		var approve bool
+		switch action.Decision {
+		case "approve":
+			approve = true
+		case "decline":
+		default:
+			return web.LinkResult{}, licensing.Errorf(licensing.Invalid, "Choose Approve or Decline.")
+		}
+		var res workflows.DecideResult
+		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
+			return web.LinkResult{}, err
+		}
+		if approve {
+			return web.LinkResult{Title: "Approved", Message: "Thank you. We have recorded your approval and will carry on; you'll get an email when it's done."}, nil
+		}
+		return web.LinkResult{Title: "Declined", Message: "Thank you. Nothing will change; we have told our sales team."}, nil
+
+	case web.PurposeCompleteAccount:
+		if err := s.completeAccount(ctx, token, k, action); err != nil {
+			return web.LinkResult{}, err
+		}
+		return web.LinkResult{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
+
+	case web.PurposePromote:
+		if k.AccountStatus == licensing.AccountPending {
+			if err := s.completeAccount(ctx, token, k, action); err != nil {
+				return web.LinkResult{}, err
+			}
+		}
+		var res workflows.PromoteResult
+		if err := s.update(ctx, k.WorkflowID, workflows.PromoteUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
+			return web.LinkResult{}, err
+		}
+		roles := make([]string, len(res.Roles))
+		for i, r := range res.Roles {
+			roles[i] = string(r)
+		}
+		return web.LinkResult{Title: "You are now the primary contact",
+			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
+	}
+	return web.LinkResult{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+}
+
+func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {
+	name := strings.TrimSpace(action.DisplayName)
+	if name == "" || len(name) > 200 {
+		return licensing.Errorf(licensing.Invalid, "Enter your name (up to 200 characters).")
+	}
+	if err := passwords.CheckNew(action.Password, action.PasswordConfirm, string(k.Email)); err != nil {
+		return err
+	}
+	hash, err := passwords.Hash(action.Password)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.CompleteAccount(ctx, token, name, hash)
+	return err
+}
+
+// update sends a Temporal update to the workflow that owns the link and
+// waits for its result. A workflow that has ended, or that no longer waits
+// for this, makes the link Gone; domain errors from the workflow come back
+// as they were raised.
+func (s *Service) update(ctx context.Context, workflowID, name string, arg, result any) error {
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	if err == nil {
+		return nil
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return licensing.Errorf(licensing.Gone, "This request has already ended, so the link no longer does anything.")
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" && licensing.Code(appErr.Type()) != licensing.Internal {
+		return &licensing.Error{Code: licensing.Code(appErr.Type()), Message: appErr.Message()}
+	}
+	return err
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,406 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+// Kind names one kind of email; each has a data struct of the same name.
+type Kind string
+
+// The kinds of email, with the data Render wants for each.
+const (
+	KindConfirmRequest  Kind = "confirm_request"  // ConfirmRequest
+	KindConfirmMove     Kind = "confirm_move"     // ConfirmMove
+	KindInvitation      Kind = "invitation"       // Invitation
+	KindAddedAsContact  Kind = "added_as_contact" // AddedAsContact
+	KindPromoteYourself Kind = "promote_yourself" // PromoteYourself
+	KindMoveCompleted   Kind = "move_completed"   // MoveCompleted
+	KindMoveCancelled   Kind = "move_cancelled"   // MoveCancelled
+	KindRequestOutcome  Kind = "request_outcome"  // RequestOutcome
+	KindContactRemoved  Kind = "contact_removed"  // ContactRemoved
+	KindPromotedNotice  Kind = "promoted_notice"  // PromotedNotice
+)
+
+// Kinds returns every Kind, in a fixed order.
+func Kinds() []Kind {
+	out := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.kind
+	}
+	return out
+}
+
+// ConfirmRequest asks a contact or site admin of a licence to confirm that
+// someone who contacted sales may act for it (/license verify).
+type ConfirmRequest struct {
+	Name           string    // the recipient's display name; may be empty
+	RequesterEmail string    // who asked sales for a change
+	SEN            string    // the licence, e.g. "SEN-1000001"
+	Product        string    // the licence's product name
+	RequestedBy    string    // who in sales asks; empty (or a Slack id): "our sales team"
+	ApproveURL     string    // the link's page, where the request is approved or declined
+	Deadline       time.Time // when the link expires
+	Reminder       bool      // a reminder of an earlier mail: the subject says so
+}
+
+// ConfirmMove asks for confirmation of a licence move to another account.
+type ConfirmMove struct {
+	Name      string    // the recipient's display name; may be empty
+	SEN       string    // the licence
+	Product   string    // the licence's product name
+	NewEmail  string    // the account the licence moves to
+	FromEmail string    // the contact being replaced; may be empty
+	Roles     []string  // the roles that move: "billing", "technical"
+	KeepOld   bool      // FromEmail stays on as a secondary contact
+	URL       string    // the link's page, where the move is confirmed or declined
+	Deadline  time.Time // when the link expires
+	Reminder  bool      // a reminder of an earlier mail: the subject says so
+}
+
+// Invitation asks someone whose address was just added to a licence to
+// complete their (pending) account.
+type Invitation struct {
+	SEN       string    // the licence
+	Product   string    // the licence's product name
+	Roles     []string  // the contact roles they were given
+	InvitedBy string    // who added them; empty (or a Slack id): "our sales team"
+	URL       string    // the link's page, where the account is completed
+	Deadline  time.Time // when the link expires
+	Reminder  bool      // a reminder of an earlier mail: the subject says so
+}
+
+// AddedAsContact tells an account holder they were made a (secondary)
+// contact of a licence.
+type AddedAsContact struct {
+	Name       string    // the recipient's display name; may be empty
+	SEN        string    // the licence
+	Product    string    // the licence's product name
+	Role       string    // "billing" or "technical"
+	AddedBy    string    // who added them; empty (or a Slack id): "our sales team"
+	PromoteURL string    // optional link to make themselves primary contact
+	Deadline   time.Time // when PromoteURL expires (needed only with it)
+}
+
+// PromoteYourself sends a contact the link that makes them primary contact.
+type PromoteYourself struct {
+	Name     string    // the recipient's display name; may be empty
+	SEN      string    // the licence
+	Product  string    // the licence's product name
+	Roles    []string  // the roles they become primary in
+	URL      string    // the link's page, where the promotion is confirmed
+	Deadline time.Time // when the link expires
+	Reminder bool      // a reminder of an earlier mail: the subject says so
+}
+
+// MoveCompleted tells both people of a move that it is done.
+type MoveCompleted struct {
+	Name     string // the recipient's display name; may be empty
+	SEN      string // the licence
+	Product  string // the licence's product name
+	NewEmail string // the account the licence moved to
+	OldEmail string // the contact it moved from; may be empty
+	KeptOld  bool   // OldEmail stayed on as a secondary contact
+}
+
+// MoveCancelled tells the people of a move that it will not happen.
+type MoveCancelled struct {
+	Name     string // the recipient's display name; may be empty
+	SEN      string // the licence
+	Product  string // the licence's product name
+	NewEmail string // the account the licence was to move to
+	Reason   string // optional, a sentence: "Nobody confirmed it in time."
+}
+
+// RequestOutcome tells a requester whether their request was approved.
+type RequestOutcome struct {
+	Name           string // the recipient's display name; may be empty
+	SEN            string // the licence
+	Product        string // the licence's product name
+	RequesterEmail string // who asked (normally the recipient)
+	Approved       bool   // approved, or declined
+	By             string // who approved or declined it
+}
+
+// ContactRemoved tells a former contact they were removed from a licence.
+type ContactRemoved struct {
+	Name      string // the recipient's display name; may be empty
+	SEN       string // the licence
+	Product   string // the licence's product name
+	Role      string // the role they lost
+	RemovedBy string // who removed them; empty (or a Slack id): "our sales team"
+}
+
+// PromotedNotice tells a former primary contact that someone else is now
+// primary and they are secondary.
+type PromotedNotice struct {
+	Name       string // the recipient's display name; may be empty
+	SEN        string // the licence
+	Product    string // the licence's product name
+	Role       string // the role concerned
+	NewPrimary string // the new primary contact's address
+}
+
+func (d ConfirmRequest) check() error {
+	return need("SEN", d.SEN, "RequesterEmail", d.RequesterEmail, "ApproveURL", d.ApproveURL).deadline(d.Deadline).err()
+}
+func (d ConfirmMove) check() error {
+	return need("SEN", d.SEN, "NewEmail", d.NewEmail, "URL", d.URL).roles(d.Roles).deadline(d.Deadline).err()
+}
+func (d Invitation) check() error {
+	return need("SEN", d.SEN, "URL", d.URL).roles(d.Roles).deadline(d.Deadline).err()
+}
+func (d AddedAsContact) check() error {
+	p := need("SEN", d.SEN, "Role", d.Role)
+	if d.PromoteURL != "" {
+		p = p.deadline(d.Deadline)
+	}
+	return p.err()
+}
+func (d PromoteYourself) check() error {
+	return need("SEN", d.SEN, "URL", d.URL).roles(d.Roles).deadline(d.Deadline).err()
+}
+func (d MoveCompleted) check() error {
+	return need("SEN", d.SEN, "NewEmail", d.NewEmail).err()
+}
+func (d MoveCancelled) check() error {
+	return need("SEN", d.SEN, "NewEmail", d.NewEmail).err()
+}
+func (d RequestOutcome) check() error {
+	return need("SEN", d.SEN, "By", d.By).err()
+}
+func (d ContactRemoved) check() error {
+	return need("SEN", d.SEN, "Role", d.Role).err()
+}
+func (d PromotedNotice) check() error {
+	return need("SEN", d.SEN, "Role", d.Role, "NewPrimary", d.NewPrimary).err()
+}
+
+// Who acted, as a customer may read it: a person's address, or else our
+// sales team (never empty, never a Slack user id like "<@U123>").
+func actor(by string) string {
+	by = strings.TrimSpace(by)
+	if by == "" || strings.HasPrefix(by, "<@") || strings.HasPrefix(by, "<!") {
+		return ourSalesTeam
+	}
+	return by
+}
+
+const ourSalesTeam = "our sales team"
+
+func (d *ConfirmRequest) fill() { d.RequestedBy = actor(d.RequestedBy) }
+func (d *Invitation) fill()     { d.InvitedBy = actor(d.InvitedBy) }
+func (d *AddedAsContact) fill() { d.AddedBy = actor(d.AddedBy) }
+func (d *ContactRemoved) fill() { d.RemovedBy = actor(d.RemovedBy) }
+
+func (d ConfirmRequest) reminder() bool  { return d.Reminder }
+func (d ConfirmMove) reminder() bool     { return d.Reminder }
+func (d Invitation) reminder() bool      { return d.Reminder }
+func (d PromoteYourself) reminder() bool { return d.Reminder }
+
+// missing collects the names of required fields left empty.
+type missing []string
+
+func need(nameValue ...string) missing {
+	var m missing
+	for i := 0; i+1 < len(nameValue); i += 2 {
+		if strings.TrimSpace(nameValue[i+1]) == "" {
+			m = append(m, nameValue[i])
+		}
+	}
+	return m
+}
+
+func (m missing) roles(r []string) missing {
+	if len(r) == 0 {
+		return append(m, "Roles")
+	}
+	return m
+}
+
+func (m missing) deadline(t time.Time) missing {
+	if t.IsZero() {
+		return append(m, "Deadline")
+	}
+	return m
+}
+
+func (m missing) err() error {
+	if len(m) == 0 {
+		return nil
+	}
+	return fmt.Errorf("missing %s", strings.Join(m, ", "))
+}
+
+type kindSpec struct {
+	kind   Kind
+	accept func(any) (any, error)
+	text   *texttemplate.Template
+	html   *htmltemplate.Template
+}
+
+// accept checks data is a T or a non-nil *T with its required fields set,
+// and returns the T.
+func accept[T any, PT interface {
+	*T
+	check() error
+}](data any) (any, error) {
+	var d T
+	switch v := data.(type) {
+	case T:
+		d = v
+	case *T:
+		if v == nil {
+			return nil, fmt.Errorf("nil %T", v)
+		}
+		d = *v
+	default:
+		return nil, fmt.Errorf("want %T, got %T", d, data)
+	}
+	if f, ok := any(PT(&d)).(interface{ fill() }); ok {
+		f.fill()
+	}
+	if err := PT(&d).check(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+var kinds = []*kindSpec{
+	{kind: KindConfirmRequest, accept: accept[ConfirmRequest]},
+	{kind: KindConfirmMove, accept: accept[ConfirmMove]},
+	{kind: KindInvitation, accept: accept[Invitation]},
+	{kind: KindAddedAsContact, accept: accept[AddedAsContact]},
+	{kind: KindPromoteYourself, accept: accept[PromoteYourself]},
+	{kind: KindMoveCompleted, accept: accept[MoveCompleted]},
+	{kind: KindMoveCancelled, accept: accept[MoveCancelled]},
+	{kind: KindRequestOutcome, accept: accept[RequestOutcome]},
+	{kind: KindContactRemoved, accept: accept[ContactRemoved]},
+	{kind: KindPromotedNotice, accept: accept[PromotedNotice]},
+}
+
+//go:embed templates
+var templateFiles embed.FS
+
+// page is what the layouts see: the data of the kind is .Data.
+type page struct {
+	Subject string
+	Data    any
+}
+
+// button is a call to action: a link, its label and its expiry.
+type button struct {
+	URL      string
+	Label    string
+	Deadline time.Time
+}
+
+var funcs = map[string]any{
+	"hello": func(name string) string {
+		if name = strings.TrimSpace(name); name == "" {
+			return "Hello,"
+		}
+		return "Hi " + name + ","
+	},
+	// date formats a deadline in UTC, which every reader can convert.
+	"date": func(t time.Time) string {
+		return t.UTC().Format("Monday 2 January 2006 at 15:04 UTC")
+	},
+	// roles reads a list of roles: "billing", "billing and technical".
+	"roles": func(r []string) string {
+		switch len(r) {
+		case 0:
+			return ""
+		case 1:
+			return r[0]
+		}
+		return strings.Join(r[:len(r)-1], ", ") + " and " + r[len(r)-1]
+	},
+	"button": func(url, label string, deadline time.Time) button {
+		return button{URL: url, Label: label, Deadline: deadline}
+	},
+}
+
+func init() {
+	textBase := texttemplate.Must(texttemplate.New("layout.txt").Funcs(funcs).
+		ParseFS(templateFiles, "templates/layout.txt"))
+	htmlBase := htmltemplate.Must(htmltemplate.New("layout.html").Funcs(funcs).
+		ParseFS(templateFiles, "templates/layout.html"))
+	for _, k := range kinds {
+		k.text = texttemplate.Must(texttemplate.Must(textBase.Clone()).
+			ParseFS(templateFiles, "templates/"+string(k.kind)+".txt"))
+		k.html = htmltemplate.Must(htmltemplate.Must(htmlBase.Clone()).
+			ParseFS(templateFiles, "templates/"+string(k.kind)+".html"))
+	}
+}
+
+func specOf(kind Kind) *kindSpec {
+	for _, k := range kinds {
+		if k.kind == kind {
+			return k
+		}
+	}
+	return nil
+}
+
+// Render renders an email of kind from data, which is the struct of the
+// same name (ConfirmMove for KindConfirmMove, ...), or a pointer to it.
+// Required fields left empty are an error. A Reminder prefixes the subject
+// with "Reminder: ". The HTML body is escaped for HTML (a display name can
+// not inject markup); the plain-text body is not.
+func Render(kind Kind, data any) (subject, text, html string, err error) {
+	k := specOf(kind)
+	if k == nil {
+		return "", "", "", fmt.Errorf("mail: unknown kind %q", kind)
+	}
+	d, err := k.accept(data)
+	if err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s: %w", kind, err)
+	}
+	var b bytes.Buffer
+	if err := k.text.ExecuteTemplate(&b, "subject", d); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s subject: %w", kind, err)
+	}
+	subject = oneLine(b.String())
+	if r, ok := d.(interface{ reminder() bool }); ok && r.reminder() {
+		subject = "Reminder: " + subject
+	}
+	p := page{Subject: subject, Data: d}
+	b.Reset()
+	if err := k.text.Execute(&b, p); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s text: %w", kind, err)
+	}
+	text = tidyText(b.String())
+	b.Reset()
+	if err := k.html.Execute(&b, p); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s HTML: %w", kind, err)
+	}
+	return subject, text, b.String(), nil
+}
+
+var (
+	spaces     = regexp.MustCompile(`[\s\p{Cc}]+`)
+	lineEnds   = regexp.MustCompile(`[ \t]+\n`)
+	blankLines = regexp.MustCompile(`\n{3,}`)
+)
+
+// oneLine makes s fit a header: control characters and runs of white space
+// (a newline in a name) become one space.
+func oneLine(s string) string {
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+}
+
+// tidyText lets the text templates be laid out freely: trailing spaces go,
+// at most one blank line in a row, and one final newline.
+func tidyText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = lineEnds.ReplaceAllString(s, "\n")
+	s = blankLines.ReplaceAllString(s, "\n\n")
+	return strings.TrimSpace(s) + "\n"
+}

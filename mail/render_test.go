@@ -1,0 +1,216 @@
+package mail_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"licensedesk/mail"
+)
+
+var deadline = time.Date(2026, 12, 7, 14, 30, 0, 0, time.UTC)
+
+const evil = `<script>alert("x")</script>`
+
+type renderCase struct {
+	kind    mail.Kind
+	data    any
+	subject string
+	url     string   // the link the mail must carry; "" for none
+	want    []string // also in both bodies
+}
+
+func renderCases() []renderCase {
+	return []renderCase{
+		{mail.KindConfirmRequest, mail.ConfirmRequest{Name: evil, RequesterEmail: "eve@acme.test", SEN: "SEN-1000001",
+			Product: "Confluence Cloud", RequestedBy: "our sales team", ApproveURL: "https://desk.example/l/req", Deadline: deadline},
+			"Please confirm a request about SEN-1000001", "https://desk.example/l/req",
+			[]string{"eve@acme.test", "our sales team", "Confluence Cloud"}},
+		{mail.KindConfirmMove, mail.ConfirmMove{Name: evil, SEN: "SEN-1000001", Product: "Jira", NewEmail: "new@x.test",
+			FromEmail: "alice@acme.test", Roles: []string{"billing", "technical"}, URL: "https://desk.example/l/move", Deadline: deadline},
+			"Please confirm moving SEN-1000001 to new@x.test", "https://desk.example/l/move",
+			[]string{"billing and technical", "alice@acme.test is then removed"}},
+		{mail.KindConfirmMove, &mail.ConfirmMove{Name: "Al", SEN: "SEN-1000001", NewEmail: "new@x.test",
+			FromEmail: "alice@acme.test", Roles: []string{"billing"}, KeepOld: true, URL: "https://desk.example/l/move2", Deadline: deadline, Reminder: true},
+			"Reminder: Please confirm moving SEN-1000001 to new@x.test", "https://desk.example/l/move2",
+			[]string{"alice@acme.test stays on as a secondary contact", "Hi Al,"}},
+		{mail.KindInvitation, mail.Invitation{SEN: "SEN-1000002", Product: "Jira", Roles: []string{"technical"},
+			InvitedBy: "our sales team", URL: "https://desk.example/l/inv", Deadline: deadline, Reminder: true},
+			"Reminder: You have been added to SEN-1000002: complete your account", "https://desk.example/l/inv",
+			[]string{"Hello,", "technical contact"}},
+		{mail.KindAddedAsContact, mail.AddedAsContact{Name: evil, SEN: "SEN-1000003", Product: "Bitbucket", Role: "billing",
+			AddedBy: "alice@acme.test", PromoteURL: "https://desk.example/l/promo", Deadline: deadline},
+			"You are now a billing contact for SEN-1000003", "https://desk.example/l/promo",
+			[]string{"by alice@acme.test", "Make yourself primary"}},
+		{mail.KindAddedAsContact, mail.AddedAsContact{Name: evil, SEN: "SEN-1000003", Role: "technical", AddedBy: "alice@acme.test"},
+			"You are now a technical contact for SEN-1000003", "", []string{"by alice@acme.test"}},
+		{mail.KindPromoteYourself, mail.PromoteYourself{Name: evil, SEN: "SEN-1000004", Product: "Jira", Roles: []string{"billing"},
+			URL: "https://desk.example/l/self", Deadline: deadline},
+			"Make yourself the primary billing contact for SEN-1000004", "https://desk.example/l/self",
+			[]string{"becomes a secondary contact"}},
+		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", Product: "Jira", NewEmail: "new@x.test",
+			OldEmail: "alice@acme.test", KeptOld: true},
+			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test stays on as a secondary contact"}},
+		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", NewEmail: "new@x.test", OldEmail: "alice@acme.test"},
+			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test is no longer a contact"}},
+		{mail.KindMoveCancelled, mail.MoveCancelled{Name: evil, SEN: "SEN-1000001", NewEmail: "new@x.test", Reason: "Nobody confirmed it in time."},
+			"The move of SEN-1000001 was cancelled", "", []string{"Reason: Nobody confirmed it in time.", "Nothing changed"}},
+		{mail.KindRequestOutcome, mail.RequestOutcome{Name: evil, SEN: "SEN-1000001", RequesterEmail: "eve@acme.test", Approved: true, By: "alice@acme.test"},
+			"Your request about SEN-1000001 was approved", "", []string{"alice@acme.test", "approved"}},
+		{mail.KindRequestOutcome, mail.RequestOutcome{Name: evil, SEN: "SEN-1000001", By: "alice@acme.test"},
+			"Your request about SEN-1000001 was declined", "", []string{"nothing will change"}},
+		{mail.KindContactRemoved, mail.ContactRemoved{Name: evil, SEN: "SEN-1000001", Role: "technical", RemovedBy: "alice@acme.test"},
+			"You are no longer a technical contact for SEN-1000001", "", []string{"You were removed as a", "by alice@acme.test"}},
+		{mail.KindPromotedNotice, mail.PromotedNotice{Name: evil, SEN: "SEN-1000001", Role: "billing", NewPrimary: "bob@acme.test"},
+			"bob@acme.test is now the primary billing contact for SEN-1000001", "", []string{"secondary billing contact"}},
+	}
+}
+
+func TestRender_EveryKind(t *testing.T) {
+	seen := map[mail.Kind]bool{}
+	dump := os.Getenv("MAIL_DUMP") // a directory: write every rendering there to look at
+	for i, c := range renderCases() {
+		seen[c.kind] = true
+		subject, text, html, err := mail.Render(c.kind, c.data)
+		if err != nil {
+			t.Errorf("%s: %v", c.kind, err)
+			continue
+		}
+		if dump != "" {
+			base := filepath.Join(dump, string(c.kind)+"-"+string(rune('a'+i)))
+			_ = os.WriteFile(base+".txt", []byte("Subject: "+subject+"\n\n"+text), 0o644)
+			_ = os.WriteFile(base+".html", []byte(html), 0o644)
+		}
+		if subject != c.subject {
+			t.Errorf("%s: subject = %q, want %q", c.kind, subject, c.subject)
+		}
+		for _, body := range []struct{ name, s string }{{"text", text}, {"html", html}} {
+			for _, w := range append([]string{c.url, "Licence Desk", "You are receiving this because"}, c.want...) {
+				if !strings.Contains(body.s, w) {
+					t.Errorf("%s %s: missing %q in\n%s", c.kind, body.name, w, body.s)
+				}
+			}
+			if c.url != "" {
+				for _, w := range []string{"works once", "Monday 7 December 2026 at 14:30 UTC"} {
+					if !strings.Contains(body.s, w) {
+						t.Errorf("%s %s: missing %q", c.kind, body.name, w)
+					}
+				}
+			} else if strings.Contains(body.s, "works once") || strings.Contains(body.s, "https://") {
+				t.Errorf("%s %s: a link note without a link", c.kind, body.name)
+			}
+		}
+		if strings.Contains(html, "<script") {
+			t.Errorf("%s: HTML has an unescaped <script>:\n%s", c.kind, html)
+		}
+		if name := nameOf(c.data); name == evil {
+			if !strings.Contains(html, "&lt;script&gt;") {
+				t.Errorf("%s: the name is not in the HTML, escaped", c.kind)
+			}
+			if !strings.Contains(text, evil) {
+				t.Errorf("%s: the plain text should show the name as it is", c.kind)
+			}
+		}
+		for _, w := range []string{"max-width:600px", "<!DOCTYPE html>", "<title>" + htmlEscape(subject) + "</title>"} {
+			if !strings.Contains(html, w) {
+				t.Errorf("%s: HTML missing %q", c.kind, w)
+			}
+		}
+		if c.url != "" && !strings.Contains(html, `<a href="`+c.url+`"`) {
+			t.Errorf("%s: HTML has no button to %s", c.kind, c.url)
+		}
+		if strings.Contains(text, "\n\n\n") || !strings.HasSuffix(text, ".\n") {
+			t.Errorf("%s: untidy text:\n%q", c.kind, text)
+		}
+	}
+	for _, k := range mail.Kinds() {
+		if !seen[k] {
+			t.Errorf("kind %s not tested", k)
+		}
+	}
+}
+
+func nameOf(data any) string {
+	switch d := data.(type) {
+	case mail.ConfirmRequest:
+		return d.Name
+	case mail.ConfirmMove:
+		return d.Name
+	case mail.AddedAsContact:
+		return d.Name
+	case mail.PromoteYourself:
+		return d.Name
+	case mail.MoveCompleted:
+		return d.Name
+	case mail.MoveCancelled:
+		return d.Name
+	case mail.RequestOutcome:
+		return d.Name
+	case mail.ContactRemoved:
+		return d.Name
+	case mail.PromotedNotice:
+		return d.Name
+	}
+	return ""
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+func TestRender_Refuses(t *testing.T) {
+	cases := []struct {
+		name string
+		kind mail.Kind
+		data any
+		want string
+	}{
+		{"unknown kind", "nope", mail.MoveCompleted{}, "unknown kind"},
+		{"wrong data", mail.KindConfirmMove, mail.MoveCompleted{SEN: "SEN-1", NewEmail: "a@b.c"}, "want mail.ConfirmMove"},
+		{"nil pointer", mail.KindConfirmMove, (*mail.ConfirmMove)(nil), "nil"},
+		{"no URL", mail.KindConfirmMove, mail.ConfirmMove{SEN: "SEN-1", NewEmail: "a@b.c", Roles: []string{"billing"}, Deadline: deadline}, "URL"},
+		{"no deadline", mail.KindPromoteYourself, mail.PromoteYourself{SEN: "SEN-1", URL: "https://x/l/1", Roles: []string{"billing"}}, "Deadline"},
+		{"promote link without deadline", mail.KindAddedAsContact, mail.AddedAsContact{SEN: "SEN-1", Role: "billing", AddedBy: "x", PromoteURL: "https://x"}, "Deadline"},
+	}
+	for _, c := range cases {
+		_, _, _, err := mail.Render(c.kind, c.data)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one mentioning %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestRender_ActorDefaultsToSalesTeam(t *testing.T) {
+	for _, by := range []string{"", "<@U0123>"} {
+		_, text, html, err := mail.Render(mail.KindContactRemoved, mail.ContactRemoved{SEN: "SEN-1", Role: "billing", RemovedBy: by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{text, html} {
+			if !strings.Contains(body, "by our sales team") || strings.Contains(body, "U0123") {
+				t.Errorf("RemovedBy %q: body does not name our sales team:\n%s", by, body)
+			}
+		}
+	}
+}
+
+func TestRender_SubjectIsOneLine(t *testing.T) {
+	subject, _, _, err := mail.Render(mail.KindPromotedNotice, mail.PromotedNotice{SEN: "SEN-1", Role: "billing",
+		NewPrimary: "bob@x.test\r\nBcc: victim@x.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(subject, "\r\n") {
+		t.Errorf("subject = %q", subject)
+	}
+}
+
+func TestMessage_WithLinks(t *testing.T) {
+	m := mail.Message{Key: "k", Links: []string{"a"}}
+	m2 := m.WithLinks("b", "c")
+	if strings.Join(m2.Links, ",") != "a,b,c" || len(m.Links) != 1 {
+		t.Errorf("WithLinks: %v (original %v)", m2.Links, m.Links)
+	}
+}

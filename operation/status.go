@@ -1,0 +1,63 @@
+// Package operation describes a running operation (a workflow) as plain
+// data: what the `status` query returns, what Slack progress messages and
+// /license status render. It has no dependencies, so workflows, activities
+// and the bot can all share it.
+package operation
+
+import "time"
+
+// StepState is where one step of an operation stands.
+type StepState string
+
+const (
+	Pending StepState = "pending"
+	Active  StepState = "active"
+	Done    StepState = "done"
+	Skipped StepState = "skipped"
+	Failed  StepState = "failed"
+)
+
+// Step is one step of an operation, in order.
+type Step struct {
+	Key   string    `json:"key"`
+	Title string    `json:"title"`
+	State StepState `json:"state"`
+}
+
+// Outcome is how a finished operation ended.
+type Outcome string
+
+const (
+	Completed Outcome = "completed"
+	Declined  Outcome = "declined"
+	Expired   Outcome = "expired"
+	Cancelled Outcome = "cancelled"
+	Failure   Outcome = "failed"
+)
+
+// Status is the answer to a workflow's `status` query.
+type Status struct {
+	WorkflowID string    `json:"workflow_id"`
+	RunID      string    `json:"run_id,omitempty"`
+	Operation  string    `json:"operation"`
+	SEN        string    `json:"sen"`
+	Summary    string    `json:"summary"`    // "Move SEN-1000001 to new@x.test"
+	StartedBy  string    `json:"started_by"` // Slack user id, or an email
+	Steps      []Step    `json:"steps"`
+	Step       string    `json:"step"`       // key of the active step
+	WaitingOn  []string  `json:"waiting_on"` // emails of the people it waits for
+	Deadline   time.Time `json:"deadline"`   // when the wait expires
+	Done       bool      `json:"done"`
+	Outcome    Outcome   `json:"outcome,omitempty"`
+	Message    string    `json:"message,omitempty"` // outcome in a sentence
+}
+
+// Current returns the active step, or the zero Step.
+func (s Status) Current() Step {
+	for _, st := range s.Steps {
+		if st.Key == s.Step {
+			return st
+		}
+	}
+	return Step{}
+}

@@ -1,0 +1,278 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"licensedesk/licensing"
+)
+
+// Emailed links (SPEC §3). The token is 32 random bytes, base64url in the
+// URL; only its SHA-256 is stored. A keyed hash would add nothing here: with
+// 256 bits of entropy a stolen hash cannot be reversed.
+
+// TokenHash is the stored form of a link token.
+func TokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewLink describes a link to create.
+type NewLink struct {
+	Purpose    string
+	Email      licensing.Email // the person it is sent to; it acts only for them
+	SEN        licensing.SEN   // optional
+	WorkflowID string          // the operation it belongs to
+	Data       map[string]any  // purpose-specific (roles...)
+	TTL        time.Duration
+}
+
+// Link is a stored link as its page needs it.
+type Link struct {
+	ID            int64
+	Purpose       string
+	Email         licensing.Email
+	AccountStatus licensing.AccountStatus
+	SEN           licensing.SEN
+	WorkflowID    string
+	Data          map[string]any
+	ExpiresAt     time.Time
+}
+
+// CreateLink stores a new link for an existing account and returns its token.
+func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", time.Time{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	if l.Data == nil {
+		l.Data = map[string]any{}
+	}
+	var expires time.Time
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO link_tokens (token_hash, purpose, account_id, license_id, workflow_id, data, expires_at)
+		SELECT $1, $2, a.id, (SELECT id FROM licenses WHERE sen = $3), nullif($4, ''), $5, now() + $6::interval
+		FROM accounts a WHERE lower(a.email) = lower($7)
+		RETURNING expires_at`,
+		TokenHash(token), l.Purpose, string(l.SEN), l.WorkflowID, l.Data, l.TTL, string(l.Email)).Scan(&expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", time.Time{}, licensing.Errorf(licensing.NotFound, "No account %s found.", l.Email)
+	}
+	return token, expires, err
+}
+
+const linkColumns = `t.id, t.purpose, a.email, a.status, coalesce(l.sen, ''), coalesce(t.workflow_id, ''), t.data, t.expires_at`
+
+func scanLink(row pgx.Row) (Link, error) {
+	var k Link
+	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt)
+	return k, err
+}
+
+var (
+	errUnknownLink = licensing.Errorf(licensing.NotFound, "This link isn't valid. Check that you copied the whole address, or ask for a new one.")
+	errSpentLink   = licensing.Errorf(licensing.Gone, "This link has already been used or has expired.")
+)
+
+// LookupLink returns the usable link with token, or NotFound (unknown) or
+// Gone (used, expired or revoked). It changes nothing.
+func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
+	var (
+		used  bool
+		alive bool
+	)
+	row := db.pool.QueryRow(ctx, `
+		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
+		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+		WHERE t.token_hash = $1`, TokenHash(token))
+	var k Link
+	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &used, &alive)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Link{}, errUnknownLink
+	}
+	if err != nil {
+		return Link{}, err
+	}
+	if used || !alive {
+		return Link{}, errSpentLink
+	}
+	return k, nil
+}
+
+// spendLink marks the link used in tx if it is still usable and has the
+// purpose and workflow expected: one conditional UPDATE, so two clicks can
+// never both succeed.
+func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose, workflowID string) (Link, error) {
+	row := tx.QueryRow(ctx, `
+		WITH spent AS (
+			UPDATE link_tokens SET used_at = now()
+			WHERE token_hash = $1 AND purpose = $2 AND coalesce(workflow_id, '') = $3
+			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+			RETURNING *)
+		SELECT `+linkColumns+`
+		FROM spent t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id`,
+		hash, purpose, workflowID)
+	k, err := scanLink(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM link_tokens WHERE token_hash = $1 AND purpose = $2 AND coalesce(workflow_id, '') = $3)`,
+			hash, purpose, workflowID).Scan(&exists); err != nil {
+			return Link{}, err
+		}
+		if !exists {
+			return Link{}, errUnknownLink
+		}
+		return Link{}, errSpentLink
+	}
+	return k, err
+}
+
+// SpendLink spends a link on its own (a decision that is recorded by the
+// workflow itself).
+func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose, workflowID string, by Actor, action string) (Link, error) {
+	var k Link
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if k, err = spendLink(ctx, tx, hash, purpose, workflowID); err != nil {
+			return err
+		}
+		by.ID = string(k.Email)
+		return auditLink(ctx, tx, by, action, k)
+	})
+	return k, err
+}
+
+func auditLink(ctx context.Context, tx pgx.Tx, by Actor, action string, k Link) error {
+	var licID, accID *int64
+	if err := tx.QueryRow(ctx, `SELECT (SELECT id FROM licenses WHERE sen = $1), (SELECT id FROM accounts WHERE email = $2)`,
+		string(k.SEN), string(k.Email)).Scan(&licID, &accID); err != nil {
+		return err
+	}
+	var wf *string
+	if by.WorkflowID != "" {
+		wf = &by.WorkflowID
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO audit_log (actor_kind, actor, action, license_id, account_id, workflow_id, detail)
+		VALUES ('link', $1, $2, $3, $4, $5, $6)`, string(k.Email), action, licID, accID, wf, map[string]any{"link_id": k.ID})
+	return err
+}
+
+// Demotion is a former primary contact who became secondary.
+type Demotion struct {
+	Role  licensing.Role
+	Email licensing.Email
+}
+
+// RedeemPromotion spends a promote link and, in the same transaction, makes
+// its recipient the primary contact for every role the link names. A
+// recipient who is no longer a contact gets NotFound and the link stays
+// unspent.
+func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID string) (Link, []licensing.Role, []Demotion, error) {
+	var (
+		k       Link
+		roles   []licensing.Role
+		demoted []Demotion
+	)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if k, err = spendLink(ctx, tx, hash, "promote", workflowID); err != nil {
+			return err
+		}
+		if k.AccountStatus != licensing.AccountActive {
+			return licensing.Errorf(licensing.FailedPrecondition, "Finish setting up your account (name and password) first.")
+		}
+		roles = linkRoles(k.Data)
+		by := Actor{Kind: "link", ID: string(k.Email), WorkflowID: workflowID}
+		for _, role := range roles {
+			former, ok, err := promoteInTx(ctx, tx, k.SEN, role, k.Email, by)
+			if err != nil {
+				return err
+			}
+			if ok && former != "" && former != k.Email {
+				demoted = append(demoted, Demotion{Role: role, Email: former})
+			}
+		}
+		return nil
+	})
+	return k, roles, demoted, err
+}
+
+// linkRoles reads the "roles" list a promote link carries.
+func linkRoles(data map[string]any) []licensing.Role {
+	var roles []licensing.Role
+	list, _ := data["roles"].([]any)
+	for _, r := range list {
+		if s, ok := r.(string); ok {
+			if role, err := licensing.ParseRole(s); err == nil {
+				roles = append(roles, role)
+			}
+		}
+	}
+	return roles
+}
+
+// CompleteAccount spends a link (complete_account, or promote for a pending
+// recipient, who completes and then promotes) and activates its recipient's
+// pending account with a display name and an argon2id password hash.
+func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordHash string) (Link, error) {
+	var k Link
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		k, err = lookupForUpdate(ctx, tx, TokenHash(token))
+		if err != nil {
+			return err
+		}
+		if k.Purpose == "complete_account" {
+			if k, err = spendLink(ctx, tx, TokenHash(token), k.Purpose, k.WorkflowID); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE accounts SET status = 'active', display_name = $2, password_hash = $3, updated_at = now()
+			WHERE lower(email) = lower($1) AND status = 'pending'`, string(k.Email), displayName, passwordHash)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return licensing.Errorf(licensing.Gone, "This account is already set up; sign in instead.")
+		}
+		return auditLink(ctx, tx, Actor{Kind: "link", WorkflowID: k.WorkflowID}, "account.complete", k)
+	})
+	return k, err
+}
+
+func lookupForUpdate(ctx context.Context, tx pgx.Tx, hash []byte) (Link, error) {
+	var used, alive bool
+	var k Link
+	err := tx.QueryRow(ctx, `
+		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
+		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+		WHERE t.token_hash = $1 FOR UPDATE OF t`, hash).
+		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &used, &alive)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Link{}, errUnknownLink
+	}
+	if err != nil {
+		return Link{}, err
+	}
+	if used || !alive {
+		return Link{}, errSpentLink
+	}
+	return k, nil
+}
+
+// RevokeLinks revokes every unused link of a workflow (it ended: declined,
+// expired, cancelled or done), so none of them can act any more.
+func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = now()
+		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID)
+	return tag.RowsAffected(), err
+}

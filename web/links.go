@@ -1,0 +1,279 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"licensedesk/licensing"
+	"licensedesk/passwords"
+)
+
+// maxLinkForm bounds the body of a link form; the real forms are a few
+// hundred bytes.
+const maxLinkForm = 64 << 10
+
+var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
+	"deadline": formatDeadline,
+}).ParseFS(templateFiles, "templates/layout.html", "templates/link_*.html"))
+
+// Links serves every emailed link (SPEC §3): GET /l/{token} shows what the
+// link will do and changes nothing (mail scanners prefetch links); POST
+// /l/{token}, sent by a person pressing the button with a valid CSRF token,
+// does it. Mount it at "/l/".
+//
+// The token is a secret until it is spent: it is never logged (only a short
+// prefix of its SHA-256), pages never repeat it (forms post to their own
+// address), and every response asks browsers not to cache it, send it as a
+// referrer, or index it.
+func Links(svc LinkService, logger *slog.Logger) http.Handler {
+	h := &linkPages{svc: svc, logger: logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /l/{token}", h.show)
+	mux.HandleFunc("POST /l/{token}", h.act)
+	mux.HandleFunc("/l/", h.other)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Robots-Tag", "noindex")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type linkPages struct {
+	svc    LinkService
+	logger *slog.Logger
+}
+
+// linkPage is what every link template receives.
+type linkPage struct {
+	Title string
+
+	// Form pages.
+	View        LinkView
+	CSRF        string
+	Error       string // why the form came back (Invalid)
+	DisplayName string // what they typed, shown again; passwords never are
+	MinLength   int    // passwords.MinLength, for the browser's own check
+	RolesText   string // "billing and technical"
+
+	// Result and error pages.
+	Message string
+	Detail  string // an extra sentence from the service, when it adds something
+	Reload  bool   // offer to load the link again (expired form)
+}
+
+// show renders the page for a link. It calls nothing but Lookup.
+func (h *linkPages) show(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !plausibleToken(token) {
+		h.fail(w, r, token, errLinkUnknown)
+		return
+	}
+	view, err := h.svc.Lookup(r.Context(), token)
+	if err != nil {
+		h.fail(w, r, token, err)
+		return
+	}
+	h.form(w, r, token, http.StatusOK, view, "", "")
+}
+
+// act performs what the link is for, after the CSRF check.
+func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if !plausibleToken(token) {
+		h.fail(w, r, token, errLinkUnknown)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxLinkForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.errorPage(w, r, http.StatusRequestEntityTooLarge, "That form was too large",
+				"Reload the page and try again.", "", true)
+			return
+		}
+		h.errorPage(w, r, http.StatusBadRequest, "That form could not be read",
+			"Reload the page and try again.", "", true)
+		return
+	}
+	if !checkCSRF(r) {
+		h.errorPage(w, r, http.StatusForbidden, "This form expired",
+			"This form expired; reload the page and try again.",
+			"If it keeps happening, allow cookies for this site: the form needs one to prove it came from this page.", true)
+		return
+	}
+	action := LinkAction{
+		Decision:        r.PostForm.Get("decision"),
+		DisplayName:     strings.TrimSpace(r.PostForm.Get("display_name")),
+		Password:        r.PostForm.Get("password"),
+		PasswordConfirm: r.PostForm.Get("password_confirm"),
+	}
+	res, err := h.svc.Act(r.Context(), token, action)
+	if err != nil {
+		if licensing.ErrorCode(err) != licensing.Invalid {
+			h.fail(w, r, token, err)
+			return
+		}
+		// Show the same form again with what to fix.
+		view, lerr := h.svc.Lookup(r.Context(), token)
+		if lerr != nil {
+			h.fail(w, r, token, lerr)
+			return
+		}
+		h.form(w, r, token, http.StatusUnprocessableEntity, view, licensing.ErrorMessage(err), action.DisplayName)
+		return
+	}
+	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message})
+}
+
+// other answers paths and methods that are not a link.
+func (h *linkPages) other(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/l/")
+	if rest != "" && !strings.Contains(rest, "/") {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		h.errorPage(w, r, http.StatusMethodNotAllowed, "That doesn't work here",
+			"Open the link from your email in a web browser.", "", false)
+		return
+	}
+	h.fail(w, r, "", errLinkUnknown)
+}
+
+// form renders the page for the link's purpose.
+func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view LinkView, errMsg, name string) {
+	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength}
+	var tmpl string
+	switch view.Purpose {
+	case PurposeConfirmRequest:
+		tmpl, p.Title = "link_confirm.html", "Please confirm this request"
+	case PurposeConfirmMove:
+		tmpl, p.Title = "link_confirm.html", "Please confirm this licence move"
+	case PurposeCompleteAccount:
+		tmpl, p.Title = "link_account.html", "Set up your account"
+	case PurposePromote:
+		tmpl, p.Title = "link_promote.html", "Become the primary contact"
+		p.RolesText = joinWords(view.Roles)
+	default:
+		h.fail(w, r, token, errors.New("link has unknown purpose "+string(view.Purpose)))
+		return
+	}
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, status, tmpl, p)
+}
+
+var errLinkUnknown = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+
+// fail renders the page for an error from the service (or the handler).
+func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, err error) {
+	code := licensing.ErrorCode(err)
+	msg := licensing.ErrorMessage(err)
+	switch code {
+	case licensing.NotFound:
+		h.errorPage(w, r, http.StatusNotFound, "This link isn't valid",
+			"Check that you opened the whole address from the email (some mail programs split long links), or ask for a new link.", "", false)
+	case licensing.Gone:
+		h.errorPage(w, r, http.StatusGone, "This link has already been used or has expired",
+			"Each link works once, for a limited time. If you still need to do this, ask for a new link.", extraDetail(msg), false)
+	case licensing.Internal:
+		h.logger.ErrorContext(r.Context(), "link page failed", "method", r.Method, "link", tokenRef(token), "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+			"Something went wrong on our side; it has been logged. Please try again in a few minutes.", "", false)
+	default:
+		h.errorPage(w, r, statusOf(code), errorTitle(code), msg, "", false)
+	}
+}
+
+func errorTitle(code licensing.Code) string {
+	switch code {
+	case licensing.Forbidden:
+		return "You can't do this"
+	case licensing.Conflict:
+		return "This has already been done"
+	case licensing.Invalid:
+		return "Something in this request isn't right"
+	}
+	return "This can't be done right now"
+}
+
+// extraDetail keeps a service message only when it says more than the page
+// title already does.
+func extraDetail(msg string) string {
+	m := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(msg), "."))
+	if m == "" || m == "this link has already been used or has expired" {
+		return ""
+	}
+	return msg
+}
+
+func (h *linkPages) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg, detail string, reload bool) {
+	h.render(w, r, status, "link_error.html", linkPage{Title: title, Message: msg, Detail: detail, Reload: reload})
+}
+
+// render executes the template into a buffer first, so a template failure
+// becomes a clean 500 instead of half a page.
+func (h *linkPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p linkPage) {
+	var buf bytes.Buffer
+	if err := linkTemplates.ExecuteTemplate(&buf, name, p); err != nil {
+		h.logger.ErrorContext(r.Context(), "link page render failed", "page", name, "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("Something went wrong on our side; it has been logged.\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// plausibleToken rejects what cannot be a token (base64url, with or without
+// padding) before it reaches the database.
+func plausibleToken(t string) bool {
+	if t == "" || len(t) > 512 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenRef names a token in logs without revealing it: the first 12 hex
+// digits of its SHA-256.
+func tokenRef(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:6])
+}
+
+// joinWords writes "a", "a and b", "a, b and c".
+func joinWords(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// formatDeadline shows an expiry unambiguously; we do not know the reader's
+// time zone, so it says UTC.
+func formatDeadline(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+}

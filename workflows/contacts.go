@@ -1,0 +1,252 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+// ContactInput names a contact to add or remove.
+type ContactInput struct {
+	SEN    licensing.SEN
+	Role   licensing.Role
+	Email  licensing.Email
+	By     Requester
+	Timing Timing // for the self-promotion offer that follows an add
+}
+
+// ContactResult says how it ended.
+type ContactResult struct {
+	Outcome operation.Outcome
+	Message string
+}
+
+const (
+	stepContactAdd    = "add"
+	stepContactTell   = "tell"
+	stepContactRemove = "remove"
+)
+
+// ContactAdd adds email as a secondary role contact, creating a pending
+// account (with an invitation to set it up) when nobody has that email, tells
+// the person, and offers them self-promotion (a Promote workflow of its own).
+func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+	t, err := newTracker(ctx, "contact-add", in.SEN, fmt.Sprintf("Add %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+		operation.Step{Key: stepContactAdd, Title: "Add the contact"},
+		operation.Step{Key: stepContactTell, Title: "Email them"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(in.Email)))
+	actx := withActivities(ctx)
+	fail := func(err error) (ContactResult, error) {
+		if de := domainError(err); de != nil {
+			t.end(ctx, operation.Failure, de.Message)
+			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+		}
+		return ContactResult{}, err
+	}
+
+	t.begin(ctx, stepContactAdd)
+	var added activities.EnsureContactsOutput
+	if err := workflow.ExecuteActivity(actx, a.EnsureContacts, activities.EnsureContactsInput{
+		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, By: actorOf(in.By, t),
+	}).Get(ctx, &added); err != nil {
+		return fail(err)
+	}
+	if len(added.Added) == 0 {
+		msg := fmt.Sprintf("%s was already a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
+		t.end(ctx, operation.Completed, msg)
+		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	}
+	t.done(stepContactAdd)
+
+	t.begin(ctx, stepContactTell)
+	if added.AccountPending {
+		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
+			Purpose: activities.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
+			WorkflowID: t.st.WorkflowID, Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
+			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(),
+		}).Get(ctx, nil)
+	} else {
+		err = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+			Key: t.st.WorkflowID + "/added", Kind: activities.NotifyAddedAsContact, To: in.Email,
+			SEN: in.SEN, Role: in.Role, By: in.By.String(),
+		}).Get(ctx, nil)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	// The self-promotion offer lives on its own, so this operation can end.
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        PromoteID(in.SEN, in.Email),
+		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("promote"), CustomerEmails.ValueSet(emails(in.Email))),
+	})
+	offer := workflow.ExecuteChildWorkflow(child, Promote, PromoteOfferInput{
+		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing,
+	})
+	if err := offer.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		// Already offered (a promotion offer is running): that one stands.
+		workflow.GetLogger(ctx).Info("self-promotion offer not started", "err", err)
+	}
+	msg := fmt.Sprintf("%s is now a %s contact of %s.", in.Email, in.Role, in.SEN)
+	if added.AccountCreated {
+		msg += " A pending account was created; they were invited to set it up."
+	}
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// ContactRemove removes a secondary contact (never a primary, never the
+// last of a role), withdraws any self-promotion offer they had, and tells them.
+func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+	t, err := newTracker(ctx, "contact-remove", in.SEN, fmt.Sprintf("Remove %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+		operation.Step{Key: stepContactRemove, Title: "Remove the contact"},
+		operation.Step{Key: stepContactTell, Title: "Email them"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(in.Email)))
+	actx := withActivities(ctx)
+
+	t.begin(ctx, stepContactRemove)
+	var removed activities.RemoveContactOutput
+	if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
+		SEN: in.SEN, Role: in.Role, Email: in.Email, By: actorOf(in.By, t),
+	}).Get(ctx, &removed); err != nil {
+		if de := domainError(err); de != nil {
+			t.end(ctx, operation.Failure, de.Message)
+			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+		}
+		return ContactResult{}, err
+	}
+	if !removed.Removed {
+		msg := fmt.Sprintf("%s was not a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
+		t.end(ctx, operation.Completed, msg)
+		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	}
+	t.done(stepContactRemove)
+	// A pending offer to promote themselves no longer makes sense.
+	_ = workflow.RequestCancelExternalWorkflow(ctx, PromoteID(in.SEN, in.Email), "").Get(ctx, nil)
+
+	t.begin(ctx, stepContactTell)
+	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+		Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/removed", Kind: activities.NotifyContactRemoved,
+		To: in.Email, SEN: in.SEN, Role: in.Role, By: in.By.String(),
+	}).Get(ctx, nil)
+	msg := fmt.Sprintf("%s is no longer a %s contact of %s.", in.Email, in.Role, in.SEN)
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// PromoteOfferInput offers a contact to make themselves primary.
+type PromoteOfferInput struct {
+	SEN    licensing.SEN
+	Email  licensing.Email
+	Roles  []licensing.Role
+	Timing Timing
+}
+
+// Promote emails a contact a link to make themselves primary in Roles,
+// reminds them after 3 days and withdraws the offer after 14. Pressing the
+// link promotes them in one transaction (the former primary becomes
+// secondary and is told). Cancelling withdraws the offer; nothing changes.
+func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) {
+	timing := in.Timing.orDefault()
+	t, err := newTracker(ctx, "promote", in.SEN, fmt.Sprintf("%s may make themselves primary %s contact of %s", in.Email, roleList(in.Roles), in.SEN),
+		Requester{Email: string(in.Email)},
+		operation.Step{Key: stepPromote, Title: string(in.Email) + " makes themselves primary"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	var promoted *PromoteResult
+	err = workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate,
+		func(ctx workflow.Context, p PromoteInput) (PromoteResult, error) {
+			var out activities.RedeemPromotionOutput
+			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemPromotion, activities.RedeemPromotionInput{
+				TokenHash: p.TokenHash, WorkflowID: t.st.WorkflowID,
+			}).Get(ctx, &out)
+			if err != nil {
+				return PromoteResult{}, err
+			}
+			promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
+			for _, d := range out.Demoted {
+				_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
+					Key: t.st.WorkflowID + "/demoted/" + string(d.Role) + "/" + string(d.Email), Kind: activities.NotifyPromoted,
+					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email,
+				}).Get(ctx, nil)
+			}
+			return *promoted, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PromoteInput) error {
+			if promoted != nil || t.st.Done {
+				return errNotWaiting
+			}
+			return nil
+		}})
+	if err != nil {
+		return ContactResult{}, err
+	}
+	actx := withActivities(ctx)
+	t.begin(ctx, stepPromote)
+	deadline := workflow.Now(ctx).Add(timing.Expiry)
+	send := func(ctx workflow.Context, reminder bool) error {
+		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID,
+			Deadline: deadline, Reminder: reminder, Roles: in.Roles,
+		}).Get(ctx, nil)
+	}
+	if err := send(ctx, false); err != nil {
+		if de := domainError(err); de != nil {
+			t.end(ctx, operation.Failure, de.Message)
+			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+		}
+		return ContactResult{}, err
+	}
+	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
+	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil }, func(ctx workflow.Context) {
+		_ = send(ctx, true)
+	})
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	revoke := func() {
+		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+	}
+	switch {
+	case isCancel(ctx, err):
+		revoke()
+		t.end(dctx, operation.Cancelled, "The offer to "+string(in.Email)+" was withdrawn.")
+		finishHandlers(dctx)
+		return ContactResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
+	case err != nil:
+		return ContactResult{}, err
+	case !ok:
+		revoke()
+		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
+		t.end(ctx, operation.Expired, msg)
+		return ContactResult{Outcome: operation.Expired, Message: msg}, nil
+	}
+	finishHandlers(ctx)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+func actorOf(by Requester, t *tracker) activities.Actor {
+	kind, id := "slack", by.SlackUser
+	if id == "" {
+		kind, id = "account", by.Email
+	}
+	return activities.Actor{Kind: kind, ID: id, WorkflowID: t.st.WorkflowID}
+}

@@ -1,0 +1,75 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+func TestContactRemove_RefusedPrimaryEndsWithTheReason(t *testing.T) {
+	e := newMoveEnv(t)
+	e.removeErr = temporal.NewNonRetryableApplicationError("alice@acme.test is the primary billing contact of SEN-1000001; someone else must promote themselves first", string(licensing.FailedPrecondition), nil)
+	e.ExecuteWorkflow(ContactRemove, ContactInput{SEN: sen, Role: licensing.Billing, Email: "alice@acme.test", By: Requester{SlackUser: "U1", Channel: "C1"}})
+	var res ContactResult
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Failure {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if len(e.notified) != 0 {
+		t.Error("a refused removal sent mail")
+	}
+}
+
+func TestPromote_ExpiresAfter14DaysWithOneReminder(t *testing.T) {
+	e := newMoveEnv(t)
+	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
+	var res ContactResult
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Expired {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if len(e.sent) != 2 || !e.sent[1].Reminder {
+		t.Errorf("sent = %+v", e.sent)
+	}
+}
+
+func TestPromote_PressedLinkPromotesAndTellsTheFormerPrimary(t *testing.T) {
+	e := newMoveEnv(t)
+	e.promoteOut = activities.RedeemPromotionOutput{
+		Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical},
+		Demoted: []activities.Demotion{{Role: licensing.Technical, Email: "alice@acme.test"}},
+	}
+	e.update(t, 5*day, PromoteUpdate, PromoteInput{})
+	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
+	var res ContactResult
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Completed {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if len(e.notified) != 1 || e.notified[0].To != "alice@acme.test" || e.notified[0].Kind != activities.NotifyPromoted {
+		t.Errorf("notified = %+v", e.notified)
+	}
+}
+
+// A removal that wins the race against a promotion leaves the promotion
+// link without effect: RedeemPromotion reports the person is no longer a
+// contact, the update fails with that message, and the offer stays open
+// until it expires or is cancelled (the removal cancels it).
+func TestPromote_RemovalWinsTheRace(t *testing.T) {
+	e := newMoveEnv(t)
+	e.promoteErr = temporal.NewNonRetryableApplicationError("bob@acme.test is not a technical contact of this licence", string(licensing.NotFound), nil)
+	var updateErr error
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(PromoteUpdate, "", &testsuite_callback{onComplete: func(err error) { updateErr = err }}, PromoteInput{})
+	}, time.Hour)
+	e.RegisterDelayedCallback(func() { e.CancelWorkflow() }, 2*time.Hour)
+	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
+	if de := domainError(updateErr); de == nil || de.Code != licensing.NotFound {
+		t.Fatalf("update error = %v; want NotFound", updateErr)
+	}
+	if e.status(t).Outcome != operation.Cancelled {
+		t.Errorf("status = %+v", e.status(t))
+	}
+}

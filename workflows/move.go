@@ -1,0 +1,389 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+// MoveInput is a request to move a licence to another account (SPEC §2).
+type MoveInput struct {
+	Request licensing.MoveRequest
+	By      Requester
+	Timing  Timing
+}
+
+// MoveResult says how the move ended.
+type MoveResult struct {
+	Outcome operation.Outcome
+	Message string
+}
+
+// DecideInput is a confirm link being pressed.
+type DecideInput struct {
+	TokenHash []byte
+	Approve   bool
+}
+
+// DecideResult says whose decision was recorded.
+type DecideResult struct {
+	By      licensing.Email
+	Approve bool
+}
+
+// PromoteInput is a promote link being pressed.
+type PromoteInput struct {
+	TokenHash []byte
+}
+
+// PromoteResult lists the roles its presser is now primary for.
+type PromoteResult struct {
+	Email licensing.Email
+	Roles []licensing.Role
+}
+
+const (
+	stepCheck   = "check"
+	stepConfirm = "confirm"
+	stepAdd     = "add"
+	stepPromote = "promote"
+	stepRemove  = "remove"
+	stepNotify  = "notify"
+)
+
+// Move moves a licence to a new account:
+//
+//	check → a contact or site admin confirms by link → the new account exists
+//	and is added in the chosen roles → the new contact promotes themselves →
+//	the old contact is removed (unless KeepOld) → everyone is told.
+//
+// Outcomes, and what each leaves behind:
+//   - bad request (unknown licence, --from not a contact, ...): nothing changed.
+//   - declined, expired or cancelled before the new contact is added:
+//     nothing changed; unused links are revoked.
+//   - expired or cancelled while waiting for the promotion: the contact rows
+//     this move added are removed again (a pending account it created stays,
+//     unattached, so an invitation already in someone's inbox fails cleanly);
+//     the licence is as before.
+//   - after the promotion the move always completes: cancelling then would
+//     leave a half-moved licence, so the last steps run to the end.
+func Move(ctx workflow.Context, in MoveInput) (MoveResult, error) {
+	timing := in.Timing.orDefault()
+	req := in.Request
+	t, err := newTracker(ctx, "move", req.SEN, fmt.Sprintf("Move %s to %s", req.SEN, req.NewEmail), in.By,
+		operation.Step{Key: stepCheck, Title: "Check the request"},
+		operation.Step{Key: stepConfirm, Title: "A contact confirms by email"},
+		operation.Step{Key: stepAdd, Title: "Add " + string(req.NewEmail) + " as contact"},
+		operation.Step{Key: stepPromote, Title: string(req.NewEmail) + " makes themselves primary"},
+		operation.Step{Key: stepRemove, Title: "Remove the old contact"},
+		operation.Step{Key: stepNotify, Title: "Tell both people"},
+	)
+	if err != nil {
+		return MoveResult{}, err
+	}
+	m := &move{in: in, timing: timing, t: t}
+	if err := m.registerHandlers(ctx); err != nil {
+		return MoveResult{}, err
+	}
+	res, err := m.run(ctx)
+	if isCancel(ctx, err) {
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		res = m.undo(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+".")
+		finishHandlers(dctx)
+		return res, temporal.NewCanceledError()
+	}
+	finishHandlers(ctx)
+	return res, err
+}
+
+type move struct {
+	in     MoveInput
+	timing Timing
+	t      *tracker
+	plan   licensing.MovePlan
+	prod   string
+
+	decision *DecideResult
+	promoted *PromoteResult
+	added    []licensing.Role // contact rows this move created, for undo
+}
+
+func (m *move) registerHandlers(ctx workflow.Context) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, DecideUpdate,
+		func(ctx workflow.Context, in DecideInput) (DecideResult, error) {
+			var out activities.RedeemDecisionOutput
+			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemDecision, activities.RedeemDecisionInput{
+				TokenHash: in.TokenHash, WorkflowID: m.t.st.WorkflowID, Purpose: activities.PurposeConfirmMove, Approve: in.Approve,
+			}).Get(ctx, &out)
+			if err != nil {
+				return DecideResult{}, err
+			}
+			if m.decision == nil {
+				m.decision = &DecideResult{By: out.By, Approve: in.Approve}
+			}
+			return *m.decision, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in DecideInput) error {
+			if m.t.st.Step != stepConfirm || m.decision != nil {
+				return errNotWaiting
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate,
+		func(ctx workflow.Context, in PromoteInput) (PromoteResult, error) {
+			var out activities.RedeemPromotionOutput
+			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemPromotion, activities.RedeemPromotionInput{
+				TokenHash: in.TokenHash, WorkflowID: m.t.st.WorkflowID,
+			}).Get(ctx, &out)
+			if err != nil {
+				return PromoteResult{}, err
+			}
+			m.promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
+			return *m.promoted, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in PromoteInput) error {
+			if m.t.st.Step != stepPromote || m.promoted != nil {
+				return errNotWaiting
+			}
+			return nil
+		}})
+}
+
+// errNotWaiting rejects a link pressed when the operation no longer waits
+// for it (already decided, promoted, or past that step).
+var errNotWaiting = temporal.NewNonRetryableApplicationError(
+	"This request is no longer waiting for this; the link has no effect now.", string(licensing.Gone), nil)
+
+func (m *move) run(ctx workflow.Context) (MoveResult, error) {
+	actx := withActivities(ctx)
+	req := m.in.Request
+
+	// 1. Check, and resolve defaults (--from, --roles, --confirm-by).
+	m.t.begin(ctx, stepCheck)
+	var planned activities.PlanMoveOutput
+	if err := workflow.ExecuteActivity(actx, a.PlanMove, activities.PlanMoveInput{Request: req}).Get(ctx, &planned); err != nil {
+		return m.fail(ctx, err)
+	}
+	m.plan, m.prod = planned.Plan, planned.Product
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(
+		emails(append([]licensing.Email{m.plan.NewEmail, m.plan.From}, m.plan.ConfirmBy...)...)))
+	m.t.done(stepCheck)
+	m.t.note(ctx, fmt.Sprintf("Plan: add %s as %s contact; %s; confirmation asked of %s.",
+		m.plan.NewEmail, roleList(m.plan.Add), oldFate(m.plan), emailList(m.plan.ConfirmBy)))
+
+	// 2. A contact or site admin confirms.
+	m.t.begin(ctx, stepConfirm)
+	deadline := workflow.Now(ctx).Add(m.timing.Expiry)
+	if err := m.sendLinks(ctx, activities.PurposeConfirmMove, m.plan.ConfirmBy, deadline, false); err != nil {
+		return m.fail(ctx, err)
+	}
+	m.t.waiting(ctx, m.plan.ConfirmBy, deadline)
+	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.decision != nil }, func(ctx workflow.Context) {
+		if err := m.sendLinks(ctx, activities.PurposeConfirmMove, m.plan.ConfirmBy, deadline, true); err != nil {
+			workflow.GetLogger(ctx).Warn("confirmation reminder failed", "err", err)
+		}
+		m.t.note(ctx, "Reminder sent to "+emailList(m.plan.ConfirmBy)+".")
+	})
+	if err != nil {
+		return MoveResult{}, err
+	}
+	if !ok {
+		return m.undo(ctx, operation.Expired, fmt.Sprintf("Nobody confirmed within %s; nothing was changed.", days(m.timing.Expiry))), nil
+	}
+	if !m.decision.Approve {
+		return m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined the move; nothing was changed.", m.decision.By)), nil
+	}
+	m.t.done(stepConfirm)
+	m.t.note(ctx, fmt.Sprintf("%s approved.", m.decision.By))
+
+	// 3. The new account exists (pending until its owner sets it up) and is
+	// a contact in the chosen roles.
+	m.t.begin(ctx, stepAdd)
+	var added activities.EnsureContactsOutput
+	if err := workflow.ExecuteActivity(actx, a.EnsureContacts, activities.EnsureContactsInput{
+		SEN: req.SEN, Email: m.plan.NewEmail, Roles: m.plan.Add, By: m.actor(),
+	}).Get(ctx, &added); err != nil {
+		return m.fail(ctx, err)
+	}
+	m.added = added.Added
+	m.t.done(stepAdd)
+	if added.AccountCreated {
+		m.t.note(ctx, fmt.Sprintf("Created a pending account for %s; they set their name and password from the emailed link.", m.plan.NewEmail))
+	}
+
+	// 4. The new contact promotes themselves (nobody can do it for them).
+	if len(m.plan.Promote) == 0 {
+		m.t.skipped(stepPromote)
+	} else {
+		m.t.begin(ctx, stepPromote)
+		deadline := workflow.Now(ctx).Add(m.timing.Expiry)
+		if err := m.sendLinks(ctx, activities.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, false); err != nil {
+			return m.fail(ctx, err)
+		}
+		m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
+		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil }, func(ctx workflow.Context) {
+			if err := m.sendLinks(ctx, activities.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
+				workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
+			}
+			m.t.note(ctx, "Reminder sent to "+string(m.plan.NewEmail)+".")
+		})
+		if err != nil {
+			return MoveResult{}, err
+		}
+		if !ok && !m.promotedMeanwhile(ctx) {
+			return m.undo(ctx, operation.Expired, fmt.Sprintf("%s did not make themselves primary within %s; the contact added for the move was removed again.", m.plan.NewEmail, days(m.timing.Expiry))), nil
+		}
+		m.t.done(stepPromote)
+		m.t.note(ctx, fmt.Sprintf("%s is now the primary %s contact; %s is secondary.", m.plan.NewEmail, roleList(m.plan.Promote), m.plan.From))
+	}
+
+	// From here on the move finishes even if cancelled: undoing a promotion
+	// is not ours to do (only a person can promote themselves).
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	actx = withActivities(dctx)
+
+	// 5. The old contact goes, unless asked to stay as secondary.
+	if m.plan.KeepOld || len(m.plan.Remove) == 0 {
+		m.t.skipped(stepRemove)
+	} else {
+		m.t.begin(dctx, stepRemove)
+		for _, role := range m.plan.Remove {
+			if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
+				SEN: req.SEN, Role: role, Email: m.plan.From, By: m.actor(),
+			}).Get(dctx, nil); err != nil {
+				return m.fail(dctx, err)
+			}
+		}
+		m.t.done(stepRemove)
+	}
+
+	// 6. Both people are told.
+	m.t.begin(dctx, stepNotify)
+	for _, to := range []licensing.Email{m.plan.NewEmail, m.plan.From} {
+		if err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+			Key: m.t.st.WorkflowID + "/done/" + string(to), Kind: activities.NotifyMoveCompleted, To: to,
+			SEN: req.SEN, NewEmail: m.plan.NewEmail, OldEmail: m.plan.From, KeptOld: m.plan.KeepOld,
+		}).Get(dctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("completion mail failed", "to", to, "err", err)
+		}
+	}
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(dctx, nil)
+	msg := fmt.Sprintf("%s moved to %s.", req.SEN, m.plan.NewEmail)
+	if m.plan.KeepOld {
+		msg += fmt.Sprintf(" %s stays as a secondary contact.", m.plan.From)
+	} else {
+		msg += fmt.Sprintf(" %s was removed.", m.plan.From)
+	}
+	m.t.end(dctx, operation.Completed, msg)
+	return MoveResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// promotedMeanwhile re-reads the database when the wait expires: if the new
+// contact is primary after all (a promotion that raced the timer), the move
+// goes on instead of undoing it.
+func (m *move) promotedMeanwhile(ctx workflow.Context) bool {
+	var out activities.CheckPrimaryOutput
+	err := workflow.ExecuteActivity(withActivities(ctx), a.CheckPrimary, activities.CheckPrimaryInput{
+		SEN: m.in.Request.SEN, Email: m.plan.NewEmail, Roles: m.plan.Promote,
+	}).Get(ctx, &out)
+	return err == nil && out.AllPrimary
+}
+
+// undo ends the move without completing it, removing the contact rows it
+// added (if any) and revoking its links.
+func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string) MoveResult {
+	actx := withActivities(ctx)
+	if len(m.added) > 0 && m.promoted == nil {
+		var out activities.UndoContactsOutput
+		if err := workflow.ExecuteActivity(actx, a.UndoContacts, activities.UndoContactsInput{
+			SEN: m.in.Request.SEN, Email: m.plan.NewEmail, Roles: m.added, By: m.actor(),
+		}).Get(ctx, &out); err != nil {
+			workflow.GetLogger(ctx).Error("undo of added contact failed", "err", err)
+			msg += " Removing the added contact failed; check the licence."
+		}
+	}
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(ctx, nil)
+	if len(m.added) > 0 { // the new person was told about the move: tell them it ended
+		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+			Key: m.t.st.WorkflowID + "/ended/" + string(m.plan.NewEmail), Kind: activities.NotifyMoveCancelled,
+			To: m.plan.NewEmail, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: msg,
+		}).Get(ctx, nil)
+	}
+	m.t.end(ctx, outcome, msg)
+	return MoveResult{Outcome: outcome, Message: msg}
+}
+
+// fail ends the move on an error: a domain error (bad request) is an
+// outcome with its message; anything else is returned for Temporal to show.
+func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
+	if isCancel(ctx, err) {
+		return MoveResult{}, err
+	}
+	if de := domainError(err); de != nil {
+		return m.undo(ctx, operation.Failure, de.Message), nil
+	}
+	m.undo(ctx, operation.Failure, "The move stopped on an internal error; ops have the details in the Temporal UI.")
+	return MoveResult{}, err
+}
+
+func (m *move) sendLinks(ctx workflow.Context, purpose string, to []licensing.Email, deadline time.Time, reminder bool) error {
+	return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID,
+		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,
+		NewEmail: m.plan.NewEmail, FromEmail: m.plan.From, MoveRoles: m.plan.Add, KeepOld: m.plan.KeepOld,
+		RequestedBy: m.in.By.String(),
+	}).Get(ctx, nil)
+}
+
+func (m *move) actor() activities.Actor { return actorOf(m.in.By, m.t) }
+
+func oldFate(p licensing.MovePlan) string {
+	if p.KeepOld {
+		return string(p.From) + " stays as secondary"
+	}
+	return string(p.From) + " is removed afterwards"
+}
+
+func roleList(roles []licensing.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " and ")
+}
+
+func emailList(list []licensing.Email) string {
+	s := make([]string, len(list))
+	for i, e := range list {
+		s[i] = string(e)
+	}
+	return strings.Join(s, ", ")
+}
+
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
+
+func orSomeone(s string) string {
+	if s == "" {
+		return "an operator"
+	}
+	return s
+}

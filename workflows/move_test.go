@@ -1,0 +1,301 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+const (
+	day = 24 * time.Hour
+	sen = licensing.SEN("SEN-1000001")
+)
+
+var movePlan = licensing.MovePlan{
+	SEN: sen, NewEmail: "new@acme.test", From: "alice@acme.test",
+	Roles: []licensing.Role{licensing.Billing, licensing.Technical}, ConfirmBy: []licensing.Email{"alice@acme.test"},
+	Add:     []licensing.Role{licensing.Billing, licensing.Technical},
+	Promote: []licensing.Role{licensing.Billing, licensing.Technical},
+	Remove:  []licensing.Role{licensing.Billing, licensing.Technical},
+}
+
+// moveEnv is a test environment with every activity of a move mocked to
+// succeed; tests override what they exercise and read back what ran.
+type moveEnv struct {
+	*testsuite.TestWorkflowEnvironment
+	// What the mocked activities answer; tests change these before running.
+	plan       licensing.MovePlan
+	planErr    error
+	primary    bool // CheckPrimary's answer
+	removeErr  error
+	promoteOut activities.RedeemPromotionOutput
+	promoteErr error
+
+	sent     []activities.SendLinksInput
+	notified []activities.NotifyInput
+	removed  []activities.RemoveContactInput
+	undone   []activities.UndoContactsInput
+	revoked  int
+}
+
+func newMoveEnv(t *testing.T) *moveEnv {
+	var s testsuite.WorkflowTestSuite
+	e := &moveEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), plan: movePlan,
+		promoteOut: activities.RedeemPromotionOutput{Email: "new@acme.test", Roles: movePlan.Promote}}
+	e.RegisterActivity(&activities.Activities{})
+	e.OnActivity(a.PlanMove, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.PlanMoveInput) (activities.PlanMoveOutput, error) {
+		return activities.PlanMoveOutput{Plan: e.plan, Product: "Jira Software"}, e.planErr
+	})
+	e.OnActivity(a.SendLinks, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendLinksInput) error {
+		e.sent = append(e.sent, in)
+		return nil
+	})
+	e.OnActivity(a.EnsureContacts, mock.Anything, mock.Anything).Return(activities.EnsureContactsOutput{Added: movePlan.Add, AccountCreated: true, AccountPending: true}, nil)
+	e.OnActivity(a.RedeemDecision, mock.Anything, mock.Anything).Return(activities.RedeemDecisionOutput{By: "alice@acme.test"}, nil)
+	e.OnActivity(a.RedeemPromotion, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RedeemPromotionInput) (activities.RedeemPromotionOutput, error) {
+		return e.promoteOut, e.promoteErr
+	})
+	e.OnActivity(a.RemoveContact, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RemoveContactInput) (activities.RemoveContactOutput, error) {
+		if e.removeErr != nil {
+			return activities.RemoveContactOutput{}, e.removeErr
+		}
+		e.removed = append(e.removed, in)
+		return activities.RemoveContactOutput{Removed: true}, nil
+	})
+	e.OnActivity(a.UndoContacts, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UndoContactsInput) (activities.UndoContactsOutput, error) {
+		e.undone = append(e.undone, in)
+		return activities.UndoContactsOutput{Removed: in.Roles}, nil
+	})
+	e.OnActivity(a.CheckPrimary, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.CheckPrimaryInput) (activities.CheckPrimaryOutput, error) {
+		return activities.CheckPrimaryOutput{AllPrimary: e.primary}, nil
+	})
+	e.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
+		e.notified = append(e.notified, in)
+		return nil
+	})
+	e.OnActivity(a.RevokeLinks, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RevokeLinksInput) error {
+		e.revoked++
+		return nil
+	})
+	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReportProgressInput) (activities.ReportProgressOutput, error) {
+		in.Ref.TS = "1700000000.000100"
+		return activities.ReportProgressOutput{Ref: in.Ref}, nil
+	})
+	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)
+	return e
+}
+
+func moveInput() MoveInput {
+	return MoveInput{
+		Request: licensing.MoveRequest{SEN: sen, NewEmail: "new@acme.test"},
+		By:      Requester{SlackUser: "U1", Channel: "C1"},
+	}
+}
+
+// update presses a link after d: the workflow's update handler runs.
+func (e *moveEnv) update(t *testing.T, after time.Duration, name string, arg any) {
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("%s rejected: %v", name, err) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, arg)
+	}, after)
+}
+
+func (e *moveEnv) result(t *testing.T) MoveResult {
+	t.Helper()
+	if !e.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	var res MoveResult
+	if err := e.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	return res
+}
+
+func (e *moveEnv) status(t *testing.T) operation.Status {
+	t.Helper()
+	v, err := e.QueryWorkflow(StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st operation.Status
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestMove_ApprovedAndPromotedCompletes(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{TokenHash: []byte("c"), Approve: true})
+	e.update(t, 26*time.Hour, PromoteUpdate, PromoteInput{TokenHash: []byte("p")})
+	e.ExecuteWorkflow(Move, moveInput())
+
+	res := e.result(t)
+	if res.Outcome != operation.Completed {
+		t.Fatalf("outcome = %s (%s)", res.Outcome, res.Message)
+	}
+	if len(e.sent) != 2 || e.sent[0].Purpose != activities.PurposeConfirmMove || e.sent[1].Purpose != activities.PurposePromote {
+		t.Errorf("links sent = %+v; want a confirmation then a promotion link, no reminders", e.sent)
+	}
+	if len(e.removed) != 2 || e.removed[0].Email != "alice@acme.test" {
+		t.Errorf("removed = %+v; want alice in both roles", e.removed)
+	}
+	if len(e.notified) != 2 || e.notified[0].Kind != activities.NotifyMoveCompleted {
+		t.Errorf("notified = %+v; want both people told", e.notified)
+	}
+	if len(e.undone) != 0 {
+		t.Errorf("undo ran on success: %+v", e.undone)
+	}
+	st := e.status(t)
+	if !st.Done || st.Outcome != operation.Completed {
+		t.Errorf("status = %+v", st)
+	}
+	for _, s := range st.Steps {
+		if s.State != operation.Done {
+			t.Errorf("step %s = %s; want done", s.Key, s.State)
+		}
+	}
+}
+
+func TestMove_KeepOldSkipsRemoval(t *testing.T) {
+	e := newMoveEnv(t)
+	e.plan.KeepOld, e.plan.Remove = true, nil
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.update(t, 2*time.Hour, PromoteUpdate, PromoteInput{})
+	in := moveInput()
+	in.Request.KeepOld = true
+	e.ExecuteWorkflow(Move, in)
+	if res := e.result(t); res.Outcome != operation.Completed || len(e.removed) != 0 {
+		t.Fatalf("outcome %s, removed %+v; want completed with nobody removed", res.Outcome, e.removed)
+	}
+}
+
+func TestMove_DeclinedChangesNothing(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: false})
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Declined {
+		t.Fatalf("outcome = %s", res.Outcome)
+	}
+	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 {
+		t.Errorf("undone %v removed %v revoked %d; want nothing touched and links revoked", e.undone, e.removed, e.revoked)
+	}
+}
+
+func TestMove_ConfirmationRemindsOnDay3AndExpiresOnDay14(t *testing.T) {
+	e := newMoveEnv(t)
+	var queried []operation.Status
+	e.RegisterDelayedCallback(func() { queried = append(queried, e.status(t)) }, 4*day)
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Expired {
+		t.Fatalf("outcome = %s", res.Outcome)
+	}
+	if len(e.sent) != 2 || e.sent[0].Reminder || !e.sent[1].Reminder {
+		t.Fatalf("sent = %+v; want the links, then one reminder", e.sent)
+	}
+	if d := e.Now().Sub(e.sent[0].Deadline); d > time.Minute || d < -time.Minute {
+		t.Errorf("expired at %v; deadline was %v", e.Now(), e.sent[0].Deadline)
+	}
+	if len(queried) != 1 || queried[0].Step != stepConfirm || len(queried[0].WaitingOn) != 1 || queried[0].WaitingOn[0] != "alice@acme.test" {
+		t.Errorf("status on day 4 = %+v; want waiting on alice at the confirm step", queried)
+	}
+	if len(e.undone) != 0 {
+		t.Error("nothing was added, yet undo ran")
+	}
+}
+
+func TestMove_PromotionExpiryRemovesTheAddedContact(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Expired {
+		t.Fatalf("outcome = %s", res.Outcome)
+	}
+	if len(e.undone) != 1 || len(e.undone[0].Roles) != 2 || e.undone[0].Email != "new@acme.test" {
+		t.Errorf("undone = %+v; want the two rows the move added", e.undone)
+	}
+	if len(e.removed) != 0 {
+		t.Errorf("the old contact was removed: %+v", e.removed)
+	}
+	if last := e.notified[len(e.notified)-1]; last.Kind != activities.NotifyMoveCancelled || last.To != "new@acme.test" {
+		t.Errorf("last mail = %+v; want the new person told the move ended", last)
+	}
+}
+
+func TestMove_PromotionThatRacedTheTimerIsKept(t *testing.T) {
+	e := newMoveEnv(t)
+	e.primary = true
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.ExecuteWorkflow(Move, moveInput())
+	if res := e.result(t); res.Outcome != operation.Completed || len(e.undone) != 0 {
+		t.Fatalf("outcome %s, undone %v; a promotion already in the database must not be undone", res.Outcome, e.undone)
+	}
+}
+
+func TestMove_CancelWhileWaitingForPromotionUndoes(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(CancelReasonSignal, "<@U2>")
+		e.CancelWorkflow()
+	}, 2*day)
+	e.ExecuteWorkflow(Move, moveInput())
+	if !e.IsWorkflowCompleted() {
+		t.Fatal("not completed")
+	}
+	var canceled *temporal.CanceledError
+	if err := e.GetWorkflowError(); !errors.As(err, &canceled) {
+		t.Fatalf("error = %v; want cancelled", err)
+	}
+	if len(e.undone) != 1 || e.revoked == 0 {
+		t.Errorf("undone %v revoked %d; want the added rows removed and links revoked", e.undone, e.revoked)
+	}
+	st := e.status(t)
+	if st.Outcome != operation.Cancelled || st.Message != "Cancelled by <@U2>." {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestMove_BadRequestEndsWithItsMessage(t *testing.T) {
+	e := newMoveEnv(t)
+	e.planErr = temporal.NewNonRetryableApplicationError("bob@acme.test is not a contact of SEN-1000001", string(licensing.NotFound), nil)
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Failure || res.Message != "bob@acme.test is not a contact of SEN-1000001" {
+		t.Fatalf("result = %+v", res)
+	}
+	if len(e.sent) != 0 {
+		t.Error("links were sent for a bad request")
+	}
+}
+
+func TestMove_LinkPressedAtTheWrongStepIsRejected(t *testing.T) {
+	e := newMoveEnv(t)
+	rejected := false
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(PromoteUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject: func(error) { rejected = true }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, PromoteInput{})
+	}, time.Hour)
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{Approve: false})
+	e.ExecuteWorkflow(Move, moveInput())
+	if !rejected {
+		t.Error("a promotion during the confirmation step was accepted")
+	}
+}

@@ -1,0 +1,54 @@
+package workflows
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+)
+
+// Histories recorded from real runs (RECORD_HISTORIES=1 go test
+// ./cmd/licensedesk -run TestDev) must replay against today's workflow
+// code: a change that would break runs in flight fails here. Such a change
+// needs workflow.GetVersion.
+func TestReplay_RecordedHistoriesStillReplay(t *testing.T) {
+	files, err := filepath.Glob("testdata/histories/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recorded histories in testdata/histories (%v)", err)
+	}
+	r := worker.NewWorkflowReplayer()
+	for _, wf := range All {
+		r.RegisterWorkflow(wf)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// brokenMove is Move with one extra activity up front: the kind of change
+// that breaks runs in flight.
+func brokenMove(ctx workflow.Context, in MoveInput) (MoveResult, error) {
+	_ = workflow.ExecuteActivity(withActivities(ctx), a.LookupLicense, activities.LookupLicenseInput{SEN: in.Request.SEN}).Get(ctx, nil)
+	return Move(ctx, in)
+}
+
+// TestReplay_CatchesAChangedWorkflow proves the replay test can fail.
+func TestReplay_CatchesAChangedWorkflow(t *testing.T) {
+	files, _ := filepath.Glob("testdata/histories/move-*.json")
+	if len(files) == 0 {
+		t.Fatal("no recorded move history")
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(brokenMove, workflow.RegisterOptions{Name: "Move"})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, files[0]); err == nil {
+		t.Fatal("a workflow with an extra activity replayed an old history without complaint")
+	}
+}
