@@ -46,6 +46,12 @@ type stack struct {
 	dir          string
 	state        devState
 	temporalPort int
+	uiPort       int
+
+	cancel         context.CancelFunc
+	exit           chan int
+	stdout, stderr *syncBuffer
+	exited         bool
 }
 
 func startDev(t *testing.T) *stack {
@@ -69,57 +75,68 @@ func startDev(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &stack{dir: dir, temporalPort: tport, uiPort: uiport}
+	t.Cleanup(func() {
+		s.stop(t)
+		assertNoProcessUses(t, dir)
+	})
+	s.start(t)
+	return s
+}
+
+// start runs dev on the stack's data dir and waits for its ready banner.
+func (s *stack) start(t *testing.T) {
+	t.Helper()
 	env := map[string]string{"LOG_LEVEL": "warn"}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	exit := make(chan int, 1)
-	exited := false
+	s.cancel, s.exit, s.exited = cancel, make(chan int, 1), false
+	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}
 	go func() {
-		exit <- run(ctx, []string{"dev", "--data-dir", dir, "--http", "127.0.0.1:0",
-			"--temporal-port", strconv.Itoa(tport), "--ui-port", strconv.Itoa(uiport)}, getenv, &stdout, &stderr)
+		s.exit <- run(ctx, []string{"dev", "--data-dir", s.dir, "--http", "127.0.0.1:0",
+			"--temporal-port", strconv.Itoa(s.temporalPort), "--ui-port", strconv.Itoa(s.uiPort)}, getenv, s.stdout, s.stderr)
 	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("licensedesk dev log:\n%s", stderr.String())
-		}
-		cancel()
-		if exited {
-			assertNoProcessUses(t, dir)
-			return
-		}
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("dev exited %d after Ctrl-C:\n%s", code, stderr.String())
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("dev did not stop within 60 s of cancellation")
-		}
-		assertNoProcessUses(t, dir)
-	})
 	// The first run may build the pinned Temporal CLI, which takes minutes.
 	deadline := time.Now().Add(10 * time.Minute)
-	for !strings.Contains(stdout.String(), "licensedesk is ready") {
+	for !strings.Contains(s.stdout.String(), "licensedesk is ready") {
 		select {
-		case code := <-exit:
-			exited = true
-			t.Fatalf("dev exited %d before it was ready:\n%s\n%s", code, stdout.String(), stderr.String())
+		case code := <-s.exit:
+			s.exited = true
+			t.Fatalf("dev exited %d before it was ready:\n%s\n%s", code, s.stdout.String(), s.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dev not ready after 10 minutes:\n%s", stderr.String())
+			t.Fatalf("dev not ready after 10 minutes:\n%s", s.stderr.String())
 		}
 	}
-	s := &stack{dir: dir, temporalPort: tport}
-	b, err := os.ReadFile(filepath.Join(dir, devStateFile))
+	b, err := os.ReadFile(filepath.Join(s.dir, devStateFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &s.state); err != nil {
 		t.Fatal(err)
 	}
-	return s
+}
+
+// stop is Ctrl-C: it cancels dev and waits for a clean exit.
+func (s *stack) stop(t *testing.T) {
+	t.Helper()
+	if s.cancel == nil || s.exited {
+		return
+	}
+	if t.Failed() {
+		t.Logf("licensedesk dev log:\n%s", s.stderr.String())
+	}
+	s.cancel()
+	select {
+	case code := <-s.exit:
+		s.exited = true
+		if code != 0 {
+			t.Errorf("dev exited %d after Ctrl-C:\n%s", code, s.stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("dev did not stop within 60 s of cancellation")
+	}
 }
 
 // assertNoProcessUses fails if any process still mentions dir on its
