@@ -43,6 +43,7 @@ func (s *syncBuffer) String() string {
 // stack is a running `licensedesk dev`, started through run() exactly as
 // the README's first command starts it.
 type stack struct {
+	env          map[string]string
 	dir          string
 	state        devState
 	temporalPort int
@@ -54,7 +55,10 @@ type stack struct {
 	exited         bool
 }
 
-func startDev(t *testing.T) *stack {
+func startDev(t *testing.T) *stack { return startDevWith(t, nil) }
+
+// startDevWith starts dev with extra environment (e.g. DATABASE_URL).
+func startDevWith(t *testing.T, env map[string]string) *stack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and a Temporal dev server")
@@ -75,7 +79,10 @@ func startDev(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{dir: dir, temporalPort: tport, uiPort: uiport}
+	s := &stack{env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
+	for k, v := range env {
+		s.env[k] = v
+	}
 	t.Cleanup(func() {
 		s.stop(t)
 		assertNoProcessUses(t, dir)
@@ -87,8 +94,7 @@ func startDev(t *testing.T) *stack {
 // start runs dev on the stack's data dir and waits for its ready banner.
 func (s *stack) start(t *testing.T) {
 	t.Helper()
-	env := map[string]string{"LOG_LEVEL": "warn"}
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string { return s.env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.exit, s.exited = cancel, make(chan int, 1), false
 	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}

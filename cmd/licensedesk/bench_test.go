@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/bot"
+	"licensedesk/internal/pgtest"
+)
+
+// TestBench_Operations measures, on the real stack and in one run:
+//   - the acknowledgement time of slash commands that start workflows,
+//   - end-to-end moves per second, every human step simulated over HTTP
+//     (signed command, Confirm button, GET+POST of each emailed link),
+//   - raw Temporal throughput for a workflow with as many activities as a
+//     move (no-op activities, same server), as the baseline.
+//
+// LICENSEDESK_BENCH=1 go test ./cmd/licensedesk -run TestBench -v -timeout 30m
+func TestBench_Operations(t *testing.T) {
+	if os.Getenv("LICENSEDESK_BENCH") == "" {
+		t.Skip("set LICENSEDESK_BENCH=1 to run the benchmark (a few minutes)")
+	}
+	moves := envInt("BENCH_MOVES", 100)
+	const commands, concurrency, activitiesPerMove = 200, 16, 25
+	dbURL := pgtest.NewDatabase(t)
+	s := startDevWith(t, map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	addBenchLicenses(t, pool, moves+commands)
+
+	// 1. Acknowledgement of commands that start a workflow (verify).
+	acks := measure(commands, func() {})[:0]
+	for i := range commands {
+		start := time.Now()
+		r := s.slack(t, fmt.Sprintf("verify SEN-%d caller%d@bench.test", 3000000+moves+i, i))
+		acks = append(acks, time.Since(start))
+		if bot.PlainText(r) == "" {
+			t.Fatal("empty reply")
+		}
+	}
+	slices.Sort(acks)
+
+	// 2. End-to-end moves with simulated clicks.
+	start := time.Now()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Go(func() {
+			for i := range work {
+				benchMove(t, s, pool, i)
+			}
+		})
+	}
+	for i := range moves {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	moveRate := float64(moves) / time.Since(start).Seconds()
+
+	// 3. Baseline: the same number of activities per workflow, no-ops, on
+	// the same Temporal server, driven with the same concurrency.
+	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	w := worker.New(tc, "bench-baseline", worker.Options{})
+	w.RegisterWorkflowWithOptions(baselineWorkflow, workflow.RegisterOptions{Name: "BenchBaseline"})
+	w.RegisterActivity(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	start = time.Now()
+	runs := make(chan int)
+	for range concurrency {
+		wg.Go(func() {
+			for i := range runs {
+				run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench/%d/%d", start.UnixNano(), i), TaskQueue: "bench-baseline"}, "BenchBaseline", activitiesPerMove)
+				if err == nil {
+					err = run.Get(ctx, nil)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for i := range moves {
+		runs <- i
+	}
+	close(runs)
+	wg.Wait()
+	rawRate := float64(moves) / time.Since(start).Seconds()
+
+	t.Logf("slash command acknowledgement over %d signed commands starting workflows: p50 %v, p99 %v", commands, durations(acks).p(50), durations(acks).p(99))
+	t.Logf("end-to-end moves (%d, %d at a time, every click over HTTP): %.1f moves/s", moves, concurrency, moveRate)
+	t.Logf("raw Temporal baseline (%d workflows of %d no-op activities, same server): %.1f workflows/s; moves run at %.0f%% of it", moves, activitiesPerMove, rawRate, 100*moveRate/rawRate)
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func baselineWorkflow(ctx workflow.Context, n int) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	for range n {
+		if err := workflow.ExecuteActivity(ctx, noop).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func noop(context.Context) error { return nil }
+
+// addBenchLicenses adds n monthly cloud licences SEN-3000000… each with one
+// owner (primary billing and technical) owner<i>@bench.test.
+func addBenchLicenses(t *testing.T, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	ctx := context.Background()
+	var hash string
+	if err := pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = 'alice@acme.test'`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pool.Exec(ctx, `
+		WITH a AS (
+			INSERT INTO accounts (email, status, password_hash)
+			SELECT 'owner' || i || '@bench.test', 'active', $2 FROM generate_series(0, $1 - 1) i
+			RETURNING id, email),
+		l AS (
+			INSERT INTO licenses (sen, product, deployment, billing_cycle, status, site, price_cents, next_billing_date)
+			SELECT 'SEN-' || (3000000 + i), 'Jira Software', 'cloud', 'monthly', 'active', 'bench' || i || '.example.net', 1000, current_date + 30
+			FROM generate_series(0, $1 - 1) i
+			RETURNING id, sen)
+		INSERT INTO license_contacts (license_id, account_id, role, is_primary)
+		SELECT l.id, a.id, r, true FROM l
+		JOIN a ON a.email = 'owner' || (substr(l.sen, 5)::int - 3000000) || '@bench.test'
+		CROSS JOIN unnest(ARRAY['billing', 'technical']) r`, n, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// benchMove moves SEN-(3000000+i) from owner<i> to new<i> like people do.
+func benchMove(t *testing.T, s *stack, pool *pgxpool.Pool, i int) {
+	sen := fmt.Sprintf("SEN-%d", 3000000+i)
+	newEmail := fmt.Sprintf("new%d@bench.test", i)
+	s.press(t, s.slack(t, "move "+sen+" "+newEmail))
+	confirm := waitLink(t, pool, fmt.Sprintf("owner%d@bench.test", i), "Please confirm moving "+sen)
+	if code, page := follow(t, confirm, url.Values{"decision": {"approve"}}); code != 200 {
+		t.Errorf("%s approve: %d %s", sen, code, page)
+		return
+	}
+	promote := waitLink(t, pool, newEmail, "Make yourself the primary")
+	if code, page := follow(t, promote, url.Values{"display_name": {"New Owner"},
+		"password": {"bench passphrase long enough"}, "password_confirm": {"bench passphrase long enough"}}); code != 200 {
+		t.Errorf("%s promote: %d %s", sen, code, page)
+		return
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var done bool
+		_ = pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM sent_mail WHERE to_addr = $1 AND subject LIKE '%has moved to%')`, newEmail).Scan(&done)
+		if done {
+			return
+		}
+	}
+	t.Errorf("%s: move did not finish", sen)
+}
+
+// waitLink reads a mailed link straight from the outbox table (the dev
+// mail page only shows the newest mails).
+func waitLink(t *testing.T, pool *pgxpool.Pool, to, subject string) string {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var links []string
+		err := pool.QueryRow(context.Background(), `SELECT links FROM sent_mail WHERE to_addr = $1 AND subject LIKE $2 || '%' ORDER BY id DESC LIMIT 1`, to, subject).Scan(&links)
+		if err == nil && len(links) > 0 {
+			return links[0]
+		}
+	}
+	t.Fatalf("no %q mail to %s", subject, to)
+	return ""
+}
