@@ -10,6 +10,7 @@ import (
 
 	"licensedesk/licensing"
 	"licensedesk/mail"
+	"licensedesk/payments"
 	"licensedesk/postgres"
 	"licensedesk/slackout"
 )
@@ -24,8 +25,9 @@ type Activities struct {
 	DB            *postgres.DB
 	Mail          Mailer
 	Slack         slackout.Poster // nil: no Slack reporting
-	PublicBaseURL string          // emailed links are built from it
-	TemporalUIURL string          // for links to workflows in Slack
+	Payments      payments.Provider
+	PublicBaseURL string // emailed links are built from it
+	TemporalUIURL string // for links to workflows in Slack
 	Namespace     string
 }
 

@@ -105,6 +105,11 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 			fmt.Sprintf("%s asked our sales team to make changes to %s.", in.RequesterEmail, lic),
 			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
 		}
+	case PurposeCardUpdate:
+		if l.Status == licensing.PastDue || l.Status == licensing.Suspended {
+			return []string{fmt.Sprintf("%s is past due: the outstanding %s is charged as soon as you save the new card.", lic, licensing.FormatMoney(l.PriceCents, l.Currency))}
+		}
+		return []string{fmt.Sprintf("The new card is charged on the next billing date of %s, %s.", lic, l.NextBillingDate.Format("2 January 2006"))}
 	case PurposeCompleteAccount:
 		return []string{
 			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),
@@ -127,6 +132,10 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, name, url 
 	case PurposeConfirmRequest:
 		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
 			SEN: string(l.SEN), Product: l.Product, RequestedBy: "our sales team", ApproveURL: url, Deadline: expires, Reminder: in.Reminder}
+	case PurposeCardUpdate:
+		pastDue := l.Status == licensing.PastDue || l.Status == licensing.Suspended
+		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
+			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
 	case PurposeCompleteAccount:
 		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
 			InvitedBy: "our sales team", URL: url, Deadline: expires, Reminder: in.Reminder}

@@ -18,6 +18,9 @@ type Operations interface {
 	Status(ctx context.Context, workflowID string) (operation.Status, error)
 	Running(ctx context.Context, sen licensing.SEN) ([]operation.Status, error)
 	Cancel(ctx context.Context, workflowID, by string) error
+	// ChargeNow retries the licence's outstanding invoice at once and
+	// answers with its number.
+	ChargeNow(ctx context.Context, sen licensing.SEN, slackUser string) (string, error)
 	// URL links to a workflow in the Temporal UI.
 	URL(workflowID, runID string) string
 }
@@ -124,6 +127,55 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 			},
 		},
 		{
+			Name: "card", Args: "<SEN>", Class: Act, MinArgs: 1, MaxArgs: 1,
+			Summary: "Email update-card links to those allowed (monthly: billing and technical contacts and site admins; annual: site admins).",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				sen, err := licensing.ParseSEN(req.Args[0])
+				if err != nil {
+					return Reply{}, asInvalid(err)
+				}
+				l, err := licenses.License(ctx, sen)
+				if err != nil {
+					return Reply{}, err
+				}
+				who := licensing.CardUpdaters(l)
+				if len(who) == 0 {
+					if err := licensing.CanUpdateCard(l, ""); licensing.ErrorCode(err) == licensing.FailedPrecondition {
+						return Reply{}, err
+					}
+					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "Nobody may update the card of %s.", sen)
+				}
+				r, err := start(ctx, ops, StartRequest{Operation: "card", SEN: sen, SlackUser: req.UserID, Channel: req.ChannelID},
+					fmt.Sprintf("Card update for %s", sen))
+				if err == nil {
+					r.Text += "\nLinks go to " + escape(emailWords(who)) + "."
+				}
+				return r, err
+			},
+		},
+		{
+			Name: "charge", Args: "<SEN>", Class: Act, MinArgs: 1, MaxArgs: 1,
+			Summary: "Retry the outstanding charge now (past-due and suspended licences only).",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				sen, err := licensing.ParseSEN(req.Args[0])
+				if err != nil {
+					return Reply{}, asInvalid(err)
+				}
+				l, err := licenses.License(ctx, sen)
+				if err != nil {
+					return Reply{}, err
+				}
+				if l.Status != licensing.PastDue && l.Status != licensing.Suspended {
+					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "%s is %s: there is nothing to charge now.", sen, strings.ReplaceAll(string(l.Status), "_", " "))
+				}
+				invoice, err := ops.ChargeNow(ctx, sen, req.UserID)
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("Charging invoice %s of %s now; the result is posted to the billing channel.", escape(invoice), sen)), nil
+			},
+		},
+		{
 			Name: "status", Args: "<SEN|workflow-id>", Class: Read, MinArgs: 1, MaxArgs: 1,
 			Summary: "Operations in flight for a licence, or one operation, with their current step.",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
@@ -203,7 +255,7 @@ func runningOp(ctx context.Context, ops Operations, arg string) (operation.Statu
 func workflowID(arg string) (string, error) {
 	op, rest, _ := strings.Cut(arg, "/")
 	switch op {
-	case "move", "verify", "contact-add", "contact-remove", "promote":
+	case "move", "verify", "contact-add", "contact-remove", "promote", "card", "invoice", "billing":
 		if rest != "" {
 			return arg, nil
 		}

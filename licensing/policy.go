@@ -289,3 +289,20 @@ func primaryOf(contacts []Contact, role Role) Email {
 	}
 	return ""
 }
+
+// CardUpdaters lists everyone CanUpdateCard allows for l: its contacts
+// (in contact order), then site admins, each once.
+func CardUpdaters(l License) []Email {
+	var out []Email
+	consider := make([]Email, 0, len(l.Contacts)+len(l.SiteAdmins))
+	for _, c := range l.Contacts {
+		consider = append(consider, c.Email)
+	}
+	consider = append(consider, l.SiteAdmins...)
+	for _, e := range consider {
+		if !slices.Contains(out, e) && CanUpdateCard(l, e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -464,3 +464,23 @@ func TestSortContacts_OrdersByRoleThenPrimaryThenEmail(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+func TestCardUpdaters_FollowTheCycle(t *testing.T) {
+	monthly := License{SEN: "SEN-1000001", Deployment: Cloud, Cycle: Monthly, Status: Active,
+		Contacts: []Contact{{Email: "alice@acme.test", Role: Billing, Primary: true}, {Email: "alice@acme.test", Role: Technical, Primary: true},
+			{Email: "bob@acme.test", Role: Technical}},
+		SiteAdmins: []Email{"carol@acme.test"}}
+	if got := CardUpdaters(monthly); fmt.Sprint(got) != "[alice@acme.test bob@acme.test carol@acme.test]" {
+		t.Errorf("monthly: %v", got)
+	}
+	annual := monthly
+	annual.Cycle = Annual
+	if got := CardUpdaters(annual); fmt.Sprint(got) != "[carol@acme.test]" {
+		t.Errorf("annual: %v", got)
+	}
+	server := monthly
+	server.Deployment, server.Cycle = Server, ""
+	if got := CardUpdaters(server); len(got) != 0 {
+		t.Errorf("server: %v", got)
+	}
+}

@@ -16,8 +16,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"licensedesk/activities"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
+	"licensedesk/payments"
 	"licensedesk/postgres"
 	"licensedesk/web"
 	"licensedesk/workflows"
@@ -25,8 +27,10 @@ import (
 
 // Service implements web.LinkService.
 type Service struct {
-	DB       *postgres.DB
-	Temporal client.Client
+	DB            *postgres.DB
+	Temporal      client.Client
+	Payments      payments.Provider
+	PublicBaseURL string
 }
 
 var _ web.LinkService = (*Service)(nil)
@@ -89,6 +93,9 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 		}
 		return web.LinkResult{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
 
+	case web.PurposeCardUpdate:
+		return s.cardSession(ctx, token, k)
+
 	case web.PurposePromote:
 		if k.AccountStatus == licensing.AccountPending {
 			if err := s.completeAccount(ctx, token, k, action); err != nil {
@@ -107,6 +114,32 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
 	}
 	return web.LinkResult{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+}
+
+// cardSession sends the person to the provider's card page. Who may update
+// the card is checked again now (a contact may have been removed, or the
+// licence's cycle changed, since the link was sent). The link is spent only
+// when the card is saved, so a person who backs out can use it again.
+func (s *Service) cardSession(ctx context.Context, token string, k postgres.Link) (web.LinkResult, error) {
+	l, err := s.DB.License(ctx, k.SEN)
+	if err != nil {
+		return web.LinkResult{}, err
+	}
+	if err := licensing.CanUpdateCard(l, k.Email); err != nil {
+		return web.LinkResult{}, err
+	}
+	customer, err := activities.EnsureCustomer(ctx, s.DB, s.Payments, l)
+	if err != nil {
+		return web.LinkResult{}, err
+	}
+	sess, err := s.Payments.CardSession(ctx, payments.CardSessionInput{
+		CustomerID: customer, SEN: string(l.SEN), Reference: fmt.Sprintf("%s|%d", k.WorkflowID, k.ID),
+		SuccessURL: s.PublicBaseURL + "/card/saved", CancelURL: s.PublicBaseURL + "/l/" + token,
+	})
+	if err != nil {
+		return web.LinkResult{}, err
+	}
+	return web.LinkResult{RedirectURL: sess.URL}, nil
 }
 
 func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {

@@ -26,6 +26,12 @@ const (
 	KindRequestOutcome  Kind = "request_outcome"  // RequestOutcome
 	KindContactRemoved  Kind = "contact_removed"  // ContactRemoved
 	KindPromotedNotice  Kind = "promoted_notice"  // PromotedNotice
+
+	KindUpdateCard       Kind = "update_card"       // UpdateCard
+	KindPaymentFailed    Kind = "payment_failed"    // PaymentFailed
+	KindPaymentSucceeded Kind = "payment_succeeded" // PaymentSucceeded
+	KindLicenceSuspended Kind = "licence_suspended" // LicenceSuspended
+	KindCardUpdated      Kind = "card_updated"      // CardUpdated
 )
 
 // Kinds returns every Kind, in a fixed order.
@@ -147,6 +153,71 @@ type PromotedNotice struct {
 	NewPrimary string // the new primary contact's address
 }
 
+// UpdateCard sends someone who may update a licence's card the link that
+// does it. The link's page leads to a card page run by our payment
+// provider, so we never see the card number.
+type UpdateCard struct {
+	Name      string    // the recipient's display name; may be empty
+	SEN       string    // the licence
+	Product   string    // the licence's product name
+	URL       string    // the link's page, which leads to the provider's card page
+	Deadline  time.Time // when the link expires
+	PastDue   bool      // an invoice is outstanding: it is charged once the card is saved
+	AmountDue string    // the outstanding amount, "USD 10.00" (needed only with PastDue)
+	Annual    bool      // an annual licence, whose card only a site admin may update
+	Reminder  bool      // a reminder of an earlier mail: the subject says so
+}
+
+// PaymentFailed tells a billing contact that charging an invoice failed,
+// what happens next and when the licence is suspended if it stays unpaid.
+type PaymentFailed struct {
+	Name          string    // the recipient's display name; may be empty
+	SEN           string    // the licence
+	Product       string    // the licence's product name
+	Amount        string    // the invoice's amount, "USD 10.00"
+	InvoiceNumber string    // the invoice
+	Reason        string    // optional, plain words: "Your card was declined."
+	Hard          bool      // the card can't be retried: a new card is needed
+	NextRetry     time.Time // the next automatic retry; zero: no more retries
+	SuspendOn     time.Time // when the licence is suspended if still unpaid; may be zero
+	UpdateURL     string    // optional link to update the card; without it, ask a site admin
+	Deadline      time.Time // when UpdateURL expires (needed only with it)
+}
+
+// PaymentSucceeded confirms to a billing contact that an invoice was paid.
+type PaymentSucceeded struct {
+	Name          string // the recipient's display name; may be empty
+	SEN           string // the licence
+	Product       string // the licence's product name
+	Amount        string // the amount paid, "USD 10.00"
+	InvoiceNumber string // the invoice
+	Card          string // optional, the card charged: "visa •••• 4242"
+	Reactivated   bool   // the payment made a suspended licence active again
+}
+
+// LicenceSuspended tells a billing contact a licence was suspended for an
+// unpaid invoice, and that paying it makes the licence active again.
+type LicenceSuspended struct {
+	Name          string    // the recipient's display name; may be empty
+	SEN           string    // the licence
+	Product       string    // the licence's product name
+	Amount        string    // the unpaid amount, "USD 10.00"
+	InvoiceNumber string    // the unpaid invoice
+	UpdateURL     string    // optional link to update the card; without it, ask a site admin
+	Deadline      time.Time // when UpdateURL expires (needed only with it)
+}
+
+// CardUpdated tells a billing contact that a licence's card changed, so a
+// change they did not make is noticed.
+type CardUpdated struct {
+	Name       string // the recipient's display name; may be empty
+	SEN        string // the licence
+	Product    string // the licence's product name
+	Card       string // the new card: "visa •••• 4242"
+	ChargedNow bool   // the outstanding invoice is being charged to the new card
+	Amount     string // the amount charged, "USD 10.00" (needed only with ChargedNow)
+}
+
 func (d ConfirmRequest) check() error {
 	return need("SEN", d.SEN, "RequesterEmail", d.RequesterEmail, "ApproveURL", d.ApproveURL).deadline(d.Deadline).err()
 }
@@ -181,6 +252,37 @@ func (d ContactRemoved) check() error {
 func (d PromotedNotice) check() error {
 	return need("SEN", d.SEN, "Role", d.Role, "NewPrimary", d.NewPrimary).err()
 }
+func (d UpdateCard) check() error {
+	p := need("SEN", d.SEN, "URL", d.URL)
+	if d.PastDue {
+		p = append(p, need("AmountDue", d.AmountDue)...)
+	}
+	return p.deadline(d.Deadline).err()
+}
+func (d PaymentFailed) check() error {
+	p := need("SEN", d.SEN, "Amount", d.Amount, "InvoiceNumber", d.InvoiceNumber)
+	if d.UpdateURL != "" {
+		p = p.deadline(d.Deadline)
+	}
+	return p.err()
+}
+func (d PaymentSucceeded) check() error {
+	return need("SEN", d.SEN, "Amount", d.Amount, "InvoiceNumber", d.InvoiceNumber).err()
+}
+func (d LicenceSuspended) check() error {
+	p := need("SEN", d.SEN, "Amount", d.Amount, "InvoiceNumber", d.InvoiceNumber)
+	if d.UpdateURL != "" {
+		p = p.deadline(d.Deadline)
+	}
+	return p.err()
+}
+func (d CardUpdated) check() error {
+	p := need("SEN", d.SEN, "Card", d.Card)
+	if d.ChargedNow {
+		p = append(p, need("Amount", d.Amount)...)
+	}
+	return p.err()
+}
 
 // Who acted, as a customer may read it: a person's address, or else our
 // sales team (never empty, never a Slack user id like "<@U123>").
@@ -203,6 +305,7 @@ func (d ConfirmRequest) reminder() bool  { return d.Reminder }
 func (d ConfirmMove) reminder() bool     { return d.Reminder }
 func (d Invitation) reminder() bool      { return d.Reminder }
 func (d PromoteYourself) reminder() bool { return d.Reminder }
+func (d UpdateCard) reminder() bool      { return d.Reminder }
 
 // missing collects the names of required fields left empty.
 type missing []string
@@ -283,6 +386,11 @@ var kinds = []*kindSpec{
 	{kind: KindRequestOutcome, accept: accept[RequestOutcome]},
 	{kind: KindContactRemoved, accept: accept[ContactRemoved]},
 	{kind: KindPromotedNotice, accept: accept[PromotedNotice]},
+	{kind: KindUpdateCard, accept: accept[UpdateCard]},
+	{kind: KindPaymentFailed, accept: accept[PaymentFailed]},
+	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
+	{kind: KindLicenceSuspended, accept: accept[LicenceSuspended]},
+	{kind: KindCardUpdated, accept: accept[CardUpdated]},
 }
 
 //go:embed templates

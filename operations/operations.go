@@ -18,6 +18,7 @@ import (
 	"licensedesk/bot"
 	"licensedesk/licensing"
 	"licensedesk/operation"
+	"licensedesk/postgres"
 	"licensedesk/workflows"
 )
 
@@ -28,6 +29,11 @@ type Client struct {
 	Namespace string
 	UIURL     string
 	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
+	// AlertChannel is where billing alerts go (SLACK_CHANNEL).
+	AlertChannel string
+	Invoices     interface {
+		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
+	}
 }
 
 var _ bot.Operations = (*Client)(nil)
@@ -58,6 +64,9 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 		id, fn = workflows.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
 		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}
 		people = []string{string(req.Email)}
+	case "card":
+		id, fn = workflows.CardUpdateID(req.SEN), workflows.CardUpdate
+		arg = workflows.CardUpdateInput{SEN: req.SEN, By: by}
 	case "contact-remove":
 		id, fn = workflows.ContactRemoveID(req.SEN, req.Role, req.Email), workflows.ContactRemove
 		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}

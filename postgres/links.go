@@ -43,6 +43,7 @@ type Link struct {
 	WorkflowID    string
 	Data          map[string]any
 	ExpiresAt     time.Time
+	Used          bool // set by LinkByID only: spent, revoked or expired
 }
 
 // CreateLink stores a new link for an existing account and returns its token.
@@ -275,4 +276,19 @@ func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error)
 	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = now()
 		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID)
 	return tag.RowsAffected(), err
+}
+
+// LinkByID returns a link of a workflow by id, usable or not (Used says),
+// or NotFound when it has another purpose or workflow.
+func (db *DB) LinkByID(ctx context.Context, id int64, purpose, workflowID string) (Link, error) {
+	var k Link
+	err := db.pool.QueryRow(ctx, `
+		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now()
+		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+		WHERE t.id = $1 AND t.purpose = $2 AND coalesce(t.workflow_id, '') = $3`, id, purpose, workflowID).
+		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.Used)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Link{}, errUnknownLink
+	}
+	return k, err
 }

@@ -132,6 +132,10 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
+	if res.RedirectURL != "" {
+		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
+		return
+	}
 	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message})
 }
 
@@ -161,6 +165,8 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	case PurposePromote:
 		tmpl, p.Title = "link_promote.html", "Become the primary contact"
 		p.RolesText = joinWords(view.Roles)
+	case PurposeCardUpdate:
+		tmpl, p.Title = "link_card.html", "Update the card"
 	default:
 		h.fail(w, r, token, errors.New("link has unknown purpose "+string(view.Purpose)))
 		return
@@ -276,4 +282,14 @@ func formatDeadline(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+}
+
+// cardSaved is where the payment provider sends people back after they saved
+// a card. The card itself arrives by webhook; this page only says so.
+func cardSaved(logger *slog.Logger) http.Handler {
+	h := &linkPages{logger: logger}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "Thank you: your card is saved",
+			Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
+	})
 }

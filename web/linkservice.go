@@ -13,6 +13,7 @@ const (
 	PurposeConfirmMove     LinkPurpose = "confirm_move"     // approve/decline moving a licence
 	PurposeCompleteAccount LinkPurpose = "complete_account" // a pending account sets name and password
 	PurposePromote         LinkPurpose = "promote"          // a contact makes themselves primary
+	PurposeCardUpdate      LinkPurpose = "card_update"      // go on to the payment provider's card page
 )
 
 // LinkView is what a link's page shows before anything happens (GET).
@@ -36,10 +37,11 @@ type LinkAction struct {
 	PasswordConfirm string // complete_account
 }
 
-// LinkResult is the page shown after acting.
+// LinkResult is the page shown after acting, or where to go instead.
 type LinkResult struct {
-	Title   string
-	Message string
+	Title       string
+	Message     string
+	RedirectURL string // e.g. the provider's hosted card page (303 See Other)
 }
 
 // LinkService looks links up and acts on them. Errors are *licensing.Error:

@@ -27,15 +27,17 @@ type Check struct {
 
 // Deps are the server's collaborators. Nil handlers leave their routes out.
 type Deps struct {
-	Logger        *slog.Logger
-	Licenses      LicenseReader
-	AdminAPIToken string // empty: the API answers 401 to everyone
-	Ready         []Check
-	Registry      *prometheus.Registry // also served at /metrics
-	SlackCommands http.Handler         // already signature-checked
-	SlackActions  http.Handler         // already signature-checked
-	Links         LinkService          // emailed links
-	Dev           http.Handler         // /dev/ pages, dev mode only
+	Logger         *slog.Logger
+	Licenses       LicenseReader
+	AdminAPIToken  string // empty: the API answers 401 to everyone
+	Ready          []Check
+	Registry       *prometheus.Registry // also served at /metrics
+	SlackCommands  http.Handler         // already signature-checked
+	SlackActions   http.Handler         // already signature-checked
+	Links          LinkService          // emailed links
+	PaymentWebhook http.Handler         // POST /webhooks/stripe, signature-checked inside
+	Sandbox        http.Handler         // the payments sandbox's hosted card page
+	Dev            http.Handler         // /dev/ pages, dev mode only
 }
 
 // New returns the root handler.
@@ -54,6 +56,13 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Links != nil {
 		mux.Handle("/l/", Links(d.Links, d.Logger))
+		mux.Handle("GET /card/saved", cardSaved(d.Logger))
+	}
+	if d.PaymentWebhook != nil {
+		mux.Handle("POST /webhooks/stripe", d.PaymentWebhook)
+	}
+	if d.Sandbox != nil {
+		mux.Handle("/sandbox/", d.Sandbox)
 	}
 	if d.Licenses != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))

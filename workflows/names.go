@@ -40,7 +40,7 @@ func OperationOf(workflowID string) string {
 		return ""
 	}
 	switch op {
-	case "move", "verify", "contact-add", "contact-remove", "promote":
+	case "move", "verify", "contact-add", "contact-remove", "promote", "invoice", "billing", "card":
 		return op
 	}
 	return ""
@@ -48,4 +48,4 @@ func OperationOf(workflowID string) string {
 
 // All lists every workflow function, for worker registration and replay
 // tests.
-var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote}
+var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, CardUpdate}

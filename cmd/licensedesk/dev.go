@@ -27,9 +27,10 @@ import (
 // devState is what dev keeps in the data dir between runs, so secrets stay
 // stable and `licensedesk slack` can find the running server.
 type devState struct {
-	HTTPURL            string `json:"http_url"`
-	SlackSigningSecret string `json:"slack_signing_secret"`
-	AdminAPIToken      string `json:"admin_api_token"`
+	HTTPURL             string `json:"http_url"`
+	SlackSigningSecret  string `json:"slack_signing_secret"`
+	AdminAPIToken       string `json:"admin_api_token"`
+	StripeWebhookSecret string `json:"stripe_webhook_secret"`
 }
 
 const devStateFile = "dev.json"
@@ -163,6 +164,12 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cfg.AdminAPIToken == "" {
 		cfg.AdminAPIToken = state.AdminAPIToken
 	}
+	if cfg.StripeWebhookSecret == "" {
+		cfg.StripeWebhookSecret = state.StripeWebhookSecret
+	}
+	if cfg.SlackChannel == "" {
+		cfg.SlackChannel = "C0BILLING" // dev keeps alerts at /dev/slack under this id
+	}
 	if getenv("SLACK_ALLOW_READ") == "" {
 		cfg.SlackAllowRead = "*"
 	}
@@ -190,6 +197,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	seeded, err := svc.db.SeedDemo(ctx, time.Now())
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
+	}
+	if err := svc.ensureBilling(ctx); err != nil {
+		return fmt.Errorf("start billing: %w", err)
 	}
 
 	run, runCtx := errgroup.WithContext(ctx)
@@ -282,6 +292,9 @@ func loadDevState(dir string) (devState, error) {
 	}
 	if s.AdminAPIToken == "" {
 		s.AdminAPIToken = randomSecret()
+	}
+	if s.StripeWebhookSecret == "" {
+		s.StripeWebhookSecret = "whsec_" + randomSecret()
 	}
 	// Written now so that --fresh recognises the directory even if this run
 	// stops before it is ready.

@@ -21,7 +21,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 {
 		return usageErrorf("serve takes no arguments, only environment settings (see --help)")
 	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET")
+	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET", "STRIPE_WEBHOOK_SECRET")
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ import (
 	"licensedesk/links"
 	"licensedesk/mail"
 	"licensedesk/operations"
+	"licensedesk/payments"
+	"licensedesk/payments/sandbox"
+	stripeprovider "licensedesk/payments/stripe"
 	"licensedesk/postgres"
 	"licensedesk/slackout"
 	"licensedesk/web"
@@ -37,6 +40,8 @@ type services struct {
 	slack    slackout.Poster // nil: no Slack reporting
 	mail     *mail.Outbox
 	ops      *operations.Client
+	payments payments.Provider
+	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
@@ -70,8 +75,37 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.mail.SMTP = smtp
 	}
-	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace, UIURL: cfg.TemporalUIURL}
+	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db}
+	if cfg.StripeSecretKey != "" {
+		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: logger})
+		if err != nil {
+			svc.close()
+			return nil, usageError{err.Error()}
+		}
+		svc.payments = p
+	} else {
+		sb, err := sandbox.New(sandbox.Config{Store: db, BaseURL: cfg.PublicBaseURL, WebhookSecret: cfg.StripeWebhookSecret, Logger: logger})
+		if err != nil {
+			svc.close()
+			return nil, err
+		}
+		svc.payments, svc.sandbox = sb, sb
+	}
 	return svc, nil
+}
+
+// ensureBilling starts any missing billing cycles and collections.
+func (s *services) ensureBilling(ctx context.Context) error {
+	sens, err := s.db.CloudLicenses(ctx)
+	if err != nil {
+		return err
+	}
+	open, err := s.db.OpenInvoices(ctx)
+	if err != nil {
+		return err
+	}
+	return s.ops.EnsureBilling(ctx, sens, open)
 }
 
 func (s *services) close() {
@@ -104,16 +138,25 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		responder = slackResponder{s.slack}
 	}
 	return web.New(web.Deps{
-		Logger:        s.logger,
-		Licenses:      s.db,
-		AdminAPIToken: s.cfg.AdminAPIToken,
-		Ready:         s.readyChecks(),
-		Registry:      s.registry,
-		SlackCommands: verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
-		SlackActions:  verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
-		Links:         &links.Service{DB: s.db, Temporal: s.temporal},
-		Dev:           dev,
+		Logger:         s.logger,
+		Licenses:       s.db,
+		AdminAPIToken:  s.cfg.AdminAPIToken,
+		Ready:          s.readyChecks(),
+		Registry:       s.registry,
+		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
+		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
+		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL},
+		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
+		Sandbox:        sandboxHandler(s.sandbox),
+		Dev:            dev,
 	})
+}
+
+func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
+	if sb == nil {
+		return nil
+	}
+	return sb.Handler()
 }
 
 // slackResponder answers button presses through the outgoing Slack client.
@@ -125,7 +168,7 @@ func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply
 
 func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
-		DB: s.db, Mail: s.mail, Slack: s.slack,
+		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"golang.org/x/sync/errgroup"
@@ -14,7 +15,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) > 0 {
 		return usageErrorf("worker takes no arguments, only environment settings (see --help)")
 	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SMTP_URL")
+	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SMTP_URL", "STRIPE_WEBHOOK_SECRET")
 	if err != nil {
 		return err
 	}
@@ -32,6 +33,9 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer svc.close()
+	if err := svc.ensureBilling(ctx); err != nil {
+		return fmt.Errorf("start billing: %w", err)
+	}
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
 	g, ctx := errgroup.WithContext(ctx)
 	// The worker's own small HTTP server: liveness, readiness and metrics.

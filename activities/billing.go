@@ -1,0 +1,429 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"licensedesk/licensing"
+	"licensedesk/mail"
+	"licensedesk/payments"
+	"licensedesk/postgres"
+	"licensedesk/slackout"
+)
+
+// PurposeCardUpdate is the update-card link (7 days, SPEC §3).
+const PurposeCardUpdate = "card_update"
+
+// PlanCardUpdateInput names the licence.
+type PlanCardUpdateInput struct {
+	SEN licensing.SEN
+}
+
+// PlanCardUpdateOutput lists who may update the card.
+type PlanCardUpdateOutput struct {
+	Recipients []licensing.Email
+}
+
+// PlanCardUpdate lists exactly the people allowed to update the card
+// (licensing.CanUpdateCard over the licence's contacts and site admins).
+func (a *Activities) PlanCardUpdate(ctx context.Context, in PlanCardUpdateInput) (PlanCardUpdateOutput, error) {
+	l, err := a.DB.License(ctx, in.SEN)
+	if err != nil {
+		return PlanCardUpdateOutput{}, asApplicationError(err)
+	}
+	out := PlanCardUpdateOutput{Recipients: licensing.CardUpdaters(l)}
+	if len(out.Recipients) == 0 {
+		if err := licensing.CanUpdateCard(l, ""); err != nil && licensing.ErrorCode(err) != licensing.Invalid {
+			return out, asApplicationError(err)
+		}
+		return out, asApplicationError(licensing.Errorf(licensing.FailedPrecondition, "Nobody may update the card of %s.", l.SEN))
+	}
+	return out, nil
+}
+
+// ApplyCardInput is a card the provider captured through one of our links.
+type ApplyCardInput struct {
+	SEN             licensing.SEN
+	WorkflowID      string
+	SessionID       string
+	PaymentMethodID string
+	LinkID          int64
+}
+
+// ApplyCardOutput says what was applied.
+type ApplyCardOutput struct {
+	By      licensing.Email
+	Card    string // "visa •••• 4242"
+	Invoice string // the open invoice to charge now, if the licence owes one
+}
+
+// ApplyCard makes a captured card the licence's default. The link's owner
+// must still be allowed to update the card (checked again here). Idempotent:
+// the provider call can be repeated, and the link is spent in the same
+// transaction that records the card; a retry after that finds the card
+// already the default and reports success.
+func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCardOutput, error) {
+	l, err := a.DB.License(ctx, in.SEN)
+	if err != nil {
+		return ApplyCardOutput{}, asApplicationError(err)
+	}
+	k, err := a.DB.LinkByID(ctx, in.LinkID, PurposeCardUpdate, in.WorkflowID)
+	if err != nil {
+		return ApplyCardOutput{}, asApplicationError(err)
+	}
+	out := ApplyCardOutput{By: k.Email}
+	if inv, err := a.DB.OpenInvoice(ctx, in.SEN); err == nil && l.Status != licensing.Active {
+		out.Invoice = inv.Number
+	}
+	if k.Used {
+		if def, ok := a.DB.DefaultCard(ctx, in.SEN, in.PaymentMethodID); ok {
+			out.Card = def
+			return out, nil // applied by an earlier try
+		}
+		return ApplyCardOutput{}, asApplicationError(licensing.Errorf(licensing.Gone, "That update-card link was already used."))
+	}
+	if err := licensing.CanUpdateCard(l, k.Email); err != nil {
+		return ApplyCardOutput{}, asApplicationError(err)
+	}
+	customer, err := a.customer(ctx, l)
+	if err != nil {
+		return ApplyCardOutput{}, err
+	}
+	pm := in.PaymentMethodID
+	if pm == "" {
+		r, ok := a.Payments.(payments.SetupResolver)
+		if !ok {
+			return ApplyCardOutput{}, asApplicationError(licensing.Errorf(licensing.Invalid, "The provider reported no card."))
+		}
+		if pm, err = r.ResolveSetup(ctx, in.SessionID); err != nil {
+			return ApplyCardOutput{}, providerError(err)
+		}
+	}
+	card, err := a.Payments.SetDefault(ctx, customer, pm)
+	if err != nil {
+		return ApplyCardOutput{}, providerError(err)
+	}
+	if err := a.DB.ApplyCard(ctx, in.LinkID, in.SEN, pm, card.Brand, card.Last4, card.ExpMonth, card.ExpYear); err != nil {
+		return ApplyCardOutput{}, asApplicationError(err)
+	}
+	out.Card = fmt.Sprintf("%s •••• %s", card.Brand, card.Last4)
+	for _, to := range billingContacts(l) {
+		name, _ := a.DB.DisplayName(ctx, to)
+		_ = a.deliver(ctx, fmt.Sprintf("%s/card/%d/%s", in.WorkflowID, in.LinkID, to), to, mail.KindCardUpdated, mail.CardUpdated{
+			Name: name, SEN: string(l.SEN), Product: l.Product, Card: out.Card, ChargedNow: out.Invoice != "",
+			Amount: licensing.FormatMoney(l.PriceCents, l.Currency),
+		})
+	}
+	return out, nil
+}
+
+// customer returns the provider customer of a licence, creating it once.
+func (a *Activities) customer(ctx context.Context, l licensing.License) (string, error) {
+	id, err := EnsureCustomer(ctx, a.DB, a.Payments, l)
+	if err != nil {
+		return "", providerError(err)
+	}
+	return id, nil
+}
+
+// EnsureCustomer returns the payment provider's customer for a licence,
+// creating it (idempotently, by SEN) and remembering it the first time.
+func EnsureCustomer(ctx context.Context, db *postgres.DB, p payments.Provider, l licensing.License) (string, error) {
+	if c, err := db.Customer(ctx, l.SEN); err == nil && c != "" {
+		return c, nil
+	}
+	var email licensing.Email
+	for _, c := range l.Contacts {
+		if c.Role == licensing.Billing && c.Primary {
+			email = c.Email
+		}
+	}
+	id, err := p.EnsureCustomer(ctx, payments.Customer{SEN: string(l.SEN), Email: string(email)})
+	if err != nil {
+		return "", err
+	}
+	return id, db.SetCustomer(ctx, l.SEN, id)
+}
+
+func billingContacts(l licensing.License) []licensing.Email {
+	var out []licensing.Email
+	for _, c := range l.Contacts {
+		if c.Role == licensing.Billing && !slices.Contains(out, c.Email) {
+			out = append(out, c.Email)
+		}
+	}
+	return out
+}
+
+// providerError keeps provider outages retryable and makes the rest final.
+func providerError(err error) error {
+	if payments.Retryable(err) {
+		return err
+	}
+	return asApplicationError(licensing.Errorf(licensing.FailedPrecondition, "The payment provider refused: %v", err))
+}
+
+// InvoiceStateInput names an invoice.
+type InvoiceStateInput struct {
+	Number string
+}
+
+// InvoiceStateOutput is what collecting it starts from.
+type InvoiceStateOutput struct {
+	SEN             licensing.SEN
+	DueDate         time.Time
+	Paid            bool
+	Attempts        int
+	LastHard        bool
+	LicenseStatus   licensing.Status
+	BillingContacts []licensing.Email
+}
+
+// InvoiceState reads an invoice and its attempts so far.
+func (a *Activities) InvoiceState(ctx context.Context, in InvoiceStateInput) (InvoiceStateOutput, error) {
+	inv, err := a.DB.Invoice(ctx, in.Number)
+	if err != nil {
+		return InvoiceStateOutput{}, asApplicationError(err)
+	}
+	l, err := a.DB.License(ctx, inv.SEN)
+	if err != nil {
+		return InvoiceStateOutput{}, asApplicationError(err)
+	}
+	return InvoiceStateOutput{SEN: inv.SEN, DueDate: inv.DueDate, Paid: inv.Paid, Attempts: inv.Attempts,
+		LastHard:      inv.LastDeclineCode != "" && payments.IsHardDecline(inv.LastDeclineCode),
+		LicenseStatus: inv.LicenseStatus, BillingContacts: billingContacts(l)}, nil
+}
+
+// ChargeInvoiceInput is one numbered attempt to collect an invoice.
+type ChargeInvoiceInput struct {
+	Number  string
+	Attempt int
+}
+
+// ChargeInvoiceOutput is its outcome.
+type ChargeInvoiceOutput struct {
+	Paid        bool
+	Reactivated bool   // the licence became active again
+	Hard        bool   // a hard decline: do not retry until the card changes
+	Code        string // decline code
+	Reason      string // for people
+}
+
+// ChargeInvoice charges an invoice off-session. The idempotency key sent to
+// the provider is the invoice number and attempt, which the workflow fixes:
+// if this activity dies after the provider charged and before the result was
+// written, its retry sends the same key and the provider answers with the
+// first result instead of charging again. A paid invoice is never charged.
+func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (ChargeInvoiceOutput, error) {
+	inv, err := a.DB.Invoice(ctx, in.Number)
+	if err != nil {
+		return ChargeInvoiceOutput{}, asApplicationError(err)
+	}
+	if inv.Paid {
+		return ChargeInvoiceOutput{Paid: true}, nil
+	}
+	key := fmt.Sprintf("%s/%d", inv.Number, in.Attempt)
+	if inv.PaymentMethod == "" {
+		return a.declined(ctx, inv, key, "no_card", "There is no card on file.", true)
+	}
+	stored, _, err := a.DB.BeginAttempt(ctx, inv.Number, in.Attempt, key, inv.PaymentMethod)
+	if err != nil {
+		return ChargeInvoiceOutput{}, err
+	}
+	switch stored.Status {
+	case "succeeded":
+		return ChargeInvoiceOutput{Paid: true}, nil
+	case "failed":
+		return ChargeInvoiceOutput{Code: stored.DeclineCode, Hard: payments.IsHardDecline(stored.DeclineCode), Reason: stored.Error}, nil
+	}
+	customer := inv.Customer
+	if customer == "" {
+		l, err := a.DB.License(ctx, inv.SEN)
+		if err != nil {
+			return ChargeInvoiceOutput{}, asApplicationError(err)
+		}
+		if customer, err = a.customer(ctx, l); err != nil {
+			return ChargeInvoiceOutput{}, err
+		}
+	}
+	charge, err := a.Payments.Charge(ctx, payments.ChargeInput{
+		CustomerID: customer, PaymentMethodID: inv.PaymentMethod, AmountCents: inv.AmountCents, Currency: inv.Currency,
+		Description: "Invoice " + inv.Number, IdempotencyKey: key, Metadata: map[string]string{"invoice": inv.Number, "sen": string(inv.SEN)},
+	})
+	var decline *payments.DeclineError
+	switch {
+	case errors.As(err, &decline):
+		return a.finishDecline(ctx, inv, key, decline.Code, decline.Message, decline.Hard)
+	case errors.Is(err, payments.ErrNeedsAction):
+		return a.finishDecline(ctx, inv, key, "authentication_required", "The bank wants the cardholder to confirm this payment.", true)
+	case err != nil:
+		return ChargeInvoiceOutput{}, err // provider down or unknown: retried with the same key
+	}
+	reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
+	if err != nil {
+		return ChargeInvoiceOutput{}, err
+	}
+	return ChargeInvoiceOutput{Paid: true, Reactivated: reactivated}, nil
+}
+
+// declined records a failure that never reached the provider.
+func (a *Activities) declined(ctx context.Context, inv postgres.Invoice, key, code, reason string, hard bool) (ChargeInvoiceOutput, error) {
+	if _, _, err := a.DB.BeginAttempt(ctx, inv.Number, attemptOf(key), key, "none"); err != nil {
+		return ChargeInvoiceOutput{}, err
+	}
+	return a.finishDecline(ctx, inv, key, code, reason, hard)
+}
+
+func (a *Activities) finishDecline(ctx context.Context, inv postgres.Invoice, key, code, reason string, hard bool) (ChargeInvoiceOutput, error) {
+	if reason == "" {
+		reason = "Your card was declined."
+	}
+	if _, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "failed", DeclineCode: code, Error: reason}); err != nil {
+		return ChargeInvoiceOutput{}, err
+	}
+	if err := a.DB.MarkPastDue(ctx, inv.SEN, inv.DueDate); err != nil {
+		return ChargeInvoiceOutput{}, err
+	}
+	return ChargeInvoiceOutput{Code: code, Hard: hard || payments.IsHardDecline(code), Reason: reason}, nil
+}
+
+func attemptOf(key string) int {
+	var n int
+	for i := len(key) - 1; i >= 0 && key[i] >= '0' && key[i] <= '9'; i-- {
+		n = 0
+		fmt.Sscanf(key[i:], "%d", &n)
+	}
+	return n
+}
+
+// Billing notice kinds.
+const (
+	NoticePaid      = "paid"
+	NoticeFailed    = "failed"
+	NoticeSuspended = "suspended"
+)
+
+// BillingNoticeInput is one billing event to tell people about.
+type BillingNoticeInput struct {
+	Kind        string
+	Number      string
+	Key         string
+	Reason      string
+	Hard        bool
+	NextRetry   time.Time
+	SuspendOn   time.Time
+	Suspend     bool // retries ran out: suspend now
+	Reactivated bool
+	Channel     string
+}
+
+// BillingNotice emails the billing contacts and alerts Slack about a
+// payment, a failure or a suspension; a suspension is applied here.
+// Idempotent by Key.
+func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) error {
+	inv, err := a.DB.Invoice(ctx, in.Number)
+	if err != nil {
+		return asApplicationError(err)
+	}
+	suspended := false
+	if in.Kind == NoticeSuspended || in.Suspend {
+		if suspended, err = a.DB.Suspend(ctx, inv.SEN); err != nil {
+			return err
+		}
+	}
+	l, err := a.DB.License(ctx, inv.SEN)
+	if err != nil {
+		return asApplicationError(err)
+	}
+	amount := licensing.FormatMoney(inv.AmountCents, inv.Currency)
+	var alert string
+	for _, to := range billingContacts(l) {
+		name, _ := a.DB.DisplayName(ctx, to)
+		var (
+			kind mail.Kind
+			data any
+		)
+		switch in.Kind {
+		case NoticePaid:
+			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
+		case NoticeFailed:
+			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
+				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn}
+		default:
+			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number}
+		}
+		if err := a.deliver(ctx, in.Key+"/"+string(to), to, kind, data); err != nil {
+			return err
+		}
+	}
+	switch in.Kind {
+	case NoticePaid:
+		alert = fmt.Sprintf(":white_check_mark: %s paid invoice %s (%s).", l.SEN, inv.Number, amount)
+		if in.Reactivated {
+			alert += " The licence is active again."
+		}
+	case NoticeFailed:
+		alert = fmt.Sprintf(":warning: Payment of %s for %s failed: %s", amount, l.SEN, in.Reason)
+		switch {
+		case in.Hard:
+			alert += " Hard decline: waiting for a new card."
+		case !in.NextRetry.IsZero():
+			alert += " Next retry " + in.NextRetry.UTC().Format("2006-01-02") + "."
+		}
+		if suspended {
+			alert += " Retries exhausted: the licence is suspended."
+		}
+	default:
+		alert = fmt.Sprintf(":no_entry: %s is suspended: invoice %s (%s) is unpaid.", l.SEN, inv.Number, amount)
+	}
+	if a.Slack != nil && in.Channel != "" {
+		if _, err := a.Slack.Post(ctx, slackout.Message{Channel: in.Channel, Text: alert}); err != nil && !slackout.IsPermanent(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// NextBillingInput names a licence.
+type NextBillingInput struct {
+	SEN licensing.SEN
+}
+
+// NextBillingOutput is when it is next billed.
+type NextBillingOutput struct {
+	Date     time.Time
+	Billable bool
+}
+
+// NextBilling reads the next billing date.
+func (a *Activities) NextBilling(ctx context.Context, in NextBillingInput) (NextBillingOutput, error) {
+	d, ok, err := a.DB.NextBillingDate(ctx, in.SEN)
+	if err != nil {
+		return NextBillingOutput{}, asApplicationError(err)
+	}
+	return NextBillingOutput{Date: d, Billable: ok}, nil
+}
+
+// CreateInvoiceInput is a period to invoice.
+type CreateInvoiceInput struct {
+	SEN         licensing.SEN
+	PeriodStart time.Time
+}
+
+// CreateInvoiceOutput names the invoice.
+type CreateInvoiceOutput struct {
+	Number string
+}
+
+// CreateInvoice invoices a period and moves the next billing date on.
+// Idempotent per period.
+func (a *Activities) CreateInvoice(ctx context.Context, in CreateInvoiceInput) (CreateInvoiceOutput, error) {
+	n, err := a.DB.CreateInvoice(ctx, in.SEN, in.PeriodStart)
+	if err != nil {
+		return CreateInvoiceOutput{}, asApplicationError(err)
+	}
+	return CreateInvoiceOutput{Number: n}, nil
+}

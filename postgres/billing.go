@@ -1,0 +1,288 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"licensedesk/licensing"
+)
+
+// Invoice is an invoice with what collecting it needs.
+type Invoice struct {
+	Number          string
+	SEN             licensing.SEN
+	Cycle           licensing.Cycle
+	LicenseStatus   licensing.Status
+	DueDate         time.Time
+	AmountCents     int64
+	Currency        string
+	Paid            bool
+	Attempts        int    // charge attempts so far
+	LastDeclineCode string // of the latest failed attempt
+	Customer        string // provider customer id
+	PaymentMethod   string // provider id of the default card, "" if none
+	Card            string // "visa •••• 4242"
+}
+
+// Invoice returns the invoice with number, or NotFound.
+func (db *DB) Invoice(ctx context.Context, number string) (Invoice, error) {
+	var inv Invoice
+	var status string
+	err := db.pool.QueryRow(ctx, `
+		SELECT i.number, l.sen, coalesce(l.billing_cycle, ''), l.status, i.due_date, i.amount_cents, i.currency, i.status = 'paid',
+		       (SELECT count(*) FROM charge_attempts c WHERE c.invoice_id = i.id),
+		       coalesce((SELECT c.decline_code FROM charge_attempts c WHERE c.invoice_id = i.id AND c.status = 'failed' ORDER BY c.attempt DESC LIMIT 1), ''),
+		       coalesce(l.payment_customer, ''),
+		       coalesce(p.provider_ref, ''), coalesce(p.brand || ' •••• ' || p.last4, '')
+		FROM invoices i JOIN licenses l ON l.id = i.license_id
+		LEFT JOIN payment_methods p ON p.license_id = l.id AND p.is_default
+		WHERE i.number = $1`, number).Scan(&inv.Number, &inv.SEN, &inv.Cycle, &status, &inv.DueDate, &inv.AmountCents, &inv.Currency,
+		&inv.Paid, &inv.Attempts, &inv.LastDeclineCode, &inv.Customer, &inv.PaymentMethod, &inv.Card)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Invoice{}, licensing.Errorf(licensing.NotFound, "No invoice %s found.", number)
+	}
+	inv.LicenseStatus = licensing.Status(status)
+	return inv, err
+}
+
+// OpenInvoice returns the oldest unpaid invoice of a licence, or NotFound.
+func (db *DB) OpenInvoice(ctx context.Context, sen licensing.SEN) (Invoice, error) {
+	var number string
+	err := db.pool.QueryRow(ctx, `
+		SELECT i.number FROM invoices i JOIN licenses l ON l.id = i.license_id
+		WHERE l.sen = $1 AND i.status = 'open' ORDER BY i.due_date LIMIT 1`, string(sen)).Scan(&number)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Invoice{}, licensing.Errorf(licensing.NotFound, "%s has no unpaid invoice.", sen)
+	}
+	if err != nil {
+		return Invoice{}, err
+	}
+	return db.Invoice(ctx, number)
+}
+
+// InvoiceRef names an invoice and its licence.
+type InvoiceRef struct {
+	Number string
+	SEN    licensing.SEN
+}
+
+// OpenInvoices lists every unpaid invoice (for resuming collection at start).
+func (db *DB) OpenInvoices(ctx context.Context) ([]InvoiceRef, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT i.number, l.sen FROM invoices i JOIN licenses l ON l.id = i.license_id
+		WHERE i.status = 'open' ORDER BY i.due_date`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[InvoiceRef])
+}
+
+// CloudLicenses lists the SENs of every billable (cloud, not cancelled) licence.
+func (db *DB) CloudLicenses(ctx context.Context) ([]licensing.SEN, error) {
+	rows, err := db.pool.Query(ctx, `SELECT sen FROM licenses WHERE deployment = 'cloud' AND status <> 'cancelled' ORDER BY sen`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[licensing.SEN])
+}
+
+// AttemptResult is how one charge attempt ended.
+type AttemptResult struct {
+	Status      string // pending, succeeded, failed
+	ProviderRef string
+	DeclineCode string
+	Error       string
+}
+
+// BeginAttempt records a charge attempt before the provider is called. If
+// the attempt was recorded before (the activity is being retried) it returns
+// the stored row instead, and started is false.
+func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key, paymentMethod string) (AttemptResult, bool, error) {
+	var r AttemptResult
+	tag, err := db.pool.Exec(ctx, `
+		INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method)
+		SELECT id, $2, $3, $4 FROM invoices WHERE number = $1
+		ON CONFLICT DO NOTHING`, number, attempt, key, paymentMethod)
+	if err != nil {
+		return r, false, err
+	}
+	started := tag.RowsAffected() == 1
+	err = db.pool.QueryRow(ctx, `
+		SELECT status, coalesce(provider_ref, ''), coalesce(decline_code, ''), coalesce(error, '')
+		FROM charge_attempts WHERE idempotency_key = $1`, key).Scan(&r.Status, &r.ProviderRef, &r.DeclineCode, &r.Error)
+	return r, started, err
+}
+
+// FinishAttempt records the provider's answer. A success also marks the
+// invoice paid and, if the licence was past due or suspended, active again,
+// in the same transaction; reactivated says whether that happened. The
+// unique index on successful attempts makes a second success for one
+// invoice fail loudly rather than be recorded.
+func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (reactivated bool, err error) {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var invoiceID int64
+		if err := tx.QueryRow(ctx, `
+			UPDATE charge_attempts SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
+			WHERE idempotency_key = $1 RETURNING invoice_id`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).Scan(&invoiceID); err != nil {
+			return err
+		}
+		if r.Status != "succeeded" {
+			return nil
+		}
+		var licID int64
+		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID).Scan(&licID); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // already paid: nothing more to do
+			}
+			return err
+		}
+		// Active again only once nothing else is owed.
+		tag, err := tx.Exec(ctx, `
+			UPDATE licenses SET status = 'active', past_due_since = NULL, updated_at = now()
+			WHERE id = $1 AND status IN ('past_due', 'suspended')
+			  AND NOT EXISTS (SELECT 1 FROM invoices WHERE license_id = $1 AND status = 'open')`, licID)
+		reactivated = tag.RowsAffected() == 1
+		return err
+	})
+	return reactivated, err
+}
+
+// MarkPastDue makes an active licence past due (a suspended one stays
+// suspended). Idempotent.
+func (db *DB) MarkPastDue(ctx context.Context, sen licensing.SEN, since time.Time) error {
+	_, err := db.pool.Exec(ctx, `
+		UPDATE licenses SET status = 'past_due', past_due_since = coalesce(past_due_since, $2), updated_at = now()
+		WHERE sen = $1 AND status = 'active'`, string(sen), since)
+	return err
+}
+
+// Suspend suspends an unpaid licence. Idempotent; a paid-up licence is left alone.
+func (db *DB) Suspend(ctx context.Context, sen licensing.SEN) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE licenses l SET status = 'suspended', updated_at = now()
+		WHERE sen = $1 AND status IN ('active', 'past_due')
+		  AND EXISTS (SELECT 1 FROM invoices i WHERE i.license_id = l.id AND i.status = 'open')`, string(sen))
+	return tag.RowsAffected() == 1, err
+}
+
+// NextBillingDate returns when a licence is next billed; ok is false for
+// server and cancelled licences.
+func (db *DB) NextBillingDate(ctx context.Context, sen licensing.SEN) (time.Time, bool, error) {
+	var next *time.Time
+	var billable bool
+	err := db.pool.QueryRow(ctx, `SELECT next_billing_date, deployment = 'cloud' AND status <> 'cancelled' FROM licenses WHERE sen = $1`, string(sen)).Scan(&next, &billable)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, licensing.Errorf(licensing.NotFound, "No licence %s found.", sen)
+	}
+	if err != nil || next == nil {
+		return time.Time{}, false, err
+	}
+	return *next, billable, nil
+}
+
+// CreateInvoice invoices the cycle starting at periodStart and moves the
+// licence's next billing date one cycle on. Idempotent: an invoice for that
+// period is returned as it is.
+func (db *DB) CreateInvoice(ctx context.Context, sen licensing.SEN, periodStart time.Time) (string, error) {
+	var number string
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			licID  int64
+			cycle  string
+			price  int64
+			curr   string
+			status string
+		)
+		if err := tx.QueryRow(ctx, `SELECT id, billing_cycle, price_cents, currency, status FROM licenses WHERE sen = $1 AND deployment = 'cloud' FOR UPDATE`,
+			string(sen)).Scan(&licID, &cycle, &price, &curr, &status); err != nil {
+			return err
+		}
+		end := periodStart.AddDate(0, 1, 0)
+		if cycle == "annual" {
+			end = periodStart.AddDate(1, 0, 0)
+		}
+		number = fmt.Sprintf("%s-%s", sen, periodStart.Format("2006-01-02"))
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+			VALUES ($1, $2, $3, $4, $3, $5, $6) ON CONFLICT (license_id, period_start) DO NOTHING`,
+			licID, number, periodStart, end, price, curr); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE licenses SET next_billing_date = $2, updated_at = now() WHERE id = $1 AND next_billing_date <= $3`, licID, end, periodStart)
+		return err
+	})
+	return number, err
+}
+
+// SetDefaultCard records a captured card as the licence's default.
+// Idempotent by provider reference.
+func (db *DB) SetDefaultCard(ctx context.Context, sen licensing.SEN, ref, brand, last4 string, expMonth, expYear int) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1 FOR UPDATE`, string(sen)).Scan(&licID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payment_methods SET is_default = false WHERE license_id = $1 AND is_default AND provider_ref <> $2`, licID, ref); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
+			VALUES ($1, $2, $3, $4, $5, $6, true)
+			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true`, licID, ref, brand, last4, expMonth, expYear)
+		return err
+	})
+}
+
+// SetCustomer stores the provider's customer id for a licence.
+func (db *DB) SetCustomer(ctx context.Context, sen licensing.SEN, customer string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE licenses SET payment_customer = $2 WHERE sen = $1`, string(sen), customer)
+	return err
+}
+
+// Customer returns the provider's customer id for a licence ("" if none).
+func (db *DB) Customer(ctx context.Context, sen licensing.SEN) (string, error) {
+	var c string
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(payment_customer, '') FROM licenses WHERE sen = $1`, string(sen)).Scan(&c)
+	return c, err
+}
+
+// DefaultCard reports whether ref is the licence's default card, and
+// describes it.
+func (db *DB) DefaultCard(ctx context.Context, sen licensing.SEN, ref string) (string, bool) {
+	var card string
+	err := db.pool.QueryRow(ctx, `
+		SELECT p.brand || ' •••• ' || p.last4 FROM payment_methods p JOIN licenses l ON l.id = p.license_id
+		WHERE l.sen = $1 AND p.provider_ref = $2 AND p.is_default`, string(sen), ref).Scan(&card)
+	return card, err == nil
+}
+
+// ApplyCard spends an update-card link and records the captured card as the
+// default in one transaction: the card is applied once per link.
+func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, ref, brand, last4 string, expMonth, expYear int) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE link_tokens SET used_at = now()
+			WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, linkID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return errSpentLink
+		}
+		var licID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1 FOR UPDATE`, string(sen)).Scan(&licID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payment_methods SET is_default = false WHERE license_id = $1 AND is_default`, licID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
+			VALUES ($1, $2, $3, $4, $5, $6, true)
+			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true`, licID, ref, brand, last4, expMonth, expYear)
+		return err
+	})
+}

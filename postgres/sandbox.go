@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"licensedesk/payments/sandbox"
+)
+
+// The payments sandbox's state (migrations/003_sandbox.sql); DB implements
+// sandbox.Store.
+var _ sandbox.Store = (*DB)(nil)
+
+// SandboxEnsureCustomer stores c unless the SEN has a customer, and returns
+// the SEN's customer. Concurrent calls for one SEN create one row.
+func (db *DB) SandboxEnsureCustomer(ctx context.Context, c sandbox.CustomerRecord) (sandbox.CustomerRecord, error) {
+	// ON CONFLICT DO NOTHING waits for a concurrent insert of the same SEN
+	// to commit; the SELECT, a new statement, then sees it.
+	if _, err := db.pool.Exec(ctx, `
+		INSERT INTO sandbox_customers (id, sen, email, name, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (sen) DO NOTHING`, c.ID, c.SEN, c.Email, c.Name, c.CreatedAt); err != nil {
+		return sandbox.CustomerRecord{}, err
+	}
+	var out sandbox.CustomerRecord
+	var def *string
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, sen, email, name, default_payment_method, created_at
+		FROM sandbox_customers WHERE sen = $1`, c.SEN).
+		Scan(&out.ID, &out.SEN, &out.Email, &out.Name, &def, &out.CreatedAt)
+	if def != nil {
+		out.DefaultPaymentMethod = *def
+	}
+	return out, err
+}
+
+// SandboxSetDefault records a customer's default payment method. A
+// customer the sandbox did not create (the demo's) has no row: nothing to
+// record, and no error.
+func (db *DB) SandboxSetDefault(ctx context.Context, customerID, paymentMethodID string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE sandbox_customers SET default_payment_method = $2 WHERE id = $1`, customerID, paymentMethodID)
+	return err
+}
+
+const sandboxSessionColumns = `id, customer_id, sen, reference, success_url, cancel_url, status, csrf_token,
+	setup_intent, payment_method, idempotency_key, event_id, event_payload, created_at, expires_at, completed_at`
+
+func scanSandboxSession(row pgx.Row) (sandbox.SessionRecord, error) {
+	var (
+		s                         sandbox.SessionRecord
+		pm, key, eventID, payload *string
+		completedAt               *time.Time
+	)
+	err := row.Scan(&s.ID, &s.CustomerID, &s.SEN, &s.Reference, &s.SuccessURL, &s.CancelURL, &s.Status, &s.CSRFToken,
+		&s.SetupIntentID, &pm, &key, &eventID, &payload, &s.CreatedAt, &s.ExpiresAt, &completedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, sandbox.ErrNotFound
+	}
+	if err != nil {
+		return s, err
+	}
+	s.PaymentMethod = sandboxText(pm)
+	s.IdempotencyKey = sandboxText(key)
+	s.EventID = sandboxText(eventID)
+	if payload != nil {
+		s.EventPayload = []byte(*payload)
+	}
+	if completedAt != nil {
+		s.CompletedAt = *completedAt
+	}
+	return s, nil
+}
+
+func sandboxText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func sandboxNullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// SandboxCreateSession stores s, or returns the session that already has
+// s.IdempotencyKey.
+func (db *DB) SandboxCreateSession(ctx context.Context, s sandbox.SessionRecord) (sandbox.SessionRecord, error) {
+	tag, err := db.pool.Exec(ctx, `
+		INSERT INTO sandbox_sessions (id, customer_id, sen, reference, success_url, cancel_url, status, csrf_token,
+			setup_intent, idempotency_key, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		s.ID, s.CustomerID, s.SEN, s.Reference, s.SuccessURL, s.CancelURL, s.CSRFToken,
+		s.SetupIntentID, sandboxNullText(s.IdempotencyKey), s.CreatedAt, s.ExpiresAt)
+	if err != nil {
+		return sandbox.SessionRecord{}, err
+	}
+	if tag.RowsAffected() == 1 {
+		return db.SandboxSession(ctx, s.ID)
+	}
+	return scanSandboxSession(db.pool.QueryRow(ctx,
+		`SELECT `+sandboxSessionColumns+` FROM sandbox_sessions WHERE idempotency_key = $1`, s.IdempotencyKey))
+}
+
+// SandboxSession returns a session, or sandbox.ErrNotFound.
+func (db *DB) SandboxSession(ctx context.Context, id string) (sandbox.SessionRecord, error) {
+	return scanSandboxSession(db.pool.QueryRow(ctx, `SELECT `+sandboxSessionColumns+` FROM sandbox_sessions WHERE id = $1`, id))
+}
+
+// SandboxCompleteSession saves pm and completes an open session, in one
+// transaction with the session row locked, so two submissions of one page
+// save one card and one event: the second gets the first's session back.
+func (db *DB) SandboxCompleteSession(ctx context.Context, id string, pm sandbox.PaymentMethodRecord, eventID string, payload []byte, now time.Time) (sandbox.SessionRecord, error) {
+	expired := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var status string
+		var expiresAt time.Time
+		err := tx.QueryRow(ctx, `SELECT status, expires_at FROM sandbox_sessions WHERE id = $1 FOR UPDATE`, id).Scan(&status, &expiresAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sandbox.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case status == sandbox.SessionComplete:
+			return nil
+		case status == sandbox.SessionExpired:
+			expired = true
+			return nil
+		case !now.Before(expiresAt):
+			expired = true
+			_, err := tx.Exec(ctx, `UPDATE sandbox_sessions SET status = 'expired' WHERE id = $1`, id)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO sandbox_payment_methods (id, customer_id, test_card, brand, last4, exp_month, exp_year, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			pm.ID, pm.CustomerID, pm.TestCard, pm.Brand, pm.Last4, pm.ExpMonth, pm.ExpYear, pm.CreatedAt); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE sandbox_sessions
+			SET status = 'complete', payment_method = $2, event_id = $3, event_payload = $4, completed_at = $5
+			WHERE id = $1`, id, pm.ID, eventID, string(payload), now)
+		return err
+	})
+	if err != nil {
+		return sandbox.SessionRecord{}, err
+	}
+	if expired {
+		return sandbox.SessionRecord{}, sandbox.ErrExpired
+	}
+	return db.SandboxSession(ctx, id)
+}
+
+// SandboxPaymentMethod returns a saved card, or sandbox.ErrNotFound.
+func (db *DB) SandboxPaymentMethod(ctx context.Context, id string) (sandbox.PaymentMethodRecord, error) {
+	var pm sandbox.PaymentMethodRecord
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, customer_id, test_card, brand, last4, exp_month, exp_year, created_at
+		FROM sandbox_payment_methods WHERE id = $1`, id).
+		Scan(&pm.ID, &pm.CustomerID, &pm.TestCard, &pm.Brand, &pm.Last4, &pm.ExpMonth, &pm.ExpYear, &pm.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pm, sandbox.ErrNotFound
+	}
+	return pm, err
+}
+
+// SandboxRecordCharge stores c unless its idempotency key was used, and
+// returns the charge stored under the key: concurrent calls with one key
+// store one row and all get it back.
+func (db *DB) SandboxRecordCharge(ctx context.Context, c sandbox.ChargeRecord) (sandbox.ChargeRecord, error) {
+	meta := c.Metadata
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	if _, err := db.pool.Exec(ctx, `
+		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount_cents, currency,
+			description, metadata, status, decline_code, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		c.ID, c.IdempotencyKey, c.CustomerID, c.PaymentMethod, c.AmountCents, c.Currency,
+		c.Description, meta, c.Status, sandboxNullText(c.DeclineCode), c.Message, c.CreatedAt); err != nil {
+		return sandbox.ChargeRecord{}, err
+	}
+	var out sandbox.ChargeRecord
+	var decline *string
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, idempotency_key, customer_id, payment_method, amount_cents, currency, description, metadata,
+			status, decline_code, message, created_at
+		FROM sandbox_charges WHERE idempotency_key = $1`, c.IdempotencyKey).
+		Scan(&out.ID, &out.IdempotencyKey, &out.CustomerID, &out.PaymentMethod, &out.AmountCents, &out.Currency,
+			&out.Description, &out.Metadata, &out.Status, &decline, &out.Message, &out.CreatedAt)
+	out.DeclineCode = sandboxText(decline)
+	return out, err
+}

@@ -1,0 +1,403 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+// Billing signals.
+const (
+	CardUpdatedSignal  = "card-updated"  // a new default card is set: retry at once
+	ChargeNowSignal    = "charge-now"    // /license charge: retry at once
+	CardCapturedSignal = "card-captured" // the provider reports a captured card (webhook)
+)
+
+func InvoiceID(number string) string        { return "invoice/" + number }
+func BillingID(sen licensing.SEN) string    { return "billing/" + string(sen) }
+func CardUpdateID(sen licensing.SEN) string { return "card/" + string(sen) }
+
+// RetryPolicy is when a failed invoice is charged again, as offsets from its
+// due date, and when an unpaid licence is suspended (SPEC §2: 4 retries over
+// 14 days, suspension 15 days after the due date).
+type RetryPolicy struct {
+	Retries      []time.Duration
+	SuspendAfter time.Duration
+	GiveUpAfter  time.Duration // stop waiting for a new card; the invoice stays open
+}
+
+// DefaultRetryPolicy retries on days 1, 3, 7 and 14 after the due date.
+var DefaultRetryPolicy = RetryPolicy{
+	Retries:      []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour},
+	SuspendAfter: 15 * 24 * time.Hour,
+	GiveUpAfter:  60 * 24 * time.Hour,
+}
+
+// CollectInput names the invoice to collect.
+type CollectInput struct {
+	SEN     licensing.SEN
+	Invoice string // invoice number
+	Policy  RetryPolicy
+	Channel string // Slack channel for alerts
+	// ChargeNow charges at once even when earlier attempts exist (a new card
+	// arrived after collection had stopped).
+	ChargeNow bool
+}
+
+// CollectResult says how collection ended.
+type CollectResult struct {
+	Paid     bool
+	Attempts int
+	Message  string
+}
+
+const (
+	stepCharge  = "charge"
+	stepRetry   = "retry"
+	stepNewCard = "new-card"
+)
+
+// CollectInvoice charges an invoice and, while it fails, retries on the
+// policy's schedule: each failure makes the licence past due, emails the
+// billing contacts (with an update-card link for those allowed to use one)
+// and alerts Slack. A hard decline waits for a new card instead. A new card
+// or /license charge retries at once. When retries run out, or SuspendAfter
+// the due date, the licence is suspended; a later payment makes it active.
+//
+// Never twice: the workflow numbers attempts itself, so the provider's
+// idempotency key (invoice number and attempt) is the same however often an
+// activity is retried; the activity also refuses to charge a paid invoice,
+// and the database allows one successful attempt per invoice. Signals are
+// handled one at a time, so a card update and /license charge arriving
+// together cause one attempt.
+func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error) {
+	if len(in.Policy.Retries) == 0 && in.Policy.SuspendAfter == 0 {
+		in.Policy = DefaultRetryPolicy
+	}
+	t, err := newTracker(ctx, "collect", in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
+		operation.Step{Key: stepCharge, Title: "Charge the card on file"},
+		operation.Step{Key: stepRetry, Title: "Retry on schedule"},
+	)
+	if err != nil {
+		return CollectResult{}, err
+	}
+	t.progress.Channel = "" // alerts are separate messages, not a progress message
+	actx := withActivities(ctx)
+
+	var inv activities.InvoiceStateOutput
+	if err := workflow.ExecuteActivity(actx, a.InvoiceState, activities.InvoiceStateInput{Number: in.Invoice}).Get(ctx, &inv); err != nil {
+		return CollectResult{}, err
+	}
+	if inv.Paid {
+		t.end(ctx, operation.Completed, "Already paid.")
+		return CollectResult{Paid: true}, nil
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(inv.BillingContacts...)))
+
+	retryNow := false
+	cardCh := workflow.GetSignalChannel(ctx, CardUpdatedSignal)
+	chargeCh := workflow.GetSignalChannel(ctx, ChargeNowSignal)
+	attempt := inv.Attempts + 1
+	suspendAt := inv.DueDate.Add(in.Policy.SuspendAfter)
+	giveUpAt := inv.DueDate.Add(in.Policy.GiveUpAfter)
+	suspended := inv.LicenseStatus == licensing.Suspended
+	hard := inv.LastHard
+
+	// The first attempt runs at once unless earlier attempts exist (a
+	// resumed collection): then it waits for the next retry time.
+	charge := inv.Attempts == 0 || in.ChargeNow
+	for {
+		if charge {
+			t.begin(ctx, stepCharge)
+			var res activities.ChargeInvoiceOutput
+			if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
+				Number: in.Invoice, Attempt: attempt,
+			}).Get(ctx, &res); err != nil {
+				return CollectResult{}, err
+			}
+			attempt++
+			if res.Paid {
+				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
+					Reactivated: res.Reactivated, Channel: in.Channel,
+				}).Get(ctx, nil)
+				msg := fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1)
+				t.end(ctx, operation.Completed, msg)
+				return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
+			}
+			hard = res.Hard
+			next := nextRetry(workflow.Now(ctx), inv.DueDate, in.Policy.Retries)
+			if hard {
+				next = time.Time{}
+			}
+			exhausted := !hard && next.IsZero()
+			if exhausted && !suspended {
+				suspended = true
+			}
+			_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+				Kind: activities.NoticeFailed, Number: in.Invoice, Key: fmt.Sprintf("%s/failed/%d", t.st.WorkflowID, attempt-1),
+				Reason: res.Reason, Hard: hard, NextRetry: next, SuspendOn: suspendAt, Suspend: exhausted, Channel: in.Channel,
+			}).Get(ctx, nil)
+			requestNewCard(ctx, in.SEN, in.Channel)
+			t.done(stepCharge)
+		}
+		charge = false
+
+		// Wait for whichever comes first: a new card, /license charge, the
+		// next scheduled retry, suspension, or giving up.
+		now := workflow.Now(ctx)
+		next := time.Time{}
+		if !hard {
+			next = nextRetry(now, inv.DueDate, in.Policy.Retries)
+		}
+		wake := giveUpAt
+		if !next.IsZero() && next.Before(wake) {
+			wake = next
+		}
+		if !suspended && suspendAt.Before(wake) {
+			wake = suspendAt
+		}
+		if hard {
+			t.begin(ctx, stepNewCard)
+		} else {
+			t.begin(ctx, stepRetry)
+		}
+		t.st.Deadline = wake
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(cardCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow, hard = true, false })
+		sel.AddReceive(chargeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow = true })
+		sel.AddFuture(workflow.NewTimer(timerCtx, wake.Sub(now)), func(workflow.Future) {})
+		sel.Select(ctx)
+		cancelTimer()
+		// Several signals may be queued (a card update and /license charge
+		// together): drain them so they make one attempt.
+		for cardCh.ReceiveAsync(nil) {
+			retryNow, hard = true, false
+		}
+		for chargeCh.ReceiveAsync(nil) {
+			retryNow = true
+		}
+		now = workflow.Now(ctx)
+		switch {
+		case retryNow:
+			retryNow, charge = false, true
+		case !next.IsZero() && !now.Before(next):
+			charge = true
+		case !suspended && !now.Before(suspendAt):
+			suspended = true
+			_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+				Kind: activities.NoticeSuspended, Number: in.Invoice, Key: fmt.Sprintf("%s/suspended", t.st.WorkflowID), Channel: in.Channel,
+			}).Get(ctx, nil)
+		case !now.Before(giveUpAt):
+			msg := fmt.Sprintf("Stopped collecting %s: unpaid %s after its due date. /license charge %s tries again.", in.Invoice, days(in.Policy.GiveUpAfter), in.SEN)
+			t.end(ctx, operation.Failure, msg)
+			return CollectResult{Attempts: attempt - 1, Message: msg}, nil
+		}
+	}
+}
+
+// requestNewCard starts a CardUpdate (update-card links to those allowed)
+// unless one is already running for the licence, in which case its links
+// stand.
+func requestNewCard(ctx workflow.Context, sen licensing.SEN, channel string) {
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        CardUpdateID(sen),
+		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			LicenseSEN.ValueSet(string(sen)), Operation.ValueSet("card")),
+	})
+	f := workflow.ExecuteChildWorkflow(child, CardUpdate, CardUpdateInput{SEN: sen, By: Requester{Channel: channel}})
+	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Info("update-card links not sent again", "err", err)
+	}
+}
+
+// nextRetry is the first scheduled retry after now, or zero when none is left.
+func nextRetry(now, due time.Time, retries []time.Duration) time.Time {
+	for _, r := range retries {
+		if at := due.Add(r); at.After(now) {
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// BillingCycleInput names the licence.
+type BillingCycleInput struct {
+	SEN     licensing.SEN
+	Channel string
+	Policy  RetryPolicy
+}
+
+// BillingCycle runs one billing cycle of a cloud licence per run: it sleeps
+// until the next billing date, invoices the period, starts CollectInvoice
+// for it (which lives on its own) and continues as new for the next cycle.
+// A long-running workflow (rather than a Temporal Schedule) because each
+// licence's date moves with its cycle and status, and the workflow reads it
+// afresh each time; cancelled licences end their cycle.
+func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
+	actx := withActivities(ctx)
+	var next activities.NextBillingOutput
+	if err := workflow.ExecuteActivity(actx, a.NextBilling, activities.NextBillingInput{SEN: in.SEN}).Get(ctx, &next); err != nil {
+		return err
+	}
+	if !next.Billable {
+		return nil // server or cancelled licence: nothing to bill
+	}
+	if wait := next.Date.Sub(workflow.Now(ctx)); wait > 0 {
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	var inv activities.CreateInvoiceOutput
+	if err := workflow.ExecuteActivity(actx, a.CreateInvoice, activities.CreateInvoiceInput{SEN: in.SEN, PeriodStart: next.Date}).Get(ctx, &inv); err != nil {
+		return err
+	}
+	if inv.Number != "" {
+		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:        InvoiceID(inv.Number),
+			ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON, // collection outlives this cycle's run
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
+		})
+		f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: inv.Number, Policy: in.Policy, Channel: in.Channel})
+		_ = f.GetChildWorkflowExecution().Get(ctx, nil)
+	}
+	return workflow.NewContinueAsNewError(ctx, BillingCycle, in)
+}
+
+// CardUpdateInput asks for a new card on a licence.
+type CardUpdateInput struct {
+	SEN    licensing.SEN
+	By     Requester
+	Expiry time.Duration // how long the links live; default 7 days (SPEC §3)
+}
+
+// CardCaptured is what the payment provider reported (webhook).
+type CardCaptured struct {
+	SessionID       string
+	PaymentMethodID string
+	LinkID          int64
+}
+
+const (
+	stepCardLinks = "links"
+	stepCardWait  = "wait"
+	stepCardApply = "apply"
+)
+
+// CardUpdate emails update-card links to exactly the people allowed to use
+// them (monthly: billing and technical contacts and site admins; annual:
+// site admins only), waits up to 7 days for one of them to capture a card
+// with the provider, makes it the default and, if the licence is past due,
+// has the open invoice charged at once. The permission is checked again
+// when a link is used and when the card is applied.
+func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error) {
+	if in.Expiry <= 0 {
+		in.Expiry = 7 * 24 * time.Hour
+	}
+	t, err := newTracker(ctx, "card", in.SEN, "Update the card of "+string(in.SEN), in.By,
+		operation.Step{Key: stepCardLinks, Title: "Email update-card links to those allowed"},
+		operation.Step{Key: stepCardWait, Title: "Someone saves a new card"},
+		operation.Step{Key: stepCardApply, Title: "Make it the default (and charge what is due)"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	actx := withActivities(ctx)
+	fail := func(err error) (ContactResult, error) {
+		if de := domainError(err); de != nil {
+			t.end(ctx, operation.Failure, de.Message)
+			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+		}
+		return ContactResult{}, err
+	}
+
+	t.begin(ctx, stepCardLinks)
+	var plan activities.PlanCardUpdateOutput
+	if err := workflow.ExecuteActivity(actx, a.PlanCardUpdate, activities.PlanCardUpdateInput{SEN: in.SEN}).Get(ctx, &plan); err != nil {
+		return fail(err)
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(plan.Recipients...)))
+	deadline := workflow.Now(ctx).Add(in.Expiry)
+	if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
+		Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, Deadline: deadline,
+	}).Get(ctx, nil); err != nil {
+		return fail(err)
+	}
+	t.done(stepCardLinks)
+	t.note(ctx, "Update-card links sent to "+emailList(plan.Recipients)+".")
+
+	t.begin(ctx, stepCardWait)
+	t.waiting(ctx, plan.Recipients, deadline)
+	capturedCh := workflow.GetSignalChannel(ctx, CardCapturedSignal)
+	var applied activities.ApplyCardOutput
+	for {
+		var got CardCaptured
+		timer, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		received := false
+		sel.AddReceive(capturedCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &got); received = true })
+		sel.AddFuture(workflow.NewTimer(timer, deadline.Sub(workflow.Now(ctx))), func(workflow.Future) {})
+		sel.Select(ctx)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+			t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+"; the card is unchanged.")
+			return ContactResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
+		}
+		if !received {
+			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+			msg := "Nobody saved a new card within " + days(in.Expiry) + "; the card is unchanged."
+			t.end(ctx, operation.Expired, msg)
+			return ContactResult{Outcome: operation.Expired, Message: msg}, nil
+		}
+		t.begin(ctx, stepCardApply)
+		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
+			SEN: in.SEN, WorkflowID: t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
+		}).Get(ctx, &applied)
+		if de := domainError(err); de != nil {
+			// A duplicate or stale report (webhook delivered twice, a link
+			// no longer allowed): note it and keep waiting for a good one.
+			t.note(ctx, "Card not applied: "+de.Message)
+			t.begin(ctx, stepCardWait)
+			continue
+		}
+		if err != nil {
+			return ContactResult{}, err
+		}
+		break
+	}
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	if applied.Invoice != "" {
+		// Past due: the open invoice is charged at once. Its collection may
+		// have stopped (after 60 days); then it starts again.
+		err := workflow.SignalExternalWorkflow(ctx, InvoiceID(applied.Invoice), "", CardUpdatedSignal, nil).Get(ctx, nil)
+		if err != nil {
+			child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+				WorkflowID: InvoiceID(applied.Invoice), ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
+				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+				TypedSearchAttributes: temporal.NewSearchAttributes(LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
+			})
+			f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: applied.Invoice, Channel: in.By.Channel, ChargeNow: true})
+			_ = f.GetChildWorkflowExecution().Get(ctx, nil)
+		}
+	}
+	msg := fmt.Sprintf("%s saved a new card (%s) for %s.", applied.By, applied.Card, in.SEN)
+	if applied.Invoice != "" {
+		msg += fmt.Sprintf(" Invoice %s is being charged now.", applied.Invoice)
+	} else {
+		msg += " It will be charged on the next billing date."
+	}
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}

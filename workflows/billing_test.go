@@ -1,0 +1,165 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/payments"
+)
+
+// billingEnv mocks the billing activities with a scripted card: each charge
+// attempt takes the next outcome from results ("ok", a soft or a hard
+// decline code); after "new card" signals, attempts use newCard.
+type billingEnv struct {
+	*testsuite.TestWorkflowEnvironment
+	results  []string
+	attempts []int
+	notices  []activities.BillingNoticeInput
+	cards    int // CardUpdate children started
+	due      time.Time
+}
+
+func newBillingEnv(t *testing.T, results ...string) *billingEnv {
+	var s testsuite.WorkflowTestSuite
+	e := &billingEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), results: results}
+	e.due = e.Now()
+	e.RegisterActivity(&activities.Activities{})
+	e.RegisterWorkflow(CardUpdate)
+	e.OnActivity(a.InvoiceState, mock.Anything, mock.Anything).Return(func(context.Context, activities.InvoiceStateInput) (activities.InvoiceStateOutput, error) {
+		return activities.InvoiceStateOutput{SEN: sen, DueDate: e.due, LicenseStatus: licensing.Active, BillingContacts: []licensing.Email{"alice@acme.test"}}, nil
+	})
+	e.OnActivity(a.ChargeInvoice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ChargeInvoiceInput) (activities.ChargeInvoiceOutput, error) {
+		e.attempts = append(e.attempts, in.Attempt)
+		r := "ok"
+		if len(e.results) > 0 {
+			r, e.results = e.results[0], e.results[1:]
+		}
+		if r == "ok" {
+			return activities.ChargeInvoiceOutput{Paid: true, Reactivated: true}, nil
+		}
+		return activities.ChargeInvoiceOutput{Code: r, Hard: payments.IsHardDecline(r), Reason: "Your card was declined."}, nil
+	})
+	e.OnActivity(a.BillingNotice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BillingNoticeInput) error {
+		e.notices = append(e.notices, in)
+		return nil
+	})
+	e.OnWorkflow(CardUpdate, mock.Anything, mock.Anything).Return(func(_ workflow.Context, _ CardUpdateInput) (ContactResult, error) {
+		e.cards++
+		return ContactResult{}, nil
+	})
+	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(activities.ReportProgressOutput{}, nil)
+	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)
+	return e
+}
+
+func (e *billingEnv) kinds() []string {
+	var out []string
+	for _, n := range e.notices {
+		k := n.Kind
+		if n.Suspend {
+			k += "+suspend"
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (e *billingEnv) collect(t *testing.T) CollectResult {
+	t.Helper()
+	e.ExecuteWorkflow(CollectInvoice, CollectInput{SEN: sen, Invoice: "SEN-1000001-2026-11-01", Channel: "C1"})
+	if !e.IsWorkflowCompleted() {
+		t.Fatal("not completed")
+	}
+	var res CollectResult
+	if err := e.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestCollect_SoftDeclineRetriesThenPays(t *testing.T) {
+	e := newBillingEnv(t, "generic_decline", "insufficient_funds", "ok")
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 3 {
+		t.Fatalf("result %+v after attempts %v", res, e.attempts)
+	}
+	if d := e.Now().Sub(e.due); d < 3*day || d > 3*day+time.Hour {
+		t.Errorf("paid %v after the due date; want on the day-3 retry", d)
+	}
+	if got := e.kinds(); len(got) != 3 || got[0] != "failed" || got[1] != "failed" || got[2] != "paid" {
+		t.Errorf("notices %v", got)
+	}
+	if e.cards == 0 {
+		t.Error("no update-card links after a failure")
+	}
+}
+
+func TestCollect_HardDeclineWaitsForANewCardThenChargesAtOnce(t *testing.T) {
+	e := newBillingEnv(t, "stolen_card", "ok")
+	e.RegisterDelayedCallback(func() {
+		if len(e.attempts) != 1 {
+			t.Errorf("a hard decline was retried before a new card: %v", e.attempts)
+		}
+		e.SignalWorkflow(CardUpdatedSignal, nil)
+	}, 10*day)
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 2 {
+		t.Fatalf("result %+v after attempts %v", res, e.attempts)
+	}
+	if d := e.Now().Sub(e.due); d < 10*day || d > 10*day+time.Minute {
+		t.Errorf("charged %v after the due date; want at once on the day-10 card update", d)
+	}
+}
+
+func TestCollect_RetriesRunOutSuspendThenLaterPaymentReactivates(t *testing.T) {
+	e := newBillingEnv(t, "generic_decline", "generic_decline", "generic_decline", "generic_decline", "generic_decline", "ok")
+	e.RegisterDelayedCallback(func() { e.SignalWorkflow(ChargeNowSignal, "U1") }, 20*day)
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 6 {
+		t.Fatalf("result %+v after attempts %v", res, e.attempts)
+	}
+	want := []string{"failed", "failed", "failed", "failed", "failed+suspend", "paid"}
+	if got := e.kinds(); len(got) != len(want) {
+		t.Fatalf("notices %v; want %v", got, want)
+	} else {
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("notices %v; want %v", got, want)
+			}
+		}
+	}
+	if !e.notices[len(e.notices)-1].Reactivated {
+		t.Error("the late payment did not report the licence active again")
+	}
+}
+
+func TestCollect_SuspendsOnDay15EvenWhileWaitingForACard(t *testing.T) {
+	e := newBillingEnv(t, "lost_card")
+	res := e.collect(t) // no card ever comes: gives up after 60 days
+	if res.Paid {
+		t.Fatal("paid without a card")
+	}
+	got := e.kinds()
+	if len(got) != 2 || got[1] != "suspended" {
+		t.Fatalf("notices %v; want failed then suspended", got)
+	}
+}
+
+func TestCollect_CardUpdateAndChargeNowTogetherMakeOneAttempt(t *testing.T) {
+	e := newBillingEnv(t, "generic_decline", "ok")
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(CardUpdatedSignal, nil)
+		e.SignalWorkflow(ChargeNowSignal, "U1")
+	}, 12*time.Hour)
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 2 || e.attempts[1] != 2 {
+		t.Fatalf("result %+v after attempts %v; want exactly one more attempt, numbered 2", res, e.attempts)
+	}
+}
