@@ -1,0 +1,210 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"licensedesk/activities"
+	"licensedesk/internal/pgtest"
+	"licensedesk/licensing"
+	"licensedesk/mail"
+	"licensedesk/payments"
+	"licensedesk/payments/sandbox"
+	"licensedesk/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// crashing wraps a provider: while crash is set, a charge goes through at
+// the provider and then the call fails, as if the worker died before the
+// result reached the database.
+type crashing struct {
+	payments.Provider
+	crash   atomic.Bool
+	charges atomic.Int32
+}
+
+func (c *crashing) Charge(ctx context.Context, in payments.ChargeInput) (payments.Charge, error) {
+	c.charges.Add(1)
+	ch, err := c.Provider.Charge(ctx, in)
+	if c.crash.Load() {
+		return payments.Charge{}, errors.New("worker died")
+	}
+	return ch, err
+}
+
+type fixture struct {
+	db   *postgres.DB
+	acts *activities.Activities
+	prov *crashing
+	inv  postgres.Invoice
+}
+
+// newFixture is the demo database with SEN-1000003's open invoice (attempt
+// 1 already declined) and a working card set as its default.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	if _, _, err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Config{Store: db, BaseURL: "http://127.0.0.1:1", WebhookSecret: "whsec_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, prov: &crashing{Provider: sb}}
+	f.acts = &activities.Activities{DB: db, Payments: f.prov, Mail: &mail.Outbox{DB: db}, PublicBaseURL: "http://127.0.0.1:1"}
+	if err := db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_visa", "visa", "4242", 12, 2030); err != nil {
+		t.Fatal(err)
+	}
+	if f.inv, err = db.OpenInvoice(ctx, "SEN-1000003"); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := f.db.Pool().QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The worker dies between the provider call and the database write; the
+// activity is retried with the same attempt number, so the same idempotency
+// key: the provider answers with its first result and no money moves twice.
+func TestChargeInvoice_RetryAfterACrashChargesOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.prov.crash.Store(true)
+	if _, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: 2}); err == nil {
+		t.Fatal("the crash was not reported")
+	}
+	f.prov.crash.Store(false)
+	out, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: 2})
+	if err != nil || !out.Paid || !out.Reactivated {
+		t.Fatalf("retry = %+v, %v; want paid and the licence active again", out, err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM sandbox_charges WHERE idempotency_key = $1 AND status = 'succeeded'`, f.inv.Number+"/2"); n != 1 {
+		t.Errorf("provider charges = %d; want 1", n)
+	}
+	if n := f.count(t, `SELECT count(*) FROM charge_attempts a JOIN invoices i ON i.id = a.invoice_id WHERE i.number = $1 AND a.status = 'succeeded'`, f.inv.Number); n != 1 {
+		t.Errorf("successful attempts = %d; want 1", n)
+	}
+	l, _ := f.db.License(ctx, "SEN-1000003")
+	if l.Status != licensing.Active {
+		t.Errorf("licence status = %s; want active", l.Status)
+	}
+}
+
+// Once an invoice is paid, later attempts (a card update or /license charge
+// arriving after the payment) never reach the provider.
+func TestChargeInvoice_PaidInvoiceIsNeverChargedAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for attempt := 2; attempt <= 5; attempt++ {
+		out, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: attempt})
+		if err != nil || !out.Paid {
+			t.Fatalf("attempt %d = %+v, %v", attempt, out, err)
+		}
+	}
+	if got := f.prov.charges.Load(); got != 1 {
+		t.Errorf("provider calls = %d; want 1", got)
+	}
+	if n := f.count(t, `SELECT count(*) FROM sandbox_charges WHERE status = 'succeeded'`); n != 1 {
+		t.Errorf("provider charges = %d; want 1", n)
+	}
+}
+
+// A retried activity whose attempt already finished returns the stored
+// result without calling the provider.
+func TestChargeInvoice_FinishedAttemptIsNotRepeated(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if err := f.db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_chargeDeclinedStolenCard", "visa", "9979", 12, 2030); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: 2})
+	if err != nil || first.Paid || !first.Hard || first.Code != "stolen_card" {
+		t.Fatalf("first = %+v, %v; want a hard stolen_card decline", first, err)
+	}
+	again, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: 2})
+	if err != nil || again != first {
+		t.Fatalf("repeat = %+v, %v; want %+v", again, err, first)
+	}
+	if got := f.prov.charges.Load(); got != 1 {
+		t.Errorf("provider calls = %d; want 1", got)
+	}
+}
+
+func (f *fixture) cardLink(t *testing.T, sen licensing.SEN, to licensing.Email) postgres.Link {
+	t.Helper()
+	ctx := context.Background()
+	token, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: activities.PurposeCardUpdate, Email: to, SEN: sen,
+		WorkflowID: "card/" + string(sen), TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.db.LookupLink(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// The provider reports the same captured card twice (a webhook delivered
+// twice, or a retried activity): the card is applied once and the second
+// report succeeds without doing anything.
+func TestApplyCard_ReportedTwiceAppliesOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k := f.cardLink(t, "SEN-1000003", "gina@initech.test")
+	in := activities.ApplyCardInput{SEN: "SEN-1000003", WorkflowID: k.WorkflowID, PaymentMethodID: "pm_card_mastercard", LinkID: k.ID}
+	first, err := f.acts.ApplyCard(ctx, in)
+	if err != nil || first.Card != "mastercard •••• 4444" || first.Invoice != f.inv.Number {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	second, err := f.acts.ApplyCard(ctx, in)
+	if err != nil || second.Card != first.Card {
+		t.Fatalf("second = %+v, %v; want the same outcome", second, err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM payment_methods p JOIN licenses l ON l.id = p.license_id WHERE l.sen = 'SEN-1000003' AND p.is_default`); n != 1 {
+		t.Errorf("default cards = %d; want 1", n)
+	}
+	// Another card through the spent link is refused.
+	in.PaymentMethodID = "pm_card_visa"
+	if _, err := f.acts.ApplyCard(ctx, in); err == nil {
+		t.Error("a spent link applied a second, different card")
+	}
+}
+
+// Who may update the card is checked again when the card arrives: a billing
+// contact of an annual licence (only site admins may) is refused and the
+// card on file stays.
+func TestApplyCard_RechecksWhoMayUpdate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k := f.cardLink(t, "SEN-1000002", "dave@globex.test")
+	_, err := f.acts.ApplyCard(ctx, activities.ApplyCardInput{SEN: "SEN-1000002", WorkflowID: k.WorkflowID, PaymentMethodID: "pm_card_mastercard", LinkID: k.ID})
+	if err == nil {
+		t.Fatal("a billing contact of an annual licence updated the card")
+	}
+	l, _ := f.db.License(ctx, "SEN-1000002")
+	if l.PaymentMethod == nil || l.PaymentMethod.Last4 != "4242" {
+		t.Errorf("card changed to %+v", l.PaymentMethod)
+	}
+}
