@@ -346,14 +346,18 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 			kind mail.Kind
 			data any
 		)
-		switch in.Kind {
-		case NoticePaid:
+		// Those allowed to update the card get their own update-card link
+		// from the CardUpdate workflow the collection starts; the others
+		// are told to ask a site admin.
+		linkSent := licensing.CanUpdateCard(l, to) == nil
+		switch {
+		case in.Kind == NoticePaid:
 			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
-		case NoticeFailed:
+		case in.Kind == NoticeFailed && !(in.Suspend && l.Status == licensing.Suspended):
 			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
-				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn}
-		default:
-			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number}
+				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent}
+		default: // suspended now, by this notice or because retries ran out
+			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, LinkSent: linkSent}
 		}
 		if err := a.deliver(ctx, in.Key+"/"+string(to), to, kind, data); err != nil {
 			return err

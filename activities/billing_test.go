@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,5 +207,52 @@ func TestApplyCard_RechecksWhoMayUpdate(t *testing.T) {
 	l, _ := f.db.License(ctx, "SEN-1000002")
 	if l.PaymentMethod == nil || l.PaymentMethod.Last4 != "4242" {
 		t.Errorf("card changed to %+v", l.PaymentMethod)
+	}
+}
+
+// The billing contacts' failure mail tells each of them what they can do:
+// a monthly licence's billing contact gets an update-card link separately,
+// an annual licence's billing contact must ask a site admin; and when
+// retries run out the mail says the licence is suspended, not that it will
+// be.
+func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mailTo := func(key, to string) (subject, text string) {
+		t.Helper()
+		err := f.db.Pool().QueryRow(ctx, `SELECT subject, text_body FROM sent_mail WHERE message_key = $1 || '/' || $2`, key, to).Scan(&subject, &text)
+		if err != nil {
+			t.Fatalf("mail %s to %s: %v", key, to, err)
+		}
+		return subject, text
+	}
+	next := time.Now().Add(72 * time.Hour)
+
+	if err := f.acts.BillingNotice(ctx, activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: f.inv.Number, Key: "monthly", Reason: "Your card was declined.", NextRetry: next}); err != nil {
+		t.Fatal(err)
+	}
+	if _, text := mailTo("monthly", "gina@initech.test"); !strings.Contains(text, "separate email with a secure link") || strings.Contains(text, "ask a site admin") {
+		t.Errorf("monthly billing contact's mail:\n%s", text)
+	}
+
+	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", time.Now().AddDate(0, 0, -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.acts.BillingNotice(ctx, activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: annual, Key: "annual", NextRetry: next}); err != nil {
+		t.Fatal(err)
+	}
+	if _, text := mailTo("annual", "dave@globex.test"); !strings.Contains(text, "ask a site admin") || strings.Contains(text, "separate email") {
+		t.Errorf("annual billing contact's mail:\n%s", text)
+	}
+
+	if err := f.acts.BillingNotice(ctx, activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: f.inv.Number, Key: "last", Suspend: true}); err != nil {
+		t.Fatal(err)
+	}
+	if subject, _ := mailTo("last", "gina@initech.test"); !strings.Contains(subject, "is suspended") {
+		t.Errorf("last failure's subject = %q, want the suspension", subject)
+	}
+	if l, err := f.db.License(ctx, "SEN-1000003"); err != nil || l.Status != "suspended" {
+		t.Errorf("status = %v, %v; want suspended", l.Status, err)
 	}
 }

@@ -182,6 +182,7 @@ type PaymentFailed struct {
 	SuspendOn     time.Time // when the licence is suspended if still unpaid; may be zero
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
+	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
 }
 
 // PaymentSucceeded confirms to a billing contact that an invoice was paid.
@@ -205,6 +206,7 @@ type LicenceSuspended struct {
 	InvoiceNumber string    // the unpaid invoice
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
+	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
 }
 
 // CardUpdated tells a billing contact that a licence's card changed, so a

@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,52 @@ func renderCases() []renderCase {
 			"You are no longer a technical contact for SEN-1000001", "", []string{"You were removed as a", "by alice@acme.test"}},
 		{mail.KindPromotedNotice, mail.PromotedNotice{Name: evil, SEN: "SEN-1000001", Role: "billing", NewPrimary: "bob@acme.test"},
 			"bob@acme.test is now the primary billing contact for SEN-1000001", "", []string{"secondary billing contact"}},
+		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000005", Product: "Jira", URL: "https://desk.example/l/card",
+			Deadline: deadline, PastDue: true, AmountDue: "USD 10.00"},
+			"Update the card for SEN-1000005", "https://desk.example/l/card",
+			[]string{"Update card", "run by our payment provider", "never see the card number",
+				"the outstanding invoice of", "USD 10.00", "is charged as soon as you save the new card", "contacts or site admins"}},
+		{mail.KindUpdateCard, &mail.UpdateCard{Name: "Al", SEN: "SEN-1000005", URL: "https://desk.example/l/card2",
+			Deadline: deadline, Annual: true, Reminder: true},
+			"Reminder: Update the card for SEN-1000005", "https://desk.example/l/card2",
+			[]string{"Hi Al,", "the new card is charged on the next billing date", "site admins (the card of an annual licence"}},
+		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000005", Product: "Jira", Amount: "USD 10.00",
+			InvoiceNumber: "INV-0042", Reason: "Your card was declined.", NextRetry: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC),
+			SuspendOn: time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC), UpdateURL: "https://desk.example/l/fail", Deadline: deadline},
+			"Payment for SEN-1000005 failed", "https://desk.example/l/fail",
+			[]string{"USD 10.00", "INV-0042", "Your card was declined.", "try again on", "Thursday 3 December 2026 at 09:00 UTC",
+				"still unpaid on", "Thursday 10 December 2026 at 09:00 UTC", "Update card"}},
+		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000005", Amount: "EUR 99.00", InvoiceNumber: "INV-0043",
+			Reason: "Your card was reported lost.", Hard: true, NextRetry: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)},
+			"Payment for SEN-1000005 failed", "",
+			[]string{"EUR 99.00", "INV-0043", "cannot be charged again: a new card is needed", "ask a site admin of the licence"}},
+		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000005", Amount: "EUR 99.00", InvoiceNumber: "INV-0044"},
+			"Payment for SEN-1000005 failed", "",
+			[]string{"no more automatic retries: a new card is needed", "ask a site admin of the licence"}},
+		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000005", Amount: "EUR 99.00", InvoiceNumber: "INV-0046", LinkSent: true},
+			"Payment for SEN-1000005 failed", "",
+			[]string{"separate email with a secure link to update the card"}},
+		{mail.KindLicenceSuspended, mail.LicenceSuspended{Name: evil, SEN: "SEN-1000005", Amount: "EUR 99.00", InvoiceNumber: "INV-0046", LinkSent: true},
+			"SEN-1000005 is suspended", "",
+			[]string{"secure link we have sent you in a separate email"}},
+		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000005", Product: "Jira", Amount: "USD 10.00",
+			InvoiceNumber: "INV-0042", Card: "visa •••• 4242", Reactivated: true},
+			"Payment received for SEN-1000005", "",
+			[]string{"USD 10.00", "INV-0042", "visa •••• 4242", "active again"}},
+		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000005", Amount: "USD 10.00", InvoiceNumber: "INV-0045"},
+			"Payment received for SEN-1000005", "", []string{"USD 10.00", "INV-0045"}},
+		{mail.KindLicenceSuspended, mail.LicenceSuspended{Name: evil, SEN: "SEN-1000005", Product: "Jira", Amount: "USD 10.00",
+			InvoiceNumber: "INV-0042", UpdateURL: "https://desk.example/l/susp", Deadline: deadline},
+			"SEN-1000005 is suspended", "https://desk.example/l/susp",
+			[]string{"USD 10.00", "INV-0042", "Update card", "active again"}},
+		{mail.KindLicenceSuspended, mail.LicenceSuspended{Name: evil, SEN: "SEN-1000005", Amount: "USD 10.00", InvoiceNumber: "INV-0042"},
+			"SEN-1000005 is suspended", "", []string{"USD 10.00", "Ask a site admin of the licence to update the card", "active again"}},
+		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000005", Product: "Jira", Card: "visa •••• 4242",
+			ChargedNow: true, Amount: "USD 10.00"},
+			"The card for SEN-1000005 was updated", "",
+			[]string{"visa •••• 4242", "The outstanding invoice of", "USD 10.00", "is being charged to it now", "didn't make or expect this change", "billing contact"}},
+		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000005", Card: "mastercard •••• 4444"},
+			"The card for SEN-1000005 was updated", "", []string{"mastercard •••• 4444", "next billing date"}},
 	}
 }
 
@@ -98,7 +145,7 @@ func TestRender_EveryKind(t *testing.T) {
 			continue
 		}
 		if dump != "" {
-			base := filepath.Join(dump, string(c.kind)+"-"+string(rune('a'+i)))
+			base := filepath.Join(dump, fmt.Sprintf("%s-%02d", c.kind, i))
 			_ = os.WriteFile(base+".txt", []byte("Subject: "+subject+"\n\n"+text), 0o644)
 			_ = os.WriteFile(base+".html", []byte(html), 0o644)
 		}
@@ -171,6 +218,16 @@ func nameOf(data any) string {
 		return d.Name
 	case mail.PromotedNotice:
 		return d.Name
+	case mail.UpdateCard:
+		return d.Name
+	case mail.PaymentFailed:
+		return d.Name
+	case mail.PaymentSucceeded:
+		return d.Name
+	case mail.LicenceSuspended:
+		return d.Name
+	case mail.CardUpdated:
+		return d.Name
 	}
 	return ""
 }
@@ -192,6 +249,22 @@ func TestRender_Refuses(t *testing.T) {
 		{"no URL", mail.KindConfirmMove, mail.ConfirmMove{SEN: "SEN-1", NewEmail: "a@b.c", Roles: []string{"billing"}, Deadline: deadline}, "URL"},
 		{"no deadline", mail.KindPromoteYourself, mail.PromoteYourself{SEN: "SEN-1", URL: "https://x/l/1", Roles: []string{"billing"}}, "Deadline"},
 		{"promote link without deadline", mail.KindAddedAsContact, mail.AddedAsContact{SEN: "SEN-1", Role: "billing", AddedBy: "x", PromoteURL: "https://x"}, "Deadline"},
+		{"card link without URL", mail.KindUpdateCard, mail.UpdateCard{SEN: "SEN-1", Deadline: deadline}, "URL"},
+		{"card link without SEN", mail.KindUpdateCard, mail.UpdateCard{URL: "https://x/l/1", Deadline: deadline}, "SEN"},
+		{"card link without deadline", mail.KindUpdateCard, mail.UpdateCard{SEN: "SEN-1", URL: "https://x/l/1"}, "Deadline"},
+		{"past due without amount", mail.KindUpdateCard, mail.UpdateCard{SEN: "SEN-1", URL: "https://x/l/1", Deadline: deadline, PastDue: true}, "AmountDue"},
+		{"failure without amount", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", InvoiceNumber: "INV-1"}, "Amount"},
+		{"failure without invoice", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", Amount: "USD 1.00"}, "InvoiceNumber"},
+		{"failure link without deadline", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1",
+			UpdateURL: "https://x/l/1"}, "Deadline"},
+		{"payment without invoice", mail.KindPaymentSucceeded, mail.PaymentSucceeded{SEN: "SEN-1", Amount: "USD 1.00"}, "InvoiceNumber"},
+		{"payment without SEN", mail.KindPaymentSucceeded, &mail.PaymentSucceeded{Amount: "USD 1.00", InvoiceNumber: "INV-1"}, "SEN"},
+		{"suspension without amount", mail.KindLicenceSuspended, mail.LicenceSuspended{SEN: "SEN-1", InvoiceNumber: "INV-1"}, "Amount"},
+		{"suspension link without deadline", mail.KindLicenceSuspended, mail.LicenceSuspended{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1",
+			UpdateURL: "https://x/l/1"}, "Deadline"},
+		{"card change without card", mail.KindCardUpdated, mail.CardUpdated{SEN: "SEN-1"}, "Card"},
+		{"charge without amount", mail.KindCardUpdated, mail.CardUpdated{SEN: "SEN-1", Card: "visa •••• 4242", ChargedNow: true}, "Amount"},
+		{"wrong billing data", mail.KindPaymentFailed, mail.PaymentSucceeded{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1"}, "want mail.PaymentFailed"},
 	}
 	for _, c := range cases {
 		_, _, _, err := mail.Render(c.kind, c.data)
@@ -231,5 +304,53 @@ func TestMessage_WithLinks(t *testing.T) {
 	m2 := m.WithLinks("b", "c")
 	if strings.Join(m2.Links, ",") != "a,b,c" || len(m.Links) != 1 {
 		t.Errorf("WithLinks: %v (original %v)", m2.Links, m.Links)
+	}
+}
+
+// The billing mails say only what applies: no amount owed when nothing is
+// past due, no retry date after a hard decline, no reactivation unless it
+// happened.
+func TestRender_BillingBranches(t *testing.T) {
+	retry := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		kind mail.Kind
+		data any
+		not  []string
+	}{
+		{"card link, not past due", mail.KindUpdateCard, mail.UpdateCard{SEN: "SEN-1", URL: "https://x/l/1", Deadline: deadline, AmountDue: "USD 10.00"},
+			[]string{"USD 10.00", "past due", "site admins (the card of an annual"}},
+		{"card link, past due", mail.KindUpdateCard, mail.UpdateCard{SEN: "SEN-1", URL: "https://x/l/1", Deadline: deadline, PastDue: true, AmountDue: "USD 10.00"},
+			[]string{"next billing date"}},
+		{"hard decline", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1", Hard: true, NextRetry: retry},
+			[]string{"try again", "Thursday 3 December", "still unpaid on", "works once"}},
+		{"soft decline with a link", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1", NextRetry: retry,
+			UpdateURL: "https://x/l/1", Deadline: deadline},
+			[]string{"a new card is needed", "ask a site admin"}},
+		{"paid, not reactivated", mail.KindPaymentSucceeded, mail.PaymentSucceeded{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1"},
+			[]string{"active again", "charged to"}},
+		{"suspended with a link", mail.KindLicenceSuspended, mail.LicenceSuspended{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1",
+			UpdateURL: "https://x/l/1", Deadline: deadline},
+			[]string{"ask a site admin", "Ask a site admin"}},
+		{"link sent separately", mail.KindPaymentFailed, mail.PaymentFailed{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1", LinkSent: true},
+			[]string{"ask a site admin"}},
+		{"suspended, link sent separately", mail.KindLicenceSuspended, mail.LicenceSuspended{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1", LinkSent: true},
+			[]string{"Ask a site admin"}},
+		{"card changed, nothing charged", mail.KindCardUpdated, mail.CardUpdated{SEN: "SEN-1", Card: "visa •••• 4242", Amount: "USD 10.00"},
+			[]string{"USD 10.00", "being charged"}},
+	}
+	for _, c := range cases {
+		_, text, html, err := mail.Render(c.kind, c.data)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		for _, body := range []struct{ name, s string }{{"text", text}, {"html", html}} {
+			for _, n := range c.not {
+				if strings.Contains(body.s, n) {
+					t.Errorf("%s %s: should not say %q:\n%s", c.name, body.name, n, body.s)
+				}
+			}
+		}
 	}
 }
