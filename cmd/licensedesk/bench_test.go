@@ -213,3 +213,89 @@ func waitLink(t *testing.T, pool *pgxpool.Pool, to, subject string) string {
 	t.Fatalf("no %q mail to %s", subject, to)
 	return ""
 }
+
+// TestBench_Collection collects 1,000 due invoices (a working card each)
+// through CollectInvoice on the real stack, against raw Temporal with the
+// same number of no-op activities per workflow (3: read the invoice, charge,
+// notify) on the same server, and counts invoices charged more than once.
+//
+// LICENSEDESK_BENCH=1 go test ./cmd/licensedesk -run TestBench_Collection -v -timeout 30m
+func TestBench_Collection(t *testing.T) {
+	if os.Getenv("LICENSEDESK_BENCH") == "" {
+		t.Skip("set LICENSEDESK_BENCH=1 to run the benchmark (a few minutes)")
+	}
+	n := envInt("BENCH_INVOICES", 1000)
+	const activitiesPerCollection = 3
+	dbURL := pgtest.NewDatabase(t)
+	s := startDevWith(t, map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	addBenchLicenses(t, pool, n)
+	if _, err := pool.Exec(ctx, `
+		WITH i AS (
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+			SELECT id, sen || '-bench', current_date, current_date + 30, current_date, 1000, 'USD'
+			FROM licenses WHERE sen LIKE 'SEN-3%' RETURNING license_id)
+		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
+		SELECT license_id, 'pm_card_visa', 'visa', '4242', 12, 2030, true FROM i`); err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+
+	runAll := func(start func(i int) (client.WorkflowRun, error)) float64 {
+		t0 := time.Now()
+		runs := make([]client.WorkflowRun, n)
+		for i := range n {
+			r, err := start(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[i] = r
+		}
+		for _, r := range runs {
+			if err := r.Get(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return float64(n) / time.Since(t0).Seconds()
+	}
+	collected := runAll(func(i int) (client.WorkflowRun, error) {
+		sen := fmt.Sprintf("SEN-%d", 3000000+i)
+		return tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "invoice/" + sen + "-bench", TaskQueue: "licensedesk"},
+			"CollectInvoice", map[string]any{"SEN": sen, "Invoice": sen + "-bench"})
+	})
+
+	w := worker.New(tc, "bench-baseline", worker.Options{})
+	w.RegisterWorkflowWithOptions(baselineWorkflow, workflow.RegisterOptions{Name: "BenchBaseline"})
+	w.RegisterActivity(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	stamp := time.Now().UnixNano()
+	raw := runAll(func(i int) (client.WorkflowRun, error) {
+		return tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-collect/%d/%d", stamp, i), TaskQueue: "bench-baseline"},
+			"BenchBaseline", activitiesPerCollection)
+	})
+
+	var paid, twice int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE number LIKE '%-bench' AND status = 'paid'`).Scan(&paid); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT metadata->>'invoice' FROM sandbox_charges WHERE status = 'succeeded' GROUP BY 1 HAVING count(*) > 1) x`).Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("collected %d due invoices: %.1f invoices/s; raw Temporal, %d workflows of %d no-op activities on the same server: %.1f workflows/s (collection at %.0f%% of it); paid %d, charged twice %d",
+		n, collected, n, activitiesPerCollection, raw, 100*collected/raw, paid, twice)
+	if paid != n || twice != 0 {
+		t.Errorf("paid %d of %d, %d charged twice", paid, n, twice)
+	}
+}
