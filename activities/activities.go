@@ -7,6 +7,7 @@ package activities
 
 import (
 	"context"
+	"time"
 
 	"licensedesk/licensing"
 	"licensedesk/mail"
@@ -29,6 +30,12 @@ type Activities struct {
 	PublicBaseURL string // emailed links are built from it
 	TemporalUIURL string // for links to workflows in Slack
 	Namespace     string
+
+	// ResetLinks issues a password-reset link for email (the path below
+	// PublicBaseURL and when it expires); ok is false when no reset mail
+	// must be sent (no active account, or enough sent this hour).
+	// accounts.Service.IssueResetLink; nil: resets send nothing.
+	ResetLinks func(ctx context.Context, email licensing.Email, workflowID string) (path string, expires time.Time, ok bool, err error)
 }
 
 // Actor says who did something, for the audit log.

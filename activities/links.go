@@ -86,6 +86,17 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 	return nil
 }
 
+// CardLinkSummary is what an update-card link's page says will happen:
+// the outstanding invoice charged at once, or the card used on the next
+// billing date.
+func CardLinkSummary(l licensing.License) []string {
+	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
+	if l.Status == licensing.PastDue || l.Status == licensing.Suspended {
+		return []string{fmt.Sprintf("%s is past due: the outstanding %s is charged as soon as you save the new card.", lic, licensing.FormatMoney(l.PriceCents, l.Currency))}
+	}
+	return []string{fmt.Sprintf("The new card is charged on the next billing date of %s, %s.", lic, l.NextBillingDate.Format("2 January 2006"))}
+}
+
 // linkSummary is what the link's page says will happen, in sentences.
 func linkSummary(in SendLinksInput, l licensing.License) []string {
 	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
@@ -106,10 +117,7 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
 		}
 	case PurposeCardUpdate:
-		if l.Status == licensing.PastDue || l.Status == licensing.Suspended {
-			return []string{fmt.Sprintf("%s is past due: the outstanding %s is charged as soon as you save the new card.", lic, licensing.FormatMoney(l.PriceCents, l.Currency))}
-		}
-		return []string{fmt.Sprintf("The new card is charged on the next billing date of %s, %s.", lic, l.NextBillingDate.Format("2 January 2006"))}
+		return CardLinkSummary(l)
 	case PurposeCompleteAccount:
 		return []string{
 			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),

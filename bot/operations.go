@@ -33,6 +33,7 @@ type StartRequest struct {
 	Email     licensing.Email
 	Role      licensing.Role
 	SlackUser string
+	ByEmail   string // the signed-in customer, when it comes from the account page
 	Channel   string // where its progress message goes
 }
 

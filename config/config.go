@@ -33,6 +33,7 @@ type Config struct {
 	SMTPURL             string // SMTP_URL
 	MailFrom            string // MAIL_FROM
 	AdminAPIToken       string // ADMIN_API_TOKEN
+	TrustProxy          string // TRUST_PROXY: "true" behind a reverse proxy that sets X-Forwarded-For
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -71,6 +72,7 @@ func (c *Config) vars() []struct {
 		{"SMTP_URL", &c.SMTPURL, "", "SMTP server, e.g. smtp://user:pass@host:587"},
 		{"MAIL_FROM", &c.MailFrom, "licensedesk <no-reply@licensedesk.test>", "From address of outgoing mail"},
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
+		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},
 	}

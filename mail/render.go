@@ -32,6 +32,9 @@ const (
 	KindPaymentSucceeded Kind = "payment_succeeded" // PaymentSucceeded
 	KindLicenceSuspended Kind = "licence_suspended" // LicenceSuspended
 	KindCardUpdated      Kind = "card_updated"      // CardUpdated
+
+	KindPasswordReset   Kind = "password_reset"   // PasswordReset
+	KindPasswordChanged Kind = "password_changed" // PasswordChanged
 )
 
 // Kinds returns every Kind, in a fixed order.
@@ -220,6 +223,31 @@ type CardUpdated struct {
 	Amount     string // the amount charged, "USD 10.00" (needed only with ChargedNow)
 }
 
+// PasswordReset carries a link to choose a new password (/password/forgot).
+type PasswordReset struct {
+	Name     string    // the recipient's display name; may be empty
+	URL      string    // the reset link
+	Deadline time.Time // when the link expires
+}
+
+// PasswordChanged confirms a password change or reset, so that a change the
+// person did not make is noticed.
+type PasswordChanged struct {
+	Name      string    // the recipient's display name; may be empty
+	When      time.Time // when it changed
+	Reset     bool      // through a reset link, not the account page
+	ForgotURL string    // optional: where to reset the password
+}
+
+func (d PasswordReset) check() error { return need("URL", d.URL).deadline(d.Deadline).err() }
+func (d PasswordChanged) check() error {
+	var m missing
+	if d.When.IsZero() {
+		m = append(m, "When")
+	}
+	return m.err()
+}
+
 func (d ConfirmRequest) check() error {
 	return need("SEN", d.SEN, "RequesterEmail", d.RequesterEmail, "ApproveURL", d.ApproveURL).deadline(d.Deadline).err()
 }
@@ -393,6 +421,8 @@ var kinds = []*kindSpec{
 	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
 	{kind: KindLicenceSuspended, accept: accept[LicenceSuspended]},
 	{kind: KindCardUpdated, accept: accept[CardUpdated]},
+	{kind: KindPasswordReset, accept: accept[PasswordReset]},
+	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
 }
 
 //go:embed templates

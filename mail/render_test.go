@@ -75,6 +75,15 @@ func renderCases() []renderCase {
 			"SEN-1000003 is suspended", "", []string{"USD 10.00", "active again"}},
 		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000003", Card: "visa •••• 4242", ChargedNow: true, Amount: "USD 10.00"},
 			"The card for SEN-1000003 was updated", "", []string{"visa •••• 4242", "being charged to it now"}},
+		{mail.KindPasswordReset, mail.PasswordReset{Name: evil, URL: "https://desk.example/password/reset/tok", Deadline: deadline},
+			"Reset your Licence Desk password", "https://desk.example/password/reset/tok",
+			[]string{"Choose a new password", "ignore this email"}},
+		{mail.KindPasswordChanged, mail.PasswordChanged{Name: evil, When: deadline, Reset: true},
+			"Your Licence Desk password was changed", "",
+			[]string{"reset with an emailed link", "signed out", "reset your password now"}},
+		{mail.KindPasswordChanged, mail.PasswordChanged{When: deadline},
+			"Your Licence Desk password was changed", "",
+			[]string{"changed on your account page"}},
 		{mail.KindMoveCancelled, mail.MoveCancelled{Name: evil, SEN: "SEN-1000001", NewEmail: "new@x.test", Reason: "Nobody confirmed it in time."},
 			"The move of SEN-1000001 was cancelled", "", []string{"Reason: Nobody confirmed it in time.", "Nothing changed"}},
 		{mail.KindRequestOutcome, mail.RequestOutcome{Name: evil, SEN: "SEN-1000001", RequesterEmail: "eve@acme.test", Approved: true, By: "alice@acme.test"},
@@ -352,5 +361,18 @@ func TestRender_BillingBranches(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The password-changed mail points to the reset page when it knows where
+// that is.
+func TestRender_PasswordChangedLinksToReset(t *testing.T) {
+	const forgot = "https://desk.example/password/forgot"
+	_, text, html, err := mail.Render(mail.KindPasswordChanged, mail.PasswordChanged{When: deadline, ForgotURL: forgot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "reset your password now at "+forgot) || !strings.Contains(html, `<a href="`+forgot+`">reset your password now</a>`) {
+		t.Errorf("no link to %s:\n%s\n%s", forgot, text, html)
 	}
 }

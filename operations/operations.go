@@ -43,7 +43,7 @@ var _ bot.Operations = (*Client)(nil)
 // error we turn into AlreadyRunning (ExecuteWorkflow would otherwise hand
 // back the running one silently).
 func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, error) {
-	by := workflows.Requester{SlackUser: req.SlackUser, Channel: req.Channel}
+	by := workflows.Requester{SlackUser: req.SlackUser, Email: req.ByEmail, Channel: req.Channel}
 	var (
 		id     string
 		fn     any

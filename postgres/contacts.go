@@ -140,15 +140,18 @@ func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensi
 // PromoteContact makes email the primary role contact, demoting the current
 // primary to secondary in the same transaction. Only the person themselves
 // may do this; callers establish that (signed-in session or their own link).
-// It is idempotent: promoting the current primary reports false.
-func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (bool, error) {
-	promoted := false
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+// It is idempotent: promoting the current primary reports false. former is
+// who was primary before (empty when there was nobody, or no change).
+func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (former licensing.Email, promoted bool, err error) {
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		_, promoted, err = promoteInTx(ctx, tx, sen, role, email, by)
+		former, promoted, err = promoteInTx(ctx, tx, sen, role, email, by)
 		return err
 	})
-	return promoted, err
+	if !promoted {
+		former = ""
+	}
+	return former, promoted, err
 }
 
 // promoteInTx promotes email in tx and returns who was primary before.

@@ -222,10 +222,10 @@ func TestContacts_AddPromoteRemove(t *testing.T) {
 	if _, err := db.RemoveContact(ctx, sen, licensing.Billing, "alice@acme.test", system); licensing.ErrorCode(err) != licensing.FailedPrecondition {
 		t.Fatalf("removing the primary: %v; want FailedPrecondition", err)
 	}
-	if ok, err := db.PromoteContact(ctx, sen, licensing.Billing, "new@acme.test", system); err != nil || !ok {
+	if _, ok, err := db.PromoteContact(ctx, sen, licensing.Billing, "new@acme.test", system); err != nil || !ok {
 		t.Fatalf("promote = %v, %v", ok, err)
 	}
-	if ok, err := db.PromoteContact(ctx, sen, licensing.Billing, "new@acme.test", system); err != nil || ok {
+	if _, ok, err := db.PromoteContact(ctx, sen, licensing.Billing, "new@acme.test", system); err != nil || ok {
 		t.Fatalf("second promote = %v, %v; want no change", ok, err)
 	}
 	if ok, err := db.RemoveContact(ctx, sen, licensing.Billing, "alice@acme.test", system); err != nil || !ok {
@@ -240,7 +240,7 @@ func TestContacts_AddPromoteRemove(t *testing.T) {
 	if audits != 3 {
 		t.Errorf("audit rows = %d; want 3 (add, promote, remove)", audits)
 	}
-	if _, err := db.PromoteContact(ctx, sen, licensing.Billing, "nobody@acme.test", system); licensing.ErrorCode(err) != licensing.NotFound {
+	if _, _, err := db.PromoteContact(ctx, sen, licensing.Billing, "nobody@acme.test", system); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Errorf("promoting a stranger: %v; want NotFound", err)
 	}
 }
@@ -271,7 +271,7 @@ func TestContacts_ConcurrentPromotionsAndRemovalsKeepInvariants(t *testing.T) {
 			<-start
 			var err error
 			if i%2 == 0 {
-				_, err = db.PromoteContact(ctx, sen, licensing.Technical, emails[i], system)
+				_, _, err = db.PromoteContact(ctx, sen, licensing.Technical, emails[i], system)
 			} else {
 				// Remove the one promoted just before: it may or may not be primary by now.
 				_, err = db.RemoveContact(ctx, sen, licensing.Technical, emails[i-1], system)

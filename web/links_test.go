@@ -549,6 +549,17 @@ func TestSecurityHeaders_CSPAllowsInlineStyleOnly(t *testing.T) {
 	}
 }
 
+// With Stripe, the update-card form redirects to Checkout: form-action
+// must allow that origin (browsers apply it to a form's redirects) and no
+// other.
+func TestSecurityHeaders_FormTargets(t *testing.T) {
+	w := httptest.NewRecorder()
+	securityHeaders(http.NotFoundHandler(), "https://checkout.stripe.com").ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://checkout.stripe.com;") {
+		t.Errorf("CSP %q does not allow the provider's page as a form target", csp)
+	}
+}
+
 func TestDevTemplatesStillRender(t *testing.T) {
 	var buf bytes.Buffer
 	if err := devTemplates.ExecuteTemplate(&buf, "dev_mail.html", page{Title: "Dev mail"}); err != nil {

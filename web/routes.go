@@ -37,6 +37,8 @@ type Deps struct {
 	Links          LinkService          // emailed links
 	PaymentWebhook http.Handler         // POST /webhooks/stripe, signature-checked inside
 	Sandbox        http.Handler         // the payments sandbox's hosted card page
+	Account        http.Handler         // sign-in, account page, password reset (web.Account)
+	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
 }
 
@@ -44,7 +46,7 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	routes(mux, d)
-	return instrument(d.Registry, securityHeaders(mux))
+	return instrument(d.Registry, securityHeaders(mux, d.FormTargets...))
 }
 
 func routes(mux *http.ServeMux, d Deps) {
@@ -57,6 +59,11 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.Links != nil {
 		mux.Handle("/l/", Links(d.Links, d.Logger))
 		mux.Handle("GET /card/saved", cardSaved(d.Logger))
+	}
+	if d.Account != nil {
+		for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+			mux.Handle(p, d.Account)
+		}
 	}
 	if d.PaymentWebhook != nil {
 		mux.Handle("POST /webhooks/stripe", d.PaymentWebhook)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -279,6 +280,10 @@ type CardUpdateInput struct {
 	SEN    licensing.SEN
 	By     Requester
 	Expiry time.Duration // how long the links live; default 7 days (SPEC §3)
+	// For, when set, is the one signed-in person who updates the card from
+	// the account page: nobody is emailed, and the account page makes
+	// their link (workflow ID CardUpdateForID).
+	For licensing.Email
 }
 
 // CardCaptured is what the payment provider reported (webhook).
@@ -326,15 +331,27 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	if err := workflow.ExecuteActivity(actx, a.PlanCardUpdate, activities.PlanCardUpdateInput{SEN: in.SEN}).Get(ctx, &plan); err != nil {
 		return fail(err)
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(plan.Recipients...)))
 	deadline := workflow.Now(ctx).Add(in.Expiry)
-	if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
-		Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, Deadline: deadline,
-	}).Get(ctx, nil); err != nil {
-		return fail(err)
+	if in.For != "" {
+		// From the account page: only that person, who must be allowed.
+		if !slices.Contains(plan.Recipients, in.For) {
+			return fail(temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%s may not update the card of %s.", in.For, in.SEN), string(licensing.Forbidden), nil))
+		}
+		plan.Recipients = []licensing.Email{in.For}
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(plan.Recipients...)))
+	if in.For == "" {
+		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
+			Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, Deadline: deadline,
+		}).Get(ctx, nil); err != nil {
+			return fail(err)
+		}
 	}
 	t.done(stepCardLinks)
-	t.note(ctx, "Update-card links sent to "+emailList(plan.Recipients)+".")
+	if in.For == "" {
+		t.note(ctx, "Update-card links sent to "+emailList(plan.Recipients)+".")
+	}
 
 	t.begin(ctx, stepCardWait)
 	t.waiting(ctx, plan.Recipients, deadline)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"strings"
+	"time"
 
 	"licensedesk/licensing"
 )
@@ -32,6 +33,26 @@ func PromoteID(sen licensing.SEN, email licensing.Email) string {
 	return "promote/" + string(sen) + "/" + string(email)
 }
 
+// PromoteSelfID names a signed-in contact making themselves primary.
+func PromoteSelfID(sen licensing.SEN, role licensing.Role, email licensing.Email) string {
+	return "promote-self/" + string(sen) + "/" + string(role) + "/" + string(email)
+}
+
+// PasswordResetID names a reset request for an email (which may have no
+// account). Runs are short; each request is a new run of the same ID.
+func PasswordResetID(email licensing.Email) string { return "password-reset/" + string(email) }
+
+// PasswordChangedID names the confirmation of one password change.
+func PasswordChangedID(email licensing.Email, at time.Time) string {
+	return "password-changed/" + string(email) + "/" + at.UTC().Format("20060102T150405.000Z")
+}
+
+// CardUpdateForID names a card update started by one signed-in person from
+// the account page (CardUpdateID is the one that emails everyone allowed).
+func CardUpdateForID(sen licensing.SEN, email licensing.Email) string {
+	return "card/" + string(sen) + "/" + string(email)
+}
+
 // OperationOf returns the operation a workflow ID names ("move", ...), or ""
 // when it is not one of ours.
 func OperationOf(workflowID string) string {
@@ -40,7 +61,8 @@ func OperationOf(workflowID string) string {
 		return ""
 	}
 	switch op {
-	case "move", "verify", "contact-add", "contact-remove", "promote", "invoice", "billing", "card":
+	case "move", "verify", "contact-add", "contact-remove", "promote", "promote-self", "invoice", "billing", "card",
+		"password-reset", "password-changed":
 		return op
 	}
 	return ""
@@ -48,4 +70,5 @@ func OperationOf(workflowID string) string {
 
 // All lists every workflow function, for worker registration and replay
 // tests.
-var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, CardUpdate}
+var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, CardUpdate,
+	PromoteSelf, PasswordReset, PasswordChanged}

@@ -7,15 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
 
+	"licensedesk/accounts"
 	"licensedesk/activities"
 	"licensedesk/bot"
 	"licensedesk/config"
+	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/mail"
 	"licensedesk/operations"
@@ -42,6 +45,7 @@ type services struct {
 	ops      *operations.Client
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
+	accounts *accounts.Service
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
@@ -92,6 +96,11 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.payments, svc.sandbox = sb, sb
 	}
+	svc.accounts, err = accounts.New(db, &operations.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
+	if err != nil {
+		svc.close()
+		return nil, err
+	}
 	return svc, nil
 }
 
@@ -137,6 +146,10 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	if s.slack != nil {
 		responder = slackResponder{s.slack}
 	}
+	var accountOptions []web.AccountOption
+	if s.cfg.TrustProxy == "true" {
+		accountOptions = append(accountOptions, web.TrustForwardedFor())
+	}
 	return web.New(web.Deps{
 		Logger:         s.logger,
 		Licenses:       s.db,
@@ -148,8 +161,19 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
+		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
+		FormTargets:    s.formTargets(),
 		Dev:            dev,
 	})
+}
+
+// formTargets are the other origins our forms lead to: Stripe Checkout,
+// where the update-card button redirects (the sandbox's page is ours).
+func (s *services) formTargets() []string {
+	if s.sandbox != nil {
+		return nil
+	}
+	return []string{"https://checkout.stripe.com"}
 }
 
 func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
@@ -170,6 +194,10 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID string) (string, time.Time, bool, error) {
+			link, ok, err := s.accounts.IssueResetLink(ctx, email, workflowID)
+			return link.Path, link.ExpiresAt, ok, err
+		},
 	}
 }
 

@@ -1,0 +1,364 @@
+// Package accounts is the customer self-service behind web.Account:
+// sign-in with server-side sessions and throttling, the profile, password
+// changes and resets (issue 5, SPEC §2 Passwords and §3). Everything that is
+// database and hashing happens here, on postgres.DB and package passwords;
+// what must go through the same workflows as Slack (contact changes, card
+// links, emails) is delegated to Operations, which the caller provides.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"licensedesk/licensing"
+	"licensedesk/passwords"
+	"licensedesk/postgres"
+	"licensedesk/web"
+)
+
+// Operations are the actions that run as workflows (the same ones Slack
+// uses) or send email. The accounts service has already checked the input
+// and the licensing rules for the signed-in actor when it calls them; they
+// may check again. Errors should be *licensing.Error with a message for the
+// person; messages returned on success are shown as they are.
+type Operations interface {
+	// AddContact makes email a secondary role contact of the licence, on
+	// behalf of actor (an existing contact): a pending account and an
+	// invitation when email has no account.
+	AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
+	// RemoveContact removes a secondary role contact, on behalf of actor.
+	RemoveContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
+	// PromoteSelf makes actor the primary role contact; the former primary
+	// becomes secondary.
+	PromoteSelf(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role) (string, error)
+	// UpdateCardURL returns where actor enters a new card for the licence
+	// (a page of ours, e.g. a /l/ link, or the provider's hosted page).
+	UpdateCardURL(ctx context.Context, actor licensing.Email, sen licensing.SEN) (string, error)
+
+	// StartPasswordReset starts the reset operation for email, which may
+	// have no account: it must return without finding out (so that the
+	// answer takes the same time either way) and do the rest in the
+	// background, e.g. a workflow whose activity calls
+	// Service.IssueResetLink and, when that returns ok, emails the link.
+	// The token then never enters workflow history.
+	StartPasswordReset(ctx context.Context, email licensing.Email) error
+	// PasswordChanged emails the account that its password was changed
+	// (after a change or a reset).
+	PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error
+}
+
+// Options tune the service. Zero fields take the defaults in brackets.
+type Options struct {
+	IdleTimeout     time.Duration // a session unused this long ends [12 h]
+	AbsoluteTimeout time.Duration // a session ends this long after sign-in [7 days]
+
+	// Throttling: MaxFailures failed attempts for one key (an email, a
+	// client address), each less than FailureWindow after the previous
+	// failure or lock, lock the key for LockBase, doubling with each
+	// further failure up to LockCap. A key left alone for FailureWindow
+	// after its lock ends starts again from zero; a successful sign-in
+	// clears its email's count.
+	MaxFailures   int           // [5]
+	FailureWindow time.Duration // [15 min]
+	LockBase      time.Duration // [1 min]
+	LockCap       time.Duration // [15 min]
+
+	ResetTTL       time.Duration // reset links live this long [1 h]
+	ResetsPerHour  int           // reset emails one account gets per hour at most [3]
+	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
+	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
+
+	Now    func() time.Time // clock for throttling [time.Now]
+	Logger *slog.Logger     // [slog.Default()]
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.IdleTimeout, 12*time.Hour)
+	def(&o.AbsoluteTimeout, 7*24*time.Hour)
+	def(&o.FailureWindow, 15*time.Minute)
+	def(&o.LockBase, time.Minute)
+	def(&o.LockCap, 15*time.Minute)
+	def(&o.ResetTTL, time.Hour)
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = 5
+	}
+	if o.ResetsPerHour <= 0 {
+		o.ResetsPerHour = 3
+	}
+	if o.ResetsPerAddr <= 0 {
+		o.ResetsPerAddr = 5
+	}
+	if o.HashConcurrent <= 0 {
+		o.HashConcurrent = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Service implements web.AccountService.
+type Service struct {
+	db    *postgres.DB
+	ops   Operations
+	opt   Options
+	dummy string        // argon2id hash of a random password, checked for unknown emails
+	slots chan struct{} // bounds concurrent argon2id work
+}
+
+var _ web.AccountService = (*Service)(nil)
+
+// New returns the service. It computes one argon2id hash to have a dummy to
+// check unknown emails against, so that they take as long as known ones.
+func New(db *postgres.DB, ops Operations, opt Options) (*Service, error) {
+	opt = opt.withDefaults()
+	dummy, err := passwords.Hash(newSecret())
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: db, ops: ops, opt: opt, dummy: dummy, slots: make(chan struct{}, opt.HashConcurrent)}, nil
+}
+
+// newSecret returns 32 random bytes, base64url: session ids and the dummy
+// password. (Reset links come from postgres.CreateLink, made the same way.)
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// plausibleSecret reports whether s can be a value newSecret made, so
+// garbage never reaches the database.
+func plausibleSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == 32
+}
+
+// checkPassword runs passwords.Check within the concurrency bound.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer s.release()
+	return passwords.Check(hash, password)
+}
+
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return passwords.Hash(password)
+}
+
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) release() { <-s.slots }
+
+// Messages.
+var (
+	// ErrMismatch answers every failed sign-in: unknown email, wrong
+	// password, pending or disabled account.
+	ErrMismatch = licensing.Errorf(licensing.Invalid, "That email and password don't match an account.")
+
+	errEmailFormat  = licensing.Errorf(licensing.Invalid, "Enter your email address, like name@example.com.")
+	errNoPassword   = licensing.Errorf(licensing.Invalid, "Enter your password.")
+	errWrongCurrent = licensing.Errorf(licensing.Invalid,
+		"That isn't your current password. Type it again; if you've forgotten it, sign out and choose “Forgot your password?”.")
+	errNoCurrent  = licensing.Errorf(licensing.Invalid, "Enter your current password.")
+	errSameAsOld  = licensing.Errorf(licensing.Invalid, "That's your current password; choose a new one.")
+	errNotResetLk = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+)
+
+// SignIn checks an email and password and starts a session.
+//
+// Every mismatch gets ErrMismatch, after the same work: an unknown email
+// (or an account without a password) is checked against a dummy argon2id
+// hash, so the answer takes as long as for a real account. Failures count
+// against the email (whether or not it has an account: throttling must not
+// tell them apart either) and the client address; a locked key is refused
+// with *web.TooManyAttempts before any password is checked.
+func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.SessionCookie, error) {
+	email, err := licensing.ParseEmail(req.Email)
+	if err != nil {
+		return web.SessionCookie{}, errEmailFormat
+	}
+	if req.Password == "" {
+		return web.SessionCookie{}, errNoPassword
+	}
+	keys := []string{emailKey(email), addrKey("signin", req.ClientAddr)}
+	if err := s.throttled(ctx, keys...); err != nil {
+		return web.SessionCookie{}, err
+	}
+	acc, err := s.db.AccountByEmail(ctx, email)
+	known := err == nil && acc.PasswordHash != ""
+	if err != nil && licensing.ErrorCode(err) != licensing.NotFound {
+		return web.SessionCookie{}, err
+	}
+	hash := s.dummy
+	if known {
+		hash = acc.PasswordHash
+	}
+	ok, err := s.checkPassword(ctx, hash, req.Password)
+	if err != nil {
+		return web.SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
+	}
+	if !ok || !known || acc.Status != licensing.AccountActive {
+		for _, k := range keys {
+			if err := s.fail(ctx, k); err != nil {
+				return web.SessionCookie{}, err
+			}
+		}
+		s.opt.Logger.InfoContext(ctx, "sign-in refused", "addr", req.ClientAddr)
+		return web.SessionCookie{}, ErrMismatch
+	}
+	if err := s.db.ClearThrottle(ctx, keys[0]); err != nil {
+		return web.SessionCookie{}, err
+	}
+	cookie := newSecret()
+	var replaces []byte
+	if plausibleSecret(req.Replaces) {
+		replaces = postgres.TokenHash(req.Replaces)
+	}
+	expires, err := s.db.CreateSession(ctx, s.newSession(cookie, acc.ID, req.UserAgent), replaces)
+	if err != nil {
+		return web.SessionCookie{}, err
+	}
+	s.opt.Logger.InfoContext(ctx, "signed in", "account", acc.ID)
+	return web.SessionCookie{Value: cookie, Expires: expires}, nil
+}
+
+func (s *Service) newSession(cookie string, accountID int64, userAgent string) postgres.NewSession {
+	return postgres.NewSession{IDHash: postgres.TokenHash(cookie), AccountID: accountID, UserAgent: userAgent, TTL: s.opt.AbsoluteTimeout}
+}
+
+// Session returns the account of a live session, or NotFound.
+func (s *Service) Session(ctx context.Context, cookie string) (web.AccountDetails, error) {
+	if !plausibleSecret(cookie) {
+		return web.AccountDetails{}, postgres.ErrNoSession
+	}
+	a, err := s.db.SessionAccount(ctx, postgres.TokenHash(cookie), s.opt.IdleTimeout)
+	if err != nil {
+		return web.AccountDetails{}, err
+	}
+	return details(a), nil
+}
+
+func details(a postgres.Account) web.AccountDetails {
+	return web.AccountDetails{ID: a.ID, Email: a.Email, DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
+}
+
+// SignOut revokes the session.
+func (s *Service) SignOut(ctx context.Context, cookie string) error {
+	if !plausibleSecret(cookie) {
+		return nil
+	}
+	return s.db.RevokeSession(ctx, postgres.TokenHash(cookie))
+}
+
+// SetNotice keeps a message for the session's next page.
+func (s *Service) SetNotice(ctx context.Context, cookie string, n web.Notice) error {
+	if !plausibleSecret(cookie) {
+		return nil
+	}
+	return s.db.SetSessionNotice(ctx, postgres.TokenHash(cookie), map[string]string{"kind": n.Kind, "message": n.Message, "section": n.Section})
+}
+
+// TakeNotice returns the session's pending message and forgets it.
+func (s *Service) TakeNotice(ctx context.Context, cookie string) (web.Notice, error) {
+	if !plausibleSecret(cookie) {
+		return web.Notice{}, nil
+	}
+	m, err := s.db.TakeSessionNotice(ctx, postgres.TokenHash(cookie))
+	if err != nil || m == nil {
+		return web.Notice{}, err
+	}
+	return web.Notice{Kind: m["kind"], Message: m["message"], Section: m["section"]}, nil
+}
+
+// UpdateProfile checks and stores the profile.
+func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p web.Profile) error {
+	clean, err := CheckProfile(p)
+	if err != nil {
+		return err
+	}
+	return s.db.UpdateProfile(ctx, accountID, postgres.Profile(clean))
+}
+
+// ChangePassword checks the current password, then the new one against the
+// policy, sets it, revokes every session of the account and returns a new
+// one for this browser. Wrong current passwords are throttled per account,
+// so a borrowed session cannot be used to guess it. The confirmation email
+// follows; failing to send it is logged, since the change has happened.
+func (s *Service) ChangePassword(ctx context.Context, accountID int64, c web.PasswordChange) (web.SessionCookie, error) {
+	acc, err := s.db.AccountByID(ctx, accountID)
+	if err != nil {
+		return web.SessionCookie{}, err
+	}
+	if acc.Status != licensing.AccountActive || acc.PasswordHash == "" {
+		return web.SessionCookie{}, postgres.ErrNoSession
+	}
+	if c.Current == "" {
+		return web.SessionCookie{}, errNoCurrent
+	}
+	key := fmt.Sprintf("password-change:%d", acc.ID)
+	if err := s.throttled(ctx, key); err != nil {
+		return web.SessionCookie{}, err
+	}
+	ok, err := s.checkPassword(ctx, acc.PasswordHash, c.Current)
+	if err != nil {
+		return web.SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
+	}
+	if !ok {
+		if err := s.fail(ctx, key); err != nil {
+			return web.SessionCookie{}, err
+		}
+		return web.SessionCookie{}, errWrongCurrent
+	}
+	if err := s.db.ClearThrottle(ctx, key); err != nil {
+		return web.SessionCookie{}, err
+	}
+	if err := passwords.CheckNew(c.New, c.Confirm, string(acc.Email)); err != nil {
+		return web.SessionCookie{}, err
+	}
+	if c.New == c.Current {
+		return web.SessionCookie{}, errSameAsOld
+	}
+	hash, err := s.hashPassword(ctx, c.New)
+	if err != nil {
+		return web.SessionCookie{}, err
+	}
+	cookie := newSecret()
+	expires, err := s.db.ChangePassword(ctx, acc.ID, acc.PasswordHash, hash, s.newSession(cookie, acc.ID, c.UserAgent))
+	if err != nil {
+		return web.SessionCookie{}, err
+	}
+	s.opt.Logger.InfoContext(ctx, "password changed", "account", acc.ID)
+	if err := s.ops.PasswordChanged(ctx, acc.Email, false); err != nil {
+		s.opt.Logger.ErrorContext(ctx, "password-changed email not sent", "account", acc.ID, "err", err)
+	}
+	return web.SessionCookie{Value: cookie, Expires: expires}, nil
+}

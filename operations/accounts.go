@@ -1,0 +1,158 @@
+package operations
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"licensedesk/accounts"
+	"licensedesk/activities"
+	"licensedesk/bot"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+	"licensedesk/postgres"
+	"licensedesk/workflows"
+)
+
+// Accounts implements accounts.Operations, the account page's actions, on
+// the workflows Slack uses (contact add and remove, card update) and on
+// the account ones (PromoteSelf, PasswordReset, PasswordChanged).
+type Accounts struct {
+	Client *Client
+	DB     *postgres.DB
+	// Wait bounds how long the account page waits for an operation's
+	// outcome before saying it is under way [10 s].
+	Wait time.Duration
+}
+
+var _ accounts.Operations = (*Accounts)(nil)
+
+// Card updates from the account page: the link the page makes lives an
+// hour; the workflow waiting for the card a day (a later click starts it
+// again).
+const (
+	accountCardLinkTTL = time.Hour
+	accountCardExpiry  = 24 * time.Hour
+)
+
+// AddContact runs ContactAdd for the signed-in actor.
+func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
+	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
+		"Adding "+string(email)+" is already under way.")
+}
+
+// RemoveContact runs ContactRemove for the signed-in actor.
+func (o *Accounts) RemoveContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
+	return o.runContact(ctx, bot.StartRequest{Operation: "contact-remove", SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
+		"Removing "+string(email)+" is already under way.")
+}
+
+func (o *Accounts) runContact(ctx context.Context, req bot.StartRequest, already string) (string, error) {
+	started, err := o.Client.Start(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	if started.AlreadyRunning {
+		return already, nil
+	}
+	return o.outcome(ctx, started.WorkflowID, started.RunID)
+}
+
+// PromoteSelf runs PromoteSelf: actor becomes the primary role contact.
+func (o *Accounts) PromoteSelf(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role) (string, error) {
+	id := workflows.PromoteSelfID(sen, role, actor)
+	run, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: o.Client.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("promote-self"),
+			workflows.CustomerEmails.ValueSet([]string{string(actor)}), workflows.OperationStep.ValueSet("starting")),
+	}, workflows.PromoteSelf, workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}})
+	if err != nil {
+		return "", err
+	}
+	return o.outcome(ctx, id, run.GetRunID())
+}
+
+// outcome waits for a short operation's result: its message, or its
+// failure as a licensing error the page shows. A slow one is reported as
+// under way.
+func (o *Accounts) outcome(ctx context.Context, id, runID string) (string, error) {
+	wait := o.Wait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var res workflows.ContactResult
+	err := o.Client.Temporal.GetWorkflow(wctx, id, runID).Get(wctx, &res)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(wctx.Err(), context.DeadlineExceeded):
+		return "It is under way; reload this page in a moment to see it.", nil
+	case err != nil:
+		return "", err
+	case res.Outcome == operation.Completed:
+		return res.Message, nil
+	}
+	return "", licensing.Errorf(licensing.FailedPrecondition, "%s", res.Message)
+}
+
+// UpdateCardURL starts (or finds) the actor's own card update and makes them
+// a link to it: the link's page says what saving a card will do and leads
+// to the provider's card page. The token is made here, so it never enters
+// workflow history, and nobody else is emailed.
+func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen licensing.SEN) (string, error) {
+	l, err := o.DB.License(ctx, sen)
+	if err != nil {
+		return "", err
+	}
+	if err := licensing.CanUpdateCard(l, actor); err != nil {
+		return "", err
+	}
+	id := workflows.CardUpdateForID(sen, actor)
+	_, err = o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: o.Client.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("card"),
+			workflows.CustomerEmails.ValueSet([]string{string(actor)}), workflows.OperationStep.ValueSet("starting")),
+	}, workflows.CardUpdate, workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry})
+	if err != nil { // a running one is returned as it is, not as an error
+		return "", err
+	}
+	token, _, err := o.DB.CreateLink(ctx, postgres.NewLink{
+		Purpose: activities.PurposeCardUpdate, Email: actor, SEN: sen, WorkflowID: id, TTL: accountCardLinkTTL,
+		Data: map[string]any{"summary": activities.CardLinkSummary(l)},
+	})
+	if err != nil {
+		return "", err
+	}
+	return "/l/" + token, nil
+}
+
+// StartPasswordReset starts PasswordReset for email without looking it up:
+// the workflow finds out whether there is an account, in the background.
+func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email) error {
+	_, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.PasswordResetID(email), TaskQueue: o.Client.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.Operation.ValueSet("password-reset"), workflows.CustomerEmails.ValueSet([]string{string(email)})),
+	}, workflows.PasswordReset, workflows.PasswordInput{Email: email})
+	return err
+}
+
+// PasswordChanged starts PasswordChanged, which emails the confirmation.
+func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
+	_, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.PasswordChangedID(email, time.Now()), TaskQueue: o.Client.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.Operation.ValueSet("password-changed"), workflows.CustomerEmails.ValueSet([]string{string(email)})),
+	}, workflows.PasswordChanged, workflows.PasswordInput{Email: email, Reset: reset})
+	return err
+}

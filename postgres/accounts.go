@@ -1,0 +1,256 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"licensedesk/licensing"
+)
+
+// Customer accounts as the self-service pages use them: profile, password
+// changes and resets, and the licences an account is attached to.
+
+// PurposePasswordReset is the link_tokens purpose of password-reset links.
+const PurposePasswordReset = "password_reset"
+
+var errNoAccount = licensing.Errorf(licensing.NotFound, "No such account.")
+
+// AccountByEmail returns the account with email (any status), or NotFound.
+func (db *DB) AccountByEmail(ctx context.Context, email licensing.Email) (Account, error) {
+	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE lower(a.email) = lower($1)`, string(email)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, errNoAccount
+	}
+	return a, err
+}
+
+// AccountByID returns the account with id (any status), or NotFound.
+func (db *DB) AccountByID(ctx context.Context, id int64) (Account, error) {
+	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, errNoAccount
+	}
+	return a, err
+}
+
+// Profile is what a person may change about their own account. The email
+// is not part of it: it can never change (SPEC §2).
+type Profile struct {
+	DisplayName string
+	Phone       string
+	Company     string
+	Address     string
+}
+
+// UpdateProfile stores an active account's profile. Callers validate the
+// fields; the table's CHECK constraints bound their lengths again.
+func (db *DB) UpdateProfile(ctx context.Context, accountID int64, p Profile) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var email string
+		err := tx.QueryRow(ctx, `
+			UPDATE accounts SET display_name = $2, phone = $3, company = $4, address = $5, updated_at = now()
+			WHERE id = $1 AND status = 'active' RETURNING email`,
+			accountID, p.DisplayName, p.Phone, p.Company, p.Address).Scan(&email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoAccount
+		}
+		if err != nil {
+			return err
+		}
+		return auditAccount(ctx, tx, "account", email, "account.profile", accountID, nil)
+	})
+}
+
+// ChangePassword replaces an active account's password hash, provided it is
+// still oldHash (the one the caller checked the current password against),
+// revokes every session of the account and creates s in its place, all in
+// one transaction. It returns when s expires. A hash changed meanwhile (by
+// a reset, or a change in another tab) gives Conflict and changes nothing.
+func (db *DB) ChangePassword(ctx context.Context, accountID int64, oldHash, newHash string, s NewSession) (time.Time, error) {
+	var expires time.Time
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var email string
+		err := tx.QueryRow(ctx, `
+			UPDATE accounts SET password_hash = $3, updated_at = now()
+			WHERE id = $1 AND password_hash = $2 AND status = 'active' RETURNING email`,
+			accountID, oldHash, newHash).Scan(&email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return licensing.Errorf(licensing.Conflict, "Your password was changed somewhere else meanwhile; sign in again with the new one.")
+		}
+		if err != nil {
+			return err
+		}
+		revoked, err := revokeAccountSessions(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		s.AccountID = accountID
+		if expires, err = insertSession(ctx, tx, s); err != nil {
+			return err
+		}
+		return auditAccount(ctx, tx, "account", email, "account.password_change", accountID, map[string]any{"sessions_revoked": revoked})
+	})
+	return expires, err
+}
+
+// RevokeOlderResetLinks revokes every unused password-reset link of the
+// account that token was sent to, except token itself and any issued after
+// it, and reports how many. Called right after CreateLink, it leaves only
+// the newest link usable, even when two requests race.
+func (db *DB) RevokeOlderResetLinks(ctx context.Context, token string) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE link_tokens o SET revoked_at = now()
+		FROM link_tokens n
+		WHERE n.token_hash = $1 AND n.purpose = $2
+		  AND o.account_id = n.account_id AND o.purpose = $2 AND o.id < n.id
+		  AND o.used_at IS NULL AND o.revoked_at IS NULL`, TokenHash(token), PurposePasswordReset)
+	return tag.RowsAffected(), err
+}
+
+// ResetLinksSince counts the password-reset links issued to email since
+// the given time (to bound how many reset emails one address receives).
+func (db *DB) ResetLinksSince(ctx context.Context, email licensing.Email, since time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `
+		SELECT count(*) FROM link_tokens t JOIN accounts a ON a.id = t.account_id
+		WHERE lower(a.email) = lower($1) AND t.purpose = $2 AND t.created_at >= $3`,
+		string(email), PurposePasswordReset, since).Scan(&n)
+	return n, err
+}
+
+// SpendResetLink spends a password-reset link and, in the same
+// transaction, sets its account's new password hash, revokes every session
+// of the account and every other reset link it has. The spend is a single
+// conditional UPDATE, so a link works once even when submitted twice at the
+// same moment. Unknown tokens (or links of another purpose) give NotFound;
+// used, revoked or expired ones Gone; an account that is no longer active
+// FailedPrecondition, and then nothing changes.
+func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licensing.Email, error) {
+	hash := TokenHash(token)
+	var email licensing.Email
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var linkID, accountID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE link_tokens SET used_at = now()
+			WHERE token_hash = $1 AND purpose = $2
+			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+			RETURNING id, account_id`, hash, PurposePasswordReset).Scan(&linkID, &accountID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM link_tokens WHERE token_hash = $1 AND purpose = $2)`,
+				hash, PurposePasswordReset).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return errUnknownLink
+			}
+			return errSpentLink
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `
+			UPDATE accounts SET password_hash = $2, updated_at = now()
+			WHERE id = $1 AND status = 'active' RETURNING email`, accountID, newHash).Scan(&email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return licensing.Errorf(licensing.FailedPrecondition, "This account can't sign in any more, so its password can't be reset. Please contact our sales team.")
+		}
+		if err != nil {
+			return err
+		}
+		revoked, err := revokeAccountSessions(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE link_tokens SET revoked_at = now()
+			WHERE account_id = $1 AND purpose = $2 AND id <> $3 AND used_at IS NULL AND revoked_at IS NULL`,
+			accountID, PurposePasswordReset, linkID); err != nil {
+			return err
+		}
+		return auditAccount(ctx, tx, "link", string(email), "account.password_reset", accountID,
+			map[string]any{"link_id": linkID, "sessions_revoked": revoked})
+	})
+	return email, err
+}
+
+// AccountLicense is a licence as its account page shows it.
+type AccountLicense struct {
+	License        licensing.License
+	BillingAddress string
+}
+
+// AccountLicenses returns, ordered by SEN, every licence the account is a
+// contact (in any role) or a site admin of.
+func (db *DB) AccountLicenses(ctx context.Context, accountID int64) ([]AccountLicense, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT l.sen, l.billing_address FROM licenses l
+		WHERE l.id IN (SELECT license_id FROM license_contacts WHERE account_id = $1
+		               UNION SELECT license_id FROM site_admins WHERE account_id = $1)
+		ORDER BY l.sen`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		sen     licensing.SEN
+		address string
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (item, error) {
+		var it item
+		err := row.Scan(&it.sen, &it.address)
+		return it, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AccountLicense, 0, len(items))
+	for _, it := range items {
+		l, err := db.License(ctx, it.sen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, AccountLicense{License: l, BillingAddress: it.address})
+	}
+	return out, nil
+}
+
+// UpdateBillingAddress sets a licence's billing address on behalf of one of
+// its site admins (SPEC §2, Payment). Someone who is not a site admin of
+// the licence, checked in the same statement, gets Forbidden.
+func (db *DB) UpdateBillingAddress(ctx context.Context, sen licensing.SEN, address string, siteAdmin licensing.Email) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID, accID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE licenses l SET billing_address = $2, updated_at = now()
+			FROM site_admins s JOIN accounts a ON a.id = s.account_id
+			WHERE l.sen = $1 AND s.license_id = l.id AND lower(a.email) = lower($3)
+			RETURNING l.id, a.id`, string(sen), address, string(siteAdmin)).Scan(&licID, &accID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM licenses WHERE sen = $1)`, string(sen)).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return licensing.Errorf(licensing.NotFound, "No licence %s found.", sen)
+			}
+			return licensing.Errorf(licensing.Forbidden, "Only a site admin of %s can change its billing address.", sen)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, Actor{Kind: "account", ID: string(siteAdmin)}, "license.billing_address", licID, accID, nil)
+	})
+}
+
+func auditAccount(ctx context.Context, tx pgx.Tx, kind, actor, action string, accountID int64, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO audit_log (actor_kind, actor, action, account_id, detail) VALUES ($1, $2, $3, $4, $5)`,
+		kind, actor, action, accountID, detail)
+	return err
+}

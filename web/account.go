@@ -1,0 +1,623 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"licensedesk/licensing"
+)
+
+// Self-service for customers (issue 5): sign-in and sign-out, the account
+// page (profile, change password, my licences and their contacts, card
+// update) and password reset. Account serves them; AccountService does the
+// work.
+
+// AccountDetails is the signed-in person.
+type AccountDetails struct {
+	ID          int64
+	Email       licensing.Email // the login; it never changes
+	DisplayName string
+	Phone       string
+	Company     string
+	Address     string
+}
+
+// Profile is what the profile form edits.
+type Profile struct {
+	DisplayName string
+	Phone       string
+	Company     string
+	Address     string
+}
+
+// Profile field limits, in characters (the accounts table checks them too).
+const (
+	MaxDisplayName    = 200
+	MaxPhone          = 50
+	MaxCompany        = 200
+	MaxAddress        = 1000
+	MaxBillingAddress = 1000
+)
+
+// SessionCookie is a new session for the browser.
+type SessionCookie struct {
+	Value   string    // the cookie's value: a secret, never logged
+	Expires time.Time // absolute expiry
+}
+
+// SignInRequest is a sign-in attempt.
+type SignInRequest struct {
+	Email      string
+	Password   string
+	ClientAddr string // the client's IP address, for throttling
+	UserAgent  string
+	Replaces   string // the browser's session cookie before signing in, if any: it is revoked
+}
+
+// PasswordChange is the change-password form.
+type PasswordChange struct {
+	Current   string
+	New       string
+	Confirm   string
+	Replaces  string // the session cookie in use; every session is revoked and a new one issued
+	UserAgent string
+}
+
+// Notice is a one-time message for the next page a session shows.
+type Notice struct {
+	Kind    string // NoticeOK or NoticeError
+	Message string
+	Section string // where it belongs: "profile", "password" or a SEN
+}
+
+// Notice kinds.
+const (
+	NoticeOK    = "ok"
+	NoticeError = "error"
+)
+
+// ResetInfo is what a password-reset link's form shows.
+type ResetInfo struct {
+	Email     licensing.Email
+	ExpiresAt time.Time
+}
+
+// MyLicense is a licence on its account page, with the signed-in person's
+// relation to it.
+type MyLicense struct {
+	License        licensing.License
+	Me             licensing.Relation
+	BillingAddress string // filled in for site admins only
+	CanUpdateCard  bool   // licensing.CanUpdateCard allows it now
+}
+
+// TooManyAttempts refuses an attempt while its key is throttled.
+type TooManyAttempts struct {
+	RetryAfter time.Duration
+}
+
+func (e *TooManyAttempts) Error() string {
+	n := e.minutes()
+	if n == 1 {
+		return "Too many attempts; try again in 1 minute."
+	}
+	return fmt.Sprintf("Too many attempts; try again in %d minutes.", n)
+}
+
+func (e *TooManyAttempts) minutes() int {
+	n := int((e.RetryAfter + time.Minute - 1) / time.Minute)
+	return max(n, 1)
+}
+
+// AccountService does the work behind the account pages. Errors are
+// *licensing.Error (its message is shown: Invalid and other codes say what
+// to fix), *TooManyAttempts, or anything else (logged, and a generic page).
+type AccountService interface {
+	// SignIn checks an email and password and starts a session. Every
+	// mismatch (unknown email, wrong password, account not active) is the
+	// same Invalid error.
+	SignIn(ctx context.Context, req SignInRequest) (SessionCookie, error)
+	// Session returns the account a session cookie belongs to, or NotFound.
+	Session(ctx context.Context, cookie string) (AccountDetails, error)
+	SignOut(ctx context.Context, cookie string) error
+	// SetNotice keeps a message for the session's next page; TakeNotice
+	// returns it (zero when none) and forgets it.
+	SetNotice(ctx context.Context, cookie string, n Notice) error
+	TakeNotice(ctx context.Context, cookie string) (Notice, error)
+
+	UpdateProfile(ctx context.Context, accountID int64, p Profile) error
+	// ChangePassword checks the current password, sets the new one,
+	// revokes every session of the account and returns a new one for this
+	// browser; it sends a confirmation email.
+	ChangePassword(ctx context.Context, accountID int64, c PasswordChange) (SessionCookie, error)
+
+	// RequestReset starts a password reset for email. It answers the same,
+	// and takes the same time, whether or not an account has that email;
+	// only a malformed email (Invalid) or throttling is reported.
+	RequestReset(ctx context.Context, email, clientAddr string) error
+	// ResetInfo describes a reset link without spending it: NotFound for
+	// unknown tokens, Gone for used, revoked or expired ones.
+	ResetInfo(ctx context.Context, token string) (ResetInfo, error)
+	// CompleteReset spends the link and sets the new password; it does not
+	// sign anyone in.
+	CompleteReset(ctx context.Context, token, password, confirm string) error
+
+	MyLicenses(ctx context.Context, accountID int64) ([]MyLicense, error)
+	// Actions on a licence, on behalf of the signed-in person (actor). They
+	// return a sentence saying what happened.
+	AddContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error)
+	RemoveContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error)
+	PromoteSelf(ctx context.Context, actor licensing.Email, sen, role string) (string, error)
+	// UpdateCardURL returns where to send the person to enter a card.
+	UpdateCardURL(ctx context.Context, actor licensing.Email, sen string) (string, error)
+	UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error)
+}
+
+// AccountOption adjusts Account.
+type AccountOption func(*accountPages)
+
+// TrustForwardedFor makes throttling key on the client address a reverse
+// proxy puts last in X-Forwarded-For instead of the connection's peer. Only
+// use it behind a proxy that sets that header: otherwise clients choose
+// their own address.
+func TrustForwardedFor() AccountOption {
+	return func(h *accountPages) { h.trustForwarded = true }
+}
+
+// maxAccountForm bounds every self-service form body.
+const maxAccountForm = 64 << 10
+
+// Account serves the self-service pages. Mount it at "/signin", "/signout",
+// "/account", "/password/forgot" and "/password/reset/":
+//
+//	GET/POST /signin, POST /signout
+//	GET/POST /account                (every account form posts here, with an "action" field)
+//	GET/POST /password/forgot
+//	GET/POST /password/reset/{token} (the emailed link)
+//
+// secureCookies marks the session cookie Secure and names it
+// "__Host-session" (set it whenever the site is served over HTTPS).
+func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts ...AccountOption) http.Handler {
+	h := &accountPages{svc: svc, logger: logger, secure: secureCookies}
+	for _, o := range opts {
+		o(h)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /signin", h.signinForm)
+	mux.HandleFunc("POST /signin", h.signin)
+	mux.HandleFunc("POST /signout", h.signout)
+	mux.HandleFunc("GET /account", h.accountPage)
+	mux.HandleFunc("POST /account", h.accountAction)
+	mux.HandleFunc("GET /password/forgot", h.forgotForm)
+	mux.HandleFunc("POST /password/forgot", h.forgot)
+	mux.HandleFunc("GET /password/reset/{token}", h.resetForm)
+	mux.HandleFunc("POST /password/reset/{token}", h.reset)
+	// Other methods on these paths: 405 with Allow, not the 404 below.
+	for path, allow := range map[string]string{
+		"/signin": "GET, HEAD, POST", "/signout": "POST", "/account": "GET, HEAD, POST",
+		"/password/forgot": "GET, HEAD, POST", "/password/reset/{token}": "GET, HEAD, POST",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			h.errorPage(w, r, http.StatusMethodNotAllowed, "That doesn't work here",
+				"This page can't be used that way. Open it in a web browser.", "", "/account")
+		})
+	}
+	mux.HandleFunc("/", h.notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		// Pages with personal data, forms with secrets: never cached.
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Robots-Tag", "noindex")
+		if strings.HasPrefix(r.URL.Path, "/password/reset/") {
+			hd.Set("Referrer-Policy", "no-referrer")
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type accountPages struct {
+	svc            AccountService
+	logger         *slog.Logger
+	secure         bool
+	trustForwarded bool
+}
+
+// accountPage shows /account, or sends a visitor without a session to sign in.
+func (h *accountPages) accountPage(w http.ResponseWriter, r *http.Request) {
+	acc, cookie, ok := h.signedIn(w, r)
+	if !ok {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	notice, err := h.svc.TakeNotice(r.Context(), cookie)
+	if err != nil {
+		h.logger.WarnContext(r.Context(), "reading the session notice failed", "err", err)
+	}
+	h.showAccount(w, r, http.StatusOK, acc, accountForms{Notice: notice, Profile: profileOf(acc)})
+}
+
+// accountForms is what the account page shows besides stored data: a
+// message and, after an error, what the person had typed.
+type accountForms struct {
+	Notice  Notice
+	Profile Profile
+	// For the licence the notice is about, after an error.
+	AddRole, AddEmail string
+	BillingAddress    *string
+}
+
+func profileOf(a AccountDetails) Profile {
+	return Profile{DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
+}
+
+func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, status int, acc AccountDetails, f accountForms) {
+	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
+	if err != nil {
+		h.failPage(w, r, err)
+		return
+	}
+	p := acctPage{
+		Title:     "Your account",
+		Account:   &acc,
+		Wide:      true,
+		Notice:    f.Notice,
+		Profile:   f.Profile,
+		MinLength: minPasswordLength,
+		Limits:    profileLimits,
+	}
+	for _, m := range mine {
+		v := licenceViewOf(m, acc.Email)
+		if f.Notice.Section == string(m.License.SEN) {
+			v.Notice = f.Notice
+			if f.Notice.Kind == NoticeError {
+				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
+				if f.BillingAddress != nil {
+					v.BillingAddress = *f.BillingAddress
+				}
+			}
+		}
+		p.Licences = append(p.Licences, v)
+	}
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, status, "account_page.html", p)
+}
+
+// licenceView is one licence card of the account page.
+type licenceView struct {
+	MyLicense
+	Anchor         string
+	MyRoles        string        // "primary billing contact, site admin"
+	Contacts       []contactView // what the person may see
+	BillingOnly    bool          // a site admin who is not a contact sees the billing contacts only
+	CanAdd         bool          // contacts may add contacts
+	PromoteRoles   []licensing.Role
+	BillingAddress string
+	Notice         Notice
+	AddRole        string
+	AddEmail       string
+}
+
+type contactView struct {
+	licensing.Contact
+	Me        bool
+	CanRemove bool
+}
+
+func licenceViewOf(m MyLicense, me licensing.Email) licenceView {
+	l := m.License
+	v := licenceView{MyLicense: m, Anchor: licenceAnchor(l.SEN), BillingAddress: m.BillingAddress}
+	v.CanAdd = m.Me.IsContact() && l.Status != licensing.Cancelled
+	v.BillingOnly = !m.Me.IsContact()
+	for _, c := range l.Contacts {
+		if v.BillingOnly && c.Role != licensing.Billing {
+			continue
+		}
+		cv := contactView{Contact: c, Me: c.Email == me}
+		cv.CanRemove = m.Me.IsContact() && licensing.CanRemoveContact(l, me, c.Role, c.Email) == nil
+		v.Contacts = append(v.Contacts, cv)
+		if cv.Me && !c.Primary {
+			v.PromoteRoles = append(v.PromoteRoles, c.Role)
+		}
+	}
+	var roles []string
+	for _, c := range l.Contacts {
+		if c.Email == me {
+			kind := "secondary"
+			if c.Primary {
+				kind = "primary"
+			}
+			roles = append(roles, kind+" "+string(c.Role)+" contact")
+		}
+	}
+	if m.Me.SiteAdmin {
+		roles = append(roles, "site admin")
+	}
+	v.MyRoles = titleWord(joinWords(roles))
+	return v
+}
+
+func licenceAnchor(sen licensing.SEN) string { return "lic-" + string(sen) }
+
+// accountAction handles every form of the account page.
+func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
+	acc, cookie, ok := h.signedIn(w, r)
+	if !ok {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	if !h.readForm(w, r) {
+		return
+	}
+	f := r.PostForm
+	ctx := r.Context()
+	switch f.Get("action") {
+	case "profile":
+		p := Profile{
+			DisplayName: strings.TrimSpace(f.Get("display_name")),
+			Phone:       strings.TrimSpace(f.Get("phone")),
+			Company:     strings.TrimSpace(f.Get("company")),
+			Address:     strings.TrimSpace(f.Get("address")),
+		}
+		if err := h.svc.UpdateProfile(ctx, acc.ID, p); err != nil {
+			h.actionFailed(w, r, acc, "profile", err, accountForms{Profile: p})
+			return
+		}
+		h.done(w, r, cookie, "profile", "Your changes are saved.")
+
+	case "password":
+		c := PasswordChange{
+			Current: f.Get("current_password"), New: f.Get("new_password"), Confirm: f.Get("new_password_confirm"),
+			Replaces: cookie, UserAgent: r.UserAgent(),
+		}
+		next, err := h.svc.ChangePassword(ctx, acc.ID, c)
+		if err != nil {
+			if licensing.ErrorCode(err) == licensing.Conflict {
+				// Changed elsewhere: every session, this one too, has ended.
+				h.clearSession(w)
+			}
+			h.actionFailed(w, r, acc, "password", err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.setSession(w, next)
+		h.done(w, r, next.Value, "password",
+			"Your password has been changed. We've emailed you a confirmation, and signed you out everywhere else.")
+
+	case "add_contact":
+		sen, role, email := f.Get("sen"), f.Get("role"), strings.TrimSpace(f.Get("email"))
+		msg, err := h.svc.AddContact(ctx, acc.Email, sen, role, email)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), AddRole: role, AddEmail: email})
+			return
+		}
+		h.done(w, r, cookie, sen, msg)
+
+	case "remove_contact":
+		h.removeContact(w, r, acc, cookie)
+
+	case "promote":
+		sen := f.Get("sen")
+		msg, err := h.svc.PromoteSelf(ctx, acc.Email, sen, f.Get("role"))
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.done(w, r, cookie, sen, msg)
+
+	case "card":
+		sen := f.Get("sen")
+		target, err := h.svc.UpdateCardURL(ctx, acc.Email, sen)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.goToCardPage(w, r, acc, sen, target)
+
+	case "billing_address":
+		sen, addr := f.Get("sen"), strings.TrimSpace(f.Get("billing_address"))
+		msg, err := h.svc.UpdateBillingAddress(ctx, acc.Email, sen, addr)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), BillingAddress: &addr})
+			return
+		}
+		h.done(w, r, cookie, sen, msg)
+
+	default:
+		h.errorPage(w, r, http.StatusBadRequest, "That form could not be read",
+			"Reload the page and try again.", "", "/account")
+	}
+}
+
+// removeContact asks for confirmation first (the removed person loses the
+// licence), then removes. Rules that forbid it are reported at once.
+func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc AccountDetails, cookie string) {
+	f := r.PostForm
+	sen, role, email := f.Get("sen"), f.Get("role"), f.Get("email")
+	if f.Get("confirm") == "yes" {
+		msg, err := h.svc.RemoveContact(r.Context(), acc.Email, sen, role, email)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.done(w, r, cookie, sen, msg)
+		return
+	}
+	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
+	if err != nil {
+		h.failPage(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(mine, func(m MyLicense) bool { return string(m.License.SEN) == sen })
+	if i < 0 {
+		h.actionFailed(w, r, acc, sen, licensing.Errorf(licensing.NotFound, "That licence isn't on your account."), accountForms{Profile: profileOf(acc)})
+		return
+	}
+	l := mine[i].License
+	target, _ := licensing.ParseEmail(email)
+	rl, _ := licensing.ParseRole(role)
+	if err := licensing.CanRemoveContact(l, acc.Email, rl, target); err != nil {
+		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+		return
+	}
+	p := acctPage{
+		Title:   "Remove this contact?",
+		Account: &acc,
+		Confirm: &removal{SEN: l.SEN, Product: l.Product, Role: rl, Email: target, Self: target == acc.Email, Anchor: licenceAnchor(l.SEN)},
+	}
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, http.StatusOK, "account_confirm.html", p)
+}
+
+type removal struct {
+	SEN     licensing.SEN
+	Product string
+	Role    licensing.Role
+	Email   licensing.Email
+	Self    bool
+	Anchor  string
+}
+
+// goToCardPage sends the person on to the card page. A page of our own is a
+// redirect; another site (the payment provider) gets a page with a link,
+// because our Content-Security-Policy (form-action 'self') stops browsers
+// from following a form's redirect to another origin.
+func (h *accountPages) goToCardPage(w http.ResponseWriter, r *http.Request, acc AccountDetails, sen, target string) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") || target == "" {
+		h.failPage(w, r, fmt.Errorf("update-card URL %q is not usable", target))
+		return
+	}
+	if u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(target, "//") {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	p := acctPage{Title: "Update the card", Account: &acc, CardURL: target, SEN: sen}
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, http.StatusOK, "account_card.html", p)
+}
+
+// done records a success message for the next page and goes back to the
+// account page, at the section concerned (post/redirect/get).
+func (h *accountPages) done(w http.ResponseWriter, r *http.Request, cookie, section, msg string) {
+	if err := h.svc.SetNotice(r.Context(), cookie, Notice{Kind: NoticeOK, Message: sentence(msg), Section: section}); err != nil {
+		h.logger.WarnContext(r.Context(), "saving the session notice failed", "err", err)
+	}
+	http.Redirect(w, r, "/account#"+sectionAnchor(section), http.StatusSeeOther)
+}
+
+func sectionAnchor(section string) string {
+	switch section {
+	case "profile", "password":
+		return section
+	}
+	if sen, err := licensing.ParseSEN(section); err == nil {
+		return licenceAnchor(sen)
+	}
+	return "licences"
+}
+
+// actionFailed shows the account page again with what went wrong next to
+// the form concerned.
+func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc AccountDetails, section string, err error, f accountForms) {
+	status, msg := h.errorStatus(r, err)
+	if sen, perr := licensing.ParseSEN(section); perr == nil {
+		section = string(sen)
+	}
+	f.Notice = Notice{Kind: NoticeError, Message: msg, Section: section}
+	if status == http.StatusTooManyRequests {
+		var tm *TooManyAttempts
+		if errors.As(err, &tm) {
+			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
+		}
+	}
+	if section == "password" && licensing.ErrorCode(err) == licensing.Conflict {
+		// The session is gone; the page would only redirect.
+		h.errorPage(w, r, status, "Sign in again", msg, "", "/signin")
+		return
+	}
+	h.showAccount(w, r, status, acc, f)
+}
+
+// errorStatus maps an error to an HTTP status and the sentence to show,
+// logging what the person must not see.
+func (h *accountPages) errorStatus(r *http.Request, err error) (int, string) {
+	var tm *TooManyAttempts
+	if errors.As(err, &tm) {
+		return http.StatusTooManyRequests, tm.Error()
+	}
+	code := licensing.ErrorCode(err)
+	switch code {
+	case licensing.Internal:
+		h.logger.ErrorContext(r.Context(), "account page action failed", "path", r.URL.Path, "err", err)
+		return http.StatusInternalServerError, "Something went wrong on our side; it has been logged. Please try again in a few minutes."
+	case licensing.Invalid, licensing.FailedPrecondition:
+		return http.StatusUnprocessableEntity, sentence(licensing.ErrorMessage(err))
+	}
+	return statusOf(code), sentence(licensing.ErrorMessage(err))
+}
+
+// sentence capitalises a message and ends it with a full stop, so messages
+// from the domain rules ("bob@x.test is already a billing contact of
+// SEN-1") read as sentences on a page.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	if c := s[0]; 'a' <= c && c <= 'z' && !strings.Contains(strings.SplitN(s, " ", 2)[0], "@") {
+		s = string(c-'a'+'A') + s[1:]
+	}
+	switch s[len(s)-1] {
+	case '.', '!', '?':
+		return s
+	}
+	return s + "."
+}
+
+// readForm limits and parses a form body and checks its CSRF token,
+// answering the request itself when that fails.
+func (h *accountPages) readForm(w http.ResponseWriter, r *http.Request) bool {
+	back := r.URL.Path
+	if back == "/signout" {
+		back = "/account"
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAccountForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.errorPage(w, r, http.StatusRequestEntityTooLarge, "That form was too large",
+				"Reload the page and try again with less text.", "", back)
+			return false
+		}
+		h.errorPage(w, r, http.StatusBadRequest, "That form could not be read", "Reload the page and try again.", "", back)
+		return false
+	}
+	if !checkCSRF(r) {
+		h.errorPage(w, r, http.StatusForbidden, "This form expired",
+			"This form expired; reload the page and try again.",
+			"If it keeps happening, allow cookies for this site: the form needs one to prove it came from this page.", back)
+		return false
+	}
+	return true
+}
+
+// failPage answers with a whole-page error for err.
+func (h *accountPages) failPage(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := h.errorStatus(r, err)
+	title := "Something went wrong"
+	if status != http.StatusInternalServerError {
+		title = errorTitle(licensing.ErrorCode(err))
+	}
+	h.errorPage(w, r, status, title, msg, "", "")
+}
+
+func (h *accountPages) notFound(w http.ResponseWriter, r *http.Request) {
+	h.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.", "", "/account")
+}

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"licensedesk/licensing"
+)
+
+// signinForm shows the sign-in form; someone already signed in goes
+// straight to their account.
+func (h *accountPages) signinForm(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.signedIn(w, r); ok {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	p := acctPage{Title: "Sign in"}
+	if r.URL.Query().Get("done") == "signout" {
+		p.Message = "You're signed out."
+	}
+	h.showSignin(w, r, http.StatusOK, p)
+}
+
+func (h *accountPages) showSignin(w http.ResponseWriter, r *http.Request, status int, p acctPage) {
+	p.Title = "Sign in"
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, status, "signin.html", p)
+}
+
+// signin checks the email and password and starts a new session. Any
+// session the browser had is revoked (the id rotates), and so is the
+// CSRF cookie, which the next page issues afresh.
+func (h *accountPages) signin(w http.ResponseWriter, r *http.Request) {
+	if !h.readForm(w, r) {
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	req := SignInRequest{
+		Email:      email,
+		Password:   r.PostForm.Get("password"),
+		ClientAddr: h.clientAddr(r),
+		UserAgent:  r.UserAgent(),
+		Replaces:   h.sessionValue(r),
+	}
+	s, err := h.svc.SignIn(r.Context(), req)
+	if err != nil {
+		p := acctPage{Email: email}
+		var tm *TooManyAttempts
+		switch {
+		case errors.As(err, &tm):
+			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
+			p.Error = tm.Error()
+			h.showSignin(w, r, http.StatusTooManyRequests, p)
+		case licensing.ErrorCode(err) == licensing.Invalid:
+			p.Error = licensing.ErrorMessage(err)
+			h.showSignin(w, r, http.StatusUnprocessableEntity, p)
+		default:
+			h.logger.ErrorContext(r.Context(), "sign-in failed", "err", err)
+			p.Error = "Something went wrong on our side; it has been logged. Please try again in a few minutes."
+			h.showSignin(w, r, http.StatusInternalServerError, p)
+		}
+		return
+	}
+	h.setSession(w, s)
+	clearCSRF(w, r)
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// signout ends the session (server side, so a copied cookie stops working
+// too) and deletes the cookie.
+func (h *accountPages) signout(w http.ResponseWriter, r *http.Request) {
+	if !h.readForm(w, r) {
+		return
+	}
+	if cookie := h.sessionValue(r); cookie != "" {
+		if err := h.svc.SignOut(r.Context(), cookie); err != nil {
+			h.failPage(w, r, err)
+			return
+		}
+	}
+	h.clearSession(w)
+	clearCSRF(w, r)
+	http.Redirect(w, r, "/signin?done=signout", http.StatusSeeOther)
+}

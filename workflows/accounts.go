@@ -1,0 +1,120 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"licensedesk/activities"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+)
+
+// The operations behind the customer's account page (issue 5). Contact
+// changes and card updates from the account page use ContactAdd,
+// ContactRemove and CardUpdate, the workflows Slack starts; these are what
+// only a signed-in customer or a reset request does.
+
+// PasswordInput names the email a password operation is about.
+type PasswordInput struct {
+	Email licensing.Email
+	Reset bool // PasswordChanged: through a reset link
+}
+
+const (
+	stepMail        = "mail"
+	stepPromoteSelf = "promote"
+	stepPromoteTell = "tell"
+)
+
+// PasswordReset emails a reset link when the email belongs to an active
+// account, and nothing otherwise. It is a workflow so that ops see resets
+// in the Temporal UI and a mail server outage is retried; it starts the
+// moment the form is posted, before anyone knows whether the account
+// exists, so the answer takes the same time either way. Its status says
+// only that the request was handled, never whether a mail went out.
+func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
+	t, err := newTracker(ctx, "password-reset", "", "Password reset requested for "+string(in.Email), Requester{Email: string(in.Email)},
+		operation.Step{Key: stepMail, Title: "Email a reset link if the account exists"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	t.begin(ctx, stepMail)
+	info := workflow.GetInfo(ctx)
+	if err := workflow.ExecuteActivity(withActivities(ctx), a.SendPasswordReset, activities.PasswordResetInput{
+		Email: in.Email, WorkflowID: info.WorkflowExecution.ID, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+	}).Get(ctx, nil); err != nil {
+		return ContactResult{}, err
+	}
+	msg := "Reset request handled."
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// PasswordChanged emails an account that its password was changed or
+// reset, so a change its owner did not make is noticed.
+func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
+	t, err := newTracker(ctx, "password-changed", "", "Password changed for "+string(in.Email), Requester{Email: string(in.Email)},
+		operation.Step{Key: stepMail, Title: "Email a confirmation"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	t.begin(ctx, stepMail)
+	info := workflow.GetInfo(ctx)
+	if err := workflow.ExecuteActivity(withActivities(ctx), a.NotifyPasswordChanged, activities.PasswordChangedInput{
+		Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID,
+	}).Get(ctx, nil); err != nil {
+		return ContactResult{}, err
+	}
+	msg := "Confirmation sent to " + string(in.Email) + "."
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// PromoteSelf makes a signed-in contact the primary In.Role contact from
+// the account page, in one transaction (the former primary becomes
+// secondary and is told). The person's own session is the consent that a
+// promotion link gives in the Promote workflow; any running Promote offer
+// stays valid for its other roles.
+func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+	t, err := newTracker(ctx, "promote-self", in.SEN, fmt.Sprintf("%s makes themselves primary %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+		operation.Step{Key: stepPromoteSelf, Title: "Make them primary"},
+		operation.Step{Key: stepPromoteTell, Title: "Tell the former primary"},
+	)
+	if err != nil {
+		return ContactResult{}, err
+	}
+	actx := withActivities(ctx)
+	t.begin(ctx, stepPromoteSelf)
+	var out activities.PromoteContactOutput
+	if err := workflow.ExecuteActivity(actx, a.PromoteContact, activities.PromoteContactInput{
+		SEN: in.SEN, Role: in.Role, Email: in.Email, By: actorOf(in.By, t),
+	}).Get(ctx, &out); err != nil {
+		if de := domainError(err); de != nil {
+			t.end(ctx, operation.Failure, de.Message)
+			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+		}
+		return ContactResult{}, err
+	}
+	if !out.Promoted {
+		msg := fmt.Sprintf("%s was already the primary %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
+		t.end(ctx, operation.Completed, msg)
+		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	}
+	t.done(stepPromoteSelf)
+	if out.Former != "" {
+		t.begin(ctx, stepPromoteTell)
+		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
+			Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/demoted", Kind: activities.NotifyPromoted,
+			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email,
+		}).Get(ctx, nil)
+	}
+	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, in.Role, in.SEN)
+	if out.Former != "" {
+		msg += fmt.Sprintf(" %s is now a secondary %s contact.", out.Former, in.Role)
+	}
+	t.end(ctx, operation.Completed, msg)
+	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
