@@ -34,6 +34,8 @@ type Config struct {
 	MailFrom            string // MAIL_FROM
 	AdminAPIToken       string // ADMIN_API_TOKEN
 	TrustProxy          string // TRUST_PROXY: "true" behind a reverse proxy that sets X-Forwarded-For
+	BillingRetryDays    string // BILLING_RETRY_DAYS, default "1,3,7,14"
+	BillingSuspendDays  string // BILLING_SUSPEND_DAYS, default "15"
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -72,6 +74,8 @@ func (c *Config) vars() []struct {
 		{"SMTP_URL", &c.SMTPURL, "", "SMTP server, e.g. smtp://user:pass@host:587"},
 		{"MAIL_FROM", &c.MailFrom, "licensedesk <no-reply@licensedesk.test>", "From address of outgoing mail"},
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
+		{"BILLING_RETRY_DAYS", &c.BillingRetryDays, "1,3,7,14", "days after an invoice's due date on which a failed charge is retried"},
+		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},

@@ -33,7 +33,7 @@ func (c *Client) ChargeNow(ctx context.Context, sen licensing.SEN, slackUser str
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("collect")),
 		},
-		workflows.CollectInvoice, workflows.CollectInput{SEN: sen, Invoice: invoice, Channel: c.AlertChannel})
+		workflows.CollectInvoice, workflows.CollectInput{SEN: sen, Invoice: invoice, Channel: c.AlertChannel, Policy: c.Policy})
 	if err != nil {
 		return "", err
 	}
@@ -52,7 +52,7 @@ func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, op
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("billing")),
-		}, workflows.BillingCycle, workflows.BillingCycleInput{SEN: sen, Channel: c.AlertChannel})
+		}, workflows.BillingCycle, workflows.BillingCycleInput{SEN: sen, Channel: c.AlertChannel, Policy: c.Policy})
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, op
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				workflows.LicenseSEN.ValueSet(sen), workflows.Operation.ValueSet("collect")),
-		}, workflows.CollectInvoice, workflows.CollectInput{SEN: licensing.SEN(sen), Invoice: number, Channel: c.AlertChannel})
+		}, workflows.CollectInvoice, workflows.CollectInput{SEN: licensing.SEN(sen), Invoice: number, Channel: c.AlertChannel, Policy: c.Policy})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if err != nil && !errors.As(err, &started) {
 			return err

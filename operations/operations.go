@@ -29,6 +29,8 @@ type Client struct {
 	Namespace string
 	UIURL     string
 	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
+	// Policy is the retry schedule of collections (zero: the default).
+	Policy workflows.RetryPolicy
 	// AlertChannel is where billing alerts go (SLACK_CHANNEL).
 	AlertChannel string
 	Invoices     interface {

@@ -3,6 +3,8 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -39,6 +41,38 @@ var DefaultRetryPolicy = RetryPolicy{
 	Retries:      []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour},
 	SuspendAfter: 15 * 24 * time.Hour,
 	GiveUpAfter:  60 * 24 * time.Hour,
+}
+
+// ParseRetryPolicy reads BILLING_RETRY_DAYS ("1,3,7,14": retry that many
+// days after the due date) and BILLING_SUSPEND_DAYS ("15"); collection
+// gives up waiting after DefaultRetryPolicy.GiveUpAfter, or later if the
+// last retry or the suspension comes later.
+func ParseRetryPolicy(retryDays, suspendDays string) (RetryPolicy, error) {
+	var p RetryPolicy
+	day := func(s string) (time.Duration, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 365 {
+			return 0, fmt.Errorf("%q is not a number of days from 1 to 365", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	for _, f := range strings.Split(retryDays, ",") {
+		d, err := day(f)
+		if err != nil {
+			return RetryPolicy{}, fmt.Errorf("BILLING_RETRY_DAYS: %w", err)
+		}
+		if len(p.Retries) > 0 && d <= p.Retries[len(p.Retries)-1] {
+			return RetryPolicy{}, fmt.Errorf("BILLING_RETRY_DAYS: days must increase, %s does not", strings.TrimSpace(f))
+		}
+		p.Retries = append(p.Retries, d)
+	}
+	d, err := day(suspendDays)
+	if err != nil {
+		return RetryPolicy{}, fmt.Errorf("BILLING_SUSPEND_DAYS: %w", err)
+	}
+	p.SuspendAfter = d
+	p.GiveUpAfter = max(DefaultRetryPolicy.GiveUpAfter, p.SuspendAfter, p.Retries[len(p.Retries)-1])
+	return p, nil
 }
 
 // CollectInput names the invoice to collect.

@@ -206,6 +206,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	run.Go(func() error {
 		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger)), logger)
 	})
+	run.Go(func() error { svc.pruneAuthState(runCtx); return nil })
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
 	if err := w.Start(); err != nil {
 		return err

@@ -43,5 +43,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer svc.close()
 	logger.Info("serving HTTP", "addr", ln.Addr().String())
+	go svc.pruneAuthState(ctx)
 	return serveHTTP(ctx, ln, svc.handler(nil), logger)
 }

@@ -29,6 +29,7 @@ import (
 	"licensedesk/slackout"
 	"licensedesk/web"
 	"licensedesk/worker"
+	"licensedesk/workflows"
 )
 
 // services are the long-lived connections every process role shares.
@@ -79,8 +80,13 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.mail.SMTP = smtp
 	}
+	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
+	if err != nil {
+		svc.close()
+		return nil, usageError{err.Error()}
+	}
 	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db}
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
 	if cfg.StripeSecretKey != "" {
 		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: logger})
 		if err != nil {
@@ -102,6 +108,27 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		return nil, err
 	}
 	return svc, nil
+}
+
+// pruneAuthState deletes ended sessions and stale throttle state every
+// hour until ctx ends (the tables only grow otherwise; nothing depends on
+// it). Several servers doing it at once is harmless.
+func (s *services) pruneAuthState(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		sessions, throttles, err := s.db.PruneAuthState(ctx, time.Now().Add(-24*time.Hour))
+		if err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "pruning sessions failed", "err", err)
+		} else if sessions+throttles > 0 {
+			s.logger.InfoContext(ctx, "pruned ended sessions", "sessions", sessions, "throttles", throttles)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ensureBilling starts any missing billing cycles and collections.
