@@ -359,6 +359,8 @@ func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x"}, "SLACK_SIGNING_SECRET is not set"},
 		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233"}, "PUBLIC_BASE_URL is not set"},
 		{[]string{"migrate"}, nil, "DATABASE_URL is not set"},
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_API_TOKEN": "t", "BILLING_RETRY_DAYS": "3,1"}, "BILLING_RETRY_DAYS: days must increase"},
 		{[]string{"slack", "--data-dir", "/nonexistent", "show SEN-1000001"}, nil, "SLACK_SIGNING_SECRET is not set"},
 		{[]string{"dev", "--bogus"}, nil, "flag provided but not defined: -bogus"},
 		{[]string{"frobnicate"}, nil, `unknown subcommand "frobnicate"`},

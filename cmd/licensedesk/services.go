@@ -50,6 +50,10 @@ type services struct {
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
+	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -79,11 +83,6 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			return nil, usageError{err.Error()}
 		}
 		svc.mail.SMTP = smtp
-	}
-	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
-	if err != nil {
-		svc.close()
-		return nil, usageError{err.Error()}
 	}
 	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
