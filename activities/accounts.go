@@ -77,7 +77,7 @@ type PromoteContactOutput struct {
 
 // PromoteContact makes Email the primary Role contact in one transaction
 // (the former primary becomes secondary). Idempotent: a retry after it
-// committed finds them primary and reports Promoted false.
+// committed (By.Run set) reports the same promotion and former primary.
 func (a *Activities) PromoteContact(ctx context.Context, in PromoteContactInput) (PromoteContactOutput, error) {
 	former, promoted, err := a.DB.PromoteContact(ctx, in.SEN, in.Role, in.Email, in.By.db())
 	if err != nil {

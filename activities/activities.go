@@ -43,10 +43,11 @@ type Actor struct {
 	Kind       string // slack, link, account, system
 	ID         string
 	WorkflowID string
+	Run        string // the workflow run, where an activity must recognise its own earlier result
 }
 
 func (a Actor) db() postgres.Actor {
-	return postgres.Actor{Kind: a.Kind, ID: a.ID, WorkflowID: a.WorkflowID}
+	return postgres.Actor{Kind: a.Kind, ID: a.ID, WorkflowID: a.WorkflowID, Run: a.Run}
 }
 
 // LookupLicenseInput names a licence.

@@ -150,3 +150,23 @@ func TestPatterns_LeaveOrdinaryWordsAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggest_AcceptedAndDifferentEachTime(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		s, err := Suggest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s) != 23 || strings.Count(s, "-") != 3 || strings.ContainsAny(s, "lo01ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Fatalf("suggestion %q is not four groups of five easy-to-read characters", s)
+		}
+		if err := CheckNew(s, s, "alice@acme.test"); err != nil {
+			t.Fatalf("CheckNew refuses suggestion %q: %v", s, err)
+		}
+		if seen[s] {
+			t.Fatalf("suggestion %q came twice", s)
+		}
+		seen[s] = true
+	}
+}

@@ -14,6 +14,9 @@ type Actor struct {
 	Kind       string // slack, link, account, system, api
 	ID         string // Slack user id, account email, workflow id...
 	WorkflowID string // the operation it happened in, if any
+	// Run, if set, names this one execution of the operation (its
+	// workflow run): a retried promotion finds its own earlier result by it.
+	Run string
 }
 
 // lockLicense locks the licence row for the rest of tx, serialising every
@@ -141,12 +144,33 @@ func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensi
 // primary to secondary in the same transaction. Only the person themselves
 // may do this; callers establish that (signed-in session or their own link).
 // It is idempotent: promoting the current primary reports false. former is
-// who was primary before (empty when there was nobody, or no change).
+// who was primary before (empty when there was nobody, or no change). With
+// by.Run set, a repeat of a promotion that already committed under that run
+// (an activity retried after its result was lost) reports that promotion
+// again, former included, so whoever was demoted is still told.
 func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (former licensing.Email, promoted bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		former, promoted, err = promoteInTx(ctx, tx, sen, role, email, by)
-		return err
+		if err != nil || promoted || by.Run == "" {
+			return err
+		}
+		var prev *string
+		err = tx.QueryRow(ctx, `
+			SELECT detail->>'former' FROM audit_log
+			WHERE action = 'contact.promote' AND detail->>'run' = $1 AND detail->>'role' = $2 AND detail->>'email' = $3
+			ORDER BY id DESC LIMIT 1`, by.Run, string(role), string(email)).Scan(&prev)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		promoted = true
+		if prev != nil {
+			former = licensing.Email(*prev)
+		}
+		return nil
 	})
 	if !promoted {
 		former = ""
@@ -186,7 +210,11 @@ func promoteInTx(ctx context.Context, tx pgx.Tx, sen licensing.SEN, role licensi
 		WHERE license_id = $1 AND role = $2 AND is_primary AND account_id <> $3`, licID, string(role), accID); err != nil {
 		return "", false, err
 	}
-	return former, true, audit(ctx, tx, by, "contact.promote", licID, accID, map[string]any{"role": role, "email": email})
+	detail := map[string]any{"role": role, "email": email, "former": former}
+	if by.Run != "" {
+		detail["run"] = by.Run
+	}
+	return former, true, audit(ctx, tx, by, "contact.promote", licID, accID, detail)
 }
 
 // AccountStatus returns the status of the account with email.

@@ -245,6 +245,31 @@ func TestContacts_AddPromoteRemove(t *testing.T) {
 	}
 }
 
+// A promotion retried after it committed (its result lost on the way back
+// to the workflow) reports the same promotion and former primary, so the
+// former primary is still told; another run finds nothing to do.
+func TestContacts_PromoteRetriedInTheSameRunReportsTheFormerPrimary(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	sen := licensing.SEN("SEN-1000001")
+	by := postgres.Actor{Kind: "account", ID: "bob@acme.test", WorkflowID: "promote-self/SEN-1000001/technical/bob@acme.test", Run: "run-1"}
+	for i := range 2 {
+		former, ok, err := db.PromoteContact(ctx, sen, licensing.Technical, "bob@acme.test", by)
+		if err != nil || !ok || former != "alice@acme.test" {
+			t.Fatalf("attempt %d: former %q, promoted %v, %v; want alice@acme.test, true", i+1, former, ok, err)
+		}
+	}
+	by.Run = "run-2"
+	if former, ok, err := db.PromoteContact(ctx, sen, licensing.Technical, "bob@acme.test", by); err != nil || ok || former != "" {
+		t.Fatalf("another run: former %q, promoted %v, %v; want no change", former, ok, err)
+	}
+	var n int
+	_ = db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'contact.promote'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("promotion audit rows = %d; want 1", n)
+	}
+}
+
 // TestContacts_ConcurrentPromotionsAndRemovalsKeepInvariants fires 50
 // promotions and removals at one licence at once: each gets an answer and
 // the licence ends with exactly one primary per role.

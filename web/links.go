@@ -20,7 +20,8 @@ import (
 const maxLinkForm = 64 << 10
 
 var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
-	"deadline": formatDeadline,
+	"deadline":        formatDeadline,
+	"suggestPassword": suggestPassword,
 }).ParseFS(templateFiles, "templates/layout.html", "templates/link_*.html"))
 
 // Links serves every emailed link (SPEC §3): GET /l/{token} shows what the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"licensedesk/accounts"
 	"licensedesk/licensing"
+	"licensedesk/passwords"
 	"licensedesk/postgres"
 	"licensedesk/web"
 )
@@ -77,6 +79,12 @@ func TestReset_FullFlow(t *testing.T) {
 		}
 		if strings.Contains(p.Body, token) {
 			t.Error("the page repeats the token")
+		}
+		// A random password is offered, one the rules accept.
+		if m := regexp.MustCompile(`<code>([a-z2-9-]{23})</code>`).FindStringSubmatch(p.Body); m == nil {
+			t.Error("no password suggestion on the reset form")
+		} else if err := passwords.CheckNew(m[1], m[1], "alice@acme.test"); err != nil {
+			t.Errorf("suggested %q, which the rules refuse: %v", m[1], err)
 		}
 	}
 	const next = "purple tractor sings at dawn"

@@ -125,6 +125,16 @@ func (h *accountPages) clientAddr(r *http.Request) string {
 
 var minPasswordLength = passwords.MinLength
 
+// suggestPassword is a random password to offer on password forms (pages
+// that are never cached); empty if none could be made.
+func suggestPassword() string {
+	s, err := passwords.Suggest()
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
 type limits struct {
 	DisplayName, Phone, Company, Address, BillingAddress int
 }
@@ -163,7 +173,8 @@ type acctPage struct {
 }
 
 var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{
-	"deadline": formatDeadline,
+	"deadline":        formatDeadline,
+	"suggestPassword": suggestPassword,
 	"roleName": func(r licensing.Role) string { return string(r) },
 	"title":    titleWord,
 	"cardExp":  func(m, y int) string { return twoDigits(m) + "/" + twoDigits(y%100) },

@@ -89,8 +89,10 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	actx := withActivities(ctx)
 	t.begin(ctx, stepPromoteSelf)
 	var out activities.PromoteContactOutput
+	by := actorOf(in.By, t)
+	by.Run = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	if err := workflow.ExecuteActivity(actx, a.PromoteContact, activities.PromoteContactInput{
-		SEN: in.SEN, Role: in.Role, Email: in.Email, By: actorOf(in.By, t),
+		SEN: in.SEN, Role: in.Role, Email: in.Email, By: by,
 	}).Get(ctx, &out); err != nil {
 		if de := domainError(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
