@@ -175,9 +175,9 @@ type acctPage struct {
 var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
-	"roleName": func(r licensing.Role) string { return string(r) },
-	"title":    titleWord,
-	"cardExp":  func(m, y int) string { return twoDigits(m) + "/" + twoDigits(y%100) },
+	"roleName":        func(r licensing.Role) string { return string(r) },
+	"title":           titleWord,
+	"cardExp":         func(m, y int) string { return twoDigits(m) + "/" + twoDigits(y%100) },
 	"licenceArgs": func(page acctPage, l licenceView) licenceArgs {
 		return licenceArgs{Page: page, L: l}
 	},
