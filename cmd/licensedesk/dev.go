@@ -238,13 +238,14 @@ licensedesk is ready (%.1fs; data in %s, %s)
   Temporal UI    %s
   Dev mail       %s/dev/mail
   Dev Slack      %s/dev/slack
+  Sign in        %s/signin  (alice@acme.test, password "correct horse battery staple")
   API            curl -H 'Authorization: Bearer %s' %s/api/v1/licenses/SEN-1000001
   Slack secret   %s
 
 Try:  go run ./cmd/licensedesk slack "/license show SEN-1000001"
 Stop: Ctrl-C (state is kept; --fresh starts clean)
 
-`, took.Seconds(), dataDir, data, appURL, cfg.TemporalUIURL, appURL, appURL, cfg.AdminAPIToken, appURL, cfg.SlackSigningSecret)
+`, took.Seconds(), dataDir, data, appURL, cfg.TemporalUIURL, appURL, appURL, appURL, cfg.AdminAPIToken, appURL, cfg.SlackSigningSecret)
 }
 
 // prepareDataDir creates the data dir, wiping it first with --fresh. It only
