@@ -74,3 +74,21 @@ func (r *Registry) Confirmed(ctx context.Context, userID, actionID, value string
 	}
 	return reply
 }
+
+// ConfirmValue returns the value of a reply's Confirm button, when it asks
+// for confirmation (for clients that press it themselves, like the
+// `licensedesk slack --yes` command line).
+func ConfirmValue(r Reply) (string, bool) {
+	for _, b := range r.Blocks {
+		a, ok := b.(*slack.ActionBlock)
+		if !ok || a.Elements == nil {
+			continue
+		}
+		for _, e := range a.Elements.ElementSet {
+			if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == actionConfirm {
+				return btn.Value, true
+			}
+		}
+	}
+	return "", false
+}

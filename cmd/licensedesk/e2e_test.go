@@ -327,6 +327,32 @@ func TestDev_LicenseShowEndToEnd(t *testing.T) {
 		t.Logf("/license show round trip over %d signed requests: p50 %v p99 %v (baseline GET /healthz: p50 %v p99 %v)",
 			n, show.p(50), show.p(99), health.p(50), health.p(99))
 	})
+
+	t.Run("licensedesk slack asks before a destructive command and presses Confirm with --yes", func(t *testing.T) {
+		slack := func(args ...string) string {
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), append([]string{"slack", "--data-dir", s.dir}, args...), func(string) string { return "" }, &out, &errOut); code != 0 {
+				t.Fatalf("%v: exit %d\n%s", args, code, errOut.String())
+			}
+			return out.String()
+		}
+		const remove = "/license contact remove SEN-1000001 technical bob@acme.test"
+		if out := slack(remove); !strings.Contains(out, "--yes") {
+			t.Errorf("without --yes:\n%s", out)
+		}
+		if got := contactsOf(s.license(t, "SEN-1000001")); !strings.Contains(got, "bob@acme.test") {
+			t.Fatalf("bob was removed without a confirmation: %s", got)
+		}
+		if out := slack("--yes", remove); !strings.Contains(out, "[Confirm pressed]") || !strings.Contains(out, "contact-remove/SEN-1000001/technical/bob@acme.test") {
+			t.Errorf("with --yes:\n%s", out)
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if !strings.Contains(contactsOf(s.license(t, "SEN-1000001")), "bob@acme.test") {
+				return
+			}
+		}
+		t.Error("bob is still a contact after the confirmed removal")
+	})
 }
 
 type durations []time.Duration

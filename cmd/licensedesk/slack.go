@@ -26,6 +26,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	serverURL := fs.String("url", "", "server base URL (default: the running dev server, else http://HTTP_ADDR)")
 	user := fs.String("user", "U0LOCALDEV", "Slack user ID to send as")
 	dataDir := fs.String("data-dir", "./.licensedesk", "dev data dir to read the signing secret and URL from")
+	yes := fs.Bool("yes", false, "press Confirm when the reply asks for confirmation")
 	if err := fs.Parse(args); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -72,18 +73,9 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 		"trigger_id":   {fmt.Sprintf("local.%d", time.Now().UnixNano())},
 		"response_url": {strings.TrimRight(base, "/") + "/dev/slack/response"},
 	}
-	body := []byte(form.Encode())
-	ts, sig := bot.Sign([]byte(secret), time.Now(), body)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/slack/commands", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", sig)
-	resp, err := http.DefaultClient.Do(req)
+	reply, err := post(ctx, secret, strings.TrimRight(base, "/")+"/slack/commands", form)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -91,18 +83,57 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
-	defer resp.Body.Close()
-	respBody, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if _, err := io.WriteString(stdout, bot.PlainText(reply)); err != nil {
+		return err
+	}
+	value, asks := bot.ConfirmValue(reply)
+	switch {
+	case !asks:
+		return nil
+	case !*yes:
+		_, err := io.WriteString(stdout, "\n(Run it again with --yes to press Confirm.)\n")
+		return err
+	}
+	// Press Confirm, as Slack posts a button's interaction.
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]string{"id": *user}, "channel": map[string]string{"id": "C0LOCALDEV"},
+		"response_url": strings.TrimRight(base, "/") + "/dev/slack/response",
+		"actions":      []map[string]string{{"type": "button", "block_id": "confirm", "action_id": "confirm", "value": value}},
+	})
+	reply, err = post(ctx, secret, strings.TrimRight(base, "/")+"/slack/interactions", url.Values{"payload": {string(payload)}})
 	if err != nil {
 		return err
 	}
+	_, err = io.WriteString(stdout, "\n[Confirm pressed]\n"+bot.PlainText(reply))
+	return err
+}
+
+// post signs a form and posts it like Slack does, and decodes the reply.
+func post(ctx context.Context, secret, target string, form url.Values) (bot.Reply, error) {
+	body := []byte(form.Encode())
+	ts, sig := bot.Sign([]byte(secret), time.Now(), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return bot.Reply{}, err
+	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(respBody)))
+		return bot.Reply{}, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(respBody)))
 	}
 	var reply bot.Reply
 	if err := json.Unmarshal(respBody, &reply); err != nil {
-		return fmt.Errorf("unreadable reply: %w", err)
+		return bot.Reply{}, fmt.Errorf("unreadable reply: %w", err)
 	}
-	_, err = io.WriteString(stdout, bot.PlainText(reply))
-	return err
+	return reply, nil
 }
