@@ -45,15 +45,7 @@ func (s *Service) licence(ctx context.Context, sen string) (licensing.License, e
 // actor, after the licensing rules allow it (actor is a contact; email is
 // not already one in that role).
 func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error) {
-	l, err := s.licence(ctx, sen)
-	if err != nil {
-		return "", err
-	}
-	r, err := licensing.ParseRole(role)
-	if err != nil {
-		return "", err
-	}
-	e, err := licensing.ParseEmail(email)
+	l, r, e, err := s.contactChange(ctx, sen, role, email)
 	if err != nil {
 		return "", err
 	}
@@ -65,15 +57,7 @@ func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, ro
 
 // RemoveContact removes a secondary role contact on behalf of actor.
 func (s *Service) RemoveContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error) {
-	l, err := s.licence(ctx, sen)
-	if err != nil {
-		return "", err
-	}
-	r, err := licensing.ParseRole(role)
-	if err != nil {
-		return "", err
-	}
-	e, err := licensing.ParseEmail(email)
+	l, r, e, err := s.contactChange(ctx, sen, role, email)
 	if err != nil {
 		return "", err
 	}
@@ -81,6 +65,23 @@ func (s *Service) RemoveContact(ctx context.Context, actor licensing.Email, sen,
 		return "", err
 	}
 	return s.ops.RemoveContact(ctx, actor, l.SEN, r, e)
+}
+
+// contactChange parses a contact change's fields and reads its licence.
+func (s *Service) contactChange(ctx context.Context, sen, role, email string) (licensing.License, licensing.Role, licensing.Email, error) {
+	l, err := s.licence(ctx, sen)
+	if err != nil {
+		return licensing.License{}, "", "", err
+	}
+	r, err := licensing.ParseRole(role)
+	if err != nil {
+		return licensing.License{}, "", "", err
+	}
+	e, err := licensing.ParseEmail(email)
+	if err != nil {
+		return licensing.License{}, "", "", err
+	}
+	return l, r, e, nil
 }
 
 // PromoteSelf makes actor the primary role contact; actor must be a

@@ -65,13 +65,8 @@ func (o *Accounts) runContact(ctx context.Context, req bot.StartRequest, already
 // PromoteSelf runs PromoteSelf: actor becomes the primary role contact.
 func (o *Accounts) PromoteSelf(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role) (string, error) {
 	id := workflows.PromoteSelfID(sen, role, actor)
-	run, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: o.Client.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("promote-self"),
-			workflows.CustomerEmails.ValueSet([]string{string(actor)}), workflows.OperationStep.ValueSet("starting")),
-	}, workflows.PromoteSelf, workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}})
+	run, err := o.start(ctx, id, "promote-self", sen, actor,
+		workflows.PromoteSelf, workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}})
 	if err != nil {
 		return "", err
 	}
@@ -114,14 +109,9 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 		return "", err
 	}
 	id := workflows.CardUpdateForID(sen, actor)
-	_, err = o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: o.Client.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("card"),
-			workflows.CustomerEmails.ValueSet([]string{string(actor)}), workflows.OperationStep.ValueSet("starting")),
-	}, workflows.CardUpdate, workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry})
-	if err != nil { // a running one is returned as it is, not as an error
+	_, err = o.start(ctx, id, "card", sen, actor,
+		workflows.CardUpdate, workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry})
+	if err != nil {
 		return "", err
 	}
 	token, _, err := o.DB.CreateLink(ctx, postgres.NewLink{
@@ -137,22 +127,31 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 // StartPasswordReset starts PasswordReset for email without looking it up:
 // the workflow finds out whether there is an account, in the background.
 func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email) error {
-	_, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.PasswordResetID(email), TaskQueue: o.Client.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.Operation.ValueSet("password-reset"), workflows.CustomerEmails.ValueSet([]string{string(email)})),
-	}, workflows.PasswordReset, workflows.PasswordInput{Email: email})
+	_, err := o.start(ctx, workflows.PasswordResetID(email), "password-reset", "", email,
+		workflows.PasswordReset, workflows.PasswordInput{Email: email})
 	return err
 }
 
 // PasswordChanged starts PasswordChanged, which emails the confirmation.
 func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
-	_, err := o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.PasswordChangedID(email, time.Now()), TaskQueue: o.Client.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.Operation.ValueSet("password-changed"), workflows.CustomerEmails.ValueSet([]string{string(email)})),
-	}, workflows.PasswordChanged, workflows.PasswordInput{Email: email, Reset: reset})
+	_, err := o.start(ctx, workflows.PasswordChangedID(email, time.Now()), "password-changed", "", email,
+		workflows.PasswordChanged, workflows.PasswordInput{Email: email, Reset: reset})
 	return err
+}
+
+// start starts workflow fn as id for one person, with the search
+// attributes ops filter on (LicenseSEN only when there is a licence). A run
+// of id already in flight is returned as it is, not as an error.
+func (o *Accounts) start(ctx context.Context, id, op string, sen licensing.SEN, person licensing.Email, fn, arg any) (client.WorkflowRun, error) {
+	attrs := []temporal.SearchAttributeUpdate{
+		workflows.Operation.ValueSet(op), workflows.CustomerEmails.ValueSet([]string{string(person)}),
+	}
+	if sen != "" {
+		attrs = append(attrs, workflows.LicenseSEN.ValueSet(string(sen)), workflows.OperationStep.ValueSet("starting"))
+	}
+	return o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: o.Client.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+	}, fn, arg)
 }

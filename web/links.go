@@ -224,12 +224,16 @@ func (h *linkPages) errorPage(w http.ResponseWriter, r *http.Request, status int
 	h.render(w, r, status, "link_error.html", linkPage{Title: title, Message: msg, Detail: detail, Reload: reload})
 }
 
-// render executes the template into a buffer first, so a template failure
-// becomes a clean 500 instead of half a page.
 func (h *linkPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p linkPage) {
+	renderPage(w, r, h.logger, linkTemplates, status, name, p)
+}
+
+// renderPage executes the template into a buffer first, so a template
+// failure becomes a clean 500 instead of half a page.
+func renderPage(w http.ResponseWriter, r *http.Request, logger *slog.Logger, t *template.Template, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := linkTemplates.ExecuteTemplate(&buf, name, p); err != nil {
-		h.logger.ErrorContext(r.Context(), "link page render failed", "page", name, "err", err)
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		logger.ErrorContext(r.Context(), "page render failed", "page", name, "err", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("Something went wrong on our side; it has been logged.\n"))

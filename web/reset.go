@@ -1,8 +1,6 @@
 package web
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -39,19 +37,7 @@ func (h *accountPages) forgot(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	err := h.svc.RequestReset(r.Context(), email, h.clientAddr(r))
 	if err != nil {
-		p := acctPage{Email: email}
-		var tm *TooManyAttempts
-		switch {
-		case errors.As(err, &tm):
-			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
-			p.Error = tm.Error()
-			h.showForgot(w, r, http.StatusTooManyRequests, p)
-		case licensing.ErrorCode(err) == licensing.Invalid:
-			p.Error = licensing.ErrorMessage(err)
-			h.showForgot(w, r, http.StatusUnprocessableEntity, p)
-		default:
-			h.failPage(w, r, err)
-		}
+		h.formFailed(w, r, err, acctPage{Email: email}, h.showForgot, func() { h.failPage(w, r, err) })
 		return
 	}
 	h.render(w, r, http.StatusOK, "reset_sent.html", acctPage{Title: "Check your email", Message: ResetSentMessage, Email: email})

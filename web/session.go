@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"html/template"
 	"net"
 	"net/http"
@@ -204,20 +203,8 @@ func twoDigits(n int) string {
 	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
 
-// render executes the template into a buffer first, so a template failure
-// becomes a clean 500 instead of half a page.
 func (h *accountPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p acctPage) {
-	var buf bytes.Buffer
-	if err := accountTemplates.ExecuteTemplate(&buf, name, p); err != nil {
-		h.logger.ErrorContext(r.Context(), "account page render failed", "page", name, "err", err)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte("Something went wrong on our side; it has been logged.\n"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	renderPage(w, r, h.logger, accountTemplates, status, name, p)
 }
 
 // errorPage answers with a page that says what went wrong and, when back is

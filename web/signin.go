@@ -46,21 +46,11 @@ func (h *accountPages) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.svc.SignIn(r.Context(), req)
 	if err != nil {
-		p := acctPage{Email: email}
-		var tm *TooManyAttempts
-		switch {
-		case errors.As(err, &tm):
-			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
-			p.Error = tm.Error()
-			h.showSignin(w, r, http.StatusTooManyRequests, p)
-		case licensing.ErrorCode(err) == licensing.Invalid:
-			p.Error = licensing.ErrorMessage(err)
-			h.showSignin(w, r, http.StatusUnprocessableEntity, p)
-		default:
+		h.formFailed(w, r, err, acctPage{Email: email}, h.showSignin, func() {
 			h.logger.ErrorContext(r.Context(), "sign-in failed", "err", err)
-			p.Error = "Something went wrong on our side; it has been logged. Please try again in a few minutes."
-			h.showSignin(w, r, http.StatusInternalServerError, p)
-		}
+			h.showSignin(w, r, http.StatusInternalServerError, acctPage{Email: email,
+				Error: "Something went wrong on our side; it has been logged. Please try again in a few minutes."})
+		})
 		return
 	}
 	h.setSession(w, s)
@@ -83,4 +73,23 @@ func (h *accountPages) signout(w http.ResponseWriter, r *http.Request) {
 	h.clearSession(w)
 	clearCSRF(w, r)
 	http.Redirect(w, r, "/signin?done=signout", http.StatusSeeOther)
+}
+
+// formFailed answers a sign-in or reset-request form that failed: too many
+// attempts (429 with Retry-After) or input to correct (422) show the form
+// again with the message; anything else goes to otherwise.
+func (h *accountPages) formFailed(w http.ResponseWriter, r *http.Request, err error, p acctPage,
+	show func(http.ResponseWriter, *http.Request, int, acctPage), otherwise func()) {
+	var tm *TooManyAttempts
+	switch {
+	case errors.As(err, &tm):
+		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
+		p.Error = tm.Error()
+		show(w, r, http.StatusTooManyRequests, p)
+	case licensing.ErrorCode(err) == licensing.Invalid:
+		p.Error = licensing.ErrorMessage(err)
+		show(w, r, http.StatusUnprocessableEntity, p)
+	default:
+		otherwise()
+	}
 }

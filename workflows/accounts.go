@@ -34,41 +34,40 @@ const (
 // exists, so the answer takes the same time either way. Its status says
 // only that the request was handled, never whether a mail went out.
 func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
-	t, err := newTracker(ctx, "password-reset", "", "Password reset requested for "+string(in.Email), Requester{Email: string(in.Email)},
-		operation.Step{Key: stepMail, Title: "Email a reset link if the account exists"},
-	)
-	if err != nil {
-		return ContactResult{}, err
-	}
-	t.begin(ctx, stepMail)
-	info := workflow.GetInfo(ctx)
-	if err := workflow.ExecuteActivity(withActivities(ctx), a.SendPasswordReset, activities.PasswordResetInput{
-		Email: in.Email, WorkflowID: info.WorkflowExecution.ID, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
-	}).Get(ctx, nil); err != nil {
-		return ContactResult{}, err
-	}
-	msg := "Reset request handled."
-	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return mailStep(ctx, "password-reset", "Password reset requested for "+string(in.Email), in.Email,
+		"Email a reset link if the account exists", "Reset request handled.",
+		func(info *workflow.Info) (any, any) {
+			return a.SendPasswordReset, activities.PasswordResetInput{
+				Email: in.Email, WorkflowID: info.WorkflowExecution.ID, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+			}
+		})
 }
 
 // PasswordChanged emails an account that its password was changed or
 // reset, so a change its owner did not make is noticed.
 func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
-	t, err := newTracker(ctx, "password-changed", "", "Password changed for "+string(in.Email), Requester{Email: string(in.Email)},
-		operation.Step{Key: stepMail, Title: "Email a confirmation"},
-	)
+	return mailStep(ctx, "password-changed", "Password changed for "+string(in.Email), in.Email,
+		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".",
+		func(info *workflow.Info) (any, any) {
+			return a.NotifyPasswordChanged, activities.PasswordChangedInput{
+				Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID,
+			}
+		})
+}
+
+// mailStep is an operation of one step for one person: run the mail
+// activity that activity returns (function and input, built from the
+// workflow's info) and complete with msg.
+func mailStep(ctx workflow.Context, op, summary string, email licensing.Email, title, msg string, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
+	t, err := newTracker(ctx, op, "", summary, Requester{Email: string(email)}, operation.Step{Key: stepMail, Title: title})
 	if err != nil {
 		return ContactResult{}, err
 	}
 	t.begin(ctx, stepMail)
-	info := workflow.GetInfo(ctx)
-	if err := workflow.ExecuteActivity(withActivities(ctx), a.NotifyPasswordChanged, activities.PasswordChangedInput{
-		Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID,
-	}).Get(ctx, nil); err != nil {
+	fn, input := activity(workflow.GetInfo(ctx))
+	if err := workflow.ExecuteActivity(withActivities(ctx), fn, input).Get(ctx, nil); err != nil {
 		return ContactResult{}, err
 	}
-	msg := "Confirmation sent to " + string(in.Email) + "."
 	t.end(ctx, operation.Completed, msg)
 	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
 }
