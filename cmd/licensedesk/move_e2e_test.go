@@ -67,26 +67,10 @@ func (s *stack) slack(t *testing.T, text string) bot.Reply {
 // press posts a signed interaction pressing the Confirm button of reply.
 func (s *stack) press(t *testing.T, reply bot.Reply) bot.Reply {
 	t.Helper()
-	m := regexp.MustCompile(`"action_id":"confirm","block_id":"[^"]*"|"action_id":"confirm"`)
-	raw, _ := json.Marshal(reply.Blocks)
-	if !m.Match(raw) {
+	value, ok := bot.ConfirmValue(reply)
+	if !ok {
+		raw, _ := json.Marshal(reply.Blocks)
 		t.Fatalf("no Confirm button in %s", raw)
-	}
-	var value string
-	for _, b := range reply.Blocks {
-		bj, _ := json.Marshal(b)
-		var ab struct {
-			Elements []struct {
-				ActionID string `json:"action_id"`
-				Value    string `json:"value"`
-			} `json:"elements"`
-		}
-		_ = json.Unmarshal(bj, &ab)
-		for _, e := range ab.Elements {
-			if e.ActionID == "confirm" {
-				value = e.Value
-			}
-		}
 	}
 	payload, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "user": map[string]string{"id": "U0TEST"}, "channel": map[string]string{"id": "C0TEST"},
