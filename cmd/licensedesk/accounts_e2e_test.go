@@ -112,6 +112,9 @@ func TestDev_AccountSelfServiceEndToEnd(t *testing.T) {
 	if !strings.Contains(page, "already") {
 		t.Errorf("adding an existing contact:\n%s", page)
 	}
+	if got := contactsOf(s.license(t, "SEN-1000001")); strings.Count(got, "carol.new@acme.test/billing") != 1 {
+		t.Errorf("contacts after adding carol again: %s", got)
+	}
 
 	// Bob, secondary technical contact, makes himself primary.
 	bob := s.signIn(t, "bob@acme.test", demoPassword)
@@ -181,8 +184,8 @@ func TestDev_AccountSelfServiceEndToEnd(t *testing.T) {
 	if _, path := bob.open("/account"); path != "/signin" {
 		t.Errorf("bob's session after the reset: %s", path)
 	}
-	if _, path, _ := s.browser(t).submit("/signin", url.Values{"email": {"bob@acme.test"}, "password": {demoPassword}}); path == "/account" {
-		t.Error("the old password still signs in")
+	if page, path, _ := s.browser(t).submit("/signin", url.Values{"email": {"bob@acme.test"}, "password": {demoPassword}}); path == "/account" || !strings.Contains(page, "don&#39;t match an account") {
+		t.Errorf("the old password: ended on %s\n%s", path, page)
 	}
 	s.signIn(t, "bob@acme.test", newPassword)
 	// The link is single use.
