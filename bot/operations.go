@@ -203,14 +203,14 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 			Name: "cancel", Args: "<workflow-id>", Class: Act, Destructive: true, MinArgs: 1, MaxArgs: 1,
 			Summary: "Cancel an operation in flight; what it already did is undone where it can be.",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
-				st, err := runningOp(ctx, ops, req.Args[0])
+				st, err := cancellableOp(ctx, ops, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
 				return ephemeral(fmt.Sprintf("*Cancel “%s”?* It is at step: %s.", escape(st.Summary), escape(st.Current().Title))), nil
 			},
 			Confirm: func(ctx context.Context, req Request) (Reply, error) {
-				st, err := runningOp(ctx, ops, req.Args[0])
+				st, err := cancellableOp(ctx, ops, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
@@ -237,10 +237,15 @@ func start(ctx context.Context, ops Operations, req StartRequest, what string) (
 	return ephemeral(fmt.Sprintf("%s started: progress is posted in this channel. <%s|%s>", escape(what), url, escape(s.WorkflowID))), nil
 }
 
-func runningOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
+// cancellableOp finds the running operation arg names, refusing kinds
+// nobody may cancel (billing, collection) before anything else.
+func cancellableOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
 	id, err := workflowID(arg)
 	if err != nil {
 		return operation.Status{}, err
+	}
+	if kind, _ := operation.KindOf(id); !kind.Cancellable() {
+		return operation.Status{}, errNotCancellable(id)
 	}
 	st, err := ops.Status(ctx, id)
 	if err != nil {
@@ -254,14 +259,18 @@ func runningOp(ctx context.Context, ops Operations, arg string) (operation.Statu
 
 // workflowID checks arg names one of our operations, e.g. move/SEN-1000001/x@y.test.
 func workflowID(arg string) (string, error) {
-	op, rest, _ := strings.Cut(arg, "/")
-	switch op {
-	case "move", "verify", "contact-add", "contact-remove", "promote", "card", "invoice", "billing":
-		if rest != "" {
-			return arg, nil
-		}
+	if _, ok := operation.KindOf(arg); ok {
+		return arg, nil
 	}
 	return "", licensing.Errorf(licensing.Invalid, "%q is neither a SEN nor an operation id (like move/SEN-1000001/new@example.com)", truncate(arg, maxEcho))
+}
+
+// errNotCancellable is the refusal to cancel billing or a collection,
+// which says how billing is stopped instead.
+func errNotCancellable(workflowID string) error {
+	return licensing.Errorf(licensing.FailedPrecondition,
+		"%s can't be cancelled: billing and collection run for as long as the licence is billed. "+
+			"To stop billing, cancel the licence; a past-due invoice is settled by a new card or `/license charge`.", workflowID)
 }
 
 func senAndEmail(senArg, emailArg string) (licensing.SEN, licensing.Email, error) {

@@ -143,7 +143,11 @@ func (c *Client) Running(ctx context.Context, sen licensing.SEN) ([]operation.St
 }
 
 // Cancel records who cancels (the workflow reports it), then cancels.
+// Billing and collections are refused (operation.Kind.Cancellable).
 func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
+	if kind, ok := operation.KindOf(workflowID); !ok || !kind.Cancellable() {
+		return licensing.Errorf(licensing.FailedPrecondition, "%s can't be cancelled.", workflowID)
+	}
 	if err := c.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.CancelReasonSignal, by); err != nil {
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
