@@ -25,9 +25,13 @@ type SendLinksInput struct {
 	To         []licensing.Email
 	SEN        licensing.SEN
 	WorkflowID string
-	Deadline   time.Time // links expire then
-	Reminder   bool
-	Roles      []licensing.Role // promote: the roles to become primary in
+	// MailKey starts each mail's key (the run of the workflow sending it);
+	// purpose and recipient follow. Empty: the workflow ID (runs started
+	// before it existed).
+	MailKey  string
+	Deadline time.Time // links expire then
+	Reminder bool
+	Roles    []licensing.Role // promote: the roles to become primary in
 
 	// What the mail tells (depending on Purpose).
 	NewEmail       licensing.Email
@@ -52,10 +56,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		return asApplicationError(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
 	}
 	for _, to := range in.To {
-		key := fmt.Sprintf("%s/%s/%s", in.WorkflowID, in.Purpose, to)
-		if in.Reminder {
-			key += "/reminder"
-		}
+		key := linkMailKey(in, to)
 		sent, err := a.DB.MailSent(ctx, key)
 		if err != nil {
 			return err
@@ -84,6 +85,21 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		}
 	}
 	return nil
+}
+
+// linkMailKey names the mail carrying one recipient's link: a retry of the
+// activity finds it sent and makes no second link; a new run (MailKey
+// names it) mails a fresh one.
+func linkMailKey(in SendLinksInput, to licensing.Email) string {
+	prefix := in.MailKey
+	if prefix == "" {
+		prefix = in.WorkflowID + "/"
+	}
+	key := prefix + in.Purpose + "/" + string(to)
+	if in.Reminder {
+		key += "/reminder"
+	}
+	return key
 }
 
 // CardLinkSummary is what an update-card link's page says will happen:

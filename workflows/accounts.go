@@ -108,7 +108,7 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if out.Former != "" {
 		t.begin(ctx, stepPromoteTell)
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/demoted", Kind: activities.NotifyPromoted,
+			Key: t.mailKey("demoted"), Kind: activities.NotifyPromoted,
 			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email,
 		}).Get(ctx, nil)
 	}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -147,6 +148,14 @@ func (t *tracker) waiting(ctx workflow.Context, on []licensing.Email, deadline t
 	}
 	t.st.Deadline = deadline
 	t.report(ctx)
+}
+
+// mailKey names one mail of this run (mail.Message.Key): the workflow ID
+// and run ID, then what it is about. The same operation asked again is a
+// new run of the same ID, so it mails afresh (the last run's links were
+// revoked); an activity retried within one run still sends once.
+func (t *tracker) mailKey(parts ...string) string {
+	return t.st.WorkflowID + "/" + t.st.RunID + "/" + strings.Join(parts, "/")
 }
 
 func (t *tracker) done(key string)    { t.set(key, operation.Done) }

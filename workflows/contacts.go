@@ -72,12 +72,12 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if added.AccountPending {
 		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: activities.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
-			WorkflowID: t.st.WorkflowID, Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
+			WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
 			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(),
 		}).Get(ctx, nil)
 	} else {
 		err = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: t.st.WorkflowID + "/added", Kind: activities.NotifyAddedAsContact, To: in.Email,
+			Key: t.mailKey("added"), Kind: activities.NotifyAddedAsContact, To: in.Email,
 			SEN: in.SEN, Role: in.Role, By: in.By.String(),
 		}).Get(ctx, nil)
 	}
@@ -141,7 +141,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 
 	t.begin(ctx, stepContactTell)
 	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-		Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/removed", Kind: activities.NotifyContactRemoved,
+		Key: t.mailKey("removed"), Kind: activities.NotifyContactRemoved,
 		To: in.Email, SEN: in.SEN, Role: in.Role, By: in.By.String(),
 	}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is no longer a %s contact of %s.", in.Email, in.Role, in.SEN)
@@ -183,7 +183,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 			promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
 			for _, d := range out.Demoted {
 				_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
-					Key: t.st.WorkflowID + "/demoted/" + string(d.Role) + "/" + string(d.Email), Kind: activities.NotifyPromoted,
+					Key: t.mailKey("demoted", string(d.Role), string(d.Email)), Kind: activities.NotifyPromoted,
 					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email,
 				}).Get(ctx, nil)
 			}
@@ -203,7 +203,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID,
+			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, Roles: in.Roles,
 		}).Get(ctx, nil)
 	}
