@@ -396,19 +396,24 @@ type NextBillingInput struct {
 	SEN licensing.SEN
 }
 
-// NextBillingOutput is when it is next billed.
+// NextBillingOutput is when it is next billed, and who is billed.
 type NextBillingOutput struct {
-	Date     time.Time
-	Billable bool
+	Date            time.Time
+	Billable        bool
+	BillingContacts []licensing.Email
 }
 
-// NextBilling reads the next billing date.
+// NextBilling reads the next billing date and the billing contacts.
 func (a *Activities) NextBilling(ctx context.Context, in NextBillingInput) (NextBillingOutput, error) {
 	d, ok, err := a.DB.NextBillingDate(ctx, in.SEN)
 	if err != nil {
 		return NextBillingOutput{}, asApplicationError(err)
 	}
-	return NextBillingOutput{Date: d, Billable: ok}, nil
+	l, err := a.DB.License(ctx, in.SEN)
+	if err != nil {
+		return NextBillingOutput{}, asApplicationError(err)
+	}
+	return NextBillingOutput{Date: d, Billable: ok, BillingContacts: billingContacts(l)}, nil
 }
 
 // CreateInvoiceInput is a period to invoice.

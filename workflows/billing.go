@@ -277,21 +277,51 @@ type BillingCycleInput struct {
 // for it (which lives on its own) and continues as new for the next cycle.
 // A long-running workflow (rather than a Temporal Schedule) because each
 // licence's date moves with its cycle and status, and the workflow reads it
-// afresh each time; cancelled licences end their cycle.
+// afresh each time; cancelled licences end their cycle. It answers the
+// status query like every operation, with the next billing date as its
+// deadline.
 func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
+	t, err := newTracker(ctx, string(operation.KindBilling), in.SEN, "Billing cycle of "+string(in.SEN), Requester{},
+		operation.Step{Key: stepBillingWait, Title: "Wait for the next billing date"},
+		operation.Step{Key: stepBillingInvoice, Title: "Invoice the period and start its collection"},
+	)
+	if err != nil {
+		return err
+	}
+	// Runs started before the status contract set no search attributes
+	// beyond those given at start; they keep doing so until they continue
+	// as new.
+	attrs := workflow.GetVersion(ctx, "billing-search-attributes", workflow.DefaultVersion, 1) >= 1
+	begin := func(step string) {
+		if attrs {
+			t.begin(ctx, step)
+			return
+		}
+		t.st.Step = step
+		t.set(step, operation.Active)
+	}
 	actx := withActivities(ctx)
 	var next activities.NextBillingOutput
 	if err := workflow.ExecuteActivity(actx, a.NextBilling, activities.NextBillingInput{SEN: in.SEN}).Get(ctx, &next); err != nil {
 		return err
 	}
+	if attrs && len(next.BillingContacts) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(next.BillingContacts...)))
+	}
 	if !next.Billable {
+		t.st.Done, t.st.Outcome, t.st.Message = true, operation.Completed, string(in.SEN)+" is not billed (a server or cancelled licence)."
 		return nil // server or cancelled licence: nothing to bill
 	}
+	begin(stepBillingWait)
+	t.st.Deadline = next.Date
 	if wait := next.Date.Sub(workflow.Now(ctx)); wait > 0 {
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+	t.done(stepBillingWait)
+	t.st.Deadline = time.Time{}
+	begin(stepBillingInvoice)
 	var inv activities.CreateInvoiceOutput
 	if err := workflow.ExecuteActivity(actx, a.CreateInvoice, activities.CreateInvoiceInput{SEN: in.SEN, PeriodStart: next.Date}).Get(ctx, &inv); err != nil {
 		return err
@@ -308,6 +338,11 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
 	}
 	return workflow.NewContinueAsNewError(ctx, BillingCycle, in)
 }
+
+const (
+	stepBillingWait    = "wait"
+	stepBillingInvoice = "invoice"
+)
 
 // CardUpdateInput asks for a new card on a licence.
 type CardUpdateInput struct {

@@ -2,15 +2,20 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
+	"licensedesk/operation"
 	"licensedesk/payments"
 )
 
@@ -161,5 +166,55 @@ func TestCollect_CardUpdateAndChargeNowTogetherMakeOneAttempt(t *testing.T) {
 	res := e.collect(t)
 	if !res.Paid || len(e.attempts) != 2 || e.attempts[1] != 2 {
 		t.Fatalf("result %+v after attempts %v; want exactly one more attempt, numbered 2", res, e.attempts)
+	}
+}
+
+// A billing cycle answers the status query like every operation (it is
+// waiting for the next billing date, which is its deadline) and sets the
+// search attributes ops filter on, so /license status billing/<SEN> works.
+func TestBillingCycle_AnswersStatusAndSetsSearchAttributes(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterActivity(&activities.Activities{})
+	next := e.Now().Add(10 * day)
+	e.OnActivity(a.NextBilling, mock.Anything, mock.Anything).Return(activities.NextBillingOutput{
+		Date: next, Billable: true, BillingContacts: []licensing.Email{"alice@acme.test"}}, nil)
+	e.OnActivity(a.CreateInvoice, mock.Anything, mock.Anything).Return(activities.CreateInvoiceOutput{}, nil)
+	upserted := map[string]string{}
+	e.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		for k, v := range args.Get(0).(temporal.SearchAttributes).GetUntypedValues() {
+			upserted[k.GetName()] = fmt.Sprint(v)
+		}
+	}).Return(nil)
+	var st operation.Status
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(StatusQuery)
+		if err != nil {
+			t.Fatalf("status query: %v", err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}, day)
+	e.ExecuteWorkflow(BillingCycle, BillingCycleInput{SEN: sen})
+	if st.Operation != "billing" || st.Step != stepBillingWait || !st.Deadline.Equal(next) || st.Done {
+		t.Errorf("status while waiting = %+v; want the wait step with the billing date as deadline", st)
+	}
+	if got := upserted["CustomerEmails"]; got != "[alice@acme.test]" {
+		t.Errorf("CustomerEmails = %v", got)
+	}
+	if got := upserted["OperationStep"]; got != stepBillingInvoice {
+		t.Errorf("OperationStep = %q; want %q", got, stepBillingInvoice)
+	}
+}
+
+// A finished operation's status carries no deadline (no "0001-01-01").
+func TestStatus_FinishedHasNoZeroDeadline(t *testing.T) {
+	b, err := json.Marshal(operation.Status{Done: true, Outcome: operation.Completed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "deadline") {
+		t.Errorf("status JSON = %s", b)
 	}
 }
