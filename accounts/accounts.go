@@ -29,8 +29,9 @@ import (
 type Operations interface {
 	// AddContact makes email a secondary role contact of the licence, on
 	// behalf of actor (an existing contact): a pending account and an
-	// invitation when email has no account.
-	AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
+	// invitation when email has no account. offerPrimary also emails them
+	// an offer to make themselves primary.
+	AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error)
 	// RemoveContact removes a secondary role contact, on behalf of actor.
 	RemoveContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
 	// PromoteSelf makes actor the primary role contact; the former primary
@@ -72,6 +73,7 @@ type Options struct {
 	ResetsPerHour  int           // reset emails one account gets per hour at most [3]
 	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
 	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
+	InvitesPerDay  int           // contacts one account may add from its page per day [20]
 
 	Now    func() time.Time // clock for throttling [time.Now]
 	Logger *slog.Logger     // [slog.Default()]
@@ -97,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ResetsPerAddr <= 0 {
 		o.ResetsPerAddr = 5
+	}
+	if o.InvitesPerDay <= 0 {
+		o.InvitesPerDay = 20
 	}
 	if o.HashConcurrent <= 0 {
 		o.HashConcurrent = 2 * runtime.GOMAXPROCS(0)

@@ -492,16 +492,16 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 		want licensing.Code
 	}{
 		{"add an existing contact", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "technical", "bob@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "technical", "bob@acme.test", false)
 		}, licensing.Conflict},
 		{"add as a site admin only", func() (string, error) {
-			return e.svc.AddContact(ctx, "carol@acme.test", "SEN-1000001", "billing", "x@acme.test")
+			return e.svc.AddContact(ctx, "carol@acme.test", "SEN-1000001", "billing", "x@acme.test", false)
 		}, licensing.Forbidden},
 		{"add a bad email", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "billing", "x@")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "billing", "x@", false)
 		}, licensing.Invalid},
 		{"add with a bad role", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "owner", "x@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "owner", "x@acme.test", false)
 		}, licensing.Invalid},
 		{"remove a primary", func() (string, error) {
 			return e.svc.RemoveContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "alice@acme.test")
@@ -525,7 +525,7 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 			return e.svc.UpdateBillingAddress(ctx, "alice@acme.test", "SEN-1000001", "x")
 		}, licensing.Forbidden},
 		{"unknown licence", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-9999999", "billing", "x@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-9999999", "billing", "x@acme.test", false)
 		}, licensing.NotFound},
 	}
 	before, _ := e.db.License(ctx, "SEN-1000001")
@@ -540,7 +540,7 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 	}
 
 	// Allowed: add, promote, remove, card.
-	if msg, err := e.svc.AddContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "new@acme.test"); err != nil || !strings.Contains(msg, "new@acme.test") {
+	if msg, err := e.svc.AddContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "new@acme.test", false); err != nil || !strings.Contains(msg, "new@acme.test") {
 		t.Fatalf("add: %q, %v", msg, err)
 	}
 	if _, err := e.svc.PromoteSelf(ctx, "bob@acme.test", "SEN-1000001", "technical"); err != nil {

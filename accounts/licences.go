@@ -3,8 +3,10 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"licensedesk/licensing"
+	"licensedesk/postgres"
 	"licensedesk/web"
 )
 
@@ -43,8 +45,10 @@ func (s *Service) licence(ctx context.Context, sen string) (licensing.License, e
 
 // AddContact adds email as a role contact of the licence on behalf of
 // actor, after the licensing rules allow it (actor is a contact; email is
-// not already one in that role).
-func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error) {
+// not already one in that role). offerPrimary also emails them an offer to
+// make themselves primary. Each account adds at most InvitesPerDay
+// contacts a day (every add mails someone).
+func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, role, email string, offerPrimary bool) (string, error) {
 	l, r, e, err := s.contactChange(ctx, sen, role, email)
 	if err != nil {
 		return "", err
@@ -52,7 +56,33 @@ func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, ro
 	if err := licensing.CanAddContact(l, actor, r, e); err != nil {
 		return "", err
 	}
-	return s.ops.AddContact(ctx, actor, l.SEN, r, e)
+	if err := s.countInvitation(ctx, actor); err != nil {
+		return "", err
+	}
+	return s.ops.AddContact(ctx, actor, l.SEN, r, e, offerPrimary)
+}
+
+// countInvitation counts one contact added by actor against a fixed
+// window of a day, refusing once InvitesPerDay were added in it.
+func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) error {
+	key := "invite:" + string(actor)
+	if err := s.throttled(ctx, key); err != nil {
+		return err
+	}
+	now := s.opt.Now()
+	_, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
+		start, n := prev.LastFailureAt, prev.Failures
+		if prev.LastFailureAt.IsZero() || now.Sub(start) >= 24*time.Hour || n == 0 {
+			start, n = now, 0
+		}
+		n++
+		next := postgres.Throttle{Key: prev.Key, Failures: n, LastFailureAt: start}
+		if n >= s.opt.InvitesPerDay {
+			next.LockedUntil = start.Add(24 * time.Hour)
+		}
+		return next
+	})
+	return err
 }
 
 // RemoveContact removes a secondary role contact on behalf of actor.
@@ -95,10 +125,7 @@ func (s *Service) PromoteSelf(ctx context.Context, actor licensing.Email, sen, r
 	if err != nil {
 		return "", err
 	}
-	if _, err := licensing.Promote(l.Contacts, actor, r); err != nil {
-		if licensing.ErrorCode(err) == licensing.NotFound {
-			return "", licensing.Errorf(licensing.Forbidden, "You are not a %s contact of %s, so you can't become its primary %s contact.", r, l.SEN, r)
-		}
+	if _, err := licensing.CanPromoteSelf(l, actor, r); err != nil {
 		return "", err
 	}
 	return s.ops.PromoteSelf(ctx, actor, l.SEN, r)

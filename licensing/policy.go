@@ -206,6 +206,19 @@ func Promote(contacts []Contact, who Email, role Role) ([]Contact, error) {
 	return out, nil
 }
 
+// CanPromoteSelf says whether who may make themselves the primary role
+// contact of l: they must be a secondary contact in that role. It returns
+// the primary who would become secondary ("" if none).
+func CanPromoteSelf(l License, who Email, role Role) (Email, error) {
+	if _, err := Promote(l.Contacts, who, role); err != nil {
+		if ErrorCode(err) == NotFound {
+			return "", Errorf(Forbidden, "You are not a %s contact of %s, so you can't become its primary %s contact.", role, l.SEN, role)
+		}
+		return "", err
+	}
+	return primaryOf(l.Contacts, role), nil
+}
+
 // SortContacts orders contacts as License.Contacts documents: by role (in the
 // order of Roles), primary first, then by email.
 func SortContacts(contacts []Contact) {

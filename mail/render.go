@@ -83,6 +83,9 @@ type Invitation struct {
 	URL       string    // the link's page, where the account is completed
 	Deadline  time.Time // when the link expires
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	// OfferPrimary: a separate email offers them the primary role;
+	// otherwise the mail says they can take it from their account page.
+	OfferPrimary bool
 }
 
 // AddedAsContact tells an account holder they were made a (secondary)
@@ -95,6 +98,9 @@ type AddedAsContact struct {
 	AddedBy    string    // who added them; empty (or a Slack id): "our sales team"
 	PromoteURL string    // optional link to make themselves primary contact
 	Deadline   time.Time // when PromoteURL expires (needed only with it)
+	// OfferPrimary: a separate email offers them the primary role;
+	// otherwise the mail says they can take it from their account page.
+	OfferPrimary bool
 }
 
 // PromoteYourself sends a contact the link that makes them primary contact.
@@ -106,6 +112,12 @@ type PromoteYourself struct {
 	URL      string    // the link's page, where the promotion is confirmed
 	Deadline time.Time // when the link expires
 	Reminder bool      // a reminder of an earlier mail: the subject says so
+	// Why they are asked: ForMove (the licence moves to them), else an
+	// offer someone asked for (OfferedBy; empty or a Slack id: our sales
+	// team).
+	ForMove   bool
+	OfferedBy string
+	Demoted   []string // the current primary contacts, who become secondary
 }
 
 // MoveCompleted tells both people of a move that it is done.
@@ -326,10 +338,11 @@ func actor(by string) string {
 
 const ourSalesTeam = "our sales team"
 
-func (d *ConfirmRequest) fill() { d.RequestedBy = actor(d.RequestedBy) }
-func (d *Invitation) fill()     { d.InvitedBy = actor(d.InvitedBy) }
-func (d *AddedAsContact) fill() { d.AddedBy = actor(d.AddedBy) }
-func (d *ContactRemoved) fill() { d.RemovedBy = actor(d.RemovedBy) }
+func (d *ConfirmRequest) fill()  { d.RequestedBy = actor(d.RequestedBy) }
+func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
+func (d *PromoteYourself) fill() { d.OfferedBy = actor(d.OfferedBy) }
+func (d *AddedAsContact) fill()  { d.AddedBy = actor(d.AddedBy) }
+func (d *ContactRemoved) fill()  { d.RemovedBy = actor(d.RemovedBy) }
 
 func (d ConfirmRequest) reminder() bool  { return d.Reminder }
 func (d ConfirmMove) reminder() bool     { return d.Reminder }

@@ -40,8 +40,8 @@ const (
 )
 
 // AddContact runs ContactAdd for the signed-in actor.
-func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
-	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
+func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
+	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor), OfferPrimary: offerPrimary},
 		"Adding "+string(email)+" is already under way.")
 }
 

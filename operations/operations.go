@@ -64,7 +64,7 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 		people = []string{string(req.Email)}
 	case "contact-add":
 		id, fn = workflows.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
-		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}
+		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing, OfferPrimary: req.OfferPrimary}
 		people = []string{string(req.Email)}
 	case "card":
 		id, fn = workflows.CardUpdateID(req.SEN), workflows.CardUpdate

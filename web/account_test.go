@@ -524,6 +524,28 @@ func TestAccount_AddContact(t *testing.T) {
 	}
 }
 
+// The primary role is offered only when the adder ticks the box; and one
+// account adds at most InvitesPerDay contacts a day (each add mails
+// someone), with nothing added past the limit.
+func TestAccount_AddContactOffersPrimaryOnlyWhenAskedAndIsLimited(t *testing.T) {
+	s := newSite(t, accounts.Options{InvitesPerDay: 2})
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	wantText(t, c.get("/account"), "Also email them an offer to become the primary contact")
+	c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"one@new.test"}})
+	c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"two@new.test"}, "offer_primary": {"yes"}})
+	calls := strings.Join(s.ops.Calls(), "\n")
+	if !strings.Contains(calls, "add SEN-1000001 billing one@new.test by alice@acme.test\n") || !strings.Contains(calls, "add SEN-1000001 billing two@new.test by alice@acme.test offering primary") {
+		t.Errorf("calls:\n%s", calls)
+	}
+	p := c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"three@new.test"}})
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantText(t, p, "Too many attempts")
+	if l := s.license("SEN-1000001"); len(l.Contacts) != 5 {
+		t.Errorf("contacts after the limit: %v", l.Contacts)
+	}
+}
+
 func TestAccount_RemoveContact(t *testing.T) {
 	s := newSite(t, accounts.Options{})
 	c := s.client()
@@ -569,7 +591,16 @@ func TestAccount_PromoteSelf(t *testing.T) {
 	p := c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"billing"}})
 	wantStatus(t, p, http.StatusForbidden)
 	wantText(t, p, "You are not a billing contact of SEN-1000001")
+	// One click asks first, naming who stops being primary; nothing changes yet.
 	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}})
+	wantStatus(t, p, http.StatusOK)
+	wantText(t, p, "Become the primary technical contact?", "alice@acme.test", "the primary technical contact now, becomes a secondary contact", "Cancel")
+	for _, ct := range s.license("SEN-1000001").Contacts {
+		if ct.Email == "bob@acme.test" && ct.Primary {
+			t.Fatal("promoted before confirmation")
+		}
+	}
+	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}, "confirm": {"yes"}})
 	wantStatus(t, p, http.StatusSeeOther)
 	p = c.follow(p)
 	wantText(t, p, "You are now the primary technical contact of SEN-1000001.", "Primary technical contact")

@@ -53,8 +53,12 @@ func (o *Ops) record(call string) error {
 func actor(e licensing.Email) postgres.Actor { return postgres.Actor{Kind: "account", ID: string(e)} }
 
 // AddContact adds the contact directly.
-func (o *Ops) AddContact(ctx context.Context, by licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
-	if err := o.record(fmt.Sprintf("add %s %s %s by %s", sen, role, email, by)); err != nil {
+func (o *Ops) AddContact(ctx context.Context, by licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
+	call := fmt.Sprintf("add %s %s %s by %s", sen, role, email, by)
+	if offerPrimary {
+		call += " offering primary"
+	}
+	if err := o.record(call); err != nil {
 		return "", err
 	}
 	res, err := o.DB.EnsureContact(ctx, sen, role, email, actor(by))
