@@ -198,6 +198,10 @@ type PaymentFailed struct {
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
 	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
+	// UpdaterOnly: the recipient is not a billing contact but may update
+	// the card (a site admin, say), which is why they are told.
+	UpdaterOnly bool
+	SiteAdmins  []string // named when the recipient must ask a site admin
 }
 
 // PaymentSucceeded confirms to a billing contact that an invoice was paid.
@@ -222,6 +226,10 @@ type LicenceSuspended struct {
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
 	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
+	// UpdaterOnly: the recipient is not a billing contact but may update
+	// the card (a site admin, say), which is why they are told.
+	UpdaterOnly bool
+	SiteAdmins  []string // named when the recipient must ask a site admin
 }
 
 // CardUpdated tells a billing contact that a licence's card changed, so a

@@ -380,3 +380,36 @@ func TestCardUpdate_WithoutForEmailsEveryoneAllowed(t *testing.T) {
 		t.Errorf("ApplyCard calls = %+v", e.applied)
 	}
 }
+
+// A card saved on a past-due licence has the open invoice charged, and the
+// card update says how that went, not how it should go: a declined new
+// card is a failure with the reason, a paid invoice says paid.
+func TestCardUpdate_SaysHowTheChargeItAskedForWent(t *testing.T) {
+	for _, tc := range []struct {
+		result  ChargeResult
+		outcome operation.Outcome
+		want    string
+	}{
+		{ChargeResult{Invoice: "INV-1", Paid: true}, operation.Completed, "Invoice INV-1 is paid."},
+		{ChargeResult{Invoice: "INV-1", Reason: "Your card was declined."}, operation.Failure, "Charging invoice INV-1 with it failed: Your card was declined."},
+	} {
+		e := newAccountEnv(t, CardUpdateID(sen))
+		e.applyOut.Invoice = "INV-1"
+		var signalled []CardUpdated
+		e.OnSignalExternalWorkflow(mock.Anything, InvoiceID("INV-1"), "", CardUpdatedSignal, mock.Anything).Return(
+			func(_, _, _, _ string, arg any) error {
+				signalled = append(signalled, arg.(CardUpdated))
+				e.RegisterDelayedCallback(func() { e.SignalWorkflow(ChargeResultSignal, tc.result) }, 5*time.Second)
+				return nil
+			})
+		e.RegisterDelayedCallback(func() { e.SignalWorkflow(CardCapturedSignal, captured) }, time.Hour)
+		e.ExecuteWorkflow(CardUpdate, CardUpdateInput{SEN: sen, By: Requester{SlackUser: "U1", Channel: "C1"}})
+		res := e.result(t)
+		if res.Outcome != tc.outcome || !strings.Contains(res.Message, tc.want) || strings.Contains(res.Message, "being charged") {
+			t.Errorf("result = %+v; want %s saying %q", res, tc.outcome, tc.want)
+		}
+		if len(signalled) != 1 || signalled[0].ReplyTo != e.id {
+			t.Errorf("signals to the collection = %+v; want one asking for the result", signalled)
+		}
+	}
+}

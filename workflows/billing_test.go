@@ -28,6 +28,7 @@ type billingEnv struct {
 	attempts []int
 	notices  []activities.BillingNoticeInput
 	cards    int // CardUpdate children started
+	applied  []activities.ApplyCardInput
 	due      time.Time
 }
 
@@ -61,6 +62,11 @@ func newBillingEnv(t *testing.T, results ...string) *billingEnv {
 	})
 	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(activities.ReportProgressOutput{}, nil)
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.RevokeLinks, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.ApplyCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ApplyCardInput) (activities.ApplyCardOutput, error) {
+		e.applied = append(e.applied, in)
+		return activities.ApplyCardOutput{By: "alice@acme.test", Card: "visa •••• 4242"}, nil
+	})
 	return e
 }
 
@@ -101,8 +107,13 @@ func TestCollect_SoftDeclineRetriesThenPays(t *testing.T) {
 	if got := e.kinds(); len(got) != 3 || got[0] != "failed" || got[1] != "failed" || got[2] != "paid" {
 		t.Errorf("notices %v", got)
 	}
-	if e.cards == 0 {
-		t.Error("no update-card links after a failure")
+	for _, n := range e.notices[:2] {
+		if n.CardLinks == nil || n.CardLinks.WorkflowID != "default-test-workflow-id" {
+			t.Errorf("failure notice %+v carries no update-card links of the collection", n)
+		}
+	}
+	if e.cards != 0 {
+		t.Errorf("%d CardUpdate workflows started; the failure mail carries its own links", e.cards)
 	}
 }
 
@@ -216,5 +227,28 @@ func TestStatus_FinishedHasNoZeroDeadline(t *testing.T) {
 	}
 	if strings.Contains(string(b), "deadline") {
 		t.Errorf("status JSON = %s", b)
+	}
+}
+
+// The failure mail's own update-card link leads back to the collection: a
+// card captured through it is applied there and charged at once, with no
+// CardUpdate workflow in between.
+func TestCollect_CardCapturedThroughItsOwnLinkIsAppliedAndCharged(t *testing.T) {
+	e := newBillingEnv(t, "stolen_card", "ok")
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(CardCapturedSignal, CardCaptured{SessionID: "cs_1", PaymentMethodID: "pm_card_visa", LinkID: 7})
+	}, 2*day)
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 2 {
+		t.Fatalf("result %+v after attempts %v", res, e.attempts)
+	}
+	if len(e.applied) != 1 || e.applied[0].LinkID != 7 || e.applied[0].WorkflowID != "default-test-workflow-id" {
+		t.Errorf("ApplyCard calls = %+v", e.applied)
+	}
+	if d := e.Now().Sub(e.due); d < 2*day || d > 2*day+time.Minute {
+		t.Errorf("charged %v after the due date; want at once when the card came", d)
+	}
+	if e.cards != 0 {
+		t.Errorf("%d CardUpdate workflows started", e.cards)
 	}
 }
