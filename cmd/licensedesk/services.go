@@ -220,9 +220,9 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
-		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID string) (string, time.Time, bool, error) {
-			link, ok, err := s.accounts.IssueResetLink(ctx, email, workflowID)
-			return link.Path, link.ExpiresAt, ok, err
+		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
+			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
+			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err
 		},
 	}
 }
