@@ -143,9 +143,9 @@ func (s *Service) cardSession(ctx context.Context, token string, k postgres.Link
 }
 
 func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {
-	name := strings.TrimSpace(action.DisplayName)
-	if name == "" || len(name) > 200 {
-		return licensing.Errorf(licensing.Invalid, "Enter your name (up to 200 characters).")
+	name, err := licensing.CheckDisplayName(action.DisplayName)
+	if err != nil {
+		return err
 	}
 	if err := passwords.CheckNew(action.Password, action.PasswordConfirm, string(k.Email)); err != nil {
 		return err

@@ -37,13 +37,14 @@ type Profile struct {
 	Address     string
 }
 
-// Profile field limits, in characters (the accounts table checks them too).
+// Profile field limits, in characters, for the forms' maxlength: the
+// domain's (licensing.CheckText enforces them).
 const (
-	MaxDisplayName    = 200
-	MaxPhone          = 50
-	MaxCompany        = 200
-	MaxAddress        = 1000
-	MaxBillingAddress = 1000
+	MaxDisplayName    = licensing.MaxDisplayName
+	MaxPhone          = licensing.MaxPhone
+	MaxCompany        = licensing.MaxCompany
+	MaxAddress        = licensing.MaxAddress
+	MaxBillingAddress = licensing.MaxAddress
 )
 
 // SessionCookie is a new session for the browser.

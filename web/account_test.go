@@ -376,6 +376,43 @@ func TestAccount_ProfileErrorsKeepWhatWasTyped(t *testing.T) {
 	}
 }
 
+// The display name has one rule, here and in account setup through a link
+// (licensing.CheckDisplayName; links/service_test.go has the other side):
+// no line breaks or other control characters, no bidirectional overrides,
+// at most 200 characters. Other fields refuse the same characters.
+func TestAccount_ProfileRefusesControlAndBidiCharacters(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	before := s.account("alice@acme.test")
+	for name, tc := range map[string]struct {
+		form url.Values
+		want string
+	}{
+		"name with CR LF":      {url.Values{"display_name": {"Alice\r\nBcc: mallory@evil.test"}}, "The display name has a control character"},
+		"name with a tab":      {url.Values{"display_name": {"Alice\tAnders"}}, "The display name has a control character"},
+		"name with NUL":        {url.Values{"display_name": {"Alice\x00"}}, "The display name has a control character"},
+		"name with an escape":  {url.Values{"display_name": {"Alice\x1b[2J"}}, "The display name has a control character"},
+		"name with U+202E":     {url.Values{"display_name": {"Alice \u202Efdp.exe"}}, "The display name has an invisible character that changes the direction of text (U+202E)"},
+		"name with U+2066":     {url.Values{"display_name": {"Alice \u2066x"}}, "(U+2066)"},
+		"name of 201":          {url.Values{"display_name": {strings.Repeat("é", 201)}}, "The display name is too long: use at most 200 characters (it has 201)"},
+		"company with U+202E":  {url.Values{"display_name": {"Alice"}, "company": {"Acme \u202Ecni"}}, "The company has an invisible character"},
+		"address with U+202E":  {url.Values{"display_name": {"Alice"}, "address": {"1 Road\n\u202ETown"}}, "The address has an invisible character"},
+		"phone with a newline": {url.Values{"display_name": {"Alice"}, "phone": {"555\n0100"}}, "The phone number has a control character"},
+	} {
+		tc.form.Set("action", "profile")
+		p := c.post("/account", tc.form)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d", name, p.Status)
+			continue
+		}
+		wantText(t, p, tc.want)
+	}
+	if a := s.account("alice@acme.test"); a != before {
+		t.Fatalf("refused forms changed the profile: %+v; was %+v", a, before)
+	}
+}
+
 func TestAccount_FormsNeedTheCSRFToken(t *testing.T) {
 	s := newSite(t, accounts.Options{})
 	c := s.client()
