@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"licensedesk/licensing"
@@ -72,6 +71,9 @@ type Options struct {
 	ResetsPerHour  int           // reset emails one account gets per hour at most [3]
 	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
 	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
+	// Hasher bounds argon2id work; share it with everything else in the
+	// process that hashes passwords (Service.Hasher) [one for HashConcurrent].
+	Hasher *passwords.Hasher
 
 	Now    func() time.Time // clock for throttling [time.Now]
 	Logger *slog.Logger     // [slog.Default()]
@@ -98,8 +100,8 @@ func (o Options) withDefaults() Options {
 	if o.ResetsPerAddr <= 0 {
 		o.ResetsPerAddr = 5
 	}
-	if o.HashConcurrent <= 0 {
-		o.HashConcurrent = 2 * runtime.GOMAXPROCS(0)
+	if o.Hasher == nil {
+		o.Hasher = passwords.NewHasher(o.HashConcurrent)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -115,8 +117,7 @@ type Service struct {
 	db    *postgres.DB
 	ops   Operations
 	opt   Options
-	dummy string        // argon2id hash of a random password, checked for unknown emails
-	slots chan struct{} // bounds concurrent argon2id work
+	dummy string // argon2id hash of a random password, checked for unknown emails
 }
 
 var _ web.AccountService = (*Service)(nil)
@@ -129,8 +130,13 @@ func New(db *postgres.DB, ops Operations, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, ops: ops, opt: opt, dummy: dummy, slots: make(chan struct{}, opt.HashConcurrent)}, nil
+	return &Service{db: db, ops: ops, opt: opt, dummy: dummy}, nil
 }
+
+// Hasher is the argon2id limiter the service hashes and checks passwords
+// with; whatever else hashes passwords in the process (account setup
+// through a link) must use it too, so the bound holds for the process.
+func (s *Service) Hasher() *passwords.Hasher { return s.opt.Hasher }
 
 // newSecret returns 32 random bytes, base64url: session ids and the dummy
 // password. (Reset links come from postgres.CreateLink, made the same way.)
@@ -152,31 +158,12 @@ func plausibleSecret(s string) bool {
 
 // checkPassword runs passwords.Check within the concurrency bound.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
-		return false, err
-	}
-	defer s.release()
-	return passwords.Check(hash, password)
+	return s.opt.Hasher.Check(ctx, hash, password)
 }
 
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer s.release()
-	return passwords.Hash(password)
+	return s.opt.Hasher.Hash(ctx, password)
 }
-
-func (s *Service) acquire(ctx context.Context) error {
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Service) release() { <-s.slots }
 
 // Messages.
 var (

@@ -31,6 +31,9 @@ type Service struct {
 	Temporal      client.Client
 	Payments      payments.Provider
 	PublicBaseURL string
+	// Hasher hashes the passwords people choose in account setup: the
+	// process's one argon2id limiter (accounts.Service.Hasher).
+	Hasher *passwords.Hasher
 }
 
 var _ web.LinkService = (*Service)(nil)
@@ -142,7 +145,16 @@ func (s *Service) cardSession(ctx context.Context, token string, k postgres.Link
 	return web.LinkResult{RedirectURL: sess.URL}, nil
 }
 
+// completeAccount activates k's pending account with the name and password
+// submitted. Everything cheap is checked before the password is hashed (19
+// MiB and tens of milliseconds each, within the shared limit): that the
+// link is usable (the caller looked it up) and its account still pending,
+// the name, and the password policy. The transaction that spends the link
+// checks the link and the account again.
 func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {
+	if k.AccountStatus != licensing.AccountPending {
+		return errAlreadySetUp
+	}
 	name, err := licensing.CheckDisplayName(action.DisplayName)
 	if err != nil {
 		return err
@@ -150,13 +162,18 @@ func (s *Service) completeAccount(ctx context.Context, token string, k postgres.
 	if err := passwords.CheckNew(action.Password, action.PasswordConfirm, string(k.Email)); err != nil {
 		return err
 	}
-	hash, err := passwords.Hash(action.Password)
+	if s.Hasher == nil {
+		return errors.New("links: Service.Hasher is not set")
+	}
+	hash, err := s.Hasher.Hash(ctx, action.Password)
 	if err != nil {
 		return err
 	}
 	_, err = s.DB.CompleteAccount(ctx, token, name, hash)
 	return err
 }
+
+var errAlreadySetUp = licensing.Errorf(licensing.Gone, "This account is already set up; sign in instead.")
 
 // update sends a Temporal update to the workflow that owns the link and
 // waits for its result. A workflow that has ended, or that no longer waits

@@ -3,6 +3,7 @@ package links_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -11,12 +12,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/links"
+	"licensedesk/passwords"
 	"licensedesk/postgres"
 	"licensedesk/web"
 )
@@ -48,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, log: &bytes.Buffer{}}
-	f.svc = &links.Service{DB: db, PublicBaseURL: "https://desk.licensedesk.test"}
+	f.svc = &links.Service{DB: db, PublicBaseURL: "https://desk.licensedesk.test", Hasher: passwords.NewHasher(2)}
 	f.h = web.Links(f.svc, slog.New(slog.NewTextHandler(f.log, nil)))
 	return f
 }
@@ -153,5 +156,115 @@ func TestAccountSetup_RefusesTheNamesTheProfileRefuses(t *testing.T) {
 	}
 	if a := f.account(t, email); a.Status != licensing.AccountActive || a.DisplayName != "Dana Doe" {
 		t.Fatalf("account after setup: %+v", a)
+	}
+}
+
+// hashCounter watches a Hasher: how many computations, and the most at once.
+type hashCounter struct {
+	mu          sync.Mutex
+	total, peak int
+}
+
+func (c *hashCounter) watch(h *passwords.Hasher) *passwords.Hasher {
+	h.OnStart = func(running int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.total++
+		c.peak = max(c.peak, running)
+	}
+	return h
+}
+
+func (c *hashCounter) get() (total, peak int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total, c.peak
+}
+
+// Issue 9, item 12: account setups posted at once hash through the shared
+// limiter, never more than its limit at a time.
+func TestAccountSetup_HashesWithinTheSharedLimit(t *testing.T) {
+	f := newFixture(t)
+	var hashes hashCounter
+	f.svc.Hasher = hashes.watch(passwords.NewHasher(2))
+	const n = 8
+	tokens := make([]string, n)
+	for i := range tokens {
+		tokens[i] = f.setupLink(t, licensing.Email(fmt.Sprintf("new%d@new.test", i)))
+	}
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i, token := range tokens {
+		wg.Go(func() { statuses[i] = f.post(token, setupForm(fmt.Sprintf("New Person %d", i))).status })
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Errorf("setup %d: status %d", i, st)
+		}
+		if a := f.account(t, licensing.Email(fmt.Sprintf("new%d@new.test", i))); a.Status != licensing.AccountActive {
+			t.Errorf("account %d is %s", i, a.Status)
+		}
+	}
+	if total, peak := hashes.get(); total != n || peak > 2 {
+		t.Fatalf("%d hashes through the limiter, at most %d at once; want %d, at most 2", total, peak, n)
+	}
+}
+
+// The link is checked before any hashing: a link that cannot set an account
+// up, or a form that is refused anyway, costs no argon2id.
+func TestAccountSetup_BadLinkOrFormHashesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var hashes hashCounter
+	f.svc.Hasher = hashes.watch(passwords.NewHasher(2))
+
+	used := f.setupLink(t, "used@new.test")
+	if _, err := f.db.CompleteAccount(ctx, used, "Used", "$argon2id$x"); err != nil {
+		t.Fatal(err)
+	}
+	expired, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: "complete_account", Email: "alice@acme.test", TTL: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Set up by other means since the link was sent (bob is active).
+	bob := f.account(t, "bob@acme.test")
+	setUp, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: "complete_account", Email: "bob@acme.test", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "carol@acme.test", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	good := f.setupLink(t, "good@new.test")
+	for _, tc := range []struct {
+		name   string
+		token  string
+		form   url.Values
+		status int
+	}{
+		{"unknown token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", setupForm("Someone"), http.StatusNotFound},
+		{"used link", used, setupForm("Someone"), http.StatusGone},
+		{"expired link", expired, setupForm("Someone"), http.StatusGone},
+		{"account already set up", setUp, setupForm("Someone"), http.StatusGone},
+		{"a reset link", reset, setupForm("Someone"), http.StatusNotFound},
+		{"bad name", good, setupForm("Good\r\nPerson"), http.StatusUnprocessableEntity},
+		{"weak password", good, url.Values{"display_name": {"Good"}, "password": {"password1234567"}, "password_confirm": {"password1234567"}}, http.StatusUnprocessableEntity},
+		{"passwords differ", good, url.Values{"display_name": {"Good"}, "password": {setupPassword}, "password_confirm": {setupPassword + "!"}}, http.StatusUnprocessableEntity},
+	} {
+		if res := f.post(tc.token, tc.form); res.status != tc.status {
+			t.Errorf("%s: status %d; want %d", tc.name, res.status, tc.status)
+		}
+		if total, _ := hashes.get(); total != 0 {
+			t.Fatalf("%s: %d passwords hashed; want none", tc.name, total)
+		}
+	}
+	if a := f.account(t, "bob@acme.test"); a != bob {
+		t.Fatalf("an active account was set up again: %+v", a)
+	}
+	if _, err := f.db.LookupLink(ctx, good); err != nil {
+		t.Fatalf("refused forms spent the link: %v", err)
 	}
 }

@@ -184,7 +184,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Registry:       s.registry,
 		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
 		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
-		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL},
+		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
 		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
