@@ -38,9 +38,25 @@ type Service struct {
 
 var _ web.LinkService = (*Service)(nil)
 
+// lookup returns the usable link with token, if /l/ serves its purpose: a
+// token made for something else (a password-reset token) is as unknown
+// here as a token never made (SPEC §3), and nothing is done with it.
+func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, error) {
+	k, err := s.DB.LookupLink(ctx, token)
+	if err != nil {
+		return postgres.Link{}, err
+	}
+	if !web.LinkPurpose(k.Purpose).Served() {
+		return postgres.Link{}, errNotALink
+	}
+	return k, nil
+}
+
+var errNotALink = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+
 // Lookup describes what a link will do. It changes nothing.
 func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error) {
-	k, err := s.DB.LookupLink(ctx, token)
+	k, err := s.lookup(ctx, token)
 	if err != nil {
 		return web.LinkView{}, err
 	}
@@ -67,7 +83,7 @@ func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error
 
 // Act does what the link is for.
 func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) (web.LinkResult, error) {
-	k, err := s.DB.LookupLink(ctx, token)
+	k, err := s.lookup(ctx, token)
 	if err != nil {
 		return web.LinkResult{}, err
 	}
@@ -116,7 +132,7 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 		return web.LinkResult{Title: "You are now the primary contact",
 			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
 	}
-	return web.LinkResult{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+	return web.LinkResult{}, errNotALink
 }
 
 // cardSession sends the person to the provider's card page. Who may update

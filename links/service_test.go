@@ -268,3 +268,33 @@ func TestAccountSetup_BadLinkOrFormHashesNothing(t *testing.T) {
 		t.Fatalf("refused forms spent the link: %v", err)
 	}
 }
+
+// A token of another purpose on /l/ (a password-reset token) is the 404
+// page on GET and POST, whatever the form says, and nothing is spent.
+func TestLinks_ATokenOfAnotherPurposeIsUnknown(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := f.account(t, "alice@acme.test")
+	for name, res := range map[string]response{
+		"GET":                  f.get(reset),
+		"POST a decision":      f.post(reset, url.Values{"decision": {"approve"}}),
+		"POST account details": f.post(reset, setupForm("Mallory")),
+	} {
+		if res.status != http.StatusNotFound || !strings.Contains(res.body, "This link isn't valid") {
+			t.Errorf("%s: %d; want the 404 page:\n%s", name, res.status, tagRE.ReplaceAllString(res.body, ""))
+		}
+	}
+	if _, err := f.db.LookupLink(ctx, reset); err != nil {
+		t.Fatalf("the reset link after /l/: %v; want it untouched", err)
+	}
+	if a := f.account(t, "alice@acme.test"); a != alice {
+		t.Fatalf("the account changed: %+v", a)
+	}
+	if strings.Contains(f.log.String(), reset) {
+		t.Errorf("the token appears in the log:\n%s", f.log.String())
+	}
+}
