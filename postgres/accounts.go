@@ -337,6 +337,22 @@ func (db *DB) AccountLicenses(ctx context.Context, accountID int64) ([]AccountLi
 	return out, nil
 }
 
+// RelatedToLicense reports whether email is a contact (in any role) or a
+// site admin of the licence sen. One query, as cheap for a SEN that does
+// not exist as for one that does, so callers can check it first without
+// the answer's timing telling the two apart.
+func (db *DB) RelatedToLicense(ctx context.Context, sen licensing.SEN, email licensing.Email) (bool, error) {
+	var related bool
+	err := db.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM licenses l, accounts a
+			WHERE l.sen = $1 AND lower(a.email) = lower($2)
+			  AND (EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
+			       OR EXISTS (SELECT 1 FROM site_admins s WHERE s.license_id = l.id AND s.account_id = a.id)))`,
+		string(sen), string(email)).Scan(&related)
+	return related, err
+}
+
 // UpdateBillingAddress sets a licence's billing address on behalf of one of
 // its site admins (SPEC §2, Payment). Someone who is not a site admin of
 // the licence, checked in the same statement, gets Forbidden.

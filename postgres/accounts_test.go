@@ -250,3 +250,24 @@ func TestAccounts_OnlySiteAdminsChangeTheBillingAddress(t *testing.T) {
 		t.Fatalf("billing address = %+v", list)
 	}
 }
+
+func TestAccounts_RelatedToLicense(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	for _, tc := range []struct {
+		sen   licensing.SEN
+		email licensing.Email
+		want  bool
+	}{
+		{"SEN-1000001", "alice@acme.test", true},   // primary contact
+		{"SEN-1000001", "Bob@Acme.test", true},     // secondary contact, any case
+		{"SEN-1000001", "carol@acme.test", true},   // site admin only
+		{"SEN-1000002", "alice@acme.test", false},  // a stranger's licence
+		{"SEN-9999999", "alice@acme.test", false},  // no such licence
+		{"SEN-1000001", "nobody@acme.test", false}, // no such account
+	} {
+		if got, err := db.RelatedToLicense(ctx, tc.sen, tc.email); err != nil || got != tc.want {
+			t.Errorf("RelatedToLicense(%s, %s) = %v, %v; want %v", tc.sen, tc.email, got, err, tc.want)
+		}
+	}
+}

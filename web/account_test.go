@@ -7,6 +7,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -19,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"licensedesk/accounts"
 	"licensedesk/accounts/accountstest"
@@ -660,6 +664,81 @@ func TestAccount_BillingAddress(t *testing.T) {
 	if list[0].BillingAddress != "Acme Ltd\n1 <b>Road</b>" {
 		t.Fatalf("billing address %q", list[0].BillingAddress)
 	}
+}
+
+var alertRE = regexp.MustCompile(`<div class="alert" role="alert">([^<]*)</div>`)
+
+// A signed-in person learns nothing from the account page about licences
+// that are not theirs: every action on an unknown SEN, and on licences
+// they are neither a contact nor a site admin of (annual, server, past
+// due), gets one answer, and nothing changes.
+func TestAccount_ActionsOnAnotherLicenceAnswerAsForAnUnknownOne(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	ctx := context.Background()
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	strangers := []licensing.SEN{"SEN-1000002", "SEN-2000001", "SEN-1000003"}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, sen := range strangers {
+			j, _ := json.Marshal(s.license(sen))
+			b.Write(j)
+		}
+		rows, _ := s.db.Pool().Query(ctx, `SELECT sen || ':' || billing_address FROM licenses ORDER BY sen`)
+		addrs, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		fmt.Fprintf(&b, "%q", addrs)
+		return b.String()
+	}
+	before := snapshot()
+	actions := map[string]url.Values{
+		"card":                   {"action": {"card"}},
+		"add contact":            {"action": {"add_contact"}, "role": {"billing"}, "email": {"mallory@evil.test"}},
+		"remove contact":         {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}},
+		"remove contact, really": {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}, "confirm": {"yes"}},
+		"promote":                {"action": {"promote"}, "role": {"billing"}},
+		"billing address":        {"action": {"billing_address"}, "billing_address": {"Mallory Ltd"}},
+	}
+	type answer struct {
+		status int
+		notice string
+	}
+	var first *answer
+	for name, form := range actions {
+		for _, sen := range append([]licensing.SEN{"SEN-9999999"}, strangers...) {
+			f := url.Values{"sen": {string(sen)}}
+			for k, v := range form {
+				f[k] = v
+			}
+			p := c.post("/account", f)
+			m := alertRE.FindStringSubmatch(p.Body)
+			if m == nil {
+				t.Fatalf("%s on %s: %d with no message shown:\n%s", name, sen, p.Status, text(p.Body))
+			}
+			got := answer{p.Status, html.UnescapeString(m[1])}
+			if strings.Contains(got.notice, string(sen)) {
+				t.Errorf("%s on %s: the answer repeats the SEN: %q", name, sen, got.notice)
+			}
+			if first == nil {
+				first = &got
+				continue
+			}
+			if got != *first {
+				t.Errorf("%s on %s: %d %q; want what every other gets: %d %q", name, sen, got.status, got.notice, first.status, first.notice)
+			}
+		}
+	}
+	if first.status != http.StatusNotFound {
+		t.Errorf("status %d; want 404", first.status)
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("licences changed:\n%s\nwas\n%s", after, before)
+	}
+	if calls := s.ops.Calls(); len(calls) != 0 {
+		t.Errorf("operations started: %v", calls)
+	}
+	// Her own licence still gets the specific answers.
+	p := c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"billing"}})
+	wantText(t, p, "alice@acme.test is already the primary billing contact")
 }
 
 func TestAccount_UnknownActionAndPaths(t *testing.T) {
