@@ -68,7 +68,7 @@ type Options struct {
 	LockCap       time.Duration // [15 min]
 
 	ResetTTL       time.Duration // reset links live this long [1 h]
-	ResetsPerHour  int           // reset emails one account gets per hour at most [3]
+	ResetsPerHour  int           // reset requests per account and hour that get a link, however often each is retried [3]
 	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
 	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
 	// Hasher bounds argon2id work; share it with everything else in the
@@ -139,7 +139,7 @@ func New(db *postgres.DB, ops Operations, opt Options) (*Service, error) {
 func (s *Service) Hasher() *passwords.Hasher { return s.opt.Hasher }
 
 // newSecret returns 32 random bytes, base64url: session ids and the dummy
-// password. (Reset links come from postgres.CreateLink, made the same way.)
+// password. (Reset links come from postgres.IssueResetLink, made the same way.)
 func newSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
