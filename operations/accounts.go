@@ -102,7 +102,15 @@ func (o *Accounts) outcome(ctx context.Context, id, runID string) (string, error
 // workflow history, and nobody else is emailed.
 func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen licensing.SEN) (string, error) {
 	l, err := o.DB.License(ctx, sen)
+	if licensing.ErrorCode(err) == licensing.NotFound {
+		return "", licensing.ErrNotYourLicence
+	}
 	if err != nil {
+		return "", err
+	}
+	// The relation first: the card rule would tell a stranger the
+	// licence's deployment, cycle and status.
+	if err := licensing.CheckRelated(l, actor); err != nil {
 		return "", err
 	}
 	if err := licensing.CanUpdateCard(l, actor); err != nil {

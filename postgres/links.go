@@ -46,13 +46,16 @@ type Link struct {
 	Used          bool // set by LinkByID only: spent, revoked or expired
 }
 
+// newToken returns a fresh link token: 32 bytes from crypto/rand, base64url.
+func newToken() string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // never fails (crypto/rand panics rather than return an error)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
 // CreateLink stores a new link for an existing account and returns its token.
 func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", time.Time{}, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
+	token := newToken()
 	if l.Data == nil {
 		l.Data = map[string]any{}
 	}

@@ -37,13 +37,14 @@ type Profile struct {
 	Address     string
 }
 
-// Profile field limits, in characters (the accounts table checks them too).
+// Profile field limits, in characters, for the forms' maxlength: the
+// domain's (licensing.CheckText enforces them).
 const (
-	MaxDisplayName    = 200
-	MaxPhone          = 50
-	MaxCompany        = 200
-	MaxAddress        = 1000
-	MaxBillingAddress = 1000
+	MaxDisplayName    = licensing.MaxDisplayName
+	MaxPhone          = licensing.MaxPhone
+	MaxCompany        = licensing.MaxCompany
+	MaxAddress        = licensing.MaxAddress
+	MaxBillingAddress = licensing.MaxAddress
 )
 
 // SessionCookie is a new session for the browser.
@@ -273,9 +274,11 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		MinLength: minPasswordLength,
 		Limits:    profileLimits,
 	}
+	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
 	for _, m := range mine {
 		v := licenceViewOf(m, acc.Email)
 		if f.Notice.Section == string(m.License.SEN) {
+			shown = true
 			v.Notice = f.Notice
 			if f.Notice.Kind == NoticeError {
 				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
@@ -285,6 +288,11 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 			}
 		}
 		p.Licences = append(p.Licences, v)
+	}
+	if !shown {
+		// About a licence that is not on the page (not theirs, or no
+		// longer): shown above the list.
+		p.Notice.Section = "licences"
 	}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, status, "account_page.html", p)
@@ -496,9 +504,14 @@ func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc Acc
 		h.failPage(w, r, err)
 		return licensing.License{}, false
 	}
-	i := slices.IndexFunc(mine, func(m MyLicense) bool { return string(m.License.SEN) == sen })
+	parsed, err := licensing.ParseSEN(sen)
+	if err != nil {
+		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+		return licensing.License{}, false
+	}
+	i := slices.IndexFunc(mine, func(m MyLicense) bool { return m.License.SEN == parsed })
 	if i < 0 {
-		h.actionFailed(w, r, acc, sen, licensing.Errorf(licensing.NotFound, "That licence isn't on your account."), accountForms{Profile: profileOf(acc)})
+		h.actionFailed(w, r, acc, sen, licensing.ErrNotYourLicence, accountForms{Profile: profileOf(acc)})
 		return licensing.License{}, false
 	}
 	return mine[i].License, true
