@@ -146,7 +146,7 @@ func (f *resetFixture) runReset(t *testing.T, email licensing.Email) workflows.C
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(f.acts)
 	env.RegisterWorkflow(workflows.PasswordReset)
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.PasswordResetID(email)})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: operation.PasswordResetID(email)})
 	env.ExecuteWorkflow(workflows.PasswordReset, workflows.PasswordInput{Email: email})
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("PasswordReset did not complete")
@@ -162,7 +162,7 @@ func (f *resetFixture) runReset(t *testing.T, email licensing.Email) workflows.C
 // activity (a new workflow run: a new key).
 func (f *resetFixture) request(t *testing.T, email licensing.Email, run string) {
 	t.Helper()
-	id := workflows.PasswordResetID(email)
+	id := operation.PasswordResetID(email)
 	if err := f.acts.SendPasswordReset(context.Background(), activities.PasswordResetInput{Email: email, WorkflowID: id, Key: id + "/" + run}); err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestSendPasswordReset_ANewTokenIsANewMessage(t *testing.T) {
 	f := newResetFixture(t)
 	ctx := context.Background()
 	const email = licensing.Email("alice@acme.test")
-	id := workflows.PasswordResetID(email)
+	id := operation.PasswordResetID(email)
 	in := activities.PasswordResetInput{Email: email, WorkflowID: id, Key: id + "/run-1"}
 	if err := f.acts.SendPasswordReset(ctx, in); err != nil {
 		t.Fatal(err)

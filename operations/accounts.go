@@ -64,7 +64,7 @@ func (o *Accounts) runContact(ctx context.Context, req bot.StartRequest, already
 
 // PromoteSelf runs PromoteSelf: actor becomes the primary role contact.
 func (o *Accounts) PromoteSelf(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role) (string, error) {
-	id := workflows.PromoteSelfID(sen, role, actor)
+	id := operation.PromoteSelfID(sen, role, actor)
 	run, err := o.start(ctx, id, "promote-self", sen, actor,
 		workflows.PromoteSelf, workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}})
 	if err != nil {
@@ -116,7 +116,7 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 	if err := licensing.CanUpdateCard(l, actor); err != nil {
 		return "", err
 	}
-	id := workflows.CardUpdateForID(sen, actor)
+	id := operation.AccountCardUpdateID(sen, actor)
 	_, err = o.start(ctx, id, "card", sen, actor,
 		workflows.CardUpdate, workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry})
 	if err != nil {
@@ -135,14 +135,14 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 // StartPasswordReset starts PasswordReset for email without looking it up:
 // the workflow finds out whether there is an account, in the background.
 func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email) error {
-	_, err := o.start(ctx, workflows.PasswordResetID(email), "password-reset", "", email,
+	_, err := o.start(ctx, operation.PasswordResetID(email), "password-reset", "", email,
 		workflows.PasswordReset, workflows.PasswordInput{Email: email})
 	return err
 }
 
 // PasswordChanged starts PasswordChanged, which emails the confirmation.
 func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
-	_, err := o.start(ctx, workflows.PasswordChangedID(email, time.Now()), "password-changed", "", email,
+	_, err := o.start(ctx, operation.PasswordChangedID(email, time.Now()), "password-changed", "", email,
 		workflows.PasswordChanged, workflows.PasswordInput{Email: email, Reset: reset})
 	return err
 }

@@ -27,7 +27,7 @@ func (c *Client) ChargeNow(ctx context.Context, sen licensing.SEN, slackUser str
 		return "", err
 	}
 	invoice := inv.Number
-	_, err = c.Temporal.SignalWithStartWorkflow(ctx, workflows.InvoiceID(invoice), workflows.ChargeNowSignal, slackUser,
+	_, err = c.Temporal.SignalWithStartWorkflow(ctx, operation.InvoiceID(invoice), workflows.ChargeNowSignal, slackUser,
 		client.StartWorkflowOptions{
 			TaskQueue:             c.TaskQueue,
 			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
@@ -48,7 +48,7 @@ func (c *Client) ChargeNow(ctx context.Context, sen licensing.SEN, slackUser str
 func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, openInvoices []postgres.InvoiceRef) error {
 	for _, sen := range licenses {
 		_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.BillingID(sen), TaskQueue: c.TaskQueue,
+			ID: operation.BillingID(sen), TaskQueue: c.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
@@ -61,7 +61,7 @@ func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, op
 	for _, inv := range openInvoices {
 		number, sen := inv.Number, string(inv.SEN)
 		_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.InvoiceID(number), TaskQueue: c.TaskQueue,
+			ID: operation.InvoiceID(number), TaskQueue: c.TaskQueue,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(

@@ -55,23 +55,23 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 	)
 	switch req.Operation {
 	case "move":
-		id, fn = workflows.MoveID(req.Move.SEN, req.Move.NewEmail), workflows.Move
+		id, fn = operation.MoveID(req.Move.SEN, req.Move.NewEmail), workflows.Move
 		arg = workflows.MoveInput{Request: req.Move, By: by, Timing: c.Timing}
 		req.SEN = req.Move.SEN
 		people = []string{string(req.Move.NewEmail)}
 	case "verify":
-		id, fn = workflows.VerifyID(req.SEN, req.Email), workflows.Verify
+		id, fn = operation.VerifyID(req.SEN, req.Email), workflows.Verify
 		arg = workflows.VerifyInput{SEN: req.SEN, Requester: req.Email, By: by, Timing: c.Timing}
 		people = []string{string(req.Email)}
 	case "contact-add":
-		id, fn = workflows.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
+		id, fn = operation.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
 		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing, OfferPrimary: req.OfferPrimary}
 		people = []string{string(req.Email)}
 	case "card":
-		id, fn = workflows.CardUpdateID(req.SEN), workflows.CardUpdate
+		id, fn = operation.CardUpdateID(req.SEN), workflows.CardUpdate
 		arg = workflows.CardUpdateInput{SEN: req.SEN, By: by}
 	case "contact-remove":
-		id, fn = workflows.ContactRemoveID(req.SEN, req.Role, req.Email), workflows.ContactRemove
+		id, fn = operation.ContactRemoveID(req.SEN, req.Role, req.Email), workflows.ContactRemove
 		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}
 		people = []string{string(req.Email)}
 	default:

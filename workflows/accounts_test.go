@@ -131,7 +131,7 @@ const resetEmail = licensing.Email("alice@acme.test")
 // (one error per attempt, then success) and returns the env afterwards.
 func runReset(t *testing.T, errs ...error) (*accountEnv, ContactResult, operation.Status) {
 	t.Helper()
-	e := newAccountEnv(t, PasswordResetID(resetEmail))
+	e := newAccountEnv(t, operation.PasswordResetID(resetEmail))
 	e.resetErrs = errs
 	e.ExecuteWorkflow(PasswordReset, PasswordInput{Email: resetEmail})
 	return e, e.result(t), e.status(t)
@@ -200,7 +200,7 @@ func TestPasswordReset_RetriesWhileTheLinkLivesThenGivesUp(t *testing.T) {
 	for i := range outage {
 		outage[i] = errors.New("smtp: 451 4.7.1 greylisted, try again later")
 	}
-	e := newAccountEnv(t, PasswordResetID(resetEmail))
+	e := newAccountEnv(t, operation.PasswordResetID(resetEmail))
 	e.resetErrs = outage
 	e.ExecuteWorkflow(PasswordReset, PasswordInput{Email: resetEmail})
 	res := e.result(t)
@@ -224,7 +224,7 @@ func TestPasswordReset_RetriesWhileTheLinkLivesThenGivesUp(t *testing.T) {
 }
 
 func TestPasswordReset_NonRetryableFailureFailsTheWorkflow(t *testing.T) {
-	e := newAccountEnv(t, PasswordResetID(resetEmail))
+	e := newAccountEnv(t, operation.PasswordResetID(resetEmail))
 	e.resetErrs = []error{temporal.NewNonRetryableApplicationError("boom", "internal", nil)}
 	e.ExecuteWorkflow(PasswordReset, PasswordInput{Email: resetEmail})
 	if !e.IsWorkflowCompleted() {
@@ -241,7 +241,7 @@ func TestPasswordReset_NonRetryableFailureFailsTheWorkflow(t *testing.T) {
 func TestPasswordChanged_SendsTheConfirmation(t *testing.T) {
 	for _, reset := range []bool{false, true} {
 		at := time.Date(2031, 3, 14, 9, 26, 53, 0, time.UTC)
-		e := newAccountEnv(t, PasswordChangedID(resetEmail, at))
+		e := newAccountEnv(t, operation.PasswordChangedID(resetEmail, at))
 		e.SetStartTime(at)
 		e.ExecuteWorkflow(PasswordChanged, PasswordInput{Email: resetEmail, Reset: reset})
 		res := e.result(t)
@@ -338,7 +338,7 @@ var captured = CardCaptured{SessionID: "cs_test_1", PaymentMethodID: "pm_test_1"
 // The account page's card update: only the signed-in person, no mail; the
 // provider's report is applied like any other.
 func TestCardUpdate_ForAnAllowedPersonWaitsForTheirCardWithoutMail(t *testing.T) {
-	e := newAccountEnv(t, CardUpdateForID(sen, "bob@acme.test"))
+	e := newAccountEnv(t, operation.AccountCardUpdateID(sen, "bob@acme.test"))
 	start := e.Now()
 	var waiting []operation.Status
 	e.RegisterDelayedCallback(func() {
@@ -373,7 +373,7 @@ func TestCardUpdate_ForAnAllowedPersonWaitsForTheirCardWithoutMail(t *testing.T)
 }
 
 func TestCardUpdate_ForSomeoneNotAllowedFailsAtOnce(t *testing.T) {
-	e := newAccountEnv(t, CardUpdateForID(sen, "mallory@evil.test"))
+	e := newAccountEnv(t, operation.AccountCardUpdateID(sen, "mallory@evil.test"))
 	start := e.Now()
 	e.RegisterDelayedCallback(func() { e.SignalWorkflow(CardCapturedSignal, captured) }, time.Hour)
 	e.ExecuteWorkflow(CardUpdate, CardUpdateInput{SEN: sen, By: Requester{Email: "mallory@evil.test"}, For: "mallory@evil.test"})
@@ -395,7 +395,7 @@ func TestCardUpdate_ForSomeoneNotAllowedFailsAtOnce(t *testing.T) {
 // Without For (the Slack and billing path) everyone allowed is emailed a
 // link, as before the account page.
 func TestCardUpdate_WithoutForEmailsEveryoneAllowed(t *testing.T) {
-	e := newAccountEnv(t, CardUpdateID(sen))
+	e := newAccountEnv(t, operation.CardUpdateID(sen))
 	start := e.Now()
 	e.RegisterDelayedCallback(func() { e.SignalWorkflow(CardCapturedSignal, captured) }, day)
 	e.ExecuteWorkflow(CardUpdate, CardUpdateInput{SEN: sen, By: Requester{SlackUser: "U1", Channel: "C1"}})
@@ -428,10 +428,10 @@ func TestCardUpdate_SaysHowTheChargeItAskedForWent(t *testing.T) {
 		{ChargeResult{Invoice: "INV-1", Paid: true}, operation.Completed, "Invoice INV-1 is paid."},
 		{ChargeResult{Invoice: "INV-1", Reason: "Your card was declined."}, operation.Failure, "Charging invoice INV-1 with it failed: Your card was declined."},
 	} {
-		e := newAccountEnv(t, CardUpdateID(sen))
+		e := newAccountEnv(t, operation.CardUpdateID(sen))
 		e.applyOut.Invoice = "INV-1"
 		var signalled []CardUpdated
-		e.OnSignalExternalWorkflow(mock.Anything, InvoiceID("INV-1"), "", CardUpdatedSignal, mock.Anything).Return(
+		e.OnSignalExternalWorkflow(mock.Anything, operation.InvoiceID("INV-1"), "", CardUpdatedSignal, mock.Anything).Return(
 			func(_, _, _, _ string, arg any) error {
 				signalled = append(signalled, arg.(CardUpdated))
 				e.RegisterDelayedCallback(func() { e.SignalWorkflow(ChargeResultSignal, tc.result) }, 5*time.Second)

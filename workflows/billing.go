@@ -23,9 +23,6 @@ const (
 	CardCapturedSignal = "card-captured" // the provider reports a captured card (webhook)
 )
 
-func InvoiceID(number string) string        { return "invoice/" + number }
-func BillingID(sen licensing.SEN) string    { return "billing/" + string(sen) }
-func CardUpdateID(sen licensing.SEN) string { return "card/" + string(sen) }
 
 // RetryPolicy is when a failed invoice is charged again, as offsets from its
 // due date, and when an unpaid licence is suspended (SPEC §2: 4 retries over
@@ -344,7 +341,7 @@ func tellCharged(ctx workflow.Context, to []string, res ChargeResult) {
 // "collect-own-card-links" do this.
 func requestNewCard(ctx workflow.Context, sen licensing.SEN, channel string) {
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        CardUpdateID(sen),
+		WorkflowID:        operation.CardUpdateID(sen),
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			LicenseSEN.ValueSet(string(sen)), Operation.ValueSet("card")),
@@ -428,7 +425,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
 	}
 	if inv.Number != "" {
 		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:        InvoiceID(inv.Number),
+			WorkflowID:        operation.InvoiceID(inv.Number),
 			ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON, // collection outlives this cycle's run
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
@@ -580,10 +577,10 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		if hearResult {
 			payload = CardUpdated{ReplyTo: replyTo}
 		}
-		err := workflow.SignalExternalWorkflow(ctx, InvoiceID(applied.Invoice), "", CardUpdatedSignal, payload).Get(ctx, nil)
+		err := workflow.SignalExternalWorkflow(ctx, operation.InvoiceID(applied.Invoice), "", CardUpdatedSignal, payload).Get(ctx, nil)
 		if err != nil {
 			child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-				WorkflowID: InvoiceID(applied.Invoice), ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
+				WorkflowID: operation.InvoiceID(applied.Invoice), ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 				TypedSearchAttributes: temporal.NewSearchAttributes(LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
 			})

@@ -101,7 +101,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	}
 	// The self-promotion offer lives on its own, so this operation can end.
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        PromoteID(in.SEN, in.Email),
+		WorkflowID:        operation.PromoteID(in.SEN, in.Email),
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("promote"), CustomerEmails.ValueSet(emails(in.Email))),
@@ -149,7 +149,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 	}
 	t.done(stepContactRemove)
 	// A pending offer to promote themselves no longer makes sense.
-	_ = workflow.RequestCancelExternalWorkflow(ctx, PromoteID(in.SEN, in.Email), "").Get(ctx, nil)
+	_ = workflow.RequestCancelExternalWorkflow(ctx, operation.PromoteID(in.SEN, in.Email), "").Get(ctx, nil)
 
 	t.begin(ctx, stepContactTell)
 	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
