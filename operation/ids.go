@@ -14,7 +14,9 @@ import (
 func (k Kind) id(parts ...string) string { return string(k) + "/" + strings.Join(parts, "/") }
 
 // MoveID names moving a licence to the account to.
-func MoveID(sen licensing.SEN, to licensing.Email) string { return KindMove.id(string(sen), string(to)) }
+func MoveID(sen licensing.SEN, to licensing.Email) string {
+	return KindMove.id(string(sen), string(to))
+}
 
 // VerifyID names verifying that requester may act on a licence.
 func VerifyID(sen licensing.SEN, requester licensing.Email) string {

@@ -23,7 +23,6 @@ const (
 	CardCapturedSignal = "card-captured" // the provider reports a captured card (webhook)
 )
 
-
 // RetryPolicy is when a failed invoice is charged again, as offsets from its
 // due date, and when an unpaid licence is suspended (SPEC §2: 4 retries over
 // 14 days, suspension 15 days after the due date).
