@@ -78,6 +78,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkPayments(cfg, true, logger); err != nil {
+		return err
+	}
 	dataDir, err := prepareDataDir(f.dataDir, f.fresh)
 	if err != nil {
 		return err
