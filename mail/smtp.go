@@ -58,8 +58,9 @@ type SMTP struct {
 // offers, and refuses to send the password over an unencrypted connection
 // (except to localhost). Without one it sends unauthenticated. Percent-encode
 // special characters in the user and password. MAIL_FROM is an address,
-// optionally with a name: "Licence Desk <desk@example.com>". Errors name the
-// setting at fault and never repeat the password.
+// optionally with a name ("Acme Licensing <desk@example.com>"); without one
+// the name is ProductName, as the mails sign. Errors name the setting at
+// fault and never repeat the password.
 func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	if strings.TrimSpace(smtpURL) == "" {
 		return nil, errors.New("SMTP_URL is empty")
@@ -109,6 +110,9 @@ func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	}
 	if s.from, err = netmail.ParseAddress(from); err != nil {
 		return nil, fmt.Errorf("MAIL_FROM: %q is not an email address: %v", from, err)
+	}
+	if s.from.Name == "" {
+		s.from.Name = ProductName
 	}
 	s.idDomain = s.from.Address[strings.LastIndexByte(s.from.Address, '@')+1:]
 	return s, nil
