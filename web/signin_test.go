@@ -184,6 +184,7 @@ func TestSignIn_TrustsForwardedForOnlyWhenTold(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "198.51.100.1, "+from)
 		return c.do(req)
 	}
+	const warning = "X-Forwarded-For"
 	nop := accounts.Options{Sleep: (&sleeps{}).Sleep}
 	trusted := newSite(t, nop, web.TrustForwardedFor())
 	c := trusted.client()
@@ -195,6 +196,9 @@ func TestSignIn_TrustsForwardedForOnlyWhenTold(t *testing.T) {
 	wantStatus(t, fail(c, "203.0.113.9"), http.StatusTooManyRequests)
 	// Another address that proxy reports has not: its password is checked.
 	wantStatus(t, fail(c, "203.0.113.10"), http.StatusUnprocessableEntity)
+	if strings.Contains(trusted.logs.String(), warning) {
+		t.Errorf("warned behind a trusted proxy:\n%s", trusted.logs.String())
+	}
 
 	plain := newSite(t, nop)
 	c = plain.client()
@@ -204,6 +208,10 @@ func TestSignIn_TrustsForwardedForOnlyWhenTold(t *testing.T) {
 	}
 	// Different claimed addresses, one real one: refused.
 	wantStatus(t, fail(c, "203.0.113.99"), http.StatusTooManyRequests)
+	// The header arrived without TRUST_PROXY: one warning, however many requests.
+	if n := strings.Count(plain.logs.String(), warning); n != 1 {
+		t.Errorf("%d warnings about X-Forwarded-For; want 1:\n%s", n, plain.logs.String())
+	}
 }
 
 func TestSignOut_EndsTheSession(t *testing.T) {
