@@ -43,22 +43,30 @@ type devFlags struct {
 	fresh        bool
 }
 
-func parseDevFlags(args []string) (devFlags, error) {
-	var f devFlags
+// defaultDataDir is where dev keeps its state, and where `licensedesk
+// slack` looks for it, unless told otherwise.
+const defaultDataDir = "./.licensedesk"
+
+func devFlagSet(f *devFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.dataDir, "data-dir", "./.licensedesk", "where PostgreSQL, Temporal and dev secrets keep their state")
-	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
-	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC port")
-	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI port")
+	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir, "keep PostgreSQL, Temporal, dev secrets and logs in `DIR`")
+	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "HTTP listen `ADDR`; HTTP_ADDR wins")
+	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC `PORT`")
+	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI `PORT`")
 	fs.BoolVar(&f.fresh, "fresh", false, "wipe the data dir first")
-	if err := fs.Parse(args); err != nil {
-		return f, usageErrorf("%v", err)
+	return fs
+}
+
+// parseDevFlags parses dev's flags; help says -h printed the help instead.
+func parseDevFlags(args []string, stdout io.Writer) (f devFlags, help bool, err error) {
+	fs := devFlagSet(&f)
+	if help, err = parseFlags(fs, args, stdout); help || err != nil {
+		return f, help, err
 	}
 	if fs.NArg() > 0 {
-		return f, usageErrorf("unexpected argument %q", fs.Arg(0))
+		return f, false, usageErrorf("unexpected argument %q (see licensedesk dev -h)", fs.Arg(0))
 	}
-	return f, nil
+	return f, false, nil
 }
 
 // runDev runs the whole system on one machine: a private PostgreSQL (unless
@@ -66,8 +74,8 @@ func parseDevFlags(args []string) (devFlags, error) {
 // the worker and the HTTP server, with mail and Slack kept for /dev pages.
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	f, err := parseDevFlags(args)
-	if err != nil {
+	f, help, err := parseDevFlags(args, stdout)
+	if help || err != nil {
 		return err
 	}
 	cfg := config.Load(getenv)
