@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"licensedesk/licensing"
@@ -29,8 +28,9 @@ import (
 type Operations interface {
 	// AddContact makes email a secondary role contact of the licence, on
 	// behalf of actor (an existing contact): a pending account and an
-	// invitation when email has no account.
-	AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
+	// invitation when email has no account. offerPrimary also emails them
+	// an offer to make themselves primary.
+	AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error)
 	// RemoveContact removes a secondary role contact, on behalf of actor.
 	RemoveContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error)
 	// PromoteSelf makes actor the primary role contact; the former primary
@@ -77,9 +77,13 @@ type Options struct {
 	NewAddressesPerHour int
 
 	ResetTTL       time.Duration // reset links live this long [1 h]
-	ResetsPerHour  int           // reset emails one account gets per hour at most [3]
+	ResetsPerHour  int           // reset requests per account and hour that get a link, however often each is retried [3]
 	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
 	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
+	InvitesPerDay  int           // contacts one account may add from its page per day [20]
+	// Hasher bounds argon2id work; share it with everything else in the
+	// process that hashes passwords (Service.Hasher) [one for HashConcurrent].
+	Hasher *passwords.Hasher
 
 	Now    func() time.Time                                 // clock for throttling [time.Now]
 	Sleep  func(ctx context.Context, d time.Duration) error // waits d or until ctx ends [a timer]
@@ -112,8 +116,11 @@ func (o Options) withDefaults() Options {
 	if o.ResetsPerAddr <= 0 {
 		o.ResetsPerAddr = 5
 	}
-	if o.HashConcurrent <= 0 {
-		o.HashConcurrent = 2 * runtime.GOMAXPROCS(0)
+	if o.InvitesPerDay <= 0 {
+		o.InvitesPerDay = 20
+	}
+	if o.Hasher == nil {
+		o.Hasher = passwords.NewHasher(o.HashConcurrent)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -132,8 +139,7 @@ type Service struct {
 	db    *postgres.DB
 	ops   Operations
 	opt   Options
-	dummy string        // argon2id hash of a random password, checked for unknown emails
-	slots chan struct{} // bounds concurrent argon2id work
+	dummy string // argon2id hash of a random password, checked for unknown emails
 }
 
 var _ web.AccountService = (*Service)(nil)
@@ -146,11 +152,16 @@ func New(db *postgres.DB, ops Operations, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, ops: ops, opt: opt, dummy: dummy, slots: make(chan struct{}, opt.HashConcurrent)}, nil
+	return &Service{db: db, ops: ops, opt: opt, dummy: dummy}, nil
 }
 
+// Hasher is the argon2id limiter the service hashes and checks passwords
+// with; whatever else hashes passwords in the process (account setup
+// through a link) must use it too, so the bound holds for the process.
+func (s *Service) Hasher() *passwords.Hasher { return s.opt.Hasher }
+
 // newSecret returns 32 random bytes, base64url: session ids and the dummy
-// password. (Reset links come from postgres.CreateLink, made the same way.)
+// password. (Reset links come from postgres.IssueResetLink, made the same way.)
 func newSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
@@ -169,31 +180,12 @@ func plausibleSecret(s string) bool {
 
 // checkPassword runs passwords.Check within the concurrency bound.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
-		return false, err
-	}
-	defer s.release()
-	return passwords.Check(hash, password)
+	return s.opt.Hasher.Check(ctx, hash, password)
 }
 
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer s.release()
-	return passwords.Hash(password)
+	return s.opt.Hasher.Hash(ctx, password)
 }
-
-func (s *Service) acquire(ctx context.Context) error {
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Service) release() { <-s.slots }
 
 // Messages.
 var (

@@ -377,10 +377,14 @@ func TestReset_FullFlow(t *testing.T) {
 	}
 }
 
+func resetRequest(email licensing.Email, key string) accounts.ResetRequest {
+	return accounts.ResetRequest{Email: email, Key: "password-reset/" + string(email) + "/" + key}
+}
+
 func TestReset_ExpiredLinkAndLimits(t *testing.T) {
 	e := newEnv(t, accounts.Options{ResetTTL: 50 * time.Millisecond})
 	ctx := context.Background()
-	link, ok, err := e.svc.IssueResetLink(ctx, "bob@acme.test", "")
+	link, ok, err := e.svc.IssueResetLink(ctx, resetRequest("bob@acme.test", "run-1"))
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -391,17 +395,24 @@ func TestReset_ExpiredLinkAndLimits(t *testing.T) {
 	if err := e.svc.CompleteReset(ctx, link.Token, "purple tractor sings at dawn", "purple tractor sings at dawn"); licensing.ErrorCode(err) != licensing.Gone {
 		t.Fatalf("expired: %v; want Gone", err)
 	}
-	// At most 3 links an hour per account; unknown and pending accounts get none.
-	for range 2 {
-		if _, ok, err := e.svc.IssueResetLink(ctx, "bob@acme.test", ""); !ok || err != nil {
+	// A retry of a request whose link has expired gets nothing.
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("bob@acme.test", "run-1")); ok || err != nil {
+		t.Fatalf("retry after expiry: %v, %v; want nothing to send", ok, err)
+	}
+	// At most 3 requests an hour per account; unknown and pending accounts get none.
+	for _, run := range []string{"run-2", "run-3"} {
+		if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("bob@acme.test", run)); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 	}
-	if _, ok, err := e.svc.IssueResetLink(ctx, "bob@acme.test", ""); ok || err != nil {
-		t.Fatalf("4th link in an hour: %v, %v", ok, err)
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("bob@acme.test", "run-4")); ok || err != nil {
+		t.Fatalf("4th request in an hour: %v, %v", ok, err)
 	}
-	if _, ok, err := e.svc.IssueResetLink(ctx, "nobody@acme.test", ""); ok || err != nil {
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("nobody@acme.test", "run-1")); ok || err != nil {
 		t.Fatalf("unknown email: %v, %v", ok, err)
+	}
+	if _, ok, err := e.svc.IssueResetLink(ctx, accounts.ResetRequest{Email: "alice@acme.test"}); ok || err == nil {
+		t.Fatalf("a request without a key: %v, %v; want an error", ok, err)
 	}
 	// Requests per address are throttled (the answer gives nothing away):
 	// slowed, not refused, since many people may share the address.
@@ -416,6 +427,56 @@ func TestReset_ExpiredLinkAndLimits(t *testing.T) {
 	}
 	if got := e.clock.takeSlept(); len(got) != 1 || got[0] != time.Second {
 		t.Fatalf("6th request slept %v; want 1s", got)
+	}
+}
+
+// Retries of one request (its activity, after a mail failure) reuse its
+// link: however many, they count once, keep its expiry, and revoke no
+// other link; each gets a new token, and only the newest works.
+func TestReset_RetriesOfARequestShareItsLink(t *testing.T) {
+	e := newEnv(t, accounts.Options{})
+	ctx := context.Background()
+	first, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-1"))
+	if err != nil || !ok || first.Issue != 1 {
+		t.Fatalf("first = %+v, %v, %v", first, ok, err)
+	}
+	tokens := []string{first.Token}
+	for i := 2; i <= 6; i++ {
+		again, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-1"))
+		if err != nil || !ok {
+			t.Fatalf("retry %d: %v, %v", i, ok, err)
+		}
+		if again.Issue != i || !again.ExpiresAt.Equal(first.ExpiresAt) || slices.Contains(tokens, again.Token) {
+			t.Fatalf("retry %d = issue %d, expires %v; want issue %d, the first expiry %v, a new token", i, again.Issue, again.ExpiresAt, i, first.ExpiresAt)
+		}
+		tokens = append(tokens, again.Token)
+	}
+	for _, old := range tokens[:len(tokens)-1] {
+		if _, err := e.svc.ResetInfo(ctx, old); licensing.ErrorCode(err) != licensing.Gone {
+			t.Fatalf("a replaced token: %v; want Gone", err)
+		}
+	}
+	newest := tokens[len(tokens)-1]
+	if _, err := e.svc.ResetInfo(ctx, newest); err != nil {
+		t.Fatalf("the newest token: %v", err)
+	}
+	// Six attempts were one request: two more requests still get links.
+	second, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-2"))
+	if err != nil || !ok || second.Issue != 1 {
+		t.Fatalf("second request: %+v, %v, %v", second, ok, err)
+	}
+	// ... and the newer request revokes the older one, whose retries then send nothing.
+	if _, err := e.svc.ResetInfo(ctx, newest); licensing.ErrorCode(err) != licensing.Gone {
+		t.Fatalf("the older request's link after a newer request: %v; want Gone", err)
+	}
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-1")); ok || err != nil {
+		t.Fatalf("retry of a superseded request: %v, %v; want nothing to send", ok, err)
+	}
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-3")); !ok || err != nil {
+		t.Fatalf("third request: %v, %v", ok, err)
+	}
+	if _, ok, err := e.svc.IssueResetLink(ctx, resetRequest("alice@acme.test", "run-4")); ok || err != nil {
+		t.Fatalf("fourth request: %v, %v; want the cap", ok, err)
 	}
 }
 
@@ -478,23 +539,23 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 		want licensing.Code
 	}{
 		{"add an existing contact", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "technical", "bob@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "technical", "bob@acme.test", false)
 		}, licensing.Conflict},
 		{"add as a site admin only", func() (string, error) {
-			return e.svc.AddContact(ctx, "carol@acme.test", "SEN-1000001", "billing", "x@acme.test")
+			return e.svc.AddContact(ctx, "carol@acme.test", "SEN-1000001", "billing", "x@acme.test", false)
 		}, licensing.Forbidden},
 		{"add a bad email", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "billing", "x@")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "billing", "x@", false)
 		}, licensing.Invalid},
 		{"add with a bad role", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "owner", "x@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-1000001", "owner", "x@acme.test", false)
 		}, licensing.Invalid},
 		{"remove a primary", func() (string, error) {
 			return e.svc.RemoveContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "alice@acme.test")
 		}, licensing.FailedPrecondition},
-		{"remove from someone else's licence", func() (string, error) {
+		{"remove from someone else's licence", func() (string, error) { // as for an unknown one
 			return e.svc.RemoveContact(ctx, "dave@globex.test", "SEN-1000001", "technical", "bob@acme.test")
-		}, licensing.Forbidden},
+		}, licensing.NotFound},
 		{"promote when already primary", func() (string, error) {
 			return e.svc.PromoteSelf(ctx, "alice@acme.test", "SEN-1000001", "billing")
 		}, licensing.Conflict},
@@ -511,7 +572,7 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 			return e.svc.UpdateBillingAddress(ctx, "alice@acme.test", "SEN-1000001", "x")
 		}, licensing.Forbidden},
 		{"unknown licence", func() (string, error) {
-			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-9999999", "billing", "x@acme.test")
+			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-9999999", "billing", "x@acme.test", false)
 		}, licensing.NotFound},
 	}
 	before, _ := e.db.License(ctx, "SEN-1000001")
@@ -526,7 +587,7 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 	}
 
 	// Allowed: add, promote, remove, card.
-	if msg, err := e.svc.AddContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "new@acme.test"); err != nil || !strings.Contains(msg, "new@acme.test") {
+	if msg, err := e.svc.AddContact(ctx, "bob@acme.test", "SEN-1000001", "billing", "new@acme.test", false); err != nil || !strings.Contains(msg, "new@acme.test") {
 		t.Fatalf("add: %q, %v", msg, err)
 	}
 	if _, err := e.svc.PromoteSelf(ctx, "bob@acme.test", "SEN-1000001", "technical"); err != nil {

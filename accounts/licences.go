@@ -3,8 +3,10 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"licensedesk/licensing"
+	"licensedesk/postgres"
 	"licensedesk/web"
 )
 
@@ -32,32 +34,76 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]web.MyLice
 	return out, nil
 }
 
-// licence parses sen and reads the licence.
-func (s *Service) licence(ctx context.Context, sen string) (licensing.License, error) {
+// myLicence parses sen and reads the licence for actor, who must be one of
+// its contacts or site admins. That is checked first, in a query that
+// costs the same whether or not the SEN exists; an unknown SEN and a
+// stranger's licence get the same licensing.ErrNotYourLicence, before any
+// rule that would say more (its deployment, cycle or status, who its
+// contacts are).
+func (s *Service) myLicence(ctx context.Context, actor licensing.Email, sen string) (licensing.License, error) {
 	parsed, err := licensing.ParseSEN(sen)
 	if err != nil {
 		return licensing.License{}, err
 	}
-	return s.db.License(ctx, parsed)
+	related, err := s.db.RelatedToLicense(ctx, parsed, actor)
+	if err != nil {
+		return licensing.License{}, err
+	}
+	if !related {
+		return licensing.License{}, licensing.ErrNotYourLicence
+	}
+	l, err := s.db.License(ctx, parsed)
+	if licensing.ErrorCode(err) == licensing.NotFound {
+		return licensing.License{}, licensing.ErrNotYourLicence
+	}
+	return l, err
 }
 
 // AddContact adds email as a role contact of the licence on behalf of
 // actor, after the licensing rules allow it (actor is a contact; email is
-// not already one in that role).
-func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error) {
-	l, r, e, err := s.contactChange(ctx, sen, role, email)
+// not already one in that role). offerPrimary also emails them an offer to
+// make themselves primary. Each account adds at most InvitesPerDay
+// contacts a day (every add mails someone).
+func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, role, email string, offerPrimary bool) (string, error) {
+	l, r, e, err := s.contactChange(ctx, actor, sen, role, email)
 	if err != nil {
 		return "", err
 	}
 	if err := licensing.CanAddContact(l, actor, r, e); err != nil {
 		return "", err
 	}
-	return s.ops.AddContact(ctx, actor, l.SEN, r, e)
+	if err := s.countInvitation(ctx, actor); err != nil {
+		return "", err
+	}
+	return s.ops.AddContact(ctx, actor, l.SEN, r, e, offerPrimary)
+}
+
+// countInvitation counts one contact added by actor against a fixed
+// window of a day, refusing once InvitesPerDay were added in it.
+func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) error {
+	key := "invite:" + string(actor)
+	if err := s.throttled(ctx, key); err != nil {
+		return err
+	}
+	now := s.opt.Now()
+	_, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
+		start, n := prev.LastFailureAt, prev.Failures
+		if prev.LastFailureAt.IsZero() || now.Sub(start) >= 24*time.Hour || n == 0 {
+			start, n = now, 0
+		}
+		n++
+		next := postgres.Throttle{Key: prev.Key, Failures: n, LastFailureAt: start}
+		if n >= s.opt.InvitesPerDay {
+			next.LockedUntil = start.Add(24 * time.Hour)
+		}
+		return next
+	})
+	return err
 }
 
 // RemoveContact removes a secondary role contact on behalf of actor.
 func (s *Service) RemoveContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error) {
-	l, r, e, err := s.contactChange(ctx, sen, role, email)
+	l, r, e, err := s.contactChange(ctx, actor, sen, role, email)
 	if err != nil {
 		return "", err
 	}
@@ -67,9 +113,10 @@ func (s *Service) RemoveContact(ctx context.Context, actor licensing.Email, sen,
 	return s.ops.RemoveContact(ctx, actor, l.SEN, r, e)
 }
 
-// contactChange parses a contact change's fields and reads its licence.
-func (s *Service) contactChange(ctx context.Context, sen, role, email string) (licensing.License, licensing.Role, licensing.Email, error) {
-	l, err := s.licence(ctx, sen)
+// contactChange reads the licence of a contact change for actor (see
+// myLicence), then parses the change's fields.
+func (s *Service) contactChange(ctx context.Context, actor licensing.Email, sen, role, email string) (licensing.License, licensing.Role, licensing.Email, error) {
+	l, err := s.myLicence(ctx, actor, sen)
 	if err != nil {
 		return licensing.License{}, "", "", err
 	}
@@ -87,7 +134,7 @@ func (s *Service) contactChange(ctx context.Context, sen, role, email string) (l
 // PromoteSelf makes actor the primary role contact; actor must be a
 // secondary contact in that role.
 func (s *Service) PromoteSelf(ctx context.Context, actor licensing.Email, sen, role string) (string, error) {
-	l, err := s.licence(ctx, sen)
+	l, err := s.myLicence(ctx, actor, sen)
 	if err != nil {
 		return "", err
 	}
@@ -95,10 +142,7 @@ func (s *Service) PromoteSelf(ctx context.Context, actor licensing.Email, sen, r
 	if err != nil {
 		return "", err
 	}
-	if _, err := licensing.Promote(l.Contacts, actor, r); err != nil {
-		if licensing.ErrorCode(err) == licensing.NotFound {
-			return "", licensing.Errorf(licensing.Forbidden, "You are not a %s contact of %s, so you can't become its primary %s contact.", r, l.SEN, r)
-		}
+	if _, err := licensing.CanPromoteSelf(l, actor, r); err != nil {
 		return "", err
 	}
 	return s.ops.PromoteSelf(ctx, actor, l.SEN, r)
@@ -107,7 +151,7 @@ func (s *Service) PromoteSelf(ctx context.Context, actor licensing.Email, sen, r
 // UpdateCardURL returns where actor updates the licence's card, when the
 // payment rules allow actor to.
 func (s *Service) UpdateCardURL(ctx context.Context, actor licensing.Email, sen string) (string, error) {
-	l, err := s.licence(ctx, sen)
+	l, err := s.myLicence(ctx, actor, sen)
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +164,7 @@ func (s *Service) UpdateCardURL(ctx context.Context, actor licensing.Email, sen 
 // UpdateBillingAddress sets the billing address of a licence actor is a
 // site admin of.
 func (s *Service) UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error) {
-	parsed, err := licensing.ParseSEN(sen)
+	l, err := s.myLicence(ctx, actor, sen)
 	if err != nil {
 		return "", err
 	}
@@ -128,8 +172,8 @@ func (s *Service) UpdateBillingAddress(ctx context.Context, actor licensing.Emai
 	if err != nil {
 		return "", err
 	}
-	if err := s.db.UpdateBillingAddress(ctx, parsed, addr, actor); err != nil {
+	if err := s.db.UpdateBillingAddress(ctx, l.SEN, addr, actor); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("The billing address of %s is saved.", parsed), nil
+	return fmt.Sprintf("The billing address of %s is saved.", l.SEN), nil
 }

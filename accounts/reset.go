@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"licensedesk/licensing"
@@ -39,49 +40,67 @@ func (s *Service) RequestReset(ctx context.Context, email, clientAddr string) er
 	return s.ops.StartPasswordReset(ctx, e)
 }
 
+// ResetRequest is one password-reset request, as its background part
+// (the PasswordReset workflow's activity) sees it.
+type ResetRequest struct {
+	Email licensing.Email
+	// Key names the request: the workflow run (ID and run ID), the same on
+	// every retry of its activity and different for every new request.
+	Key        string
+	WorkflowID string // recorded with the link
+}
+
 // ResetLink is a freshly issued password-reset link.
 type ResetLink struct {
 	Email     licensing.Email
 	Token     string    // secret: put it in the email, nowhere else
 	Path      string    // ResetPath + Token; prefix PUBLIC_BASE_URL
 	ExpiresAt time.Time //
+	// Issue numbers the request's tokens: 1 for the first, n when a
+	// retry replaced the previous one for the (n-1)th time.
+	Issue int
 }
 
-// IssueResetLink creates a reset link for email, valid for ResetTTL, and
-// revokes the account's older ones. ok is false, and nothing is created,
-// when no active account has that email or when it has already been sent
-// ResetsPerHour links in the last hour (then no email should be sent: the
-// person already has recent ones). workflowID, if any, is recorded with the
-// link. Meant for the background part of Operations.StartPasswordReset.
-func (s *Service) IssueResetLink(ctx context.Context, email licensing.Email, workflowID string) (link ResetLink, ok bool, err error) {
-	acc, err := s.db.AccountByEmail(ctx, email)
-	if licensing.ErrorCode(err) == licensing.NotFound {
-		return ResetLink{}, false, nil
+// IssueResetLink returns a token for the reset link of request, to be
+// mailed: ok is false, and nothing is to be sent, when no active account
+// has the email, when the account has already had ResetsPerHour requests
+// in the last hour (the person has recent links), or when the request's
+// link can no longer be used (spent, expired, or revoked by a newer
+// request).
+//
+// One request has one link, made (and counted against ResetsPerHour) on
+// the first call, which also revokes the account's older reset links and
+// fixes the expiry at ResetTTL. A retry of the same request (same Key)
+// continues that link with a new token, and the previous token is revoked:
+// the count, the expiry and other requests' links are left alone. That is
+// the price of never storing a token in a form that can be mailed again:
+// a mail that must still go out needs a token that exists now. The
+// attempt that had the previous one failed to mail it, which is why it is
+// retried (activities.SendPasswordReset covers the attempt that mailed it
+// and then failed).
+func (s *Service) IssueResetLink(ctx context.Context, r ResetRequest) (link ResetLink, ok bool, err error) {
+	if r.Key == "" {
+		return ResetLink{}, false, errors.New("accounts: a reset request needs a Key")
 	}
-	if err != nil {
-		return ResetLink{}, false, err
-	}
-	if acc.Status != licensing.AccountActive {
-		return ResetLink{}, false, nil
-	}
-	n, err := s.db.ResetLinksSince(ctx, acc.Email, s.opt.Now().Add(-time.Hour))
-	if err != nil {
-		return ResetLink{}, false, err
-	}
-	if n >= s.opt.ResetsPerHour {
-		s.opt.Logger.WarnContext(ctx, "password reset not sent: too many this hour", "account", acc.ID, "links", n)
-		return ResetLink{}, false, nil
-	}
-	token, expires, err := s.db.CreateLink(ctx, postgres.NewLink{
-		Purpose: postgres.PurposePasswordReset, Email: acc.Email, WorkflowID: workflowID, TTL: s.opt.ResetTTL,
+	got, err := s.db.IssueResetLink(ctx, postgres.ResetLinkRequest{
+		Email: r.Email, Request: r.Key, WorkflowID: r.WorkflowID, TTL: s.opt.ResetTTL,
+		Since: s.opt.Now().Add(-time.Hour), PerHour: s.opt.ResetsPerHour,
 	})
 	if err != nil {
 		return ResetLink{}, false, err
 	}
-	if _, err := s.db.RevokeOlderResetLinks(ctx, token); err != nil {
-		return ResetLink{}, false, err
+	switch got.Outcome {
+	case postgres.ResetLinkIssued:
+		if got.Issue > 1 {
+			s.opt.Logger.InfoContext(ctx, "password reset link re-issued for a retry", "account", got.AccountID, "link_id", got.LinkID, "issue", got.Issue)
+		}
+		return ResetLink{Email: r.Email, Token: got.Token, Path: ResetPath + got.Token, ExpiresAt: got.ExpiresAt, Issue: got.Issue}, true, nil
+	case postgres.ResetTooMany:
+		s.opt.Logger.WarnContext(ctx, "password reset not sent: too many this hour", "account", got.AccountID, "requests", got.Requests)
+	case postgres.ResetLinkGone:
+		s.opt.Logger.InfoContext(ctx, "password reset not sent: its link was used, expired or replaced by a newer request", "account", got.AccountID, "link_id", got.LinkID)
 	}
-	return ResetLink{Email: acc.Email, Token: token, Path: ResetPath + token, ExpiresAt: expires}, true, nil
+	return ResetLink{}, false, nil
 }
 
 // resetLink looks a reset link up without spending it.

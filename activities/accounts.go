@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"licensedesk/licensing"
@@ -13,23 +14,38 @@ import (
 type PasswordResetInput struct {
 	Email      licensing.Email
 	WorkflowID string // recorded with the link
-	Key        string // the mail's idempotency key
+	// Key names the request (workflow ID and run ID). The request's one
+	// link is found by it on every retry, and its mail is keyed by it.
+	Key string
 }
 
-// SendPasswordReset issues a reset link and emails it, when the email
-// belongs to an active account that has not had too many this hour
-// (Activities.ResetLinks decides); otherwise it sends nothing. The token
-// never leaves this activity. Idempotent by Key: a mail already sent is not
-// sent again and no new link is made. It returns nothing, so workflow
-// history does not say whether the account exists.
+// SendPasswordReset emails the reset link of the request, when the email
+// belongs to an active account that has not had too many requests this
+// hour (Activities.ResetLinks decides); otherwise it sends nothing. It
+// returns nothing, so workflow history does not say whether the account
+// exists, and the token never leaves this activity.
+//
+// A retry (after an SMTP server answered 451, say) continues the request's
+// link and is not counted as a new request. Only a token's hash is stored,
+// so a retry that still has to mail gets a new token, and the previous one
+// is revoked: it was in no mail that got out, or there would be no retry.
+// A retry first checks whether the mail with the newest token was recorded
+// as sent (an attempt that sent it and then failed to report back), and
+// then sends nothing. Left over is a server that took a mail without our
+// hearing of it: the next mail carries the working token, under its own
+// key, so its Message-ID differs and no mailbox drops it as a duplicate.
 func (a *Activities) SendPasswordReset(ctx context.Context, in PasswordResetInput) error {
 	if a.ResetLinks == nil {
 		return nil
 	}
-	if sent, err := a.DB.MailSent(ctx, in.Key); err != nil || sent {
+	issued, err := a.DB.ResetLinkIssue(ctx, in.Email, in.Key)
+	if err != nil {
 		return err
 	}
-	path, expires, ok, err := a.ResetLinks(ctx, in.Email, in.WorkflowID)
+	if sent, err := a.DB.MailSent(ctx, resetMailKey(in.Key, issued)); err != nil || sent {
+		return err
+	}
+	link, ok, err := a.ResetLinks(ctx, in.Email, in.WorkflowID, in.Key)
 	if err != nil || !ok {
 		return err
 	}
@@ -37,8 +53,19 @@ func (a *Activities) SendPasswordReset(ctx context.Context, in PasswordResetInpu
 	if err != nil {
 		return err
 	}
-	url := a.PublicBaseURL + path
-	return a.deliver(ctx, in.Key, in.Email, mail.KindPasswordReset, mail.PasswordReset{Name: name, URL: url, Deadline: expires}, url)
+	url := a.PublicBaseURL + link.Path
+	return a.deliver(ctx, resetMailKey(in.Key, link.Issue), in.Email, mail.KindPasswordReset,
+		mail.PasswordReset{Name: name, URL: url, Deadline: link.ExpiresAt}, url)
+}
+
+// resetMailKey is the mail key of a reset request's link with its issue-th
+// token: the request's key for the first (as before links had issues), then
+// one per token, so a mail with another token is another message.
+func resetMailKey(request string, issue int) string {
+	if issue <= 1 {
+		return request
+	}
+	return fmt.Sprintf("%s/%d", request, issue)
 }
 
 // PasswordChangedInput is a password change or reset to confirm.

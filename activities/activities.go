@@ -31,11 +31,19 @@ type Activities struct {
 	TemporalUIURL string // for links to workflows in Slack
 	Namespace     string
 
-	// ResetLinks issues a password-reset link for email (the path below
-	// PublicBaseURL and when it expires); ok is false when no reset mail
-	// must be sent (no active account, or enough sent this hour).
+	// ResetLinks returns a token for the link of one password-reset
+	// request (named by request; the same on every retry), or ok false
+	// when no reset mail must be sent (no active account, enough requests
+	// this hour, or the request's link no longer usable).
 	// accounts.Service.IssueResetLink; nil: resets send nothing.
-	ResetLinks func(ctx context.Context, email licensing.Email, workflowID string) (path string, expires time.Time, ok bool, err error)
+	ResetLinks func(ctx context.Context, email licensing.Email, workflowID, request string) (link ResetLink, ok bool, err error)
+}
+
+// ResetLink is a password-reset link to mail, as ResetLinks returns it.
+type ResetLink struct {
+	Path      string // below PublicBaseURL; holds the token
+	ExpiresAt time.Time
+	Issue     int // 1: the link's first token; n: its nth, made for a retry
 }
 
 // Actor says who did something, for the audit log.

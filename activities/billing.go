@@ -318,6 +318,19 @@ type BillingNoticeInput struct {
 	Suspend     bool // retries ran out: suspend now
 	Reactivated bool
 	Channel     string
+	// CardLinks, on a failure or suspension, gives each person allowed to
+	// update the card a link of their own in the mail. Nil: the mail says
+	// a link comes separately (collections started before links were
+	// theirs).
+	CardLinks *CardLinks
+}
+
+// CardLinks are update-card links a billing notice carries: they belong
+// to WorkflowID (the collection, which applies the card they capture) and
+// expire at Deadline.
+type CardLinks struct {
+	WorkflowID string
+	Deadline   time.Time
 }
 
 // BillingNotice emails the billing contacts and alerts Slack about a
@@ -340,26 +353,50 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	}
 	amount := licensing.FormatMoney(inv.AmountCents, inv.Currency)
 	var alert string
-	for _, to := range billingContacts(l) {
+	for _, to := range noticeRecipients(l, in) {
+		key := in.Key + "/" + string(to)
+		if sent, err := a.DB.MailSent(ctx, key); err != nil || sent {
+			if err != nil {
+				return err
+			}
+			continue // an earlier try sent it (and made its link)
+		}
 		name, _ := a.DB.DisplayName(ctx, to)
 		var (
 			kind mail.Kind
 			data any
 		)
-		// Those allowed to update the card get their own update-card link
-		// from the CardUpdate workflow the collection starts; the others
-		// are told to ask a site admin.
-		linkSent := licensing.CanUpdateCard(l, to) == nil
+		allowed := licensing.CanUpdateCard(l, to) == nil
+		// With CardLinks, those allowed to update the card get a link of
+		// their own in this mail; without, a CardUpdate the collection
+		// starts mails them one. The others are told to ask a site admin.
+		var url string
+		var deadline time.Time
+		if in.Kind != NoticePaid && in.CardLinks != nil && allowed {
+			var err error
+			if url, deadline, err = a.cardLink(ctx, l, to, in.CardLinks); err != nil {
+				return err
+			}
+		}
+		linkSent := allowed && in.CardLinks == nil
+		updaterOnly := !slices.Contains(billingContacts(l), to)
+		admins := emailStrings(l.SiteAdmins)
 		switch {
 		case in.Kind == NoticePaid:
 			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
 		case in.Kind == NoticeFailed && !(in.Suspend && l.Status == licensing.Suspended):
 			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
-				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent}
+				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
+				UpdaterOnly: updaterOnly, SiteAdmins: admins}
 		default: // suspended now, by this notice or because retries ran out
-			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, LinkSent: linkSent}
+			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
+				LinkSent: linkSent, UpdateURL: url, Deadline: deadline, UpdaterOnly: updaterOnly, SiteAdmins: admins}
 		}
-		if err := a.deliver(ctx, in.Key+"/"+string(to), to, kind, data); err != nil {
+		var links []string
+		if url != "" {
+			links = []string{url}
+		}
+		if err := a.deliver(ctx, key, to, kind, data, links...); err != nil {
 			return err
 		}
 	}
@@ -391,24 +428,69 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	return nil
 }
 
+func emailStrings(list []licensing.Email) []string {
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = string(e)
+	}
+	return out
+}
+
+// noticeRecipients are the billing contacts; on a failure with its own
+// update-card links, also those allowed to update the card (a site admin
+// of an annual licence, say), who can fix it.
+func noticeRecipients(l licensing.License, in BillingNoticeInput) []licensing.Email {
+	to := billingContacts(l)
+	if in.Kind != NoticePaid && in.CardLinks != nil {
+		for _, e := range licensing.CardUpdaters(l) {
+			if !slices.Contains(to, e) {
+				to = append(to, e)
+			}
+		}
+	}
+	return to
+}
+
+// cardLink makes one person's update-card link for a billing notice; only
+// its hash is stored, and it acts for the collection in links.WorkflowID.
+func (a *Activities) cardLink(ctx context.Context, l licensing.License, to licensing.Email, links *CardLinks) (string, time.Time, error) {
+	ttl := time.Until(links.Deadline)
+	if ttl <= 0 {
+		ttl = time.Hour // a retried activity long after the notice: a short-lived link still helps
+	}
+	token, expires, err := a.DB.CreateLink(ctx, postgres.NewLink{
+		Purpose: PurposeCardUpdate, Email: to, SEN: l.SEN, WorkflowID: links.WorkflowID, TTL: ttl,
+		Data: map[string]any{"summary": CardLinkSummary(l)},
+	})
+	if err != nil {
+		return "", time.Time{}, asApplicationError(err)
+	}
+	return a.PublicBaseURL + "/l/" + token, expires, nil
+}
+
 // NextBillingInput names a licence.
 type NextBillingInput struct {
 	SEN licensing.SEN
 }
 
-// NextBillingOutput is when it is next billed.
+// NextBillingOutput is when it is next billed, and who is billed.
 type NextBillingOutput struct {
-	Date     time.Time
-	Billable bool
+	Date            time.Time
+	Billable        bool
+	BillingContacts []licensing.Email
 }
 
-// NextBilling reads the next billing date.
+// NextBilling reads the next billing date and the billing contacts.
 func (a *Activities) NextBilling(ctx context.Context, in NextBillingInput) (NextBillingOutput, error) {
 	d, ok, err := a.DB.NextBillingDate(ctx, in.SEN)
 	if err != nil {
 		return NextBillingOutput{}, asApplicationError(err)
 	}
-	return NextBillingOutput{Date: d, Billable: ok}, nil
+	l, err := a.DB.License(ctx, in.SEN)
+	if err != nil {
+		return NextBillingOutput{}, asApplicationError(err)
+	}
+	return NextBillingOutput{Date: d, Billable: ok, BillingContacts: billingContacts(l)}, nil
 }
 
 // CreateInvoiceInput is a period to invoice.

@@ -256,3 +256,58 @@ func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
 		t.Errorf("status = %v, %v; want suspended", l.Status, err)
 	}
 }
+
+// A failure notice with its own links (the collection's, since version 1)
+// gives each person allowed to update the card a button in the failure
+// mail itself: no "separate email" that may never come. On an annual
+// licence the billing contact is told which site admin to ask, and the
+// site admin, who may update the card, gets the mail with the button. A
+// retried notice sends nothing twice and makes no second link.
+func TestBillingNotice_CarriesItsOwnUpdateCardLinks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	links := &activities.CardLinks{WorkflowID: "invoice/" + f.inv.Number, Deadline: time.Now().Add(7 * 24 * time.Hour)}
+	in := activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: f.inv.Number, Key: "invoice/x/failed/2",
+		Reason: "Your card was declined.", NextRetry: time.Now().Add(72 * time.Hour), CardLinks: links}
+	for range 2 { // the activity retried
+		if err := f.acts.BillingNotice(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var text string
+	var mailLinks []string
+	if err := f.db.Pool().QueryRow(ctx, `SELECT text_body, links FROM sent_mail WHERE message_key = 'invoice/x/failed/2/gina@initech.test'`).Scan(&text, &mailLinks); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, "separate email") || len(mailLinks) != 1 || !strings.Contains(text, mailLinks[0]) {
+		t.Errorf("gina's failure mail (links %v):\n%s", mailLinks, text)
+	}
+	if n := f.count(t, `SELECT count(*) FROM link_tokens WHERE workflow_id = $1 AND purpose = 'card_update'`, links.WorkflowID); n != 1 {
+		t.Errorf("%d update-card links of the collection; want 1", n)
+	}
+
+	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", time.Now().AddDate(0, 0, -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Number, in.Key, in.CardLinks = annual, "invoice/y/failed/1", &activities.CardLinks{WorkflowID: "invoice/" + annual, Deadline: links.Deadline}
+	if err := f.acts.BillingNotice(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{}
+	rows, _ := f.db.Pool().Query(ctx, `SELECT to_addr, text_body FROM sent_mail WHERE message_key LIKE 'invoice/y/failed/1/%'`)
+	for rows.Next() {
+		var to, body string
+		_ = rows.Scan(&to, &body)
+		bodies[to] = body
+	}
+	if b := bodies["dave@globex.test"]; !strings.Contains(b, "ask a site admin of the licence (frank@globex.test)") || strings.Contains(b, "/l/") {
+		t.Errorf("dave (billing, not a site admin):\n%s", b)
+	}
+	if b := bodies["frank@globex.test"]; !strings.Contains(b, "/l/") || !strings.Contains(b, "because you may update the card") {
+		t.Errorf("frank (site admin):\n%s", b)
+	}
+	if _, ok := bodies["erin@globex.test"]; ok {
+		t.Error("erin, a technical contact of an annual licence, may not update the card and is no billing contact")
+	}
+}

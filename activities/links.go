@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +26,13 @@ type SendLinksInput struct {
 	To         []licensing.Email
 	SEN        licensing.SEN
 	WorkflowID string
-	Deadline   time.Time // links expire then
-	Reminder   bool
-	Roles      []licensing.Role // promote: the roles to become primary in
+	// MailKey starts each mail's key (the run of the workflow sending it);
+	// purpose and recipient follow. Empty: the workflow ID (runs started
+	// before it existed).
+	MailKey  string
+	Deadline time.Time // links expire then
+	Reminder bool
+	Roles    []licensing.Role // promote: the roles to become primary in
 
 	// What the mail tells (depending on Purpose).
 	NewEmail       licensing.Email
@@ -36,6 +41,7 @@ type SendLinksInput struct {
 	KeepOld        bool
 	RequesterEmail licensing.Email
 	RequestedBy    string
+	OfferPrimary   bool // complete_account: a separate offer to become primary follows
 }
 
 // SendLinks creates one link per recipient (only its hash is stored) and
@@ -52,10 +58,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		return asApplicationError(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
 	}
 	for _, to := range in.To {
-		key := fmt.Sprintf("%s/%s/%s", in.WorkflowID, in.Purpose, to)
-		if in.Reminder {
-			key += "/reminder"
-		}
+		key := linkMailKey(in, to)
 		sent, err := a.DB.MailSent(ctx, key)
 		if err != nil {
 			return err
@@ -78,12 +81,27 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		if err != nil {
 			return err
 		}
-		kind, body := a.linkMail(in, l, name, url, expires)
+		kind, body := a.linkMail(in, l, to, name, url, expires)
 		if err := a.deliver(ctx, key, to, kind, body, url); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// linkMailKey names the mail carrying one recipient's link: a retry of the
+// activity finds it sent and makes no second link; a new run (MailKey
+// names it) mails a fresh one.
+func linkMailKey(in SendLinksInput, to licensing.Email) string {
+	prefix := in.MailKey
+	if prefix == "" {
+		prefix = in.WorkflowID + "/"
+	}
+	key := prefix + in.Purpose + "/" + string(to)
+	if in.Reminder {
+		key += "/reminder"
+	}
+	return key
 }
 
 // CardLinkSummary is what an update-card link's page says will happen:
@@ -131,7 +149,7 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 	}
 }
 
-func (a *Activities) linkMail(in SendLinksInput, l licensing.License, name, url string, expires time.Time) (mail.Kind, any) {
+func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time) (mail.Kind, any) {
 	switch in.Purpose {
 	case PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
@@ -146,10 +164,11 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, name, url 
 			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
 	case PurposeCompleteAccount:
 		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
-			InvitedBy: "our sales team", URL: url, Deadline: expires, Reminder: in.Reminder}
+			InvitedBy: in.RequestedBy, URL: url, Deadline: expires, Reminder: in.Reminder, OfferPrimary: in.OfferPrimary}
 	default: // PurposePromote
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
-			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder}
+			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder,
+			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to)}
 	}
 }
 
@@ -159,6 +178,18 @@ func (a *Activities) deliver(ctx context.Context, key string, to licensing.Email
 		return err
 	}
 	return a.Mail.Deliver(ctx, mail.Message{Key: key, To: string(to), Subject: subject, Text: text, HTML: html, Links: links})
+}
+
+// primariesOf lists who is primary in roles now (and so becomes secondary
+// when to promotes themselves), leaving out to itself.
+func primariesOf(l licensing.License, roles []licensing.Role, to licensing.Email) []string {
+	var out []string
+	for _, c := range l.Contacts {
+		if c.Primary && c.Email != to && slices.Contains(roles, c.Role) && !slices.Contains(out, string(c.Email)) {
+			out = append(out, string(c.Email))
+		}
+	}
+	return out
 }
 
 func roleStrings(roles []licensing.Role) []string {

@@ -28,6 +28,9 @@ type NotifyInput struct {
 	Role     licensing.Role
 	By       string
 	Reason   string
+	// OfferPrimary (added_as_contact): a separate offer to become primary
+	// follows; otherwise the mail says how to do it from the account page.
+	OfferPrimary bool
 }
 
 // Notify renders and delivers a notification. Idempotent by Key.
@@ -54,7 +57,7 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 			NewEmail: string(in.NewEmail), Reason: in.Reason}
 	case NotifyAddedAsContact:
 		kind, data = mail.KindAddedAsContact, mail.AddedAsContact{Name: name, SEN: sen, Product: product,
-			Role: string(in.Role), AddedBy: in.By}
+			Role: string(in.Role), AddedBy: in.By, OfferPrimary: in.OfferPrimary}
 	case NotifyContactRemoved:
 		kind, data = mail.KindContactRemoved, mail.ContactRemoved{Name: name, SEN: sen, Product: product,
 			Role: string(in.Role), RemovedBy: in.By}

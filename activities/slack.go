@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 
+	"go.temporal.io/sdk/temporal"
+
 	"licensedesk/bot"
 	"licensedesk/operation"
 	"licensedesk/slackout"
@@ -33,15 +35,30 @@ func (a *Activities) ReportProgress(ctx context.Context, in ReportProgressInput)
 	}
 	blocks := bot.ProgressBlocks(in.Status, bot.WorkflowURL(a.TemporalUIURL, a.Namespace, in.Status.WorkflowID, in.Status.RunID))
 	msg := slackout.Message{Channel: in.Ref.Channel, Text: bot.ProgressText(in.Status), Blocks: blocks}
-	if in.Ref.TS == "" {
-		ts, err := a.Slack.Post(ctx, msg)
-		if err != nil {
-			return ReportProgressOutput{}, err
+	if in.Ref.TS != "" {
+		err := a.Slack.Update(ctx, in.Ref.Channel, in.Ref.TS, msg)
+		if err == nil || !slackout.IsPermanent(err) {
+			return ReportProgressOutput{Ref: in.Ref}, err
 		}
-		in.Ref.TS = ts
-		return ReportProgressOutput{Ref: in.Ref}, nil
+		// The message is gone or can no longer be edited (deleted, too
+		// old): post the status as a new message instead.
 	}
-	return ReportProgressOutput{Ref: in.Ref}, a.Slack.Update(ctx, in.Ref.Channel, in.Ref.TS, msg)
+	ts, err := a.Slack.Post(ctx, msg)
+	if err != nil {
+		return ReportProgressOutput{}, slackError(err)
+	}
+	in.Ref.TS = ts
+	return ReportProgressOutput{Ref: in.Ref}, nil
+}
+
+// slackError makes Slack errors no retry can cure (channel_not_found, a
+// 404...) non-retryable, so a report gives up at once instead of holding
+// a Temporal retry loop; the next report tries again.
+func slackError(err error) error {
+	if slackout.IsPermanent(err) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "SlackPermanent", err)
+	}
+	return err
 }
 
 // PostThreadInput is a detail for the progress message's thread.
@@ -56,5 +73,5 @@ func (a *Activities) PostThread(ctx context.Context, in PostThreadInput) error {
 		return nil
 	}
 	_, err := a.Slack.Post(ctx, slackout.Message{Channel: in.Ref.Channel, ThreadTS: in.Ref.TS, Text: in.Text})
-	return err
+	return slackError(err)
 }

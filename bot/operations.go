@@ -35,6 +35,9 @@ type StartRequest struct {
 	SlackUser string
 	ByEmail   string // the signed-in customer, when it comes from the account page
 	Channel   string // where its progress message goes
+	// OfferPrimary (contact-add): also email the new contact an offer to
+	// make themselves primary.
+	OfferPrimary bool
 }
 
 // Started says which workflow runs the operation. AlreadyRunning means the
@@ -90,10 +93,17 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 			},
 		},
 		{
-			Name: "contact add", Args: "<SEN> <billing|technical> <email>", Class: Act, MinArgs: 3, MaxArgs: 3,
-			Summary: "Add a secondary contact (inviting them to set up an account if they have none).",
+			Name: "contact add", Args: "<SEN> <billing|technical> <email> [--offer-primary]", Class: Act, MinArgs: 3, MaxArgs: 4,
+			Summary: "Add a secondary contact (inviting them to set up an account if they have none); --offer-primary also emails them an offer to make themselves primary.",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
-				sen, role, email, err := contactArgs(req.Args)
+				offer := false
+				if len(req.Args) == 4 {
+					if req.Args[3] != "--offer-primary" {
+						return Reply{}, licensing.Errorf(licensing.Invalid, "unknown option %q", truncate(req.Args[3], maxEcho))
+					}
+					offer = true
+				}
+				sen, role, email, err := contactArgs(req.Args[:3])
 				if err != nil {
 					return Reply{}, err
 				}
@@ -104,8 +114,12 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if err := licensing.CheckAddContact(l, role, email); err != nil {
 					return Reply{}, notInvalid(err)
 				}
-				return start(ctx, ops, StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
-					fmt.Sprintf("Adding %s as %s contact of %s", email, role, sen))
+				then := "They are not offered the primary role (add `--offer-primary` to offer it); they can still take it from their account page."
+				if offer {
+					then = "They are also emailed an offer to make themselves the primary " + string(role) + " contact."
+				}
+				return start(ctx, ops, StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID, OfferPrimary: offer},
+					fmt.Sprintf("Adding %s as %s contact of %s", email, role, sen), then)
 			},
 		},
 		{
@@ -203,14 +217,14 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 			Name: "cancel", Args: "<workflow-id>", Class: Act, Destructive: true, MinArgs: 1, MaxArgs: 1,
 			Summary: "Cancel an operation in flight; what it already did is undone where it can be.",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
-				st, err := runningOp(ctx, ops, req.Args[0])
+				st, err := cancellableOp(ctx, ops, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
 				return ephemeral(fmt.Sprintf("*Cancel “%s”?* It is at step: %s.", escape(st.Summary), escape(st.Current().Title))), nil
 			},
 			Confirm: func(ctx context.Context, req Request) (Reply, error) {
-				st, err := runningOp(ctx, ops, req.Args[0])
+				st, err := cancellableOp(ctx, ops, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
@@ -224,8 +238,8 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 }
 
 // start starts an operation and answers with a link to it, or to the one
-// already running.
-func start(ctx context.Context, ops Operations, req StartRequest, what string) (Reply, error) {
+// already running. then (mrkdwn) is added to the answer when it started.
+func start(ctx context.Context, ops Operations, req StartRequest, what string, then ...string) (Reply, error) {
 	s, err := ops.Start(ctx, req)
 	if err != nil {
 		return Reply{}, err
@@ -234,13 +248,22 @@ func start(ctx context.Context, ops Operations, req StartRequest, what string) (
 	if s.AlreadyRunning {
 		return ephemeral(fmt.Sprintf("%s is already running; nothing new was started. <%s|%s>", escape(what), url, escape(s.WorkflowID))), nil
 	}
-	return ephemeral(fmt.Sprintf("%s started: progress is posted in this channel. <%s|%s>", escape(what), url, escape(s.WorkflowID))), nil
+	text := fmt.Sprintf("%s started: progress is posted in this channel. <%s|%s>", escape(what), url, escape(s.WorkflowID))
+	for _, t := range then {
+		text += "\n" + t
+	}
+	return ephemeral(text), nil
 }
 
-func runningOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
+// cancellableOp finds the running operation arg names, refusing kinds
+// nobody may cancel (billing, collection) before anything else.
+func cancellableOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
 	id, err := workflowID(arg)
 	if err != nil {
 		return operation.Status{}, err
+	}
+	if kind, _ := operation.KindOf(id); !kind.Cancellable() {
+		return operation.Status{}, errNotCancellable(id)
 	}
 	st, err := ops.Status(ctx, id)
 	if err != nil {
@@ -254,14 +277,18 @@ func runningOp(ctx context.Context, ops Operations, arg string) (operation.Statu
 
 // workflowID checks arg names one of our operations, e.g. move/SEN-1000001/x@y.test.
 func workflowID(arg string) (string, error) {
-	op, rest, _ := strings.Cut(arg, "/")
-	switch op {
-	case "move", "verify", "contact-add", "contact-remove", "promote", "card", "invoice", "billing":
-		if rest != "" {
-			return arg, nil
-		}
+	if _, ok := operation.KindOf(arg); ok {
+		return arg, nil
 	}
 	return "", licensing.Errorf(licensing.Invalid, "%q is neither a SEN nor an operation id (like move/SEN-1000001/new@example.com)", truncate(arg, maxEcho))
+}
+
+// errNotCancellable is the refusal to cancel billing or a collection,
+// which says how billing is stopped instead.
+func errNotCancellable(workflowID string) error {
+	return licensing.Errorf(licensing.FailedPrecondition,
+		"%s can't be cancelled: billing and collection run for as long as the licence is billed. "+
+			"To stop billing, cancel the licence; a past-due invoice is settled by a new card or `/license charge`.", workflowID)
 }
 
 func senAndEmail(senArg, emailArg string) (licensing.SEN, licensing.Email, error) {

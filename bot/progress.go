@@ -59,7 +59,11 @@ func ProgressBlocks(st operation.Status, workflowURL string) []slack.Block {
 		facts = append(facts, fmt.Sprintf("*Next:* %s — waiting on %s until %s",
 			escape(st.Current().Title), escape(strings.Join(st.WaitingOn, ", ")), st.Deadline.UTC().Format("2006-01-02 15:04 MST")))
 	} else if !st.Done {
-		facts = append(facts, "*Now:* "+escape(st.Current().Title))
+		now := "*Now:* " + escape(st.Current().Title)
+		if !st.Deadline.IsZero() {
+			now += " — until " + st.Deadline.UTC().Format("2006-01-02 15:04 MST")
+		}
+		facts = append(facts, now)
 	}
 	if st.Done && st.Message != "" {
 		facts = append(facts, escape(st.Message))
@@ -83,8 +87,11 @@ func statusListReply(sen licensing.SEN, list []operation.Status, ops Operations)
 		fmt.Sprintf("%d operation(s) in flight for %s", len(list), sen), false, false))}
 	for _, st := range list {
 		line := fmt.Sprintf("*%s* — %s", escape(st.Summary), escape(st.Current().Title))
-		if len(st.WaitingOn) > 0 {
+		switch {
+		case len(st.WaitingOn) > 0:
 			line += fmt.Sprintf(" (waiting on %s until %s)", escape(strings.Join(st.WaitingOn, ", ")), st.Deadline.UTC().Format("2006-01-02"))
+		case !st.Deadline.IsZero():
+			line += fmt.Sprintf(" (until %s)", st.Deadline.UTC().Format("2006-01-02"))
 		}
 		if u := ops.URL(st.WorkflowID, st.RunID); u != "" {
 			line += fmt.Sprintf("\n<%s|%s>", u, escape(st.WorkflowID))

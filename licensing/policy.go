@@ -50,6 +50,22 @@ func (r Relation) Has(role Role) bool {
 	return false
 }
 
+// ErrNotYourLicence answers a customer who asks to act on a licence they
+// are neither a contact nor a site admin of, and one who names a SEN no
+// licence has, alike (it does not even repeat the SEN): their account page
+// must not tell them which SENs exist, or anything about a licence that
+// is not theirs. Check the relation before any rule that would say more.
+var ErrNotYourLicence = Errorf(NotFound, "That licence isn't one of yours. If it should be, ask one of its contacts to add you.")
+
+// CheckRelated returns ErrNotYourLicence unless who is a contact or a site
+// admin of l.
+func CheckRelated(l License, who Email) error {
+	if r := RelationOf(l, who); r.IsContact() || r.SiteAdmin {
+		return nil
+	}
+	return ErrNotYourLicence
+}
+
 // needEmail refuses a zero Email so no rule is ever evaluated for "nobody".
 func needEmail(who Email) error {
 	if who == "" {
@@ -204,6 +220,19 @@ func Promote(contacts []Contact, who Email, role Role) ([]Contact, error) {
 	}
 	SortContacts(out)
 	return out, nil
+}
+
+// CanPromoteSelf says whether who may make themselves the primary role
+// contact of l: they must be a secondary contact in that role. It returns
+// the primary who would become secondary ("" if none).
+func CanPromoteSelf(l License, who Email, role Role) (Email, error) {
+	if _, err := Promote(l.Contacts, who, role); err != nil {
+		if ErrorCode(err) == NotFound {
+			return "", Errorf(Forbidden, "You are not a %s contact of %s, so you can't become its primary %s contact.", role, l.SEN, role)
+		}
+		return "", err
+	}
+	return primaryOf(l.Contacts, role), nil
 }
 
 // SortContacts orders contacts as License.Contacts documents: by role (in the

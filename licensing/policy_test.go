@@ -186,6 +186,32 @@ func TestCanConfirmRequest_AllowsAnyContactOrSiteAdmin(t *testing.T) {
 	wantCode(t, CanConfirmRequest(monthlyDemo(), ""), Invalid)
 }
 
+// Strangers get one answer, whatever the licence is like, and it names
+// nothing about it.
+func TestCheckRelated_OneAnswerForEveryStranger(t *testing.T) {
+	const who = Email("who@x.test")
+	for _, r := range []Relation{
+		{}, {Billing: true}, {Technical: true}, {SiteAdmin: true},
+	} {
+		for _, d := range Deployments {
+			for _, s := range Statuses {
+				l := licenceWith(r, who, d, Annual, s)
+				err := CheckRelated(l, who)
+				if r.IsContact() || r.SiteAdmin {
+					wantCode(t, err, "")
+					continue
+				}
+				if err != ErrNotYourLicence || strings.Contains(ErrorMessage(err), string(l.SEN)) {
+					t.Errorf("%+v %s %s: %v; want ErrNotYourLicence", r, d, s, err)
+				}
+			}
+		}
+	}
+	if CheckRelated(monthlyDemo(), "") != ErrNotYourLicence {
+		t.Error("nobody is related to a licence")
+	}
+}
+
 func TestCanAddContact_RequiresActorToBeAContact(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -31,13 +31,32 @@ type Service struct {
 	Temporal      client.Client
 	Payments      payments.Provider
 	PublicBaseURL string
+	// Hasher hashes the passwords people choose in account setup: the
+	// process's one argon2id limiter (accounts.Service.Hasher).
+	Hasher *passwords.Hasher
 }
 
 var _ web.LinkService = (*Service)(nil)
 
+// lookup returns the usable link with token, if /l/ serves its purpose: a
+// token made for something else (a password-reset token) is as unknown
+// here as a token never made (SPEC §3), and nothing is done with it.
+func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, error) {
+	k, err := s.DB.LookupLink(ctx, token)
+	if err != nil {
+		return postgres.Link{}, err
+	}
+	if !web.LinkPurpose(k.Purpose).Served() {
+		return postgres.Link{}, errNotALink
+	}
+	return k, nil
+}
+
+var errNotALink = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+
 // Lookup describes what a link will do. It changes nothing.
 func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error) {
-	k, err := s.DB.LookupLink(ctx, token)
+	k, err := s.lookup(ctx, token)
 	if err != nil {
 		return web.LinkView{}, err
 	}
@@ -64,7 +83,7 @@ func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error
 
 // Act does what the link is for.
 func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) (web.LinkResult, error) {
-	k, err := s.DB.LookupLink(ctx, token)
+	k, err := s.lookup(ctx, token)
 	if err != nil {
 		return web.LinkResult{}, err
 	}
@@ -113,7 +132,7 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 		return web.LinkResult{Title: "You are now the primary contact",
 			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
 	}
-	return web.LinkResult{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+	return web.LinkResult{}, errNotALink
 }
 
 // cardSession sends the person to the provider's card page. Who may update
@@ -142,21 +161,35 @@ func (s *Service) cardSession(ctx context.Context, k postgres.Link) (web.LinkRes
 	return web.LinkResult{RedirectURL: sess.URL}, nil
 }
 
+// completeAccount activates k's pending account with the name and password
+// submitted. Everything cheap is checked before the password is hashed (19
+// MiB and tens of milliseconds each, within the shared limit): that the
+// link is usable (the caller looked it up) and its account still pending,
+// the name, and the password policy. The transaction that spends the link
+// checks the link and the account again.
 func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {
-	name := strings.TrimSpace(action.DisplayName)
-	if name == "" || len(name) > 200 {
-		return licensing.Errorf(licensing.Invalid, "Enter your name (up to 200 characters).")
+	if k.AccountStatus != licensing.AccountPending {
+		return errAlreadySetUp
+	}
+	name, err := licensing.CheckDisplayName(action.DisplayName)
+	if err != nil {
+		return err
 	}
 	if err := passwords.CheckNew(action.Password, action.PasswordConfirm, string(k.Email)); err != nil {
 		return err
 	}
-	hash, err := passwords.Hash(action.Password)
+	if s.Hasher == nil {
+		return errors.New("links: Service.Hasher is not set")
+	}
+	hash, err := s.Hasher.Hash(ctx, action.Password)
 	if err != nil {
 		return err
 	}
 	_, err = s.DB.CompleteAccount(ctx, token, name, hash)
 	return err
 }
+
+var errAlreadySetUp = licensing.Errorf(licensing.Gone, "This account is already set up; sign in instead.")
 
 // update sends a Temporal update to the workflow that owns the link and
 // waits for its result. A workflow that has ended, or that no longer waits

@@ -83,6 +83,9 @@ type Invitation struct {
 	URL       string    // the link's page, where the account is completed
 	Deadline  time.Time // when the link expires
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	// OfferPrimary: a separate email offers them the primary role;
+	// otherwise the mail says they can take it from their account page.
+	OfferPrimary bool
 }
 
 // AddedAsContact tells an account holder they were made a (secondary)
@@ -95,6 +98,9 @@ type AddedAsContact struct {
 	AddedBy    string    // who added them; empty (or a Slack id): "our sales team"
 	PromoteURL string    // optional link to make themselves primary contact
 	Deadline   time.Time // when PromoteURL expires (needed only with it)
+	// OfferPrimary: a separate email offers them the primary role;
+	// otherwise the mail says they can take it from their account page.
+	OfferPrimary bool
 }
 
 // PromoteYourself sends a contact the link that makes them primary contact.
@@ -106,6 +112,12 @@ type PromoteYourself struct {
 	URL      string    // the link's page, where the promotion is confirmed
 	Deadline time.Time // when the link expires
 	Reminder bool      // a reminder of an earlier mail: the subject says so
+	// Why they are asked: ForMove (the licence moves to them), else an
+	// offer someone asked for (OfferedBy; empty or a Slack id: our sales
+	// team).
+	ForMove   bool
+	OfferedBy string
+	Demoted   []string // the current primary contacts, who become secondary
 }
 
 // MoveCompleted tells both people of a move that it is done.
@@ -186,6 +198,10 @@ type PaymentFailed struct {
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
 	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
+	// UpdaterOnly: the recipient is not a billing contact but may update
+	// the card (a site admin, say), which is why they are told.
+	UpdaterOnly bool
+	SiteAdmins  []string // named when the recipient must ask a site admin
 }
 
 // PaymentSucceeded confirms to a billing contact that an invoice was paid.
@@ -210,6 +226,10 @@ type LicenceSuspended struct {
 	UpdateURL     string    // optional link to update the card; without it, ask a site admin
 	Deadline      time.Time // when UpdateURL expires (needed only with it)
 	LinkSent      bool      // without UpdateURL: the recipient gets an update-card link in a separate email
+	// UpdaterOnly: the recipient is not a billing contact but may update
+	// the card (a site admin, say), which is why they are told.
+	UpdaterOnly bool
+	SiteAdmins  []string // named when the recipient must ask a site admin
 }
 
 // CardUpdated tells a billing contact that a licence's card changed, so a
@@ -326,10 +346,11 @@ func actor(by string) string {
 
 const ourSalesTeam = "our sales team"
 
-func (d *ConfirmRequest) fill() { d.RequestedBy = actor(d.RequestedBy) }
-func (d *Invitation) fill()     { d.InvitedBy = actor(d.InvitedBy) }
-func (d *AddedAsContact) fill() { d.AddedBy = actor(d.AddedBy) }
-func (d *ContactRemoved) fill() { d.RemovedBy = actor(d.RemovedBy) }
+func (d *ConfirmRequest) fill()  { d.RequestedBy = actor(d.RequestedBy) }
+func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
+func (d *PromoteYourself) fill() { d.OfferedBy = actor(d.OfferedBy) }
+func (d *AddedAsContact) fill()  { d.AddedBy = actor(d.AddedBy) }
+func (d *ContactRemoved) fill()  { d.RemovedBy = actor(d.RemovedBy) }
 
 func (d ConfirmRequest) reminder() bool  { return d.Reminder }
 func (d ConfirmMove) reminder() bool     { return d.Reminder }

@@ -44,9 +44,9 @@ type Status struct {
 	Summary    string    `json:"summary"`    // "Move SEN-1000001 to new@x.test"
 	StartedBy  string    `json:"started_by"` // Slack user id, or an email
 	Steps      []Step    `json:"steps"`
-	Step       string    `json:"step"`       // key of the active step
-	WaitingOn  []string  `json:"waiting_on"` // emails of the people it waits for
-	Deadline   time.Time `json:"deadline"`   // when the wait expires
+	Step       string    `json:"step"`              // key of the active step
+	WaitingOn  []string  `json:"waiting_on"`        // emails of the people it waits for
+	Deadline   time.Time `json:"deadline,omitzero"` // when the wait ends; zero when nothing is awaited
 	Done       bool      `json:"done"`
 	Outcome    Outcome   `json:"outcome,omitempty"`
 	Message    string    `json:"message,omitempty"` // outcome in a sentence

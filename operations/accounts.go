@@ -40,8 +40,8 @@ const (
 )
 
 // AddContact runs ContactAdd for the signed-in actor.
-func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
-	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
+func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
+	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor), OfferPrimary: offerPrimary},
 		"Adding "+string(email)+" is already under way.")
 }
 
@@ -102,7 +102,15 @@ func (o *Accounts) outcome(ctx context.Context, id, runID string) (string, error
 // workflow history, and nobody else is emailed.
 func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen licensing.SEN) (string, error) {
 	l, err := o.DB.License(ctx, sen)
+	if licensing.ErrorCode(err) == licensing.NotFound {
+		return "", licensing.ErrNotYourLicence
+	}
 	if err != nil {
+		return "", err
+	}
+	// The relation first: the card rule would tell a stranger the
+	// licence's deployment, cycle and status.
+	if err := licensing.CheckRelated(l, actor); err != nil {
 		return "", err
 	}
 	if err := licensing.CanUpdateCard(l, actor); err != nil {

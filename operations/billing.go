@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"licensedesk/licensing"
+	"licensedesk/operation"
 	"licensedesk/payments"
 	"licensedesk/postgres"
 	"licensedesk/workflows"
@@ -75,8 +76,9 @@ func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, op
 }
 
 // HandlePaymentEvent is the webhook's handler: a captured card is signalled
-// to the CardUpdate workflow named in the session's reference
-// ("<workflow id>|<link id>"). Deliveries may repeat or arrive out of order;
+// to the workflow named in the session's reference ("<workflow id>|<link
+// id>"): a CardUpdate, or the collection whose failure mail carried the
+// link. Deliveries may repeat or arrive out of order;
 // the workflow applies a card once per link, and events we do not act on
 // are acknowledged. A workflow that has ended is not an error (Stripe would
 // retry for days).
@@ -86,7 +88,7 @@ func (c *Client) HandlePaymentEvent(ctx context.Context, ev payments.Event) erro
 	}
 	wf, id, ok := strings.Cut(ev.Reference, "|")
 	linkID, err := strconv.ParseInt(id, 10, 64)
-	if !ok || err != nil || workflows.OperationOf(wf) != "card" {
+	if kind, _ := operation.KindOf(wf); !ok || err != nil || (kind != operation.KindCard && kind != operation.KindInvoice) {
 		return nil // not one of our sessions
 	}
 	err = c.Temporal.SignalWorkflow(ctx, wf, "", workflows.CardCapturedSignal, workflows.CardCaptured{

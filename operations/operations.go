@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -64,7 +65,7 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 		people = []string{string(req.Email)}
 	case "contact-add":
 		id, fn = workflows.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
-		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}
+		arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing, OfferPrimary: req.OfferPrimary}
 		people = []string{string(req.Email)}
 	case "card":
 		id, fn = workflows.CardUpdateID(req.SEN), workflows.CardUpdate
@@ -76,7 +77,7 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 	default:
 		return bot.Started{}, fmt.Errorf("operations: unknown operation %q", req.Operation)
 	}
-	run, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                c.TaskQueue,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
@@ -87,8 +88,14 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 			workflows.CustomerEmails.ValueSet(people),
 			workflows.OperationStep.ValueSet("starting"),
 		),
-	}, fn, arg)
+	}
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, fn, arg)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) && c.finishing(ctx, id, already.RunId) {
+		// The last run has its outcome and is only sending its last
+		// report: once it has closed, this request starts a new run.
+		run, err = c.Temporal.ExecuteWorkflow(ctx, opts, fn, arg)
+	}
 	if errors.As(err, &already) {
 		return bot.Started{WorkflowID: id, RunID: already.RunId, AlreadyRunning: true}, nil
 	}
@@ -96,6 +103,23 @@ func (c *Client) Start(ctx context.Context, req bot.StartRequest) (bot.Started, 
 		return bot.Started{}, err
 	}
 	return bot.Started{WorkflowID: id, RunID: run.GetRunID()}, nil
+}
+
+// finishingWait bounds how long Start waits for a run that has ended its
+// operation to close.
+const finishingWait = 1500 * time.Millisecond
+
+// finishing reports whether the running run of id has already ended its
+// operation (its status is done) and then closed within finishingWait.
+func (c *Client) finishing(ctx context.Context, id, runID string) bool {
+	st, err := c.Status(ctx, id)
+	if err != nil || !st.Done {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, finishingWait)
+	defer cancel()
+	err = c.Temporal.GetWorkflow(wctx, id, runID).Get(wctx, nil)
+	return wctx.Err() == nil && (err == nil || !errors.Is(err, context.DeadlineExceeded))
 }
 
 // Status asks a workflow (running or finished) for its status.
@@ -143,7 +167,11 @@ func (c *Client) Running(ctx context.Context, sen licensing.SEN) ([]operation.St
 }
 
 // Cancel records who cancels (the workflow reports it), then cancels.
+// Billing and collections are refused (operation.Kind.Cancellable).
 func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
+	if kind, ok := operation.KindOf(workflowID); !ok || !kind.Cancellable() {
+		return licensing.Errorf(licensing.FailedPrecondition, "%s can't be cancelled.", workflowID)
+	}
 	if err := c.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.CancelReasonSignal, by); err != nil {
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {

@@ -96,28 +96,148 @@ func (db *DB) ChangePassword(ctx context.Context, accountID int64, oldHash, newH
 	return expires, err
 }
 
-// RevokeOlderResetLinks revokes every unused password-reset link of the
-// account that token was sent to, except token itself and any issued after
-// it, and reports how many. Called right after CreateLink, it leaves only
-// the newest link usable, even when two requests race.
-func (db *DB) RevokeOlderResetLinks(ctx context.Context, token string) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE link_tokens o SET revoked_at = now()
-		FROM link_tokens n
-		WHERE n.token_hash = $1 AND n.purpose = $2
-		  AND o.account_id = n.account_id AND o.purpose = $2 AND o.id < n.id
-		  AND o.used_at IS NULL AND o.revoked_at IS NULL`, TokenHash(token), PurposePasswordReset)
-	return tag.RowsAffected(), err
+// ResetLinkRequest asks for the link of one password-reset request.
+type ResetLinkRequest struct {
+	Email licensing.Email
+	// Request names the reset request (its workflow run). The request's
+	// link is stored under it, so a retry of the same request finds it.
+	Request    string
+	WorkflowID string        // recorded with the link
+	TTL        time.Duration // how long a new link lives
+	// At most PerHour requests since Since get a link (per account).
+	Since   time.Time
+	PerHour int
 }
 
-// ResetLinksSince counts the password-reset links issued to email since
-// the given time (to bound how many reset emails one address receives).
-func (db *DB) ResetLinksSince(ctx context.Context, email licensing.Email, since time.Time) (int, error) {
+// ResetLinkOutcome says what IssueResetLink did.
+type ResetLinkOutcome int
+
+const (
+	ResetLinkIssued ResetLinkOutcome = iota // Token works; mail it
+	ResetNoAccount                          // no active account has the email: send nothing
+	ResetTooMany                            // PerHour requests already since Since: send nothing
+	ResetLinkGone                           // the request's link was used, expired or revoked by a newer request: send nothing
+)
+
+// IssuedResetLink is IssueResetLink's answer.
+type IssuedResetLink struct {
+	Outcome   ResetLinkOutcome
+	AccountID int64 // all outcomes but ResetNoAccount
+	LinkID    int64 // ResetLinkIssued, ResetLinkGone
+	Requests  int   // ResetTooMany: the requests counted
+	Token     string
+	ExpiresAt time.Time
+	// Issue numbers the tokens the request has had: 1 when its link was
+	// just made, n when this is its nth token (made for a retry).
+	Issue int
+}
+
+// IssueResetLink gives a password-reset request a token for its link.
+//
+// The first call for r.Request makes the request's link, if the email
+// belongs to an active account that has had fewer than r.PerHour requests
+// since r.Since, and revokes the account's older reset links: this is
+// where a request is counted, where its expiry is set, and where a newer
+// request makes older ones useless. A later call for the same request (a
+// retry of the activity that mails it) continues that link: a new token
+// with the same expiry replaces the previous one, which is revoked (so it
+// answers "used or expired", not "unknown"). The request is not counted
+// again and no other link is touched. Only hashes are stored, so the
+// previous token cannot be mailed again; the attempt that made it mailed
+// nothing, or there would be no retry.
+//
+// Everything happens in one transaction that holds the account row, so
+// concurrent requests for one account are counted exactly and leave one
+// usable link.
+func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedResetLink, error) {
+	var out IssuedResetLink
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var status licensing.AccountStatus
+		err := tx.QueryRow(ctx, `SELECT id, status FROM accounts WHERE lower(email) = lower($1) FOR NO KEY UPDATE`,
+			string(r.Email)).Scan(&out.AccountID, &status)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && status != licensing.AccountActive {
+			out = IssuedResetLink{Outcome: ResetNoAccount}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// The request's newest token, if it has one.
+		var (
+			usable  bool
+			expires time.Time
+		)
+		err = tx.QueryRow(ctx, `
+			SELECT id, used_at IS NULL AND revoked_at IS NULL AND expires_at > now(), expires_at, coalesce((data->>'issue')::int, 1)
+			FROM link_tokens WHERE account_id = $1 AND purpose = $2 AND data->>'request' = $3
+			ORDER BY id DESC LIMIT 1`,
+			out.AccountID, PurposePasswordReset, r.Request).Scan(&out.LinkID, &usable, &expires, &out.Issue)
+		switch {
+		case err == nil && !usable:
+			out.Outcome = ResetLinkGone
+			return nil
+		case err == nil:
+			if _, err := tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = now() WHERE id = $1`, out.LinkID); err != nil {
+				return err
+			}
+			out.Issue++
+		case errors.Is(err, pgx.ErrNoRows):
+			if err := tx.QueryRow(ctx, `
+				SELECT count(DISTINCT coalesce(data->>'request', id::text)) FROM link_tokens
+				WHERE account_id = $1 AND purpose = $2 AND created_at >= $3`,
+				out.AccountID, PurposePasswordReset, r.Since).Scan(&out.Requests); err != nil {
+				return err
+			}
+			if out.Requests >= r.PerHour {
+				out.Outcome = ResetTooMany
+				return nil
+			}
+			if _, err := tx.Exec(ctx, `
+				UPDATE link_tokens SET revoked_at = now()
+				WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`,
+				out.AccountID, PurposePasswordReset); err != nil {
+				return err
+			}
+			out.Issue = 1
+		default:
+			return err
+		}
+		token := newToken()
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO link_tokens (token_hash, purpose, account_id, workflow_id, data, expires_at)
+			VALUES ($1, $2, $3, nullif($4, ''), jsonb_build_object('request', $5::text, 'issue', $6::int),
+			        coalesce($7, now() + $8::interval))
+			RETURNING id, expires_at`,
+			TokenHash(token), PurposePasswordReset, out.AccountID, r.WorkflowID, r.Request, out.Issue,
+			nullTime(expires), r.TTL).Scan(&out.LinkID, &out.ExpiresAt); err != nil {
+			return err
+		}
+		out.Outcome, out.Token = ResetLinkIssued, token
+		return nil
+	})
+	if err != nil {
+		return IssuedResetLink{}, err
+	}
+	return out, nil
+}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// ResetLinkIssue returns how many tokens reset request has had
+// (IssuedResetLink.Issue of its newest), or 0 when it has none (yet, or
+// ever: no active account, too many requests).
+func (db *DB) ResetLinkIssue(ctx context.Context, email licensing.Email, request string) (int, error) {
 	var n int
 	err := db.pool.QueryRow(ctx, `
-		SELECT count(*) FROM link_tokens t JOIN accounts a ON a.id = t.account_id
-		WHERE lower(a.email) = lower($1) AND t.purpose = $2 AND t.created_at >= $3`,
-		string(email), PurposePasswordReset, since).Scan(&n)
+		SELECT coalesce(max((t.data->>'issue')::int), 0) FROM link_tokens t JOIN accounts a ON a.id = t.account_id
+		WHERE lower(a.email) = lower($1) AND t.purpose = $2 AND t.data->>'request' = $3`,
+		string(email), PurposePasswordReset, request).Scan(&n)
 	return n, err
 }
 
@@ -215,6 +335,22 @@ func (db *DB) AccountLicenses(ctx context.Context, accountID int64) ([]AccountLi
 		out = append(out, AccountLicense{License: l, BillingAddress: it.address})
 	}
 	return out, nil
+}
+
+// RelatedToLicense reports whether email is a contact (in any role) or a
+// site admin of the licence sen. One query, as cheap for a SEN that does
+// not exist as for one that does, so callers can check it first without
+// the answer's timing telling the two apart.
+func (db *DB) RelatedToLicense(ctx context.Context, sen licensing.SEN, email licensing.Email) (bool, error) {
+	var related bool
+	err := db.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM licenses l, accounts a
+			WHERE l.sen = $1 AND lower(a.email) = lower($2)
+			  AND (EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
+			       OR EXISTS (SELECT 1 FROM site_admins s WHERE s.license_id = l.id AND s.account_id = a.id)))`,
+		string(sen), string(email)).Scan(&related)
+	return related, err
 }
 
 // UpdateBillingAddress sets a licence's billing address on behalf of one of

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,16 +12,18 @@ import (
 	"licensedesk/postgres"
 )
 
+var resetRequests atomic.Int64
+
+// resetLink issues the link of a new reset request.
 func resetLink(t *testing.T, db *postgres.DB, email licensing.Email, ttl time.Duration) string {
 	t.Helper()
-	token, _, err := db.CreateLink(context.Background(), postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: email, TTL: ttl})
-	if err != nil {
-		t.Fatal(err)
+	got, err := db.IssueResetLink(context.Background(), postgres.ResetLinkRequest{
+		Email: email, Request: fmt.Sprintf("test/%d", resetRequests.Add(1)), TTL: ttl, Since: time.Now().Add(-time.Hour), PerHour: 100,
+	})
+	if err != nil || got.Outcome != postgres.ResetLinkIssued {
+		t.Fatalf("IssueResetLink = %+v, %v", got, err)
 	}
-	if _, err := db.RevokeOlderResetLinks(context.Background(), token); err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return got.Token
 }
 
 func TestResetLinks_SpendOnceAndRevokeSessions(t *testing.T) {
@@ -104,14 +108,6 @@ func TestResetLinks_NewerRevokesOlder(t *testing.T) {
 	if _, err := db.LookupLink(ctx, other); err != nil {
 		t.Fatalf("another account's link was revoked: %v", err)
 	}
-	// Revoking "older than" an old token leaves the newer one alone.
-	if n, err := db.RevokeOlderResetLinks(ctx, first); err != nil || n != 0 {
-		t.Fatalf("RevokeOlderResetLinks(old) = %d, %v", n, err)
-	}
-	n, err := db.ResetLinksSince(ctx, "alice@acme.test", time.Now().Add(-time.Hour))
-	if err != nil || n != 2 {
-		t.Fatalf("ResetLinksSince = %d, %v; want 2", n, err)
-	}
 	// Spending a link revokes the others of its account.
 	third, _, _ := db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
 	if _, err := db.SpendResetLink(ctx, third, "$argon2id$x"); err != nil {
@@ -119,6 +115,63 @@ func TestResetLinks_NewerRevokesOlder(t *testing.T) {
 	}
 	if _, err := db.LookupLink(ctx, second); licensing.ErrorCode(err) != licensing.Gone {
 		t.Fatalf("link left usable after a reset: %v", err)
+	}
+}
+
+// The cap counts requests; pending, disabled and unknown accounts get no
+// link; concurrent requests are counted exactly and leave one usable link.
+func TestResetLinks_IssueCountsRequests(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	req := func(email licensing.Email, request string) postgres.IssuedResetLink {
+		t.Helper()
+		got, err := db.IssueResetLink(ctx, postgres.ResetLinkRequest{
+			Email: email, Request: request, TTL: time.Hour, Since: time.Now().Add(-time.Hour), PerHour: 3,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE accounts SET status = 'disabled' WHERE email = 'carol@acme.test'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []licensing.Email{"nobody@acme.test", "carol@acme.test"} {
+		if got := req(email, "r"); got.Outcome != postgres.ResetNoAccount || got.Token != "" {
+			t.Errorf("%s: %+v; want no account", email, got)
+		}
+	}
+	for range 5 {
+		if got := req("alice@acme.test", "r1"); got.Outcome != postgres.ResetLinkIssued {
+			t.Fatalf("retry of r1: %+v", got)
+		}
+	}
+	if n, err := db.ResetLinkIssue(ctx, "alice@acme.test", "r1"); err != nil || n != 5 {
+		t.Fatalf("ResetLinkIssue(r1) = %d, %v; want 5", n, err)
+	}
+	if n, err := db.ResetLinkIssue(ctx, "alice@acme.test", "r9"); err != nil || n != 0 {
+		t.Fatalf("ResetLinkIssue(unknown request) = %d, %v; want 0", n, err)
+	}
+
+	var wg sync.WaitGroup
+	outcomes := make([]postgres.ResetLinkOutcome, 6)
+	for i := range outcomes {
+		wg.Go(func() { outcomes[i] = req("bob@acme.test", fmt.Sprintf("b%d", i)).Outcome })
+	}
+	wg.Wait()
+	issued := 0
+	for _, o := range outcomes {
+		if o == postgres.ResetLinkIssued {
+			issued++
+		} else if o != postgres.ResetTooMany {
+			t.Errorf("outcome %v", o)
+		}
+	}
+	var usable int
+	_ = db.Pool().QueryRow(ctx, `SELECT count(*) FROM link_tokens t JOIN accounts a ON a.id = t.account_id
+		WHERE a.email = 'bob@acme.test' AND t.purpose = 'password_reset' AND t.revoked_at IS NULL`).Scan(&usable)
+	if issued != 3 || usable != 1 {
+		t.Fatalf("6 concurrent requests: %d issued, %d usable links; want 3 and 1", issued, usable)
 	}
 }
 
@@ -195,5 +248,26 @@ func TestAccounts_OnlySiteAdminsChangeTheBillingAddress(t *testing.T) {
 	list, _ := db.AccountLicenses(ctx, account(t, db, "carol@acme.test").ID)
 	if len(list) != 1 || list[0].BillingAddress != "Acme\n1 Road" {
 		t.Fatalf("billing address = %+v", list)
+	}
+}
+
+func TestAccounts_RelatedToLicense(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	for _, tc := range []struct {
+		sen   licensing.SEN
+		email licensing.Email
+		want  bool
+	}{
+		{"SEN-1000001", "alice@acme.test", true},   // primary contact
+		{"SEN-1000001", "Bob@Acme.test", true},     // secondary contact, any case
+		{"SEN-1000001", "carol@acme.test", true},   // site admin only
+		{"SEN-1000002", "alice@acme.test", false},  // a stranger's licence
+		{"SEN-9999999", "alice@acme.test", false},  // no such licence
+		{"SEN-1000001", "nobody@acme.test", false}, // no such account
+	} {
+		if got, err := db.RelatedToLicense(ctx, tc.sen, tc.email); err != nil || got != tc.want {
+			t.Errorf("RelatedToLicense(%s, %s) = %v, %v; want %v", tc.sen, tc.email, got, err, tc.want)
+		}
 	}
 }

@@ -264,16 +264,24 @@ func (db *DB) DefaultCard(ctx context.Context, sen licensing.SEN, ref string) (s
 // default in one transaction: the card is applied once per link.
 func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, ref, brand, last4 string, expMonth, expYear int) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE link_tokens SET used_at = now()
-			WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, linkID)
+		licID, l, err := lockLicense(ctx, tx, sen)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 {
+		var email licensing.Email
+		err = tx.QueryRow(ctx, `UPDATE link_tokens t SET used_at = now() FROM accounts a
+			WHERE t.id = $1 AND t.license_id = $2 AND a.id = t.account_id
+			  AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+			RETURNING a.email`, linkID, licID).Scan(&email)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return errSpentLink
 		}
-		var licID int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1 FOR UPDATE`, string(sen)).Scan(&licID); err != nil {
+		if err != nil {
+			return err
+		}
+		// Checked again here, in the transaction that spends the link: the
+		// person may have been removed since the provider took the card.
+		if err := licensing.CanUpdateCard(l, email); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE payment_methods SET is_default = false WHERE license_id = $1 AND is_default`, licID); err != nil {

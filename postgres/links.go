@@ -46,13 +46,16 @@ type Link struct {
 	Used          bool // set by LinkByID only: spent, revoked or expired
 }
 
+// newToken returns a fresh link token: 32 bytes from crypto/rand, base64url.
+func newToken() string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // never fails (crypto/rand panics rather than return an error)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
 // CreateLink stores a new link for an existing account and returns its token.
 func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", time.Time{}, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
+	token := newToken()
 	if l.Data == nil {
 		l.Data = map[string]any{}
 	}
@@ -109,8 +112,16 @@ func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
 
 // spendLink marks the link used in tx if it is still usable and has the
 // purpose and workflow expected: one conditional UPDATE, so two clicks can
-// never both succeed.
+// never both succeed. In the same transaction it checks that the link's
+// person may still do what it is for (licensing.MayUseLink): someone
+// removed from the licence since the mail was sent gets Forbidden and the
+// link stays as it was. The licence row is locked first, in the order
+// contact changes take, so a removal and a click serialise.
 func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose, workflowID string) (Link, error) {
+	lic, err := lockLinkLicense(ctx, tx, hash)
+	if err != nil {
+		return Link{}, err
+	}
 	row := tx.QueryRow(ctx, `
 		WITH spent AS (
 			UPDATE link_tokens SET used_at = now()
@@ -132,7 +143,43 @@ func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose, workflowID 
 		}
 		return Link{}, errSpentLink
 	}
-	return k, err
+	if err != nil {
+		return Link{}, err
+	}
+	if lic != nil {
+		if err := licensing.MayUseLink(*lic, licensing.LinkPurpose(k.Purpose), k.Email); err != nil {
+			return Link{}, err
+		}
+	}
+	return k, nil
+}
+
+// lockLinkLicense locks the licence a link is about (nil when it is about
+// none), before anything locks the link itself.
+func lockLinkLicense(ctx context.Context, tx pgx.Tx, hash []byte) (*licensing.License, error) {
+	var sen *string
+	err := tx.QueryRow(ctx, `SELECT l.sen FROM link_tokens t LEFT JOIN licenses l ON l.id = t.license_id WHERE t.token_hash = $1`, hash).Scan(&sen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errUnknownLink
+	}
+	if err != nil || sen == nil {
+		return nil, err
+	}
+	_, l, err := lockLicense(ctx, tx, licensing.SEN(*sen))
+	return &l, err
+}
+
+// revokeLinksOfStranger revokes the unused links a person holds for a
+// licence once they hold no role on it (no contact row, not a site admin):
+// whatever those links were for, it is no longer theirs to do. Called in
+// the transaction that removes them.
+func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, licID, accID int64) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE link_tokens SET revoked_at = now()
+		WHERE license_id = $1 AND account_id = $2 AND used_at IS NULL AND revoked_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM license_contacts WHERE license_id = $1 AND account_id = $2)
+		  AND NOT EXISTS (SELECT 1 FROM site_admins WHERE license_id = $1 AND account_id = $2)`, licID, accID)
+	return err
 }
 
 // SpendLink spends a link on its own (a decision that is recorded by the
@@ -226,10 +273,18 @@ func linkRoles(data map[string]any) []licensing.Role {
 func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordHash string) (Link, error) {
 	var k Link
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
+		lic, err := lockLinkLicense(ctx, tx, TokenHash(token))
+		if err != nil {
+			return err
+		}
 		k, err = lookupForUpdate(ctx, tx, TokenHash(token))
 		if err != nil {
 			return err
+		}
+		if lic != nil {
+			if err := licensing.MayUseLink(*lic, licensing.LinkPurpose(k.Purpose), k.Email); err != nil {
+				return err
+			}
 		}
 		if k.Purpose == "complete_account" {
 			if k, err = spendLink(ctx, tx, TokenHash(token), k.Purpose, k.WorkflowID); err != nil {

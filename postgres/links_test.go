@@ -116,3 +116,65 @@ func TestLinks_ConcurrentClicksSpendOnce(t *testing.T) {
 		t.Fatalf("%d of 20 concurrent spends succeeded; want exactly 1", ok)
 	}
 }
+
+// People leave between a mail and a click. Removing bob revokes the links
+// he holds for the licence; and a link whose person lost the right to use
+// it (here by an edit that revoked nothing) is refused in the transaction
+// that would spend it, and stays unspent.
+func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	mk := func(purpose string, to licensing.Email) string {
+		t.Helper()
+		token, _, err := db.CreateLink(ctx, postgres.NewLink{Purpose: purpose, Email: to, SEN: "SEN-1000001",
+			WorkflowID: "move/SEN-1000001/zed@newco.test", TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+
+	t.Run("removing a contact revokes their links", func(t *testing.T) {
+		bob := mk("confirm_move", "bob@acme.test")
+		if _, err := db.RemoveContact(ctx, "SEN-1000001", licensing.Technical, "bob@acme.test", system); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.LookupLink(ctx, bob); licensing.ErrorCode(err) != licensing.Gone {
+			t.Errorf("bob's link after his removal: %v; want Gone", err)
+		}
+		_, err := db.SpendLink(ctx, postgres.TokenHash(bob), "confirm_move", "move/SEN-1000001/zed@newco.test", postgres.Actor{Kind: "link"}, "confirm_move.approve")
+		if licensing.ErrorCode(err) != licensing.Gone {
+			t.Errorf("spending it: %v; want Gone", err)
+		}
+	})
+
+	t.Run("a link is re-checked where it is spent", func(t *testing.T) {
+		carol := mk("confirm_move", "carol@acme.test") // a site admin may confirm
+		if _, err := db.Pool().Exec(ctx, `DELETE FROM site_admins WHERE account_id = (SELECT id FROM accounts WHERE email = 'carol@acme.test')`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.SpendLink(ctx, postgres.TokenHash(carol), "confirm_move", "move/SEN-1000001/zed@newco.test", postgres.Actor{Kind: "link"}, "confirm_move.approve")
+		if licensing.ErrorCode(err) != licensing.Forbidden {
+			t.Errorf("carol, no longer a site admin: %v; want Forbidden", err)
+		}
+		if _, err := db.LookupLink(ctx, carol); err != nil {
+			t.Errorf("the refused link was spent: %v", err)
+		}
+	})
+
+	t.Run("someone keeping another role keeps their links", func(t *testing.T) {
+		alice := mk("card_update", "alice@acme.test")
+		if _, err := db.EnsureContact(ctx, "SEN-1000001", licensing.Technical, "dave@globex.test", system); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.PromoteContact(ctx, "SEN-1000001", licensing.Technical, "dave@globex.test", system); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RemoveContact(ctx, "SEN-1000001", licensing.Technical, "alice@acme.test", system); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.LookupLink(ctx, alice); err != nil {
+			t.Errorf("alice is still the billing contact, yet her card link went: %v", err)
+		}
+	})
+}

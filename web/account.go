@@ -38,13 +38,14 @@ type Profile struct {
 	Address     string
 }
 
-// Profile field limits, in characters (the accounts table checks them too).
+// Profile field limits, in characters, for the forms' maxlength: the
+// domain's (licensing.CheckText enforces them).
 const (
-	MaxDisplayName    = 200
-	MaxPhone          = 50
-	MaxCompany        = 200
-	MaxAddress        = 1000
-	MaxBillingAddress = 1000
+	MaxDisplayName    = licensing.MaxDisplayName
+	MaxPhone          = licensing.MaxPhone
+	MaxCompany        = licensing.MaxCompany
+	MaxAddress        = licensing.MaxAddress
+	MaxBillingAddress = licensing.MaxAddress
 )
 
 // SessionCookie is a new session for the browser.
@@ -153,7 +154,7 @@ type AccountService interface {
 	MyLicenses(ctx context.Context, accountID int64) ([]MyLicense, error)
 	// Actions on a licence, on behalf of the signed-in person (actor). They
 	// return a sentence saying what happened.
-	AddContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error)
+	AddContact(ctx context.Context, actor licensing.Email, sen, role, email string, offerPrimary bool) (string, error)
 	RemoveContact(ctx context.Context, actor licensing.Email, sen, role, email string) (string, error)
 	PromoteSelf(ctx context.Context, actor licensing.Email, sen, role string) (string, error)
 	// UpdateCardURL returns where to send the person to enter a card.
@@ -275,9 +276,11 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		MinLength: minPasswordLength,
 		Limits:    profileLimits,
 	}
+	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
 	for _, m := range mine {
 		v := licenceViewOf(m, acc.Email)
 		if f.Notice.Section == string(m.License.SEN) {
+			shown = true
 			v.Notice = f.Notice
 			if f.Notice.Kind == NoticeError {
 				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
@@ -287,6 +290,11 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 			}
 		}
 		p.Licences = append(p.Licences, v)
+	}
+	if !shown {
+		// About a licence that is not on the page (not theirs, or no
+		// longer): shown above the list.
+		p.Notice.Section = "licences"
 	}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, status, "account_page.html", p)
@@ -394,7 +402,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 
 	case "add_contact":
 		sen, role, email := f.Get("sen"), f.Get("role"), strings.TrimSpace(f.Get("email"))
-		msg, err := h.svc.AddContact(ctx, acc.Email, sen, role, email)
+		msg, err := h.svc.AddContact(ctx, acc.Email, sen, role, email, f.Get("offer_primary") == "yes")
 		if err != nil {
 			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), AddRole: role, AddEmail: email})
 			return
@@ -405,13 +413,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 		h.removeContact(w, r, acc, cookie)
 
 	case "promote":
-		sen := f.Get("sen")
-		msg, err := h.svc.PromoteSelf(ctx, acc.Email, sen, f.Get("role"))
-		if err != nil {
-			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
-			return
-		}
-		h.done(w, r, cookie, sen, msg)
+		h.promoteSelf(w, r, acc, cookie)
 
 	case "card":
 		sen := f.Get("sen")
@@ -451,33 +453,83 @@ func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc
 		h.done(w, r, cookie, sen, msg)
 		return
 	}
-	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
-	if err != nil {
-		h.failPage(w, r, err)
+	l, ok := h.myLicence(w, r, acc, sen)
+	if !ok {
 		return
 	}
-	i := slices.IndexFunc(mine, func(m MyLicense) bool { return string(m.License.SEN) == sen })
-	if i < 0 {
-		h.actionFailed(w, r, acc, sen, licensing.Errorf(licensing.NotFound, "That licence isn't on your account."), accountForms{Profile: profileOf(acc)})
-		return
-	}
-	l := mine[i].License
 	target, _ := licensing.ParseEmail(email)
 	rl, _ := licensing.ParseRole(role)
 	if err := licensing.CanRemoveContact(l, acc.Email, rl, target); err != nil {
 		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
 		return
 	}
-	p := acctPage{
-		Title:   "Remove this contact?",
-		Account: &acc,
-		Confirm: &removal{SEN: l.SEN, Product: l.Product, Role: rl, Email: target, Self: target == acc.Email, Anchor: licenceAnchor(l.SEN)},
+	h.confirm(w, r, acc, "Remove this contact?", confirmation{Action: "remove_contact",
+		SEN: l.SEN, Product: l.Product, Role: rl, Email: target, Self: target == acc.Email})
+}
+
+// promoteSelf asks for confirmation first, naming who stops being primary
+// (they are told, but not asked), then promotes.
+func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc AccountDetails, cookie string) {
+	f := r.PostForm
+	sen, role := f.Get("sen"), f.Get("role")
+	if f.Get("confirm") == "yes" {
+		msg, err := h.svc.PromoteSelf(r.Context(), acc.Email, sen, role)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.done(w, r, cookie, sen, msg)
+		return
 	}
+	l, ok := h.myLicence(w, r, acc, sen)
+	if !ok {
+		return
+	}
+	rl, err := licensing.ParseRole(role)
+	var former licensing.Email
+	if err == nil {
+		former, err = licensing.CanPromoteSelf(l, acc.Email, rl)
+	}
+	if err != nil {
+		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+		return
+	}
+	c := confirmation{Action: "promote", SEN: l.SEN, Product: l.Product, Role: rl, Email: former, Self: true}
+	h.confirm(w, r, acc, "Become the primary "+string(rl)+" contact?", c)
+}
+
+// myLicence finds one of the signed-in person's licences for a
+// confirmation page; any other SEN gets the same answer.
+func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc AccountDetails, sen string) (licensing.License, bool) {
+	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
+	if err != nil {
+		h.failPage(w, r, err)
+		return licensing.License{}, false
+	}
+	parsed, err := licensing.ParseSEN(sen)
+	if err != nil {
+		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+		return licensing.License{}, false
+	}
+	i := slices.IndexFunc(mine, func(m MyLicense) bool { return m.License.SEN == parsed })
+	if i < 0 {
+		h.actionFailed(w, r, acc, sen, licensing.ErrNotYourLicence, accountForms{Profile: profileOf(acc)})
+		return licensing.License{}, false
+	}
+	return mine[i].License, true
+}
+
+func (h *accountPages) confirm(w http.ResponseWriter, r *http.Request, acc AccountDetails, title string, c confirmation) {
+	c.Anchor = licenceAnchor(c.SEN)
+	p := acctPage{Title: title, Account: &acc, Confirm: &c}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, http.StatusOK, "account_confirm.html", p)
 }
 
-type removal struct {
+// confirmation is what a confirmation page asks: removing a contact, or
+// promoting oneself (Email is then the primary who becomes secondary).
+type confirmation struct {
+	Action  string // the form's action: remove_contact or promote
 	SEN     licensing.SEN
 	Product string
 	Role    licensing.Role

@@ -7,6 +7,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -19,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"licensedesk/accounts"
 	"licensedesk/accounts/accountstest"
@@ -376,6 +380,43 @@ func TestAccount_ProfileErrorsKeepWhatWasTyped(t *testing.T) {
 	}
 }
 
+// The display name has one rule, here and in account setup through a link
+// (licensing.CheckDisplayName; links/service_test.go has the other side):
+// no line breaks or other control characters, no bidirectional overrides,
+// at most 200 characters. Other fields refuse the same characters.
+func TestAccount_ProfileRefusesControlAndBidiCharacters(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	before := s.account("alice@acme.test")
+	for name, tc := range map[string]struct {
+		form url.Values
+		want string
+	}{
+		"name with CR LF":      {url.Values{"display_name": {"Alice\r\nBcc: mallory@evil.test"}}, "The display name has a control character"},
+		"name with a tab":      {url.Values{"display_name": {"Alice\tAnders"}}, "The display name has a control character"},
+		"name with NUL":        {url.Values{"display_name": {"Alice\x00"}}, "The display name has a control character"},
+		"name with an escape":  {url.Values{"display_name": {"Alice\x1b[2J"}}, "The display name has a control character"},
+		"name with U+202E":     {url.Values{"display_name": {"Alice \u202Efdp.exe"}}, "The display name has an invisible character that changes the direction of text (U+202E)"},
+		"name with U+2066":     {url.Values{"display_name": {"Alice \u2066x"}}, "(U+2066)"},
+		"name of 201":          {url.Values{"display_name": {strings.Repeat("é", 201)}}, "The display name is too long: use at most 200 characters (it has 201)"},
+		"company with U+202E":  {url.Values{"display_name": {"Alice"}, "company": {"Acme \u202Ecni"}}, "The company has an invisible character"},
+		"address with U+202E":  {url.Values{"display_name": {"Alice"}, "address": {"1 Road\n\u202ETown"}}, "The address has an invisible character"},
+		"phone with a newline": {url.Values{"display_name": {"Alice"}, "phone": {"555\n0100"}}, "The phone number has a control character"},
+	} {
+		tc.form.Set("action", "profile")
+		p := c.post("/account", tc.form)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d", name, p.Status)
+			continue
+		}
+		wantText(t, p, tc.want)
+	}
+	if a := s.account("alice@acme.test"); a != before {
+		t.Fatalf("refused forms changed the profile: %+v; was %+v", a, before)
+	}
+}
+
 func TestAccount_FormsNeedTheCSRFToken(t *testing.T) {
 	s := newSite(t, accounts.Options{})
 	c := s.client()
@@ -524,6 +565,28 @@ func TestAccount_AddContact(t *testing.T) {
 	}
 }
 
+// The primary role is offered only when the adder ticks the box; and one
+// account adds at most InvitesPerDay contacts a day (each add mails
+// someone), with nothing added past the limit.
+func TestAccount_AddContactOffersPrimaryOnlyWhenAskedAndIsLimited(t *testing.T) {
+	s := newSite(t, accounts.Options{InvitesPerDay: 2})
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	wantText(t, c.get("/account"), "Also email them an offer to become the primary contact")
+	c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"one@new.test"}})
+	c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"two@new.test"}, "offer_primary": {"yes"}})
+	calls := strings.Join(s.ops.Calls(), "\n")
+	if !strings.Contains(calls, "add SEN-1000001 billing one@new.test by alice@acme.test\n") || !strings.Contains(calls, "add SEN-1000001 billing two@new.test by alice@acme.test offering primary") {
+		t.Errorf("calls:\n%s", calls)
+	}
+	p := c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {"three@new.test"}})
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantText(t, p, "Too many attempts")
+	if l := s.license("SEN-1000001"); len(l.Contacts) != 5 {
+		t.Errorf("contacts after the limit: %v", l.Contacts)
+	}
+}
+
 func TestAccount_RemoveContact(t *testing.T) {
 	s := newSite(t, accounts.Options{})
 	c := s.client()
@@ -569,7 +632,16 @@ func TestAccount_PromoteSelf(t *testing.T) {
 	p := c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"billing"}})
 	wantStatus(t, p, http.StatusForbidden)
 	wantText(t, p, "You are not a billing contact of SEN-1000001")
+	// One click asks first, naming who stops being primary; nothing changes yet.
 	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}})
+	wantStatus(t, p, http.StatusOK)
+	wantText(t, p, "Become the primary technical contact?", "alice@acme.test", "the primary technical contact now, becomes a secondary contact", "Cancel")
+	for _, ct := range s.license("SEN-1000001").Contacts {
+		if ct.Email == "bob@acme.test" && ct.Primary {
+			t.Fatal("promoted before confirmation")
+		}
+	}
+	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}, "confirm": {"yes"}})
 	wantStatus(t, p, http.StatusSeeOther)
 	p = c.follow(p)
 	wantText(t, p, "You are now the primary technical contact of SEN-1000001.", "Primary technical contact")
@@ -623,6 +695,81 @@ func TestAccount_BillingAddress(t *testing.T) {
 	if list[0].BillingAddress != "Acme Ltd\n1 <b>Road</b>" {
 		t.Fatalf("billing address %q", list[0].BillingAddress)
 	}
+}
+
+var alertRE = regexp.MustCompile(`<div class="alert" role="alert">([^<]*)</div>`)
+
+// A signed-in person learns nothing from the account page about licences
+// that are not theirs: every action on an unknown SEN, and on licences
+// they are neither a contact nor a site admin of (annual, server, past
+// due), gets one answer, and nothing changes.
+func TestAccount_ActionsOnAnotherLicenceAnswerAsForAnUnknownOne(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	ctx := context.Background()
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	strangers := []licensing.SEN{"SEN-1000002", "SEN-2000001", "SEN-1000003"}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, sen := range strangers {
+			j, _ := json.Marshal(s.license(sen))
+			b.Write(j)
+		}
+		rows, _ := s.db.Pool().Query(ctx, `SELECT sen || ':' || billing_address FROM licenses ORDER BY sen`)
+		addrs, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		fmt.Fprintf(&b, "%q", addrs)
+		return b.String()
+	}
+	before := snapshot()
+	actions := map[string]url.Values{
+		"card":                   {"action": {"card"}},
+		"add contact":            {"action": {"add_contact"}, "role": {"billing"}, "email": {"mallory@evil.test"}},
+		"remove contact":         {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}},
+		"remove contact, really": {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}, "confirm": {"yes"}},
+		"promote":                {"action": {"promote"}, "role": {"billing"}},
+		"billing address":        {"action": {"billing_address"}, "billing_address": {"Mallory Ltd"}},
+	}
+	type answer struct {
+		status int
+		notice string
+	}
+	var first *answer
+	for name, form := range actions {
+		for _, sen := range append([]licensing.SEN{"SEN-9999999"}, strangers...) {
+			f := url.Values{"sen": {string(sen)}}
+			for k, v := range form {
+				f[k] = v
+			}
+			p := c.post("/account", f)
+			m := alertRE.FindStringSubmatch(p.Body)
+			if m == nil {
+				t.Fatalf("%s on %s: %d with no message shown:\n%s", name, sen, p.Status, text(p.Body))
+			}
+			got := answer{p.Status, html.UnescapeString(m[1])}
+			if strings.Contains(got.notice, string(sen)) {
+				t.Errorf("%s on %s: the answer repeats the SEN: %q", name, sen, got.notice)
+			}
+			if first == nil {
+				first = &got
+				continue
+			}
+			if got != *first {
+				t.Errorf("%s on %s: %d %q; want what every other gets: %d %q", name, sen, got.status, got.notice, first.status, first.notice)
+			}
+		}
+	}
+	if first.status != http.StatusNotFound {
+		t.Errorf("status %d; want 404", first.status)
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("licences changed:\n%s\nwas\n%s", after, before)
+	}
+	if calls := s.ops.Calls(); len(calls) != 0 {
+		t.Errorf("operations started: %v", calls)
+	}
+	// Her own licence still gets the specific answers.
+	p := c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"billing"}})
+	wantText(t, p, "alice@acme.test is already the primary billing contact")
 }
 
 func TestAccount_UnknownActionAndPaths(t *testing.T) {

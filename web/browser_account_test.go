@@ -100,6 +100,10 @@ func TestBrowser_AccountPages(t *testing.T) {
 			b.wantText(`.alert-ok`, "You're signed out.")
 			b.signIn("bob@acme.test", demoPassword)
 			b.submit(lic+` form:has(input[value=promote]) button`, http.StatusOK)
+			b.wantText(`h1`, "Become the primary technical contact?")
+			b.wantText(`main`, "alice@acme.test")
+			b.check("promote_confirm")
+			b.submit(`form:has(input[value=promote]) button.btn-primary`, http.StatusOK)
 			b.wantText(lic+` .alert-ok`, "You are now the primary technical contact of SEN-1000001.")
 			b.check("promoted")
 			b.submit(`.acct-who button`, http.StatusOK)
@@ -215,7 +219,9 @@ func (b *browser) check(name string) {
 	bad := web.BrowserValue(b.t, b.ctx, "controls", chromedp.Evaluate[[]string](`
 		[...document.querySelectorAll('button, a.btn, input:not([type=hidden]):not(.visually-hidden), select, textarea')]
 		.filter(e => { const r = e.getBoundingClientRect();
-			return r.left < 0 || r.right > innerWidth + 0.5 || (r.height < 44 && e.matches('button, a.btn, input, select')); })
+			// A checkbox is tapped through its label.
+			const h = e.matches('input[type=checkbox]') && e.closest('label') ? e.closest('label').getBoundingClientRect().height : r.height;
+			return r.left < 0 || r.right > innerWidth + 0.5 || (h < 44 && e.matches('button, a.btn, input, select')); })
 		.map(e => e.outerHTML.slice(0, 100))`))
 	if len(bad) > 0 {
 		b.t.Errorf("%s: controls off screen or smaller than 44 px: %q", name, bad)

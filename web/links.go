@@ -169,7 +169,9 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	case PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
 	default:
-		h.fail(w, r, token, errors.New("link has unknown purpose "+string(view.Purpose)))
+		// A token of another purpose (SPEC §3: a clear page, 404).
+		h.logger.WarnContext(r.Context(), "link of a purpose /l/ does not serve", "link", tokenRef(token), "purpose", view.Purpose)
+		h.fail(w, r, token, errLinkUnknown)
 		return
 	}
 	p.CSRF = csrfToken(w, r)

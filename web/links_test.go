@@ -292,6 +292,22 @@ func TestLinks_GetErrors(t *testing.T) {
 	}
 }
 
+// A link service that hands back a purpose /l/ has no page for (a reset
+// token) gets the 404 page, not a 500.
+func TestLinks_PurposeWithoutAPageIsUnknown(t *testing.T) {
+	env := newLinkEnv(t)
+	const tokReset = "tokReset0123456789abcdefghijklmnopqrstuvwxyz"
+	env.fake.views[tokReset] = LinkView{Purpose: "password_reset", Email: "alice@acme.test"}
+	res, body := env.get("/l/" + tokReset)
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "This link isn&#39;t valid") {
+		t.Fatalf("status %d, want 404:\n%s", res.StatusCode, body)
+	}
+	checkLinkHeaders(t, res)
+	if strings.Contains(env.log.String(), tokReset) {
+		t.Errorf("the token appears in the log:\n%s", env.log.String())
+	}
+}
+
 func TestLinks_OtherDomainErrorsShowTheirMessage(t *testing.T) {
 	env := newLinkEnv(t)
 	env.fake.errs[tokPromote] = licensing.Errorf(licensing.Forbidden, "Only contacts of SEN-1000001 can use this link.")

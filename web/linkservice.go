@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,13 @@ const (
 	PurposePromote         LinkPurpose = "promote"          // a contact makes themselves primary
 	PurposeCardUpdate      LinkPurpose = "card_update"      // go on to the payment provider's card page
 )
+
+// LinkPurposes are the purposes /l/ serves: a token made for anything else
+// (a password-reset token, whose page is /password/reset/) is unknown there.
+var LinkPurposes = []LinkPurpose{PurposeConfirmRequest, PurposeConfirmMove, PurposeCompleteAccount, PurposePromote, PurposeCardUpdate}
+
+// Served reports whether /l/ serves links of purpose p.
+func (p LinkPurpose) Served() bool { return slices.Contains(LinkPurposes, p) }
 
 // LinkView is what a link's page shows before anything happens (GET).
 type LinkView struct {

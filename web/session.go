@@ -164,7 +164,7 @@ type acctPage struct {
 	Notice   Notice
 	Profile  Profile
 	Licences []licenceView
-	Confirm  *removal
+	Confirm  *confirmation
 
 	// Result pages.
 	Message  string

@@ -1,8 +1,11 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
@@ -35,7 +38,7 @@ const (
 // only that the request was handled, never whether a mail went out.
 func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
 	return mailStep(ctx, "password-reset", "Password reset requested for "+string(in.Email), in.Email,
-		"Email a reset link if the account exists", "Reset request handled.",
+		"Email a reset link if the account exists", "Reset request handled.", resetMailFor,
 		func(info *workflow.Info) (any, any) {
 			return a.SendPasswordReset, activities.PasswordResetInput{
 				Email: in.Email, WorkflowID: info.WorkflowExecution.ID, Key: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
@@ -47,7 +50,7 @@ func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error
 // reset, so a change its owner did not make is noticed.
 func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
 	return mailStep(ctx, "password-changed", "Password changed for "+string(in.Email), in.Email,
-		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".",
+		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".", 0,
 		func(info *workflow.Info) (any, any) {
 			return a.NotifyPasswordChanged, activities.PasswordChangedInput{
 				Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID,
@@ -55,21 +58,51 @@ func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, err
 		})
 }
 
+// resetMailFor is how long a reset mail is retried: the life of the link
+// it carries (accounts.Options.ResetTTL, 1 hour). A mail after that would
+// only hold a dead link; the person can ask again.
+const resetMailFor = time.Hour
+
 // mailStep is an operation of one step for one person: run the mail
 // activity that activity returns (function and input, built from the
 // workflow's info) and complete with msg.
-func mailStep(ctx workflow.Context, op, summary string, email licensing.Email, title, msg string, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
+//
+// With retryFor set, a mail that cannot be delivered is retried with
+// backoff for that long, then given up: logged, and the operation still
+// completes with msg (whose answer must not depend on the mail). A
+// non-retryable failure fails the operation either way.
+func mailStep(ctx workflow.Context, op, summary string, email licensing.Email, title, msg string, retryFor time.Duration, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
 	t, err := newTracker(ctx, op, "", summary, Requester{Email: string(email)}, operation.Step{Key: stepMail, Title: title})
 	if err != nil {
 		return ContactResult{}, err
 	}
 	t.begin(ctx, stepMail)
 	fn, input := activity(workflow.GetInfo(ctx))
-	if err := workflow.ExecuteActivity(withActivities(ctx), fn, input).Get(ctx, nil); err != nil {
-		return ContactResult{}, err
+	actx := withActivities(ctx)
+	if retryFor > 0 {
+		opts := workflow.GetActivityOptions(actx)
+		opts.ScheduleToCloseTimeout = retryFor
+		actx = workflow.WithActivityOptions(ctx, opts)
+	}
+	if err := workflow.ExecuteActivity(actx, fn, input).Get(ctx, nil); err != nil {
+		if retryFor <= 0 || !retriesRanOut(ctx, err) {
+			return ContactResult{}, err
+		}
+		workflow.GetLogger(ctx).Warn("mail not delivered in time; given up", "operation", op, "retried_for", retryFor, "err", err)
 	}
 	t.end(ctx, operation.Completed, msg)
 	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// retriesRanOut reports whether an activity failed only because its retries
+// ran out of time, rather than with an error retrying could never fix, or
+// because the workflow was cancelled.
+func retriesRanOut(ctx workflow.Context, err error) bool {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		return false
+	}
+	return !isCancel(ctx, err)
 }
 
 // PromoteSelf makes a signed-in contact the primary In.Role contact from
@@ -108,7 +141,7 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if out.Former != "" {
 		t.begin(ctx, stepPromoteTell)
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/demoted", Kind: activities.NotifyPromoted,
+			Key: t.mailKey("demoted"), Kind: activities.NotifyPromoted,
 			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email,
 		}).Get(ctx, nil)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -31,14 +32,15 @@ type accountEnv struct {
 	recipients []licensing.Email // PlanCardUpdate's answer
 	applyOut   activities.ApplyCardOutput
 
-	resets   []activities.PasswordResetInput
-	changed  []activities.PasswordChangedInput
-	promoted []activities.PromoteContactInput
-	notified []activities.NotifyInput
-	planned  []activities.PlanCardUpdateInput
-	sent     []activities.SendLinksInput
-	applied  []activities.ApplyCardInput
-	revoked  []activities.RevokeLinksInput
+	resets        []activities.PasswordResetInput
+	resetRetryFor []time.Duration // each SendPasswordReset attempt's ScheduleToCloseTimeout
+	changed       []activities.PasswordChangedInput
+	promoted      []activities.PromoteContactInput
+	notified      []activities.NotifyInput
+	planned       []activities.PlanCardUpdateInput
+	sent          []activities.SendLinksInput
+	applied       []activities.ApplyCardInput
+	revoked       []activities.RevokeLinksInput
 }
 
 func newAccountEnv(t *testing.T, id string) *accountEnv {
@@ -49,8 +51,9 @@ func newAccountEnv(t *testing.T, id string) *accountEnv {
 	}
 	e.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: id})
 	e.RegisterActivity(&activities.Activities{})
-	e.OnActivity(a.SendPasswordReset, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PasswordResetInput) error {
+	e.OnActivity(a.SendPasswordReset, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.PasswordResetInput) error {
 		e.resets = append(e.resets, in)
+		e.resetRetryFor = append(e.resetRetryFor, activity.GetInfo(ctx).ScheduleToCloseTimeout)
 		if len(e.resetErrs) > 0 {
 			err := e.resetErrs[0]
 			e.resetErrs = e.resetErrs[1:]
@@ -185,6 +188,38 @@ func TestPasswordReset_RetriesAMailOutage(t *testing.T) {
 		if in != e.resets[0] {
 			t.Errorf("a retry changed the input: %+v vs %+v", in, e.resets[0])
 		}
+	}
+}
+
+// A mail server that keeps refusing: the mail is retried with backoff for
+// as long as its link lives (an hour; the test environment stops retries
+// sooner, after 10 attempts), then given up, and the request still ends as
+// handled, with the answer of any other request.
+func TestPasswordReset_RetriesWhileTheLinkLivesThenGivesUp(t *testing.T) {
+	outage := make([]error, 100)
+	for i := range outage {
+		outage[i] = errors.New("smtp: 451 4.7.1 greylisted, try again later")
+	}
+	e := newAccountEnv(t, PasswordResetID(resetEmail))
+	e.resetErrs = outage
+	e.ExecuteWorkflow(PasswordReset, PasswordInput{Email: resetEmail})
+	res := e.result(t)
+	if res.Outcome != operation.Completed || res.Message != "Reset request handled." {
+		t.Fatalf("result = %+v; want the usual answer", res)
+	}
+	if len(e.resets) < 2 {
+		t.Fatalf("SendPasswordReset ran %d times; want retries", len(e.resets))
+	}
+	for i, in := range e.resets {
+		if in != e.resets[0] {
+			t.Fatalf("a retry changed the request: %+v vs %+v", in, e.resets[0])
+		}
+		if e.resetRetryFor[i] != time.Hour {
+			t.Fatalf("attempt %d: ScheduleToCloseTimeout %v; want the link's hour", i+1, e.resetRetryFor[i])
+		}
+	}
+	if st := e.status(t); !st.Done || st.Outcome != operation.Completed {
+		t.Errorf("status = %+v", st)
 	}
 }
 
@@ -378,5 +413,38 @@ func TestCardUpdate_WithoutForEmailsEveryoneAllowed(t *testing.T) {
 	}
 	if len(e.applied) != 1 || e.applied[0].LinkID != captured.LinkID {
 		t.Errorf("ApplyCard calls = %+v", e.applied)
+	}
+}
+
+// A card saved on a past-due licence has the open invoice charged, and the
+// card update says how that went, not how it should go: a declined new
+// card is a failure with the reason, a paid invoice says paid.
+func TestCardUpdate_SaysHowTheChargeItAskedForWent(t *testing.T) {
+	for _, tc := range []struct {
+		result  ChargeResult
+		outcome operation.Outcome
+		want    string
+	}{
+		{ChargeResult{Invoice: "INV-1", Paid: true}, operation.Completed, "Invoice INV-1 is paid."},
+		{ChargeResult{Invoice: "INV-1", Reason: "Your card was declined."}, operation.Failure, "Charging invoice INV-1 with it failed: Your card was declined."},
+	} {
+		e := newAccountEnv(t, CardUpdateID(sen))
+		e.applyOut.Invoice = "INV-1"
+		var signalled []CardUpdated
+		e.OnSignalExternalWorkflow(mock.Anything, InvoiceID("INV-1"), "", CardUpdatedSignal, mock.Anything).Return(
+			func(_, _, _, _ string, arg any) error {
+				signalled = append(signalled, arg.(CardUpdated))
+				e.RegisterDelayedCallback(func() { e.SignalWorkflow(ChargeResultSignal, tc.result) }, 5*time.Second)
+				return nil
+			})
+		e.RegisterDelayedCallback(func() { e.SignalWorkflow(CardCapturedSignal, captured) }, time.Hour)
+		e.ExecuteWorkflow(CardUpdate, CardUpdateInput{SEN: sen, By: Requester{SlackUser: "U1", Channel: "C1"}})
+		res := e.result(t)
+		if res.Outcome != tc.outcome || !strings.Contains(res.Message, tc.want) || strings.Contains(res.Message, "being charged") {
+			t.Errorf("result = %+v; want %s saying %q", res, tc.outcome, tc.want)
+		}
+		if len(signalled) != 1 || signalled[0].ReplyTo != e.id {
+			t.Errorf("signals to the collection = %+v; want one asking for the result", signalled)
+		}
 	}
 }

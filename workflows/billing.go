@@ -84,6 +84,9 @@ type CollectInput struct {
 	// ChargeNow charges at once even when earlier attempts exist (a new card
 	// arrived after collection had stopped).
 	ChargeNow bool
+	// ReplyTo is a workflow to tell the first attempt's result (the card
+	// update that started this collection again).
+	ReplyTo string
 }
 
 // CollectResult says how collection ended.
@@ -101,10 +104,12 @@ const (
 
 // CollectInvoice charges an invoice and, while it fails, retries on the
 // policy's schedule: each failure makes the licence past due, emails the
-// billing contacts (with an update-card link for those allowed to use one)
-// and alerts Slack. A hard decline waits for a new card instead. A new card
-// or /license charge retries at once. When retries run out, or SuspendAfter
-// the due date, the licence is suspended; a later payment makes it active.
+// billing contacts and those allowed to update the card (with an
+// update-card button for those allowed, which leads back to this
+// collection) and alerts Slack. A hard decline waits for a new card
+// instead. A new card or /license charge retries at once. When retries run
+// out, or SuspendAfter the due date, the licence is suspended; a later
+// payment makes it active.
 //
 // Never twice: the workflow numbers attempts itself, so the provider's
 // idempotency key (invoice number and attempt) is the same however often an
@@ -125,6 +130,11 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	}
 	t.progress.Channel = "" // alerts are separate messages, not a progress message
 	actx := withActivities(ctx)
+	// Version 1: the failure mails carry their own update-card links, whose
+	// cards come back here (CardCapturedSignal), and whoever asked for a
+	// charge with a new card hears its result (CardUpdate.ReplyTo). Runs
+	// started before started a CardUpdate after each failure instead.
+	ownLinks := workflow.GetVersion(ctx, "collect-own-card-links", workflow.DefaultVersion, 1) >= 1
 
 	var inv activities.InvoiceStateOutput
 	if err := workflow.ExecuteActivity(actx, a.InvoiceState, activities.InvoiceStateInput{Number: in.Invoice}).Get(ctx, &inv); err != nil {
@@ -139,11 +149,40 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	retryNow := false
 	cardCh := workflow.GetSignalChannel(ctx, CardUpdatedSignal)
 	chargeCh := workflow.GetSignalChannel(ctx, ChargeNowSignal)
+	capturedCh := workflow.GetSignalChannel(ctx, CardCapturedSignal)
 	attempt := inv.Attempts + 1
 	suspendAt := inv.DueDate.Add(in.Policy.SuspendAfter)
 	giveUpAt := inv.DueDate.Add(in.Policy.GiveUpAfter)
 	suspended := inv.LicenseStatus == licensing.Suspended
 	hard := inv.LastHard
+	var replyTo []string // workflows waiting for the next attempt's result
+	if in.ReplyTo != "" && ownLinks {
+		replyTo = append(replyTo, in.ReplyTo)
+	}
+	cardUpdated := func(c workflow.ReceiveChannel) {
+		var u CardUpdated
+		c.Receive(ctx, &u)
+		retryNow, hard = true, false
+		if ownLinks && u.ReplyTo != "" && !slices.Contains(replyTo, u.ReplyTo) {
+			replyTo = append(replyTo, u.ReplyTo)
+		}
+	}
+	// A card saved through one of this collection's own links: make it the
+	// default, then charge at once. A stale or repeated report is noted
+	// and ignored.
+	captured := func(c workflow.ReceiveChannel) {
+		var got CardCaptured
+		c.Receive(ctx, &got)
+		var applied activities.ApplyCardOutput
+		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
+			SEN: in.SEN, WorkflowID: t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
+		}).Get(ctx, &applied)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("captured card not applied", "err", err)
+			return
+		}
+		retryNow, hard = true, false
+	}
 
 	// The first attempt runs at once unless earlier attempts exist (a
 	// resumed collection): then it waits for the next retry time.
@@ -164,6 +203,10 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 					Reactivated: res.Reactivated, Channel: in.Channel,
 				}).Get(ctx, nil)
 				msg := fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1)
+				if ownLinks {
+					tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Paid: true})
+					_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+				}
 				t.end(ctx, operation.Completed, msg)
 				return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
 			}
@@ -176,11 +219,20 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 			if exhausted && !suspended {
 				suspended = true
 			}
-			_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+			notice := activities.BillingNoticeInput{
 				Kind: activities.NoticeFailed, Number: in.Invoice, Key: fmt.Sprintf("%s/failed/%d", t.st.WorkflowID, attempt-1),
 				Reason: res.Reason, Hard: hard, NextRetry: next, SuspendOn: suspendAt, Suspend: exhausted, Channel: in.Channel,
-			}).Get(ctx, nil)
-			requestNewCard(ctx, in.SEN, in.Channel)
+			}
+			if ownLinks {
+				notice.CardLinks = cardLinks(ctx, t.st.WorkflowID)
+			}
+			_ = workflow.ExecuteActivity(actx, a.BillingNotice, notice).Get(ctx, nil)
+			if ownLinks {
+				tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Reason: res.Reason, Hard: hard})
+			} else {
+				requestNewCard(ctx, in.SEN, in.Channel)
+			}
+			replyTo = nil
 			t.done(stepCharge)
 		}
 		charge = false
@@ -207,15 +259,18 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		t.st.Deadline = wake
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(cardCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow, hard = true, false })
+		sel.AddReceive(cardCh, func(c workflow.ReceiveChannel, _ bool) { cardUpdated(c) })
 		sel.AddReceive(chargeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow = true })
+		if ownLinks {
+			sel.AddReceive(capturedCh, func(c workflow.ReceiveChannel, _ bool) { captured(c) })
+		}
 		sel.AddFuture(workflow.NewTimer(timerCtx, wake.Sub(now)), func(workflow.Future) {})
 		sel.Select(ctx)
 		cancelTimer()
 		// Several signals may be queued (a card update and /license charge
 		// together): drain them so they make one attempt.
-		for cardCh.ReceiveAsync(nil) {
-			retryNow, hard = true, false
+		for cardCh.Len() > 0 {
+			cardUpdated(cardCh)
 		}
 		for chargeCh.ReceiveAsync(nil) {
 			retryNow = true
@@ -228,20 +283,65 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 			charge = true
 		case !suspended && !now.Before(suspendAt):
 			suspended = true
-			_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+			notice := activities.BillingNoticeInput{
 				Kind: activities.NoticeSuspended, Number: in.Invoice, Key: fmt.Sprintf("%s/suspended", t.st.WorkflowID), Channel: in.Channel,
-			}).Get(ctx, nil)
+			}
+			if ownLinks {
+				notice.CardLinks = cardLinks(ctx, t.st.WorkflowID)
+			}
+			_ = workflow.ExecuteActivity(actx, a.BillingNotice, notice).Get(ctx, nil)
 		case !now.Before(giveUpAt):
 			msg := fmt.Sprintf("Stopped collecting %s: unpaid %s after its due date. /license charge %s tries again.", in.Invoice, days(in.Policy.GiveUpAfter), in.SEN)
+			if ownLinks {
+				_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+			}
 			t.end(ctx, operation.Failure, msg)
 			return CollectResult{Attempts: attempt - 1, Message: msg}, nil
 		}
 	}
 }
 
+// cardLinkLife is how long the update-card links of a failure mail live
+// (SPEC §3: card update 7 days).
+const cardLinkLife = 7 * 24 * time.Hour
+
+// cardLinks asks a billing notice to carry update-card links that lead
+// back to the collection workflowID.
+func cardLinks(ctx workflow.Context, workflowID string) *activities.CardLinks {
+	return &activities.CardLinks{WorkflowID: workflowID, Deadline: workflow.Now(ctx).Add(cardLinkLife)}
+}
+
+// ChargeResultSignal tells a workflow that asked for a charge (a card
+// update) how the attempt went.
+const ChargeResultSignal = "charge-result"
+
+// CardUpdated is the CardUpdatedSignal's payload.
+type CardUpdated struct {
+	ReplyTo string // a workflow to send the attempt's ChargeResult, if any
+}
+
+// ChargeResult is how the attempt a card update asked for ended.
+type ChargeResult struct {
+	Invoice string
+	Paid    bool
+	Reason  string // why it failed, for people
+	Hard    bool
+}
+
+// tellCharged signals each waiting workflow the attempt's result. Best
+// effort: one that has ended no longer listens.
+func tellCharged(ctx workflow.Context, to []string, res ChargeResult) {
+	for _, id := range to {
+		if err := workflow.SignalExternalWorkflow(ctx, id, "", ChargeResultSignal, res).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Info("charge result not delivered", "to", id, "err", err)
+		}
+	}
+}
+
 // requestNewCard starts a CardUpdate (update-card links to those allowed)
 // unless one is already running for the licence, in which case its links
-// stand.
+// stand. Only collections started before version 1 of
+// "collect-own-card-links" do this.
 func requestNewCard(ctx workflow.Context, sen licensing.SEN, channel string) {
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        CardUpdateID(sen),
@@ -277,21 +377,51 @@ type BillingCycleInput struct {
 // for it (which lives on its own) and continues as new for the next cycle.
 // A long-running workflow (rather than a Temporal Schedule) because each
 // licence's date moves with its cycle and status, and the workflow reads it
-// afresh each time; cancelled licences end their cycle.
+// afresh each time; cancelled licences end their cycle. It answers the
+// status query like every operation, with the next billing date as its
+// deadline.
 func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
+	t, err := newTracker(ctx, string(operation.KindBilling), in.SEN, "Billing cycle of "+string(in.SEN), Requester{},
+		operation.Step{Key: stepBillingWait, Title: "Wait for the next billing date"},
+		operation.Step{Key: stepBillingInvoice, Title: "Invoice the period and start its collection"},
+	)
+	if err != nil {
+		return err
+	}
+	// Runs started before the status contract set no search attributes
+	// beyond those given at start; they keep doing so until they continue
+	// as new.
+	attrs := workflow.GetVersion(ctx, "billing-search-attributes", workflow.DefaultVersion, 1) >= 1
+	begin := func(step string) {
+		if attrs {
+			t.begin(ctx, step)
+			return
+		}
+		t.st.Step = step
+		t.set(step, operation.Active)
+	}
 	actx := withActivities(ctx)
 	var next activities.NextBillingOutput
 	if err := workflow.ExecuteActivity(actx, a.NextBilling, activities.NextBillingInput{SEN: in.SEN}).Get(ctx, &next); err != nil {
 		return err
 	}
+	if attrs && len(next.BillingContacts) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(next.BillingContacts...)))
+	}
 	if !next.Billable {
+		t.st.Done, t.st.Outcome, t.st.Message = true, operation.Completed, string(in.SEN)+" is not billed (a server or cancelled licence)."
 		return nil // server or cancelled licence: nothing to bill
 	}
+	begin(stepBillingWait)
+	t.st.Deadline = next.Date
 	if wait := next.Date.Sub(workflow.Now(ctx)); wait > 0 {
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+	t.done(stepBillingWait)
+	t.st.Deadline = time.Time{}
+	begin(stepBillingInvoice)
 	var inv activities.CreateInvoiceOutput
 	if err := workflow.ExecuteActivity(actx, a.CreateInvoice, activities.CreateInvoiceInput{SEN: in.SEN, PeriodStart: next.Date}).Get(ctx, &inv); err != nil {
 		return err
@@ -308,6 +438,11 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
 	}
 	return workflow.NewContinueAsNewError(ctx, BillingCycle, in)
 }
+
+const (
+	stepBillingWait    = "wait"
+	stepBillingInvoice = "invoice"
+)
 
 // CardUpdateInput asks for a new card on a licence.
 type CardUpdateInput struct {
@@ -328,9 +463,10 @@ type CardCaptured struct {
 }
 
 const (
-	stepCardLinks = "links"
-	stepCardWait  = "wait"
-	stepCardApply = "apply"
+	stepCardLinks  = "links"
+	stepCardWait   = "wait"
+	stepCardApply  = "apply"
+	stepCardCharge = "charge"
 )
 
 // CardUpdate emails update-card links to exactly the people allowed to use
@@ -346,7 +482,8 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	t, err := newTracker(ctx, "card", in.SEN, "Update the card of "+string(in.SEN), in.By,
 		operation.Step{Key: stepCardLinks, Title: "Email update-card links to those allowed"},
 		operation.Step{Key: stepCardWait, Title: "Someone saves a new card"},
-		operation.Step{Key: stepCardApply, Title: "Make it the default (and charge what is due)"},
+		operation.Step{Key: stepCardApply, Title: "Make it the default"},
+		operation.Step{Key: stepCardCharge, Title: "Charge what is due with it"},
 	)
 	if err != nil {
 		return ContactResult{}, err
@@ -377,7 +514,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(plan.Recipients...)))
 	if in.For == "" {
 		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, Deadline: deadline,
+			Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
 		}).Get(ctx, nil); err != nil {
 			return fail(err)
 		}
@@ -429,26 +566,69 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		break
 	}
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	// Version 1: the card update waits to hear how the charge it asked for
+	// went, so its message says what happened rather than what should.
+	hearResult := workflow.GetVersion(ctx, "card-hears-charge-result", workflow.DefaultVersion, 1) >= 1
+	var replyTo string
+	if hearResult {
+		replyTo = t.st.WorkflowID
+	}
 	if applied.Invoice != "" {
 		// Past due: the open invoice is charged at once. Its collection may
 		// have stopped (after 60 days); then it starts again.
-		err := workflow.SignalExternalWorkflow(ctx, InvoiceID(applied.Invoice), "", CardUpdatedSignal, nil).Get(ctx, nil)
+		var payload any
+		if hearResult {
+			payload = CardUpdated{ReplyTo: replyTo}
+		}
+		err := workflow.SignalExternalWorkflow(ctx, InvoiceID(applied.Invoice), "", CardUpdatedSignal, payload).Get(ctx, nil)
 		if err != nil {
 			child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 				WorkflowID: InvoiceID(applied.Invoice), ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 				TypedSearchAttributes: temporal.NewSearchAttributes(LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
 			})
-			f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: applied.Invoice, Channel: in.By.Channel, ChargeNow: true})
+			f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: applied.Invoice, Channel: in.By.Channel, ChargeNow: true, ReplyTo: replyTo})
 			_ = f.GetChildWorkflowExecution().Get(ctx, nil)
 		}
 	}
 	msg := fmt.Sprintf("%s saved a new card (%s) for %s.", applied.By, applied.Card, in.SEN)
-	if applied.Invoice != "" {
-		msg += fmt.Sprintf(" Invoice %s is being charged now.", applied.Invoice)
-	} else {
+	outcome := operation.Completed
+	switch {
+	case applied.Invoice == "":
 		msg += " It will be charged on the next billing date."
+	case !hearResult:
+		msg += fmt.Sprintf(" Invoice %s is being charged now.", applied.Invoice)
+	default:
+		t.begin(ctx, stepCardCharge)
+		var res ChargeResult
+		got := false
+		timer, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(workflow.GetSignalChannel(ctx, ChargeResultSignal), func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &res); got = true })
+		sel.AddFuture(workflow.NewTimer(timer, chargeResultWait), func(workflow.Future) {})
+		sel.Select(ctx)
+		cancel()
+		switch {
+		case !got:
+			msg += fmt.Sprintf(" Invoice %s is being charged with it; the result goes to the billing contacts and the billing channel.", applied.Invoice)
+		case res.Paid:
+			msg += fmt.Sprintf(" Invoice %s is paid.", applied.Invoice)
+		default:
+			outcome = operation.Failure
+			msg += fmt.Sprintf(" Charging invoice %s with it failed: %s The billing contacts were emailed.", applied.Invoice, orDeclined(res.Reason))
+		}
 	}
-	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	t.end(ctx, outcome, msg)
+	return ContactResult{Outcome: outcome, Message: msg}, nil
+}
+
+// chargeResultWait bounds how long a card update waits to hear how the
+// charge it asked for went.
+const chargeResultWait = 2 * time.Minute
+
+func orDeclined(reason string) string {
+	if reason == "" {
+		return "the card was declined."
+	}
+	return reason
 }

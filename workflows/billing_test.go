@@ -2,15 +2,20 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
+	"licensedesk/operation"
 	"licensedesk/payments"
 )
 
@@ -23,6 +28,7 @@ type billingEnv struct {
 	attempts []int
 	notices  []activities.BillingNoticeInput
 	cards    int // CardUpdate children started
+	applied  []activities.ApplyCardInput
 	due      time.Time
 }
 
@@ -56,6 +62,11 @@ func newBillingEnv(t *testing.T, results ...string) *billingEnv {
 	})
 	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(activities.ReportProgressOutput{}, nil)
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.RevokeLinks, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.ApplyCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ApplyCardInput) (activities.ApplyCardOutput, error) {
+		e.applied = append(e.applied, in)
+		return activities.ApplyCardOutput{By: "alice@acme.test", Card: "visa •••• 4242"}, nil
+	})
 	return e
 }
 
@@ -96,8 +107,13 @@ func TestCollect_SoftDeclineRetriesThenPays(t *testing.T) {
 	if got := e.kinds(); len(got) != 3 || got[0] != "failed" || got[1] != "failed" || got[2] != "paid" {
 		t.Errorf("notices %v", got)
 	}
-	if e.cards == 0 {
-		t.Error("no update-card links after a failure")
+	for _, n := range e.notices[:2] {
+		if n.CardLinks == nil || n.CardLinks.WorkflowID != "default-test-workflow-id" {
+			t.Errorf("failure notice %+v carries no update-card links of the collection", n)
+		}
+	}
+	if e.cards != 0 {
+		t.Errorf("%d CardUpdate workflows started; the failure mail carries its own links", e.cards)
 	}
 }
 
@@ -161,5 +177,78 @@ func TestCollect_CardUpdateAndChargeNowTogetherMakeOneAttempt(t *testing.T) {
 	res := e.collect(t)
 	if !res.Paid || len(e.attempts) != 2 || e.attempts[1] != 2 {
 		t.Fatalf("result %+v after attempts %v; want exactly one more attempt, numbered 2", res, e.attempts)
+	}
+}
+
+// A billing cycle answers the status query like every operation (it is
+// waiting for the next billing date, which is its deadline) and sets the
+// search attributes ops filter on, so /license status billing/<SEN> works.
+func TestBillingCycle_AnswersStatusAndSetsSearchAttributes(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterActivity(&activities.Activities{})
+	next := e.Now().Add(10 * day)
+	e.OnActivity(a.NextBilling, mock.Anything, mock.Anything).Return(activities.NextBillingOutput{
+		Date: next, Billable: true, BillingContacts: []licensing.Email{"alice@acme.test"}}, nil)
+	e.OnActivity(a.CreateInvoice, mock.Anything, mock.Anything).Return(activities.CreateInvoiceOutput{}, nil)
+	upserted := map[string]string{}
+	e.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		for k, v := range args.Get(0).(temporal.SearchAttributes).GetUntypedValues() {
+			upserted[k.GetName()] = fmt.Sprint(v)
+		}
+	}).Return(nil)
+	var st operation.Status
+	e.RegisterDelayedCallback(func() {
+		v, err := e.QueryWorkflow(StatusQuery)
+		if err != nil {
+			t.Fatalf("status query: %v", err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}, day)
+	e.ExecuteWorkflow(BillingCycle, BillingCycleInput{SEN: sen})
+	if st.Operation != "billing" || st.Step != stepBillingWait || !st.Deadline.Equal(next) || st.Done {
+		t.Errorf("status while waiting = %+v; want the wait step with the billing date as deadline", st)
+	}
+	if got := upserted["CustomerEmails"]; got != "[alice@acme.test]" {
+		t.Errorf("CustomerEmails = %v", got)
+	}
+	if got := upserted["OperationStep"]; got != stepBillingInvoice {
+		t.Errorf("OperationStep = %q; want %q", got, stepBillingInvoice)
+	}
+}
+
+// A finished operation's status carries no deadline (no "0001-01-01").
+func TestStatus_FinishedHasNoZeroDeadline(t *testing.T) {
+	b, err := json.Marshal(operation.Status{Done: true, Outcome: operation.Completed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "deadline") {
+		t.Errorf("status JSON = %s", b)
+	}
+}
+
+// The failure mail's own update-card link leads back to the collection: a
+// card captured through it is applied there and charged at once, with no
+// CardUpdate workflow in between.
+func TestCollect_CardCapturedThroughItsOwnLinkIsAppliedAndCharged(t *testing.T) {
+	e := newBillingEnv(t, "stolen_card", "ok")
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(CardCapturedSignal, CardCaptured{SessionID: "cs_1", PaymentMethodID: "pm_card_visa", LinkID: 7})
+	}, 2*day)
+	res := e.collect(t)
+	if !res.Paid || len(e.attempts) != 2 {
+		t.Fatalf("result %+v after attempts %v", res, e.attempts)
+	}
+	if len(e.applied) != 1 || e.applied[0].LinkID != 7 || e.applied[0].WorkflowID != "default-test-workflow-id" {
+		t.Errorf("ApplyCard calls = %+v", e.applied)
+	}
+	if d := e.Now().Sub(e.due); d < 2*day || d > 2*day+time.Minute {
+		t.Errorf("charged %v after the due date; want at once when the card came", d)
+	}
+	if e.cards != 0 {
+		t.Errorf("%d CardUpdate workflows started", e.cards)
 	}
 }

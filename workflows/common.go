@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -61,14 +62,19 @@ func withActivities(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// withReporting is for Slack reports: best effort, a few tries only, so an
-// unreachable Slack never holds an operation up.
+// withReporting is for Slack reports: a few tries with backoff. Slack's
+// permanent errors (channel_not_found, 404...) are not retried at all
+// (activities.ReportProgress makes them non-retryable).
 func withReporting(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 5},
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
 	})
 }
+
+// reportFlushWait bounds how long a finished operation waits for its last
+// Slack report before the workflow returns.
+const reportFlushWait = 2 * time.Minute
 
 // domainError turns an activity's non-retryable application error back into
 // the *licensing.Error it came from; nil when err is something else.
@@ -90,10 +96,22 @@ func isCancel(ctx workflow.Context, err error) bool {
 // tracker keeps an operation's status (what the status query answers),
 // mirrors its step into the OperationStep search attribute, and keeps its
 // Slack progress message up to date.
+//
+// Reporting to Slack never holds the operation up: a reporter coroutine
+// beside the workflow posts the latest status and the thread notes in
+// order, while the business steps go on. A failing Slack costs the report,
+// not the operation; the next change of step tries again. (Runs started
+// before this reported inline; they keep doing so.)
 type tracker struct {
 	st       operation.Status
 	progress activities.ProgressRef
 	cancelBy string
+
+	async    bool     // report from the reporter coroutine
+	reporter bool     // the reporter coroutine is running
+	dirty    bool     // st changed since it was last reported
+	notes    []string // thread notes not yet posted
+	busy     bool     // a report or note is being sent
 }
 
 func newTracker(ctx workflow.Context, op string, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
@@ -119,6 +137,9 @@ func newTracker(ctx workflow.Context, op string, sen licensing.SEN, summary stri
 			t.cancelBy = by
 		}
 	})
+	if by.Channel != "" {
+		t.async = workflow.GetVersion(ctx, "async-progress", workflow.DefaultVersion, 1) >= 1
+	}
 	return t, nil
 }
 
@@ -149,6 +170,14 @@ func (t *tracker) waiting(ctx workflow.Context, on []licensing.Email, deadline t
 	t.report(ctx)
 }
 
+// mailKey names one mail of this run (mail.Message.Key): the workflow ID
+// and run ID, then what it is about. The same operation asked again is a
+// new run of the same ID, so it mails afresh (the last run's links were
+// revoked); an activity retried within one run still sends once.
+func (t *tracker) mailKey(parts ...string) string {
+	return t.st.WorkflowID + "/" + t.st.RunID + "/" + strings.Join(parts, "/")
+}
+
 func (t *tracker) done(key string)    { t.set(key, operation.Done) }
 func (t *tracker) skipped(key string) { t.set(key, operation.Skipped) }
 
@@ -171,16 +200,85 @@ func (t *tracker) end(ctx workflow.Context, outcome operation.Outcome, message s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, OperationStep.ValueSet(string(outcome)))
 	t.report(ctx)
 	t.note(ctx, message)
+	t.flush(ctx)
 }
 
-// report posts or updates the Slack progress message. Best effort.
+// report has the Slack progress message show the current status.
 func (t *tracker) report(ctx workflow.Context) {
 	if t.progress.Channel == "" {
 		return
 	}
+	if !t.async {
+		t.reportNow(ctx)
+		return
+	}
+	t.dirty = true
+	t.startReporter(ctx)
+}
+
+// note adds a detail to the progress message's thread.
+func (t *tracker) note(ctx workflow.Context, text string) {
+	if t.progress.Channel == "" || text == "" {
+		return
+	}
+	if !t.async {
+		t.noteNow(ctx, text)
+		return
+	}
+	t.notes = append(t.notes, text)
+	t.startReporter(ctx)
+}
+
+// startReporter starts the coroutine that sends reports and notes, on a
+// disconnected context so a cancelled operation still reports its end.
+func (t *tracker) startReporter(ctx workflow.Context) {
+	if t.reporter {
+		return
+	}
+	t.reporter = true
+	rctx, _ := workflow.NewDisconnectedContext(ctx)
+	workflow.Go(rctx, func(ctx workflow.Context) {
+		for {
+			if err := workflow.Await(ctx, func() bool { return t.dirty || len(t.notes) > 0 }); err != nil {
+				return
+			}
+			t.busy = true
+			if t.dirty {
+				t.dirty = false
+				t.reportNow(ctx)
+			}
+			// Notes go in the message's thread, so they wait for the message;
+			// if it could not be posted, they are dropped (ops have the
+			// workflow history).
+			for len(t.notes) > 0 && !t.dirty {
+				text := t.notes[0]
+				t.notes = t.notes[1:]
+				if t.progress.TS != "" {
+					t.noteNow(ctx, text)
+				}
+			}
+			t.busy = false
+		}
+	})
+}
+
+// flush waits, for a bounded time, until the last report and notes are
+// sent: the workflow is about to return, and the reporter with it.
+func (t *tracker) flush(ctx workflow.Context) {
+	if !t.async || !t.reporter {
+		return
+	}
+	_, _ = workflow.AwaitWithTimeout(ctx, reportFlushWait, func() bool { return !t.dirty && len(t.notes) == 0 && !t.busy })
+}
+
+// reportNow posts or updates the Slack progress message and waits for it.
+// Best effort.
+func (t *tracker) reportNow(ctx workflow.Context) {
+	st := t.st
+	st.Steps = append([]operation.Step(nil), t.st.Steps...)
 	var out activities.ReportProgressOutput
 	err := workflow.ExecuteActivity(withReporting(ctx), a.ReportProgress,
-		activities.ReportProgressInput{Ref: t.progress, Status: t.st}).Get(ctx, &out)
+		activities.ReportProgressInput{Ref: t.progress, Status: st}).Get(ctx, &out)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("progress report failed", "err", err)
 		return
@@ -188,9 +286,10 @@ func (t *tracker) report(ctx workflow.Context) {
 	t.progress = out.Ref
 }
 
-// note adds a detail to the progress message's thread. Best effort.
-func (t *tracker) note(ctx workflow.Context, text string) {
-	if t.progress.Channel == "" || t.progress.TS == "" || text == "" {
+// noteNow posts a detail in the progress message's thread and waits for
+// it. Best effort.
+func (t *tracker) noteNow(ctx workflow.Context, text string) {
+	if t.progress.TS == "" {
 		return
 	}
 	err := workflow.ExecuteActivity(withReporting(ctx), a.PostThread,

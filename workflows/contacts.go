@@ -19,6 +19,10 @@ type ContactInput struct {
 	Email  licensing.Email
 	By     Requester
 	Timing Timing // for the self-promotion offer that follows an add
+	// OfferPrimary (add): also email them an offer to make themselves
+	// primary. Promotion is a deliberate extra step, asked for by whoever
+	// adds them; without it they can still do it from their account page.
+	OfferPrimary bool
 }
 
 // ContactResult says how it ended.
@@ -35,7 +39,8 @@ const (
 
 // ContactAdd adds email as a secondary role contact, creating a pending
 // account (with an invitation to set it up) when nobody has that email, tells
-// the person, and offers them self-promotion (a Promote workflow of its own).
+// the person, and, when asked to (OfferPrimary), offers them self-promotion
+// (a Promote workflow of its own).
 func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	t, err := newTracker(ctx, "contact-add", in.SEN, fmt.Sprintf("Add %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepContactAdd, Title: "Add the contact"},
@@ -68,21 +73,31 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	}
 	t.done(stepContactAdd)
 
+	// Runs started before the offer was asked for explicitly always made it.
+	offer := in.OfferPrimary ||
+		workflow.GetVersion(ctx, "contact-add-offer-on-request", workflow.DefaultVersion, 1) == workflow.DefaultVersion
+
 	t.begin(ctx, stepContactTell)
 	if added.AccountPending {
 		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: activities.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
-			WorkflowID: t.st.WorkflowID, Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
-			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(),
+			WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
+			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(), OfferPrimary: offer,
 		}).Get(ctx, nil)
 	} else {
 		err = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: t.st.WorkflowID + "/added", Kind: activities.NotifyAddedAsContact, To: in.Email,
-			SEN: in.SEN, Role: in.Role, By: in.By.String(),
+			Key: t.mailKey("added"), Kind: activities.NotifyAddedAsContact, To: in.Email,
+			SEN: in.SEN, Role: in.Role, By: in.By.String(), OfferPrimary: offer,
 		}).Get(ctx, nil)
 	}
 	if err != nil {
 		return fail(err)
+	}
+	msg := fmt.Sprintf("%s is now a %s contact of %s.", in.Email, in.Role, in.SEN)
+	if !offer {
+		msg += " They were not offered the primary role; they can take it from their account page."
+		t.end(ctx, operation.Completed, msg)
+		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
 	}
 	// The self-promotion offer lives on its own, so this operation can end.
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -91,17 +106,14 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("promote"), CustomerEmails.ValueSet(emails(in.Email))),
 	})
-	offer := workflow.ExecuteChildWorkflow(child, Promote, PromoteOfferInput{
-		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing,
+	f := workflow.ExecuteChildWorkflow(child, Promote, PromoteOfferInput{
+		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing, OfferedBy: in.By.String(),
 	})
-	if err := offer.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already offered (a promotion offer is running): that one stands.
 		workflow.GetLogger(ctx).Info("self-promotion offer not started", "err", err)
 	}
-	msg := fmt.Sprintf("%s is now a %s contact of %s.", in.Email, in.Role, in.SEN)
-	if added.AccountCreated {
-		msg += " A pending account was created; they were invited to set it up."
-	}
+	msg += " They were emailed an offer to make themselves primary."
 	t.end(ctx, operation.Completed, msg)
 	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
 }
@@ -141,7 +153,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 
 	t.begin(ctx, stepContactTell)
 	_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-		Key: t.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/removed", Kind: activities.NotifyContactRemoved,
+		Key: t.mailKey("removed"), Kind: activities.NotifyContactRemoved,
 		To: in.Email, SEN: in.SEN, Role: in.Role, By: in.By.String(),
 	}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is no longer a %s contact of %s.", in.Email, in.Role, in.SEN)
@@ -151,10 +163,11 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 
 // PromoteOfferInput offers a contact to make themselves primary.
 type PromoteOfferInput struct {
-	SEN    licensing.SEN
-	Email  licensing.Email
-	Roles  []licensing.Role
-	Timing Timing
+	SEN       licensing.SEN
+	Email     licensing.Email
+	Roles     []licensing.Role
+	Timing    Timing
+	OfferedBy string // who asked for the offer, as the mail names them
 }
 
 // Promote emails a contact a link to make themselves primary in Roles,
@@ -183,7 +196,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 			promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
 			for _, d := range out.Demoted {
 				_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
-					Key: t.st.WorkflowID + "/demoted/" + string(d.Role) + "/" + string(d.Email), Kind: activities.NotifyPromoted,
+					Key: t.mailKey("demoted", string(d.Role), string(d.Email)), Kind: activities.NotifyPromoted,
 					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email,
 				}).Get(ctx, nil)
 			}
@@ -203,8 +216,8 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID,
-			Deadline: deadline, Reminder: reminder, Roles: in.Roles,
+			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
+			Deadline: deadline, Reminder: reminder, Roles: in.Roles, RequestedBy: in.OfferedBy,
 		}).Get(ctx, nil)
 	}
 	if err := send(ctx, false); err != nil {

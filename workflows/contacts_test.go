@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
@@ -71,5 +73,32 @@ func TestPromote_RemovalWinsTheRace(t *testing.T) {
 	}
 	if e.status(t).Outcome != operation.Cancelled {
 		t.Errorf("status = %+v", e.status(t))
+	}
+}
+
+// Adding a contact offers them the primary role only when asked: without
+// OfferPrimary no Promote offer starts, and the invitation says how to
+// take the role from the account page instead.
+func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
+	for _, offer := range []bool{false, true} {
+		e := newMoveEnv(t)
+		offers := 0
+		e.RegisterWorkflow(Promote)
+		e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(workflow.Context, PromoteOfferInput) (ContactResult, error) {
+			offers++
+			return ContactResult{}, nil
+		})
+		e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Technical, Email: "dana@acme.test",
+			By: Requester{SlackUser: "U1", Channel: "C1"}, OfferPrimary: offer})
+		var res ContactResult
+		if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Completed {
+			t.Fatalf("offer %v: result %+v, %v", offer, res, err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[offer]; offers != want {
+			t.Errorf("offer %v: %d promotion offers started; want %d", offer, offers, want)
+		}
+		if len(e.sent) != 1 || e.sent[0].Purpose != activities.PurposeCompleteAccount || e.sent[0].OfferPrimary != offer {
+			t.Errorf("offer %v: invitation %+v", offer, e.sent)
+		}
 	}
 }

@@ -271,7 +271,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	m.t.begin(dctx, stepNotify)
 	for _, to := range []licensing.Email{m.plan.NewEmail, m.plan.From} {
 		if err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: m.t.st.WorkflowID + "/done/" + string(to), Kind: activities.NotifyMoveCompleted, To: to,
+			Key: m.t.mailKey("done", string(to)), Kind: activities.NotifyMoveCompleted, To: to,
 			SEN: req.SEN, NewEmail: m.plan.NewEmail, OldEmail: m.plan.From, KeptOld: m.plan.KeepOld,
 		}).Get(dctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("completion mail failed", "to", to, "err", err)
@@ -315,7 +315,7 @@ func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string)
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(ctx, nil)
 	if len(m.added) > 0 { // the new person was told about the move: tell them it ended
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: m.t.st.WorkflowID + "/ended/" + string(m.plan.NewEmail), Kind: activities.NotifyMoveCancelled,
+			Key: m.t.mailKey("ended", string(m.plan.NewEmail)), Kind: activities.NotifyMoveCancelled,
 			To: m.plan.NewEmail, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: msg,
 		}).Get(ctx, nil)
 	}
@@ -338,7 +338,7 @@ func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
 
 func (m *move) sendLinks(ctx workflow.Context, purpose string, to []licensing.Email, deadline time.Time, reminder bool) error {
 	return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID,
+		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID, MailKey: m.t.mailKey(),
 		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,
 		NewEmail: m.plan.NewEmail, FromEmail: m.plan.From, MoveRoles: m.plan.Add, KeepOld: m.plan.KeepOld,
 		RequestedBy: m.in.By.String(),

@@ -40,7 +40,11 @@ type moveEnv struct {
 	promoteOut activities.RedeemPromotionOutput
 	promoteErr error
 
+	slackErr error // what ReportProgress and PostThread answer
+
 	sent     []activities.SendLinksInput
+	sentAt   []time.Time // e.Now() when each SendLinks ran
+	reports  int         // ReportProgress calls
 	notified []activities.NotifyInput
 	removed  []activities.RemoveContactInput
 	undone   []activities.UndoContactsInput
@@ -57,6 +61,7 @@ func newMoveEnv(t *testing.T) *moveEnv {
 	})
 	e.OnActivity(a.SendLinks, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendLinksInput) error {
 		e.sent = append(e.sent, in)
+		e.sentAt = append(e.sentAt, e.Now())
 		return nil
 	})
 	e.OnActivity(a.EnsureContacts, mock.Anything, mock.Anything).Return(activities.EnsureContactsOutput{Added: movePlan.Add, AccountCreated: true, AccountPending: true}, nil)
@@ -87,10 +92,14 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return nil
 	})
 	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReportProgressInput) (activities.ReportProgressOutput, error) {
+		e.reports++
+		if e.slackErr != nil {
+			return activities.ReportProgressOutput{}, e.slackErr
+		}
 		in.Ref.TS = "1700000000.000100"
 		return activities.ReportProgressOutput{Ref: in.Ref}, nil
 	})
-	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(func(context.Context, activities.PostThreadInput) error { return e.slackErr })
 	return e
 }
 
@@ -297,5 +306,33 @@ func TestMove_LinkPressedAtTheWrongStepIsRejected(t *testing.T) {
 	e.ExecuteWorkflow(Move, moveInput())
 	if !rejected {
 		t.Error("a promotion during the confirmation step was accepted")
+	}
+}
+
+// Slack being down (5xx) or refusing for good (channel_not_found) costs
+// the progress message, never the operation: the confirmation mail goes
+// out at once, the move completes, and a permanent error is not retried.
+func TestMove_FailingSlackNeverHoldsTheMoveUp(t *testing.T) {
+	for name, slackErr := range map[string]error{
+		"transient": errors.New("slack chat.update: 503 Service Unavailable"),
+		"permanent": temporal.NewNonRetryableApplicationError("slack chat.update: channel_not_found", "SlackPermanent", nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newMoveEnv(t)
+			e.slackErr = slackErr
+			start := e.Now()
+			e.update(t, 2*time.Hour, DecideUpdate, DecideInput{TokenHash: []byte("c"), Approve: true})
+			e.update(t, 26*time.Hour, PromoteUpdate, PromoteInput{TokenHash: []byte("p")})
+			e.ExecuteWorkflow(Move, moveInput())
+			if res := e.result(t); res.Outcome != operation.Completed {
+				t.Fatalf("outcome = %s (%s)", res.Outcome, res.Message)
+			}
+			if len(e.sentAt) == 0 || e.sentAt[0].Sub(start) > time.Second {
+				t.Errorf("the confirmation mail went out %v after the start; Slack must not delay it", e.sentAt[0].Sub(start))
+			}
+			if _, permanent := slackErr.(*temporal.ApplicationError); permanent && e.reports > 12 {
+				t.Errorf("%d progress reports for a permanent error; each must be tried once", e.reports)
+			}
+		})
 	}
 }

@@ -101,7 +101,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID,
+			Purpose: activities.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
 		}).Get(ctx, nil)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"licensedesk/accounts"
 	"licensedesk/licensing"
@@ -32,10 +33,11 @@ type Ops struct {
 	// Fail, when set, makes every operation fail with it.
 	Fail error
 
-	mu    sync.Mutex
-	mails []Mail
-	calls []string
-	bg    sync.WaitGroup
+	mu     sync.Mutex
+	mails  []Mail
+	calls  []string
+	bg     sync.WaitGroup
+	resets atomic.Int64
 }
 
 var _ accounts.Operations = (*Ops)(nil)
@@ -53,8 +55,12 @@ func (o *Ops) record(call string) error {
 func actor(e licensing.Email) postgres.Actor { return postgres.Actor{Kind: "account", ID: string(e)} }
 
 // AddContact adds the contact directly.
-func (o *Ops) AddContact(ctx context.Context, by licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
-	if err := o.record(fmt.Sprintf("add %s %s %s by %s", sen, role, email, by)); err != nil {
+func (o *Ops) AddContact(ctx context.Context, by licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
+	call := fmt.Sprintf("add %s %s %s by %s", sen, role, email, by)
+	if offerPrimary {
+		call += " offering primary"
+	}
+	if err := o.record(call); err != nil {
 		return "", err
 	}
 	res, err := o.DB.EnsureContact(ctx, sen, role, email, actor(by))
@@ -107,8 +113,9 @@ func (o *Ops) StartPasswordReset(ctx context.Context, email licensing.Email) err
 	if err := o.record("reset " + string(email)); err != nil {
 		return err
 	}
+	key := fmt.Sprintf("test-reset/%s/%d", email, o.resets.Add(1)) // a new request each time, as a new workflow run is
 	o.bg.Go(func() {
-		link, ok, err := o.Service.IssueResetLink(context.WithoutCancel(ctx), email, "")
+		link, ok, err := o.Service.IssueResetLink(context.WithoutCancel(ctx), accounts.ResetRequest{Email: email, Key: key})
 		if err != nil || !ok {
 			return
 		}

@@ -119,6 +119,10 @@ func TestDev_AccountSelfServiceEndToEnd(t *testing.T) {
 	// Bob, secondary technical contact, makes himself primary.
 	bob := s.signIn(t, "bob@acme.test", demoPassword)
 	page, _, _ = bob.submit("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}})
+	if !strings.Contains(page, "Become the primary technical contact?") || !strings.Contains(page, "alice@acme.test") {
+		t.Errorf("promoting asks first, naming who is demoted:\n%s", page)
+	}
+	page, _, _ = bob.submit("/account", url.Values{"action": {"promote"}, "sen": {"SEN-1000001"}, "role": {"technical"}, "confirm": {"yes"}})
 	if !strings.Contains(page, "bob@acme.test is now the primary technical contact of SEN-1000001") {
 		t.Errorf("after promoting:\n%s", page)
 	}

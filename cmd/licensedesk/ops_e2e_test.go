@@ -63,7 +63,7 @@ func TestDev_OperationsEndToEnd(t *testing.T) {
 				t.Errorf("%q → %s; want %q", text, got, want)
 			}
 		}
-		if got := bot.PlainText(s.slack(t, "contact add SEN-1000002 technical newtech@globex.test")); !strings.Contains(got, "started") {
+		if got := bot.PlainText(s.slack(t, "contact add SEN-1000002 technical newtech@globex.test --offer-primary")); !strings.Contains(got, "started") || !strings.Contains(got, "offer to make themselves the primary technical contact") {
 			t.Fatalf("contact add: %s", got)
 		}
 		invite := s.waitMail(t, "newtech@globex.test", "complete your account")

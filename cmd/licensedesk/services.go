@@ -189,7 +189,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Registry:       s.registry,
 		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
 		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
-		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL},
+		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
 		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
@@ -225,9 +225,9 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
-		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID string) (string, time.Time, bool, error) {
-			link, ok, err := s.accounts.IssueResetLink(ctx, email, workflowID)
-			return link.Path, link.ExpiresAt, ok, err
+		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
+			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
+			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err
 		},
 	}
 }

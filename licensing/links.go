@@ -1,0 +1,38 @@
+package licensing
+
+// LinkPurpose is what an emailed link lets its recipient do (SPEC §3).
+type LinkPurpose string
+
+const (
+	PurposeConfirmRequest  LinkPurpose = "confirm_request"  // approve/decline a verification request
+	PurposeConfirmMove     LinkPurpose = "confirm_move"     // approve/decline moving a licence
+	PurposeCompleteAccount LinkPurpose = "complete_account" // a pending account sets name and password
+	PurposePromote         LinkPurpose = "promote"          // a contact makes themselves primary
+	PurposeCardUpdate      LinkPurpose = "card_update"      // go on to the payment provider's card page
+	PurposePasswordReset   LinkPurpose = "password_reset"   // choose a new password
+)
+
+// MayUseLink says whether who may still do, on l, what a link of purpose p
+// sent to them is for. A link is checked when it is sent and again when it
+// is used, because people leave in between: a confirmer removed from the
+// licence, a contact who lost the role, a card rule that changed with the
+// billing cycle.
+func MayUseLink(l License, p LinkPurpose, who Email) error {
+	switch p {
+	case PurposeConfirmRequest, PurposeConfirmMove:
+		return CanConfirmRequest(l, who)
+	case PurposeCardUpdate:
+		return CanUpdateCard(l, who)
+	case PurposePromote, PurposeCompleteAccount:
+		if err := needEmail(who); err != nil {
+			return err
+		}
+		if !RelationOf(l, who).IsContact() {
+			return Errorf(Forbidden, "%s is no longer a contact of %s, so this link no longer does anything", who, l.SEN)
+		}
+		return nil
+	case PurposePasswordReset:
+		return nil // about the account, not a licence
+	}
+	return Errorf(Invalid, "unknown link purpose %s", quoteInput(string(p)))
+}

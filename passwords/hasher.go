@@ -1,0 +1,71 @@
+package passwords
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+)
+
+// Hasher runs argon2id (Hash and Check) at most Limit computations at a
+// time: each holds Default.MemoryKiB (19 MiB) and a core for tens of
+// milliseconds, so a burst of sign-ins or account setups queues here
+// instead of exhausting the process's memory. Everything in one process
+// that hashes or checks a password shares one Hasher.
+type Hasher struct {
+	slots   chan struct{}
+	running atomic.Int32
+
+	// OnStart, when set (before the Hasher is used), is called as each
+	// computation starts with how many are running, this one included.
+	// Tests count with it.
+	OnStart func(running int)
+}
+
+// NewHasher returns a Hasher for at most limit computations at once;
+// limit <= 0 means 2 × GOMAXPROCS.
+func NewHasher(limit int) *Hasher {
+	if limit <= 0 {
+		limit = 2 * runtime.GOMAXPROCS(0)
+	}
+	return &Hasher{slots: make(chan struct{}, limit)}
+}
+
+// Limit is how many computations may run at once.
+func (h *Hasher) Limit() int { return cap(h.slots) }
+
+// Hash is the package's Hash, within the limit. It waits for a turn until
+// ctx ends.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	done, err := h.start(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	return Hash(password)
+}
+
+// Check is the package's Check, within the limit.
+func (h *Hasher) Check(ctx context.Context, hash, password string) (bool, error) {
+	done, err := h.start(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	return Check(hash, password)
+}
+
+func (h *Hasher) start(ctx context.Context) (done func(), err error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	n := h.running.Add(1)
+	if h.OnStart != nil {
+		h.OnStart(int(n))
+	}
+	return func() {
+		h.running.Add(-1)
+		<-h.slots
+	}, nil
+}
