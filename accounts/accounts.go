@@ -58,15 +58,23 @@ type Options struct {
 	AbsoluteTimeout time.Duration // a session ends this long after sign-in [7 days]
 
 	// Throttling: MaxFailures failed attempts for one key (an email, a
-	// client address), each less than FailureWindow after the previous
-	// failure or lock, lock the key for LockBase, doubling with each
-	// further failure up to LockCap. A key left alone for FailureWindow
-	// after its lock ends starts again from zero; a successful sign-in
-	// clears its email's count.
+	// client address, an email from one address), each less than
+	// FailureWindow after the previous failure or lock, lock the key for
+	// LockBase, doubling with each further failure up to LockCap. A key
+	// left alone for FailureWindow after its lock ends starts again from
+	// zero; a successful sign-in clears its email's count. A locked
+	// address is slowed instead of refused, by SlowBase per LockBase of
+	// lock, at most SlowCap; a locked email refuses only the addresses
+	// that failed on it (see throttle.go).
 	MaxFailures   int           // [5]
 	FailureWindow time.Duration // [15 min]
 	LockBase      time.Duration // [1 min]
 	LockCap       time.Duration // [15 min]
+	SlowBase      time.Duration // [1 s]
+	SlowCap       time.Duration // [10 s]; keep it well below the HTTP server's write timeout
+	// NewAddressesPerHour bounds the wrong passwords a locked email
+	// checks from addresses that have not failed on it [20].
+	NewAddressesPerHour int
 
 	ResetTTL       time.Duration // reset links live this long [1 h]
 	ResetsPerHour  int           // reset requests per account and hour that get a link, however often each is retried [3]
@@ -77,8 +85,9 @@ type Options struct {
 	// process that hashes passwords (Service.Hasher) [one for HashConcurrent].
 	Hasher *passwords.Hasher
 
-	Now    func() time.Time // clock for throttling [time.Now]
-	Logger *slog.Logger     // [slog.Default()]
+	Now    func() time.Time                                 // clock for throttling [time.Now]
+	Sleep  func(ctx context.Context, d time.Duration) error // waits d or until ctx ends [a timer]
+	Logger *slog.Logger                                     // [slog.Default()]
 }
 
 func (o Options) withDefaults() Options {
@@ -92,9 +101,14 @@ func (o Options) withDefaults() Options {
 	def(&o.FailureWindow, 15*time.Minute)
 	def(&o.LockBase, time.Minute)
 	def(&o.LockCap, 15*time.Minute)
+	def(&o.SlowBase, time.Second)
+	def(&o.SlowCap, 10*time.Second)
 	def(&o.ResetTTL, time.Hour)
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = 5
+	}
+	if o.NewAddressesPerHour <= 0 {
+		o.NewAddressesPerHour = 20
 	}
 	if o.ResetsPerHour <= 0 {
 		o.ResetsPerHour = 3
@@ -110,6 +124,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -191,8 +208,9 @@ var (
 // (or an account without a password) is checked against a dummy argon2id
 // hash, so the answer takes as long as for a real account. Failures count
 // against the email (whether or not it has an account: throttling must not
-// tell them apart either) and the client address; a locked key is refused
-// with *web.TooManyAttempts before any password is checked.
+// tell them apart either), the client address, and the two together;
+// before any password is checked, a throttled attempt is refused with
+// *web.TooManyAttempts or delayed (signInThrottled).
 func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.SessionCookie, error) {
 	email, err := licensing.ParseEmail(req.Email)
 	if err != nil {
@@ -201,8 +219,8 @@ func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.Sessio
 	if req.Password == "" {
 		return web.SessionCookie{}, errNoPassword
 	}
-	keys := []string{emailKey(email), addrKey("signin", req.ClientAddr)}
-	if err := s.throttled(ctx, keys...); err != nil {
+	newAddress, err := s.signInThrottled(ctx, email, req.ClientAddr)
+	if err != nil {
 		return web.SessionCookie{}, err
 	}
 	acc, err := s.db.AccountByEmail(ctx, email)
@@ -219,16 +237,23 @@ func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.Sessio
 		return web.SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok || !known || acc.Status != licensing.AccountActive {
-		for _, k := range keys {
+		for _, k := range []string{emailKey(email), addrKey("signin", req.ClientAddr), pairKey(email, req.ClientAddr)} {
 			if err := s.fail(ctx, k); err != nil {
+				return web.SessionCookie{}, err
+			}
+		}
+		if newAddress {
+			if err := s.failNewAddress(ctx, email); err != nil {
 				return web.SessionCookie{}, err
 			}
 		}
 		s.opt.Logger.InfoContext(ctx, "sign-in refused", "addr", req.ClientAddr)
 		return web.SessionCookie{}, ErrMismatch
 	}
-	if err := s.db.ClearThrottle(ctx, keys[0]); err != nil {
-		return web.SessionCookie{}, err
+	for _, k := range []string{emailKey(email), pairKey(email, req.ClientAddr), newAddrKey(email)} {
+		if err := s.db.ClearThrottle(ctx, k); err != nil {
+			return web.SessionCookie{}, err
+		}
 	}
 	cookie := newSecret()
 	var replaces []byte

@@ -2,7 +2,10 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
+	"strings"
 	"time"
 
 	"licensedesk/licensing"
@@ -12,9 +15,27 @@ import (
 
 // Throttling of failed attempts, per key: "email:<address>" for sign-in
 // (any email, with or without an account), "<kind>-addr:<ip>" per client
-// address (IPv6 by /64, what one client usually holds), and
-// "password-change:<id>" for wrong current passwords. See Options for the
-// rule; the state lives in the auth_throttle table.
+// address (IPv6 by /64, what one client usually holds), "signin-pair:<hash>"
+// for one email from one address, "email-new:<address>" for the attempts a
+// locked email lets through from new addresses, and "password-change:<id>"
+// for wrong current passwords. Keys count failures by one rule
+// (nextFailure); what a lock then does depends on the key:
+//
+//   - an address is never refused, only slowed: many people can share one
+//     (an office, a carrier's NAT, a proxy whose X-Forwarded-For is not
+//     trusted), and one of them must not lock the others out;
+//   - an email refuses only the addresses that have failed on it lately
+//     (its pair key is live); an attempt from any other address is checked
+//     after a delay. So someone who keeps failing on a victim's email from
+//     their own addresses cannot keep the victim, elsewhere, locked out;
+//   - those new-address attempts are themselves limited, to
+//     NewAddressesPerHour wrong passwords an hour (email-new, a rate rather
+//     than a count: nextNewAddress), so that many addresses do not buy many
+//     guesses; only an attacker who sustains more than that locks the
+//     email for everyone;
+//   - a pair, and a wrong current password, are refused while locked.
+//
+// The state lives in the auth_throttle table.
 
 func emailKey(e licensing.Email) string { return "email:" + string(e) }
 
@@ -34,16 +55,110 @@ func addrKey(kind, addr string) string {
 	return kind + "-addr:" + addr
 }
 
-// throttled returns *web.TooManyAttempts when any of keys is locked now.
+// isAddrKey says whether key names a client address (addrKey).
+func isAddrKey(key string) bool {
+	kind, _, _ := strings.Cut(key, ":")
+	return strings.HasSuffix(kind, "-addr")
+}
+
+// newAddrKey names the attempts a locked email lets through from
+// addresses that have not failed on it.
+func newAddrKey(e licensing.Email) string { return "email-new:" + string(e) }
+
+// pairKey names sign-ins to one email from one client address, hashed to
+// keep the key short whatever the email's length.
+func pairKey(e licensing.Email, addr string) string {
+	sum := sha256.Sum256([]byte(string(e) + "\x00" + addrKey("signin", addr)))
+	return "signin-pair:" + hex.EncodeToString(sum[:16])
+}
+
+// throttled refuses with *web.TooManyAttempts when one of keys that is not
+// an address is locked now; otherwise it waits as long as the slowest
+// locked address key asks (see slowFor), or until ctx ends.
 func (s *Service) throttled(ctx context.Context, keys ...string) error {
 	states, err := s.db.Throttles(ctx, keys...)
 	if err != nil {
 		return err
 	}
-	if wait := lockedFor(states, s.opt.Now()); wait > 0 {
-		return &web.TooManyAttempts{RetryAfter: wait}
+	now := s.opt.Now()
+	var refuse, wait time.Duration
+	for _, t := range states {
+		if isAddrKey(t.Key) {
+			wait = max(wait, s.opt.slowFor(t, now))
+		} else {
+			refuse = max(refuse, lockedFor(t, now))
+		}
 	}
-	return nil
+	if refuse > 0 {
+		return &web.TooManyAttempts{RetryAfter: refuse}
+	}
+	return s.opt.Sleep(ctx, wait)
+}
+
+// signInThrottled applies the sign-in rule (see above) to one attempt at
+// email from addr: it refuses, or waits, before any password is checked.
+// newAddress says the attempt passed a lock on the email because its
+// address had not failed on it; a failure then also counts against
+// newAddrKey. An unknown email is throttled exactly like a known one.
+func (s *Service) signInThrottled(ctx context.Context, email licensing.Email, addr string) (newAddress bool, err error) {
+	account, address, pair, fresh := emailKey(email), addrKey("signin", addr), pairKey(email, addr), newAddrKey(email)
+	states, err := s.db.Throttles(ctx, account, address, pair, fresh)
+	if err != nil {
+		return false, err
+	}
+	byKey := map[string]postgres.Throttle{}
+	for _, t := range states {
+		byKey[t.Key] = t
+	}
+	now := s.opt.Now()
+	if d := lockedFor(byKey[pair], now); d > 0 {
+		return false, &web.TooManyAttempts{RetryAfter: d}
+	}
+	wait := s.opt.slowFor(byKey[address], now)
+	if d := lockedFor(byKey[account], now); d > 0 {
+		if p := byKey[pair]; s.opt.live(p, now) {
+			// This address failed on this email lately: it waits for the
+			// lock to end or for its own failures to be forgotten,
+			// whichever comes first.
+			return false, &web.TooManyAttempts{RetryAfter: min(d, s.opt.forgottenAt(p).Sub(now))}
+		}
+		if d := lockedFor(byKey[fresh], now); d > 0 {
+			return false, &web.TooManyAttempts{RetryAfter: min(d, lockedFor(byKey[account], now))}
+		}
+		newAddress = true
+		wait = max(wait, s.opt.slowFor(byKey[account], now))
+	}
+	return newAddress, s.opt.Sleep(ctx, wait)
+}
+
+// failNewAddress records a wrong password that came through a lock on
+// email from a new address.
+func (s *Service) failNewAddress(ctx context.Context, email licensing.Email) error {
+	now := s.opt.Now()
+	_, err := s.db.RecordFailure(ctx, newAddrKey(email), func(prev postgres.Throttle) postgres.Throttle {
+		return s.opt.nextNewAddress(prev, now)
+	})
+	return err
+}
+
+// nextNewAddress is the rate rule of newAddrKey, a leaky bucket that holds
+// NewAddressesPerHour wrong passwords and empties at that rate: each adds
+// an hour/NewAddressesPerHour to the time the bucket would be empty (kept
+// in LastFailureAt, which may lie ahead), and while that is more than an
+// hour ahead the key is locked. Someone who stays under the rate is never
+// locked; someone above it gets no more than the rate.
+func (o Options) nextNewAddress(prev postgres.Throttle, now time.Time) postgres.Throttle {
+	step := time.Hour / time.Duration(o.NewAddressesPerHour)
+	empty := prev.LastFailureAt
+	if prev.Failures == 0 || empty.Before(now) {
+		empty = now
+	}
+	empty = empty.Add(step)
+	next := postgres.Throttle{Key: prev.Key, Failures: prev.Failures + 1, LastFailureAt: empty}
+	if over := empty.Sub(now) - time.Hour; over > 0 {
+		next.LockedUntil = now.Add(over)
+	}
+	return next
 }
 
 // fail records one failed attempt for key.
@@ -55,15 +170,42 @@ func (s *Service) fail(ctx context.Context, key string) error {
 	return err
 }
 
-// lockedFor returns how long the longest lock among states still lasts.
-func lockedFor(states []postgres.Throttle, now time.Time) time.Duration {
-	var wait time.Duration
-	for _, t := range states {
-		if d := t.LockedUntil.Sub(now); d > wait {
-			wait = d
-		}
+// lockedFor returns how long t's lock still lasts (0: not locked; the zero
+// Throttle is not locked).
+func lockedFor(t postgres.Throttle, now time.Time) time.Duration {
+	return max(t.LockedUntil.Sub(now), 0)
+}
+
+// quietSince is when t last changed: its last failure, or the end of its
+// lock if that is later.
+func quietSince(t postgres.Throttle) time.Time {
+	if t.LockedUntil.After(t.LastFailureAt) {
+		return t.LockedUntil
 	}
-	return wait
+	return t.LastFailureAt
+}
+
+// forgottenAt is when t's count starts again from zero if nothing happens.
+func (o Options) forgottenAt(t postgres.Throttle) time.Time {
+	return quietSince(t).Add(o.FailureWindow)
+}
+
+// live says whether t still counts: it has failures, and is not yet
+// forgotten.
+func (o Options) live(t postgres.Throttle, now time.Time) bool {
+	return t.Failures > 0 && now.Before(o.forgottenAt(t))
+}
+
+// slowFor is the delay that stands in for a lock where a key is slowed
+// rather than refused: SlowBase for a lock of LockBase, in proportion for
+// longer ones, at most SlowCap (with the defaults a lock of 1, 2, 4, 8 or
+// 15 minutes becomes 1, 2, 4, 8 or 10 seconds). 0 when t is not locked.
+func (o Options) slowFor(t postgres.Throttle, now time.Time) time.Duration {
+	if lockedFor(t, now) == 0 {
+		return 0
+	}
+	lock := t.LockedUntil.Sub(t.LastFailureAt)
+	return min(time.Duration(float64(o.SlowBase)*float64(lock)/float64(o.LockBase)), o.SlowCap)
 }
 
 // nextFailure is the throttling rule: the state after one more failure at
@@ -71,14 +213,12 @@ func lockedFor(states []postgres.Throttle, now time.Time) time.Duration {
 // lock) for FailureWindow. From MaxFailures on, each failure locks the key
 // for LockBase × 2^(failures − MaxFailures), at most LockCap. The lock is
 // never longer than LockCap, and a key that is left alone is unlocked for
-// good FailureWindow after that: nobody is locked out for ever.
+// good FailureWindow after that: nobody is locked out for ever by a key of
+// their own, and an email's lock (which an attacker can keep renewing)
+// never refuses an address that has not failed on it.
 func (o Options) nextFailure(prev postgres.Throttle, now time.Time) postgres.Throttle {
-	quiet := prev.LastFailureAt
-	if prev.LockedUntil.After(quiet) {
-		quiet = prev.LockedUntil
-	}
 	n := prev.Failures
-	if prev.LastFailureAt.IsZero() || now.Sub(quiet) >= o.FailureWindow {
+	if !o.live(prev, now) {
 		n = 0
 	}
 	n++
@@ -91,4 +231,19 @@ func (o Options) nextFailure(prev postgres.Throttle, now time.Time) postgres.Thr
 		next.LockedUntil = now.Add(lock)
 	}
 	return next
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,6 +31,7 @@ type Config struct {
 	StripeSecretKey     string // STRIPE_SECRET_KEY
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string // STRIPE_API_URL
+	PaymentsSandbox     string // PAYMENTS_SANDBOX: "true" runs the payments sandbox outside dev, on purpose
 	SMTPURL             string // SMTP_URL
 	MailFrom            string // MAIL_FROM
 	AdminAPIToken       string // ADMIN_API_TOKEN
@@ -68,11 +70,12 @@ func (c *Config) vars() []struct {
 		{"SLACK_CHANNEL", &c.SlackChannel, "", "channel ID where alerts go"},
 		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, status (* = all)"},
 		{"SLACK_ALLOW_ACT", &c.SlackAllowAct, "", "Slack user/group IDs allowed to run every subcommand (* = all)"},
-		{"STRIPE_SECRET_KEY", &c.StripeSecretKey, "", "Stripe secret key; unset = the payments sandbox"},
+		{"STRIPE_SECRET_KEY", &c.StripeSecretKey, "", "Stripe secret key (sk_live_... or sk_test_...)"},
 		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
-		{"SMTP_URL", &c.SMTPURL, "", "SMTP server, e.g. smtp://user:pass@host:587"},
-		{"MAIL_FROM", &c.MailFrom, "licensedesk <no-reply@licensedesk.test>", "From address of outgoing mail"},
+		{"PAYMENTS_SANDBOX", &c.PaymentsSandbox, "", "true: use the payments sandbox instead of Stripe (test cards only, nobody is charged; dev does by default)"},
+		{"SMTP_URL", &c.SMTPURL, "", "SMTP server: smtp+starttls://user:pass@host:587 (TLS required), smtps://...:465, or smtp://... (STARTTLS if offered); SSL_CERT_FILE names a private CA"},
+		{"MAIL_FROM", &c.MailFrom, "no-reply@licensedesk.test", "From address of outgoing mail; without a name (Name <address>), the product name the mails sign with"},
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
 		{"BILLING_RETRY_DAYS", &c.BillingRetryDays, "1,3,7,14", "days after an invoice's due date on which a failed charge is retried"},
 		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
@@ -112,6 +115,34 @@ func (c *Config) Require(names ...string) error {
 		}
 	}
 	return nil
+}
+
+// UseSandbox says whether the payments sandbox stands in for Stripe, and
+// refuses settings that do not say which provider to use. With
+// STRIPE_SECRET_KEY it is Stripe. Without it, dev uses the sandbox, but
+// serve and worker only when PAYMENTS_SANDBOX=true asks for it: on the
+// sandbox anyone with a card link can "pay" with a test card, so running it
+// must never be the accident of a missing key.
+func (c *Config) UseSandbox(dev bool) (bool, error) {
+	var sandbox bool
+	switch c.PaymentsSandbox {
+	case "":
+		sandbox = dev
+	case "true":
+		sandbox = true
+	case "false":
+	default:
+		return false, fmt.Errorf("PAYMENTS_SANDBOX is %q: want true or false", c.PaymentsSandbox)
+	}
+	switch {
+	case c.StripeSecretKey != "" && c.PaymentsSandbox == "true":
+		return false, errors.New("PAYMENTS_SANDBOX=true and STRIPE_SECRET_KEY are both set: unset one (the sandbox, or Stripe)")
+	case c.StripeSecretKey != "":
+		return false, nil
+	case sandbox:
+		return true, nil
+	}
+	return false, errors.New("STRIPE_SECRET_KEY is not set: the Stripe secret key; set PAYMENTS_SANDBOX=true instead to run the payments sandbox on purpose (test cards, nobody is charged)")
 }
 
 // Help lists every variable with its meaning and default, for --help.

@@ -113,7 +113,7 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 		return web.LinkResult{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
 
 	case web.PurposeCardUpdate:
-		return s.cardSession(ctx, token, k)
+		return s.cardSession(ctx, k)
 
 	case web.PurposePromote:
 		if k.AccountStatus == licensing.AccountPending {
@@ -139,7 +139,7 @@ func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) 
 // the card is checked again now (a contact may have been removed, or the
 // licence's cycle changed, since the link was sent). The link is spent only
 // when the card is saved, so a person who backs out can use it again.
-func (s *Service) cardSession(ctx context.Context, token string, k postgres.Link) (web.LinkResult, error) {
+func (s *Service) cardSession(ctx context.Context, k postgres.Link) (web.LinkResult, error) {
 	l, err := s.DB.License(ctx, k.SEN)
 	if err != nil {
 		return web.LinkResult{}, err
@@ -153,7 +153,7 @@ func (s *Service) cardSession(ctx context.Context, token string, k postgres.Link
 	}
 	sess, err := s.Payments.CardSession(ctx, payments.CardSessionInput{
 		CustomerID: customer, SEN: string(l.SEN), Reference: fmt.Sprintf("%s|%d", k.WorkflowID, k.ID),
-		SuccessURL: s.PublicBaseURL + "/card/saved", CancelURL: s.PublicBaseURL + "/l/" + token,
+		SuccessURL: s.PublicBaseURL + web.CardSavedPath, CancelURL: s.PublicBaseURL + web.CardCancelledPath,
 	})
 	if err != nil {
 		return web.LinkResult{}, err

@@ -14,6 +14,11 @@ import (
 	"slices"
 )
 
+// ProductName is what customers know this service as: the From display
+// name (when MAIL_FROM has none) and the name every mail signs with. It is
+// the one place the name is written.
+const ProductName = "Licence Desk"
+
 // Message is one email to one person.
 type Message struct {
 	// Key is the idempotency key: one mail per business event, e.g.

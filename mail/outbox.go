@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
+	"regexp"
+	"strings"
 )
 
 // Store records sent mail by key (postgres.DB implements it, in the
@@ -19,13 +21,19 @@ type Store interface {
 
 // Outbox delivers each business event's mail once, by Message.Key.
 type Outbox struct {
-	DB   Store
-	SMTP Sender // nil (dev without SMTP_URL): mail is only recorded, for /dev/mail
+	DB Store
+	// SMTP sends the mail. With it, the record keeps the key, recipient,
+	// subject and time, and a text body with every link removed: links
+	// carry live tokens (a password reset, an account setup), which must
+	// not sit in the database and its backups. Nil (dev without SMTP_URL):
+	// mail is only recorded, in full, for /dev/mail.
+	SMTP Sender
 }
 
 // Deliver sends m unless a mail with its Key was already recorded, then
-// records it: production keeps a log of what was sent, dev's /dev/mail
-// shows every mail. Delivering the same Key again does nothing.
+// records it: production keeps a log of what was sent (without links),
+// dev's /dev/mail shows every mail. Delivering the same Key again does
+// nothing.
 //
 // Delivery is at least once, not exactly once: if the process dies (or
 // recording fails) after the SMTP server accepted the mail but before it
@@ -50,20 +58,40 @@ func (o *Outbox) Deliver(ctx context.Context, m Message) error {
 	if sent {
 		return nil
 	}
+	text, html, links := m.Text, m.HTML, m.Links
 	if o.SMTP != nil {
 		if err := o.SMTP.Send(ctx, m); err != nil {
 			return err
 		}
+		text, html, links = withoutLinks(m.Text, m.Links), "", nil
 	}
-	links := m.Links
 	if links == nil {
 		links = []string{}
 	}
-	if _, err := o.DB.RecordMail(ctx, m.Key, m.To, m.Subject, m.Text, m.HTML, links); err != nil {
+	if _, err := o.DB.RecordMail(ctx, m.Key, m.To, m.Subject, text, html, links); err != nil {
 		if o.SMTP != nil {
 			return fmt.Errorf("mail: %s was sent but not recorded (a retry sends it again): %w", m.Key, err)
 		}
 		return fmt.Errorf("mail: record %s: %w", m.Key, err)
 	}
 	return nil
+}
+
+// LinkRemoved stands in for each link in a recorded mail sent over SMTP.
+const LinkRemoved = "[link removed]"
+
+// anyURL matches a URL in a plain-text body, up to white space or a
+// delimiter that cannot end one.
+var anyURL = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s<>"']+`)
+
+// withoutLinks is text with every URL removed: the message's own links
+// first (whatever they look like), then anything else that looks like a
+// URL, so a template that forgets to declare a link cannot leak its token.
+func withoutLinks(text string, links []string) string {
+	for _, l := range links {
+		if l != "" {
+			text = strings.ReplaceAll(text, l, LinkRemoved)
+		}
+	}
+	return anyURL.ReplaceAllString(text, LinkRemoved)
 }

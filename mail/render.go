@@ -463,6 +463,7 @@ type button struct {
 }
 
 var funcs = map[string]any{
+	"product": func() string { return ProductName },
 	"hello": func(name string) string {
 		if name = strings.TrimSpace(name); name == "" {
 			return "Hello,"

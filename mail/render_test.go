@@ -2,12 +2,14 @@ package mail_test
 
 import (
 	"fmt"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"licensedesk/config"
 	"licensedesk/mail"
 )
 
@@ -374,5 +376,32 @@ func TestRender_PasswordChangedLinksToReset(t *testing.T) {
 	}
 	if !strings.Contains(text, "reset your password now at "+forgot) || !strings.Contains(html, `<a href="`+forgot+`">reset your password now</a>`) {
 		t.Errorf("no link to %s:\n%s\n%s", forgot, text, html)
+	}
+}
+
+// TestFromName_IsTheNameTheMailsSignWith: with the default MAIL_FROM, the
+// From display name is the product name every mail signs with.
+func TestFromName_IsTheNameTheMailsSignWith(t *testing.T) {
+	cfg := config.Load(func(string) string { return "" })
+	s, err := mail.NewSMTP("smtp://mail.example.com", cfg.MailFrom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := netmail.ParseAddress(s.From())
+	if err != nil || from.Name != mail.ProductName {
+		t.Fatalf("From %q (%v); want the display name %q", s.From(), err, mail.ProductName)
+	}
+	for _, c := range renderCases() {
+		_, text, html, err := mail.Render(c.kind, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "This email was sent by "+from.Name+",") || !strings.Contains(html, "This email was sent by "+from.Name+",") {
+			t.Errorf("%s does not sign with the From name %q", c.kind, from.Name)
+		}
+	}
+	// A name in MAIL_FROM is kept.
+	if s, err := mail.NewSMTP("smtp://mail.example.com", "Acme Licensing <desk@acme.test>"); err != nil || s.From() != `"Acme Licensing" <desk@acme.test>` {
+		t.Errorf("From = %v, %v", s, err)
 	}
 }

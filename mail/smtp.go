@@ -36,6 +36,7 @@ type SMTP struct {
 	host        string
 	port        int
 	implicitTLS bool
+	requireTLS  bool // smtp+starttls: STARTTLS or nothing
 	user, pass  string
 	auth        bool
 	from        *netmail.Address
@@ -44,15 +45,22 @@ type SMTP struct {
 
 // NewSMTP parses SMTP_URL and MAIL_FROM:
 //
-//	smtp://[user:password@]host[:port]   port 587 by default; STARTTLS when the server offers it
-//	smtps://[user:password@]host[:port]  port 465 by default; implicit TLS
+//	smtp+starttls://[user:password@]host[:port]  port 587 by default; STARTTLS required
+//	smtps://[user:password@]host[:port]          port 465 by default; implicit TLS
+//	smtp://[user:password@]host[:port]           port 587 by default; STARTTLS when the server offers it
+//
+// Only plain smtp:// sends in plaintext to a server that offers no
+// STARTTLS (or to anyone in between who strips the offer); the other two
+// refuse to. Certificates are checked against the system's roots, which
+// SSL_CERT_FILE and SSL_CERT_DIR replace (a private CA), or TLSConfig.
 //
 // With a user, it authenticates with PLAIN or LOGIN, whichever the server
 // offers, and refuses to send the password over an unencrypted connection
 // (except to localhost). Without one it sends unauthenticated. Percent-encode
 // special characters in the user and password. MAIL_FROM is an address,
-// optionally with a name: "Licence Desk <desk@example.com>". Errors name the
-// setting at fault and never repeat the password.
+// optionally with a name ("Acme Licensing <desk@example.com>"); without one
+// the name is ProductName, as the mails sign. Errors name the setting at
+// fault and never repeat the password.
 func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	if strings.TrimSpace(smtpURL) == "" {
 		return nil, errors.New("SMTP_URL is empty")
@@ -69,10 +77,12 @@ func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	switch u.Scheme {
 	case "smtp":
 		s.port = gomail.DefaultPortTLS
+	case "smtp+starttls":
+		s.port, s.requireTLS = gomail.DefaultPortTLS, true
 	case "smtps":
 		s.port, s.implicitTLS = gomail.DefaultPortSSL, true
 	default:
-		return nil, fmt.Errorf("SMTP_URL: scheme must be smtp:// or smtps://, not %q", u.Scheme)
+		return nil, fmt.Errorf("SMTP_URL: scheme must be smtp+starttls://, smtps:// or smtp://, not %q", u.Scheme)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return nil, errors.New("SMTP_URL: no host; want smtp://user:password@host:port or smtps://...")
@@ -100,6 +110,9 @@ func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	}
 	if s.from, err = netmail.ParseAddress(from); err != nil {
 		return nil, fmt.Errorf("MAIL_FROM: %q is not an email address: %v", from, err)
+	}
+	if s.from.Name == "" {
+		s.from.Name = ProductName
 	}
 	s.idDomain = s.from.Address[strings.LastIndexByte(s.from.Address, '@')+1:]
 	return s, nil
@@ -155,10 +168,14 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 			_ = c.Close()
 		}
 	}()
+	policy := gomail.TLSOpportunistic
+	if s.requireTLS {
+		policy = gomail.TLSMandatory
+	}
 	opts := []gomail.Option{
 		gomail.WithPort(s.port),
 		gomail.WithTimeout(timeout),
-		gomail.WithTLSPolicy(gomail.TLSOpportunistic),
+		gomail.WithTLSPolicy(policy),
 		gomail.WithTLSConfig(s.tlsConfig()),
 		gomail.WithDialContextFunc(func(dialCtx context.Context, network, addr string) (net.Conn, error) {
 			c, err := s.dial(ctx, dialCtx, network, addr)
@@ -179,6 +196,9 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		if s.requireTLS && strings.Contains(err.Error(), "does not support STARTTLS") {
+			err = fmt.Errorf("the server does not offer STARTTLS, and SMTP_URL smtp+starttls:// sends nothing without it (%w)", err)
 		}
 		return fmt.Errorf("mail: send %q to %s via %s:%d: %w", m.Subject, to.Address, s.host, s.port, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,9 @@ import (
 	"mime/multipart"
 	"net"
 	netmail "net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -383,6 +387,7 @@ func TestSMTP_TLS(t *testing.T) {
 		opts   serverOpts
 	}{
 		{"STARTTLS", "smtp", serverOpts{user: "desk", pass: "pw", starttls: serverTLS}},
+		{"STARTTLS required", "smtp+starttls", serverOpts{user: "desk", pass: "pw", starttls: serverTLS}},
 		{"implicit TLS", "smtps", serverOpts{user: "desk", pass: "pw", implicit: serverTLS}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -403,6 +408,67 @@ func TestSMTP_TLS(t *testing.T) {
 				t.Errorf("untrusted certificate: err = %v; want a temporary error", err)
 			}
 		})
+	}
+}
+
+// TestSMTP_STARTTLSRequiredRefusesPlaintext: smtp+starttls:// to a server
+// that offers no STARTTLS sends nothing, and says why; plain smtp:// is
+// opportunistic and sends in plaintext.
+func TestSMTP_STARTTLSRequiredRefusesPlaintext(t *testing.T) {
+	srv := startSMTP(t, serverOpts{})
+	s := newSender(t, "smtp+starttls://"+srv.addr)
+	err := s.Send(context.Background(), testMessage(t, "k", "alice@acme.test"))
+	if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") || !strings.Contains(err.Error(), "smtp+starttls://") {
+		t.Fatalf("err = %v; want one that says the server offers no STARTTLS, which smtp+starttls:// requires", err)
+	}
+	if mail.IsPermanent(err) {
+		t.Errorf("a TLS problem is configuration, retried once fixed; got permanent %v", err)
+	}
+	if n := len(srv.received()); n != 0 {
+		t.Fatalf("the server got %d messages in plaintext", n)
+	}
+	if err := newSender(t, "smtp://"+srv.addr).Send(context.Background(), testMessage(t, "k", "alice@acme.test")); err != nil {
+		t.Fatalf("smtp:// without STARTTLS: %v", err)
+	}
+	if got := srv.received(); len(got) != 1 || got[0].tls {
+		t.Fatalf("smtp://: received %+v; want one plaintext message", got)
+	}
+}
+
+// TestSMTP_TrustsSSLCertFile: a private CA named by SSL_CERT_FILE (which
+// Go reads once per process, hence the child process) is trusted for
+// STARTTLS without any TLSConfig, as the README says.
+func TestSMTP_TrustsSSLCertFile(t *testing.T) {
+	if addr := os.Getenv("MAILTEST_SEND_TO"); addr != "" { // the child
+		if err := newSender(t, "smtp+starttls://"+addr).Send(context.Background(), testMessage(t, "k", "alice@acme.test")); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	serverTLS, _ := testCert(t)
+	srv := startSMTP(t, serverOpts{starttls: serverTLS})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: serverTLS.Certificates[0].Certificate[0]})
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child := func(certFile string) error {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSMTP_TrustsSSLCertFile$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "MAILTEST_SEND_TO="+srv.addr, "SSL_CERT_FILE="+certFile, "SSL_CERT_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := child(filepath.Join(t.TempDir(), "none.pem")); err == nil || len(srv.received()) != 0 {
+		t.Fatalf("without the CA: err = %v, %d messages; want a refused certificate", err, len(srv.received()))
+	}
+	if err := child(caFile); err != nil {
+		t.Fatalf("with SSL_CERT_FILE: %v", err)
+	}
+	if got := srv.received(); len(got) != 1 || !got[0].tls {
+		t.Fatalf("received %+v; want one message over TLS", got)
 	}
 }
 
@@ -441,7 +507,8 @@ func testCert(t *testing.T) (server, client *tls.Config) {
 
 func TestNewSMTP(t *testing.T) {
 	const from = "desk@licensedesk.test"
-	for _, ok := range []string{"smtp://mail.example.com", "smtp://u:p@mail.example.com:25", "smtps://u@mail.example.com:2465/", " smtp://[::1]:2525 "} {
+	for _, ok := range []string{"smtp://mail.example.com", "smtp://u:p@mail.example.com:25", "smtps://u@mail.example.com:2465/",
+		" smtp://[::1]:2525 ", "smtp+starttls://u:p@mail.example.com"} {
 		if _, err := mail.NewSMTP(ok, from); err != nil {
 			t.Errorf("NewSMTP(%q): %v", ok, err)
 		}
@@ -476,5 +543,5 @@ func TestNewSMTP(t *testing.T) {
 func ExampleNewSMTP() {
 	_, err := mail.NewSMTP("smtp//mail.example.com", "desk@example.com")
 	fmt.Println(err)
-	// Output: SMTP_URL: scheme must be smtp:// or smtps://, not ""
+	// Output: SMTP_URL: scheme must be smtp+starttls://, smtps:// or smtp://, not ""
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"licensedesk/licensing"
@@ -225,10 +226,11 @@ func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts .
 }
 
 type accountPages struct {
-	svc            AccountService
-	logger         *slog.Logger
-	secure         bool
-	trustForwarded bool
+	svc             AccountService
+	logger          *slog.Logger
+	secure          bool
+	trustForwarded  bool
+	warnedForwarded atomic.Bool // X-Forwarded-For arrived untrusted; said once
 }
 
 // accountPage shows /account, or sends a visitor without a session to sign in.

@@ -291,6 +291,24 @@ func formatDeadline(t time.Time) string {
 	return t.UTC().Format("Monday 2 January 2006, 15:04 UTC")
 }
 
+// Where the payment provider's card page sends people back. Neither
+// carries a token: the provider keeps these URLs, and a link's token must
+// stay between the person and us.
+const (
+	CardSavedPath     = "/card/saved"
+	CardCancelledPath = "/card/cancelled"
+)
+
+// cardCancelled is where the payment provider sends people back when they
+// leave its card page without saving a card.
+func cardCancelled(logger *slog.Logger) http.Handler {
+	h := &linkPages{logger: logger}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "No card was saved",
+			Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page."})
+	})
+}
+
 // cardSaved is where the payment provider sends people back after they saved
 // a card. The card itself arrives by webhook; this page only says so.
 func cardSaved(logger *slog.Logger) http.Handler {

@@ -603,3 +603,17 @@ func TestLinks_MountedByNew(t *testing.T) {
 		t.Errorf("CSP %q", w.Header().Get("Content-Security-Policy"))
 	}
 }
+
+func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
+	h := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Links: newFakeLinks()})
+	for path, want := range map[string]string{
+		CardSavedPath:     "your card is saved",
+		CardCancelledPath: "No card was saved",
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("GET %s: %d\n%s", path, w.Code, w.Body.String())
+		}
+	}
+}

@@ -58,7 +58,8 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Links != nil {
 		mux.Handle("/l/", Links(d.Links, d.Logger))
-		mux.Handle("GET /card/saved", cardSaved(d.Logger))
+		mux.Handle("GET "+CardSavedPath, cardSaved(d.Logger))
+		mux.Handle("GET "+CardCancelledPath, cardCancelled(d.Logger))
 	}
 	if d.Account != nil {
 		for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {

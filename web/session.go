@@ -103,13 +103,20 @@ func (h *accountPages) signedIn(w http.ResponseWriter, r *http.Request) (Account
 // clientAddr is the address throttling keys on: the connection's peer, or,
 // when the proxy in front is trusted, the last address in X-Forwarded-For
 // (the one that proxy appended; earlier ones are the client's own claims).
+//
+// A header that arrives untrusted most likely means a proxy in front that
+// nobody told us about: every client then shares its address, and is
+// slowed down with the others. That is said once, in the log.
 func (h *accountPages) clientAddr(r *http.Request) string {
-	if h.trustForwarded {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		if h.trustForwarded {
 			parts := strings.Split(xff[len(xff)-1], ",")
 			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
 				return ip.String()
 			}
+		} else if h.warnedForwarded.CompareAndSwap(false, true) {
+			h.logger.WarnContext(r.Context(), "requests carry X-Forwarded-For but TRUST_PROXY is not set: throttling keys on the connection's address, "+
+				"which behind a reverse proxy every client shares; set TRUST_PROXY=true if a proxy you run sets the header")
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

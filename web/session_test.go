@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -55,7 +56,7 @@ func TestClientAddr(t *testing.T) {
 		{"forwarded garbage", true, "10.0.0.2:5555", []string{"not an ip"}, "10.0.0.2"},
 	}
 	for _, tt := range tests {
-		h := &accountPages{trustForwarded: tt.trust}
+		h := &accountPages{trustForwarded: tt.trust, logger: slog.New(slog.DiscardHandler)}
 		r := httptest.NewRequest("GET", "/signin", nil)
 		r.RemoteAddr = tt.remote
 		for _, f := range tt.forward {

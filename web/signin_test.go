@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"licensedesk/accounts"
 	"licensedesk/web"
@@ -127,8 +129,32 @@ func TestSignIn_NeedsTheCSRFToken(t *testing.T) {
 	}
 }
 
+// sleeps records the throttling delays instead of waiting them.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) Sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d > 0 {
+		s.d = append(s.d, d)
+	}
+	return nil
+}
+
+func (s *sleeps) take() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.d
+	s.d = nil
+	return d
+}
+
 func TestSignIn_IsThrottled(t *testing.T) {
-	s := newSite(t, accounts.Options{})
+	slept := &sleeps{}
+	s := newSite(t, accounts.Options{Sleep: slept.Sleep})
 	c := s.client()
 	c.get("/signin")
 	for i := range 5 {
@@ -141,36 +167,51 @@ func TestSignIn_IsThrottled(t *testing.T) {
 	if ra := p.Header.Get("Retry-After"); ra != "60" && ra != "59" {
 		t.Errorf("Retry-After %q", ra)
 	}
-	// The address is locked too (all five failures came from it).
+	// The address is slowed, not locked (others may share it).
+	slept.take()
 	p = c.post("/signin", url.Values{"email": {"bob@acme.test"}, "password": {demoPassword}})
-	wantStatus(t, p, http.StatusTooManyRequests)
+	wantStatus(t, p, http.StatusSeeOther)
+	if got := slept.take(); len(got) != 1 || got[0] != time.Second {
+		t.Errorf("bob waited %v; want 1s", got)
+	}
 }
 
 func TestSignIn_TrustsForwardedForOnlyWhenTold(t *testing.T) {
-	fail := func(c *client, i int, from string) page {
+	fail := func(c *client, from string) page {
 		req, _ := http.NewRequest("POST", c.base+"/signin", strings.NewReader(url.Values{"csrf": {c.csrf},
-			"email": {"user" + string(rune('a'+i)) + "@x.test"}, "password": {"wrong password here"}}.Encode()))
+			"email": {"usera@x.test"}, "password": {"wrong password here"}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", "198.51.100.1, "+from)
 		return c.do(req)
 	}
-	trusted := newSite(t, accounts.Options{}, web.TrustForwardedFor())
+	const warning = "X-Forwarded-For"
+	nop := accounts.Options{Sleep: (&sleeps{}).Sleep}
+	trusted := newSite(t, nop, web.TrustForwardedFor())
 	c := trusted.client()
 	c.get("/signin")
-	for i := range 5 {
-		fail(c, i, "203.0.113.9")
+	for range 5 {
+		fail(c, "203.0.113.9")
 	}
-	wantStatus(t, fail(c, 6, "203.0.113.9"), http.StatusTooManyRequests)
-	wantStatus(t, fail(c, 7, "203.0.113.10"), http.StatusUnprocessableEntity)
+	// The address the proxy appended failed five times on the email: refused.
+	wantStatus(t, fail(c, "203.0.113.9"), http.StatusTooManyRequests)
+	// Another address that proxy reports has not: its password is checked.
+	wantStatus(t, fail(c, "203.0.113.10"), http.StatusUnprocessableEntity)
+	if strings.Contains(trusted.logs.String(), warning) {
+		t.Errorf("warned behind a trusted proxy:\n%s", trusted.logs.String())
+	}
 
-	plain := newSite(t, accounts.Options{})
+	plain := newSite(t, nop)
 	c = plain.client()
 	c.get("/signin")
 	for i := range 5 {
-		fail(c, i, "203.0.113."+string(rune('0'+i)))
+		fail(c, "203.0.113."+string(rune('0'+i)))
 	}
-	// Different claimed addresses, one real one: locked.
-	wantStatus(t, fail(c, 6, "203.0.113.99"), http.StatusTooManyRequests)
+	// Different claimed addresses, one real one: refused.
+	wantStatus(t, fail(c, "203.0.113.99"), http.StatusTooManyRequests)
+	// The header arrived without TRUST_PROXY: one warning, however many requests.
+	if n := strings.Count(plain.logs.String(), warning); n != 1 {
+		t.Errorf("%d warnings about X-Forwarded-For; want 1:\n%s", n, plain.logs.String())
+	}
 }
 
 func TestSignOut_EndsTheSession(t *testing.T) {

@@ -9,9 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -43,22 +45,30 @@ type devFlags struct {
 	fresh        bool
 }
 
-func parseDevFlags(args []string) (devFlags, error) {
-	var f devFlags
+// defaultDataDir is where dev keeps its state, and where `licensedesk
+// slack` looks for it, unless told otherwise.
+const defaultDataDir = "./.licensedesk"
+
+func devFlagSet(f *devFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.dataDir, "data-dir", "./.licensedesk", "where PostgreSQL, Temporal and dev secrets keep their state")
-	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
-	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC port")
-	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI port")
+	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir, "keep PostgreSQL, Temporal, dev secrets and logs in `DIR`")
+	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "HTTP listen `ADDR`; HTTP_ADDR wins")
+	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC `PORT`")
+	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI `PORT`")
 	fs.BoolVar(&f.fresh, "fresh", false, "wipe the data dir first")
-	if err := fs.Parse(args); err != nil {
-		return f, usageErrorf("%v", err)
+	return fs
+}
+
+// parseDevFlags parses dev's flags; help says -h printed the help instead.
+func parseDevFlags(args []string, stdout io.Writer) (f devFlags, help bool, err error) {
+	fs := devFlagSet(&f)
+	if help, err = parseFlags(fs, args, stdout); help || err != nil {
+		return f, help, err
 	}
 	if fs.NArg() > 0 {
-		return f, usageErrorf("unexpected argument %q", fs.Arg(0))
+		return f, false, usageErrorf("unexpected argument %q (see licensedesk dev -h)", fs.Arg(0))
 	}
-	return f, nil
+	return f, false, nil
 }
 
 // runDev runs the whole system on one machine: a private PostgreSQL (unless
@@ -66,8 +76,8 @@ func parseDevFlags(args []string) (devFlags, error) {
 // the worker and the HTTP server, with mail and Slack kept for /dev pages.
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	f, err := parseDevFlags(args)
-	if err != nil {
+	f, help, err := parseDevFlags(args, stdout)
+	if help || err != nil {
 		return err
 	}
 	cfg := config.Load(getenv)
@@ -77,6 +87,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	logger, err := cfg.Logger(stderr)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if err := checkPayments(cfg, true, logger); err != nil {
+		return err
 	}
 	dataDir, err := prepareDataDir(f.dataDir, f.fresh)
 	if err != nil {
@@ -220,32 +233,79 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := saveDevState(dataDir, state); err != nil {
 		return err
 	}
-	printBanner(stdout, cfg, appURL, dataDir, seeded, time.Since(started))
+	fmt.Fprint(stdout, banner(readyInfo{cfg: cfg, appURL: appURL, dataDir: dataDir, seeded: seeded,
+		sandbox: svc.sandbox != nil, took: time.Since(started)}))
 	err = run.Wait()
 	logger.Info("licensedesk dev stopped")
 	return err
 }
 
-func printBanner(w io.Writer, cfg config.Config, appURL, dataDir string, seeded bool, took time.Duration) {
+// readyInfo is what the ready banner reports.
+type readyInfo struct {
+	cfg     config.Config // as dev completed it
+	appURL  string
+	dataDir string // absolute
+	seeded  bool   // demo data was loaded now
+	sandbox bool   // the payments sandbox stands in for Stripe
+	took    time.Duration
+}
+
+// banner is what dev prints once ready: where everything is, each line
+// true of this run (kept mail and Slack only when they are kept), and a
+// command to try that works as printed.
+func banner(r readyInfo) string {
+	var b strings.Builder
 	data := "kept from the last run"
-	if seeded {
+	if r.seeded {
 		data = "demo data loaded"
 	}
-	fmt.Fprintf(w, `
-licensedesk is ready (%.1fs; data in %s, %s)
+	fmt.Fprintf(&b, "\nlicensedesk is ready (%.1fs; data in %s, %s)\n\n", r.took.Seconds(), r.dataDir, data)
+	line := func(name, format string, args ...any) {
+		fmt.Fprintf(&b, "  %-14s %s\n", name, fmt.Sprintf(format, args...))
+	}
+	line("App", "%s", r.appURL)
+	line("Temporal UI", "%s", r.cfg.TemporalUIURL)
+	if r.cfg.SMTPURL != "" {
+		line("Mail", "sent through SMTP to %s", smtpHost(r.cfg.SMTPURL))
+	} else {
+		line("Dev mail", "%s/dev/mail", r.appURL)
+	}
+	if r.cfg.SlackBotToken != "" {
+		line("Slack", "posted to Slack with SLACK_BOT_TOKEN (alerts to %s)", r.cfg.SlackChannel)
+	} else {
+		line("Dev Slack", "%s/dev/slack", r.appURL)
+	}
+	if r.sandbox {
+		line("Payments", "the sandbox: test cards only, nobody is charged")
+	} else {
+		line("Payments", "Stripe (STRIPE_SECRET_KEY)")
+	}
+	line("Sign in", `%s/signin  (alice@acme.test, password "correct horse battery staple")`, r.appURL)
+	line("API", "curl -H 'Authorization: Bearer %s' %s/api/v1/licenses/SEN-1000001", r.cfg.AdminAPIToken, r.appURL)
+	line("Slack secret", "%s", r.cfg.SlackSigningSecret)
+	try := "go run ./cmd/licensedesk slack"
+	if def, err := filepath.Abs(defaultDataDir); err != nil || def != r.dataDir {
+		try += " --data-dir " + shellQuote(r.dataDir)
+	}
+	fmt.Fprintf(&b, "\nTry:  %s \"/license show SEN-1000001\"\nStop: Ctrl-C (state is kept; --fresh starts clean)\n\n", try)
+	return b.String()
+}
 
-  App            %s
-  Temporal UI    %s
-  Dev mail       %s/dev/mail
-  Dev Slack      %s/dev/slack
-  Sign in        %s/signin  (alice@acme.test, password "correct horse battery staple")
-  API            curl -H 'Authorization: Bearer %s' %s/api/v1/licenses/SEN-1000001
-  Slack secret   %s
+// smtpHost is SMTP_URL's host and port, without the credentials.
+func smtpHost(smtpURL string) string {
+	u, err := url.Parse(smtpURL)
+	if err != nil || u.Host == "" {
+		return "SMTP_URL"
+	}
+	return u.Host
+}
 
-Try:  go run ./cmd/licensedesk slack "/license show SEN-1000001"
-Stop: Ctrl-C (state is kept; --fresh starts clean)
-
-`, took.Seconds(), dataDir, data, appURL, cfg.TemporalUIURL, appURL, appURL, appURL, cfg.AdminAPIToken, appURL, cfg.SlackSigningSecret)
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // prepareDataDir creates the data dir, wiping it first with --fresh. It only

@@ -386,7 +386,15 @@ func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233"}, "PUBLIC_BASE_URL is not set"},
 		{[]string{"migrate"}, nil, "DATABASE_URL is not set"},
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
-			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_API_TOKEN": "t", "BILLING_RETRY_DAYS": "3,1"}, "BILLING_RETRY_DAYS: days must increase"},
+			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "STRIPE_SECRET_KEY": "sk_test_x", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_API_TOKEN": "t", "BILLING_RETRY_DAYS": "3,1"}, "BILLING_RETRY_DAYS: days must increase"},
+		// No payment provider chosen: Stripe without its key, and the sandbox only on purpose.
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t"}, "STRIPE_SECRET_KEY is not set"},
+		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SMTP_URL": "smtp://mail.x", "STRIPE_WEBHOOK_SECRET": "w"}, "STRIPE_SECRET_KEY is not set"},
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t", "PAYMENTS_SANDBOX": "yes"}, `PAYMENTS_SANDBOX is "yes"`},
+		{[]string{"dev", "--data-dir", "/nonexistent"}, map[string]string{"PAYMENTS_SANDBOX": "false"}, "STRIPE_SECRET_KEY is not set"},
 		{[]string{"slack", "--data-dir", "/nonexistent", "show SEN-1000001"}, nil, "SLACK_SIGNING_SECRET is not set"},
 		{[]string{"dev", "--bogus"}, nil, "flag provided but not defined: -bogus"},
 		{[]string{"frobnicate"}, nil, `unknown subcommand "frobnicate"`},
@@ -396,6 +404,26 @@ func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
 		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// TestRun_PaymentsSandboxOnPurposeWarnsAtStart: with PAYMENTS_SANDBOX=true,
+// serve and worker start (here they then fail to reach the database) and
+// say first that nobody is charged.
+func TestRun_PaymentsSandboxOnPurposeWarnsAtStart(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x?connect_timeout=5", "TEMPORAL_ADDRESS": "127.0.0.1:1",
+		"PUBLIC_BASE_URL": "http://x", "SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t",
+		"SMTP_URL": "smtp://127.0.0.1:1", "HTTP_ADDR": "127.0.0.1:0", "PAYMENTS_SANDBOX": "true"}
+	for _, sub := range []string{"serve", "worker"} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{sub}, func(k string) string { return env[k] }, &out, &errOut)
+		first, _, _ := strings.Cut(errOut.String(), "\n")
+		if code != 1 || !strings.Contains(first, `"level":"WARN"`) || !strings.Contains(first, "PAYMENTS_SANDBOX=true") || !strings.Contains(first, "nobody is charged") {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit 1 after a first line that warns about the sandbox", sub, code, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "connect to PostgreSQL") {
+			t.Errorf("%s: did not go on to connect:\n%s", sub, errOut.String())
 		}
 	}
 }

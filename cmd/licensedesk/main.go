@@ -20,18 +20,6 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `licensedesk — licence and account operations on Temporal
-
-Usage:
-  licensedesk dev [--data-dir DIR] [--http ADDR] [--temporal-port N] [--ui-port N] [--fresh]
-  licensedesk serve      the HTTP server (Slack, links, webhooks, API)
-  licensedesk worker     the Temporal worker
-  licensedesk migrate    apply database migrations and exit
-  licensedesk slack [--url URL] [--user ID] "/license show SEN-1000001"
-
-Environment:
-`
-
 // usageError is a mistake in how the command was called (exit 2).
 type usageError struct{ msg string }
 
@@ -43,9 +31,16 @@ func usageErrorf(format string, args ...any) error {
 
 // run is main without process globals, so tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage+configHelp())
+	if len(args) == 0 || wantsHelp(args[:1]) {
+		fmt.Fprint(stdout, usage())
 		return 0
+	}
+	switch args[0] {
+	case "serve", "worker", "migrate":
+		if wantsHelp(args[1:]) {
+			fmt.Fprint(stdout, subcommandHelp(args[0]))
+			return 0
+		}
 	}
 	var err error
 	switch args[0] {

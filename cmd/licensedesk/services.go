@@ -86,7 +86,12 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	}
 	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
-	if cfg.StripeSecretKey != "" {
+	useSandbox, err := cfg.UseSandbox(dev)
+	if err != nil {
+		svc.close()
+		return nil, usageError{err.Error()}
+	}
+	if !useSandbox {
 		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: logger})
 		if err != nil {
 			svc.close()

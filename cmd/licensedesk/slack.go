@@ -18,17 +18,27 @@ import (
 	"licensedesk/bot"
 )
 
+type slackOptions struct {
+	serverURL, user, dataDir string
+	yes                      bool
+}
+
+func slackFlagSet(o *slackOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("slack", flag.ContinueOnError)
+	fs.StringVar(&o.serverURL, "url", "", "server base `URL` (default: the dev server of --data-dir, else http://HTTP_ADDR)")
+	fs.StringVar(&o.user, "user", "U0LOCALDEV", "Slack user `ID` to send as")
+	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "dev data `DIR` to read the signing secret and URL from; SLACK_SIGNING_SECRET wins")
+	fs.BoolVar(&o.yes, "yes", false, "press Confirm when the reply asks for confirmation")
+	return fs
+}
+
 // runSlack signs a slash command like Slack would, posts it to a running
 // server and prints the reply as plain text.
 func runSlack(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("slack", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	serverURL := fs.String("url", "", "server base URL (default: the running dev server, else http://HTTP_ADDR)")
-	user := fs.String("user", "U0LOCALDEV", "Slack user ID to send as")
-	dataDir := fs.String("data-dir", "./.licensedesk", "dev data dir to read the signing secret and URL from")
-	yes := fs.Bool("yes", false, "press Confirm when the reply asks for confirmation")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("%v", err)
+	var o slackOptions
+	fs := slackFlagSet(&o)
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
 	}
 	text := strings.TrimSpace(strings.Join(fs.Args(), " "))
 	if text == "" {
@@ -40,7 +50,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	var state devState
-	if b, err := os.ReadFile(filepath.Join(*dataDir, devStateFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(o.dataDir, devStateFile)); err == nil {
 		_ = json.Unmarshal(b, &state)
 	}
 	secret := getenv("SLACK_SIGNING_SECRET")
@@ -48,9 +58,9 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 		secret = state.SlackSigningSecret
 	}
 	if secret == "" {
-		return usageErrorf("SLACK_SIGNING_SECRET is not set and no dev data dir at %s holds one", *dataDir)
+		return usageErrorf("SLACK_SIGNING_SECRET is not set and no dev data dir at %s holds one", o.dataDir)
 	}
-	base := *serverURL
+	base := o.serverURL
 	if base == "" {
 		base = state.HTTPURL
 	}
@@ -65,7 +75,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	form := url.Values{
 		"command":      {command},
 		"text":         {strings.TrimSpace(rest)},
-		"user_id":      {*user},
+		"user_id":      {o.user},
 		"user_name":    {"local"},
 		"team_id":      {"T0LOCALDEV"},
 		"channel_id":   {"C0LOCALDEV"},
@@ -90,13 +100,13 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	switch {
 	case !asks:
 		return nil
-	case !*yes:
+	case !o.yes:
 		_, err := io.WriteString(stdout, "\n(Run it again with --yes to press Confirm.)\n")
 		return err
 	}
 	// Press Confirm, as Slack posts a button's interaction.
 	payload, _ := json.Marshal(map[string]any{
-		"type": "block_actions", "user": map[string]string{"id": *user}, "channel": map[string]string{"id": "C0LOCALDEV"},
+		"type": "block_actions", "user": map[string]string{"id": o.user}, "channel": map[string]string{"id": "C0LOCALDEV"},
 		"response_url": strings.TrimRight(base, "/") + "/dev/slack/response",
 		"actions":      []map[string]string{{"type": "button", "block_id": "confirm", "action_id": "confirm", "value": value}},
 	})

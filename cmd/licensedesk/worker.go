@@ -23,6 +23,9 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := checkPayments(cfg, false, logger); err != nil {
+		return err
+	}
 	ln, err := listen(cfg.HTTPAddr)
 	if err != nil {
 		return err

@@ -549,3 +549,21 @@ func TestNew_Validates(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckout_EveryPageSaysItIsATestSandbox: whatever state the page is
+// in, it says plainly that no real payment is taken.
+func TestCheckout_EveryPageSaysItIsATestSandbox(t *testing.T) {
+	e := newEnv(t)
+	_, s := e.session(t, "SEN-1000001")
+	const banner = "This is a test sandbox.</strong> No real payment is taken"
+	pages := map[string]string{}
+	_, pages["open"] = get(t, s.URL)
+	_, pages["missing"] = get(t, e.page.URL+"/sandbox/checkout/cs_sb_nope")
+	e.clock.Add(24*time.Hour + time.Second)
+	_, pages["expired"] = get(t, s.URL)
+	for state, page := range pages {
+		if !strings.Contains(page, banner) {
+			t.Errorf("%s page has no sandbox banner:\n%s", state, page)
+		}
+	}
+}
