@@ -5,7 +5,6 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"licensedesk/bot"
 	"licensedesk/operation"
 	"licensedesk/slackout"
 )
@@ -33,8 +32,8 @@ func (a *Activities) ReportProgress(ctx context.Context, in ReportProgressInput)
 	if a.Slack == nil || in.Ref.Channel == "" {
 		return ReportProgressOutput{Ref: in.Ref}, nil
 	}
-	blocks := bot.ProgressBlocks(in.Status, bot.WorkflowURL(a.TemporalUIURL, a.Namespace, in.Status.WorkflowID, in.Status.RunID))
-	msg := slackout.Message{Channel: in.Ref.Channel, Text: bot.ProgressText(in.Status), Blocks: blocks}
+	blocks := slackout.ProgressBlocks(in.Status, operation.WorkflowURL(a.TemporalUIURL, a.Namespace, in.Status.WorkflowID, in.Status.RunID))
+	msg := slackout.Message{Channel: in.Ref.Channel, Text: slackout.ProgressText(in.Status), Blocks: blocks}
 	if in.Ref.TS != "" {
 		err := a.Slack.Update(ctx, in.Ref.Channel, in.Ref.TS, msg)
 		if err == nil || !slackout.IsPermanent(err) {

@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"licensedesk/licensing"
+	"licensedesk/slackout"
 )
 
 // Slack rejects header text over 150 characters.
@@ -132,25 +133,17 @@ func field(label, value string) *slack.TextBlockObject {
 	return mrkdwnText("*" + label + "*\n" + value)
 }
 
-func mrkdwnText(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-}
-
-func mrkdwnSection(s string) *slack.SectionBlock {
-	return slack.NewSectionBlock(mrkdwnText(s), nil, nil)
-}
+// The mrkdwn helpers are slackout's, shared with outgoing messages.
+var (
+	escape        = slackout.Escape
+	truncate      = slackout.Truncate
+	mrkdwnText    = slackout.MrkdwnText
+	mrkdwnSection = slackout.MrkdwnSection
+)
 
 func capitalise(s string) string {
 	if s == "" {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -9,10 +9,7 @@ import (
 // text as <target> or <target|visible text>, and escapes &, < and >.
 var slackRef = regexp.MustCompile(`<([^<>|]*)(?:\|([^<>]*))?>`)
 
-var (
-	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-)
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // tokenize splits slash-command text into arguments as the person typed them:
 // Slack's link wrapping is replaced by the visible text first.
@@ -26,10 +23,6 @@ func tokenize(text string) []string {
 	})
 	return strings.Fields(unescaper.Replace(text))
 }
-
-// escape makes s safe to embed in mrkdwn: user data must not turn into
-// links or mentions.
-func escape(s string) string { return escaper.Replace(s) }
 
 var (
 	bold = regexp.MustCompile(`\*([^*\n]+)\*`)

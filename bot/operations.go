@@ -9,6 +9,7 @@ import (
 
 	"licensedesk/licensing"
 	"licensedesk/operation"
+	"licensedesk/slackout"
 )
 
 // Operations starts and inspects licensedesk's workflows; the bot knows
@@ -209,8 +210,8 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if err != nil {
 					return Reply{}, err
 				}
-				return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: ProgressText(st),
-					Blocks: ProgressBlocks(st, ops.URL(st.WorkflowID, st.RunID))}, nil
+				return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: slackout.ProgressText(st),
+					Blocks: slackout.ProgressBlocks(st, ops.URL(st.WorkflowID, st.RunID))}, nil
 			},
 		},
 		{

@@ -1,6 +1,9 @@
 package operation
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // Kind names what an operation does. It is the first segment of the
 // operation's workflow ID ("move/SEN-1000001/new@x.test" is a KindMove).
@@ -45,4 +48,16 @@ func KindOf(workflowID string) (k Kind, ok bool) {
 // back. Billing stops when the licence is cancelled.
 func (k Kind) Cancellable() bool {
 	return k != KindBilling && k != KindInvoice
+}
+
+// WorkflowURL links to a workflow in the Temporal UI; "" when no UI is known.
+func WorkflowURL(uiURL, namespace, workflowID, runID string) string {
+	if uiURL == "" {
+		return ""
+	}
+	u := strings.TrimRight(uiURL, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows/" + url.PathEscape(workflowID)
+	if runID != "" {
+		u += "/" + url.PathEscape(runID) + "/history"
+	}
+	return u
 }

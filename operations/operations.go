@@ -184,5 +184,5 @@ func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
 
 // URL links to a workflow in the Temporal UI.
 func (c *Client) URL(workflowID, runID string) string {
-	return bot.WorkflowURL(c.UIURL, c.Namespace, workflowID, runID)
+	return operation.WorkflowURL(c.UIURL, c.Namespace, workflowID, runID)
 }
