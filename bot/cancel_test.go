@@ -12,7 +12,7 @@ import (
 // runningOps answers every status query with a running operation and
 // records cancellations.
 type runningOps struct {
-	Operations
+	Workflows
 	cancelled []string
 }
 

@@ -12,10 +12,10 @@ import (
 	"licensedesk/slackout"
 )
 
-// Operations starts and inspects licensedesk's workflows; the bot knows
-// nothing of Temporal beyond this.
-type Operations interface {
-	Start(ctx context.Context, req StartRequest) (Started, error)
+// Workflows starts and inspects operations (licensedesk's workflows); the
+// bot knows nothing of Temporal beyond this.
+type Workflows interface {
+	Start(ctx context.Context, req operation.StartRequest) (operation.Started, error)
 	Status(ctx context.Context, workflowID string) (operation.Status, error)
 	Running(ctx context.Context, sen licensing.SEN) ([]operation.Status, error)
 	Cancel(ctx context.Context, workflowID, by string) error
@@ -26,31 +26,9 @@ type Operations interface {
 	URL(workflowID, runID string) string
 }
 
-// StartRequest is an operation to start on someone's behalf.
-type StartRequest struct {
-	Operation string // "move", "verify", "contact-add", "contact-remove"
-	Move      licensing.MoveRequest
-	SEN       licensing.SEN
-	Email     licensing.Email
-	Role      licensing.Role
-	SlackUser string
-	ByEmail   string // the signed-in customer, when it comes from the account page
-	Channel   string // where its progress message goes
-	// OfferPrimary (contact-add): also email the new contact an offer to
-	// make themselves primary.
-	OfferPrimary bool
-}
-
-// Started says which workflow runs the operation. AlreadyRunning means the
-// same operation was already in flight and nothing new was started.
-type Started struct {
-	WorkflowID, RunID string
-	AlreadyRunning    bool
-}
-
 // OperationCommands returns verify, move, contact add/remove, status and
 // cancel.
-func OperationCommands(licenses LicenseReader, ops Operations) []Command {
+func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 	return []Command{
 		{
 			Name: "verify", Args: "<SEN> <email>", Class: Act, MinArgs: 2, MaxArgs: 2,
@@ -67,7 +45,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if l.Status == licensing.Cancelled {
 					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "%s is cancelled.", sen)
 				}
-				return start(ctx, ops, StartRequest{Operation: "verify", SEN: sen, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
+				return start(ctx, ops, operation.StartRequest{Kind: operation.KindVerify, SEN: sen, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
 					fmt.Sprintf("Verification of %s for %s", email, sen))
 			},
 		},
@@ -89,7 +67,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if err != nil {
 					return Reply{}, err
 				}
-				return start(ctx, ops, StartRequest{Operation: "move", Move: mr, SEN: mr.SEN, SlackUser: req.UserID, Channel: req.ChannelID},
+				return start(ctx, ops, operation.StartRequest{Kind: operation.KindMove, Move: mr, SEN: mr.SEN, SlackUser: req.UserID, Channel: req.ChannelID},
 					fmt.Sprintf("Move of %s to %s", mr.SEN, mr.NewEmail))
 			},
 		},
@@ -119,7 +97,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if offer {
 					then = "They are also emailed an offer to make themselves the primary " + string(role) + " contact."
 				}
-				return start(ctx, ops, StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID, OfferPrimary: offer},
+				return start(ctx, ops, operation.StartRequest{Kind: operation.KindContactAdd, SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID, OfferPrimary: offer},
 					fmt.Sprintf("Adding %s as %s contact of %s", email, role, sen), then)
 			},
 		},
@@ -138,7 +116,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 				if err != nil {
 					return Reply{}, err
 				}
-				return start(ctx, ops, StartRequest{Operation: "contact-remove", SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
+				return start(ctx, ops, operation.StartRequest{Kind: operation.KindContactRemove, SEN: sen, Role: role, Email: email, SlackUser: req.UserID, Channel: req.ChannelID},
 					fmt.Sprintf("Removal of %s as %s contact of %s", email, role, sen))
 			},
 		},
@@ -161,7 +139,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 					}
 					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "Nobody may update the card of %s.", sen)
 				}
-				r, err := start(ctx, ops, StartRequest{Operation: "card", SEN: sen, SlackUser: req.UserID, Channel: req.ChannelID},
+				r, err := start(ctx, ops, operation.StartRequest{Kind: operation.KindCard, SEN: sen, SlackUser: req.UserID, Channel: req.ChannelID},
 					fmt.Sprintf("Card update for %s", sen))
 				if err == nil {
 					r.Text += "\nLinks go to " + escape(emailWords(who)) + "."
@@ -240,7 +218,7 @@ func OperationCommands(licenses LicenseReader, ops Operations) []Command {
 
 // start starts an operation and answers with a link to it, or to the one
 // already running. then (mrkdwn) is added to the answer when it started.
-func start(ctx context.Context, ops Operations, req StartRequest, what string, then ...string) (Reply, error) {
+func start(ctx context.Context, ops Workflows, req operation.StartRequest, what string, then ...string) (Reply, error) {
 	s, err := ops.Start(ctx, req)
 	if err != nil {
 		return Reply{}, err
@@ -258,7 +236,7 @@ func start(ctx context.Context, ops Operations, req StartRequest, what string, t
 
 // cancellableOp finds the running operation arg names, refusing kinds
 // nobody may cancel (billing, collection) before anything else.
-func cancellableOp(ctx context.Context, ops Operations, arg string) (operation.Status, error) {
+func cancellableOp(ctx context.Context, ops Workflows, arg string) (operation.Status, error) {
 	id, err := workflowID(arg)
 	if err != nil {
 		return operation.Status{}, err

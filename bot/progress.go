@@ -10,7 +10,7 @@ import (
 	"licensedesk/operation"
 )
 
-func statusListReply(sen licensing.SEN, list []operation.Status, ops Operations) Reply {
+func statusListReply(sen licensing.SEN, list []operation.Status, ops Workflows) Reply {
 	if len(list) == 0 {
 		return ephemeral(fmt.Sprintf("No operations in flight for %s.", sen))
 	}

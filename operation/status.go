@@ -4,7 +4,11 @@
 // and the bot can all share it.
 package operation
 
-import "time"
+import (
+	"time"
+
+	"licensedesk/licensing"
+)
 
 // StepState is where one step of an operation stands.
 type StepState string
@@ -60,4 +64,26 @@ func (s Status) Current() Step {
 		}
 	}
 	return Step{}
+}
+
+// StartRequest is an operation to start on someone's behalf.
+type StartRequest struct {
+	Kind      Kind // KindMove, KindVerify, KindContactAdd, KindContactRemove, KindCard
+	Move      licensing.MoveRequest
+	SEN       licensing.SEN
+	Email     licensing.Email
+	Role      licensing.Role
+	SlackUser string
+	ByEmail   string // the signed-in customer, when it comes from the account page
+	Channel   string // where its progress message goes
+	// OfferPrimary (contact-add): also email the new contact an offer to
+	// make themselves primary.
+	OfferPrimary bool
+}
+
+// Started says which workflow runs the operation. AlreadyRunning means the
+// same operation was already in flight and nothing new was started.
+type Started struct {
+	WorkflowID, RunID string
+	AlreadyRunning    bool
 }

@@ -1,3 +1,5 @@
+// Package worker runs licensedesk's Temporal worker: the process that
+// executes workflows and activities, with every one registered.
 package worker
 
 import (

@@ -37,7 +37,7 @@ const (
 // exists, so the answer takes the same time either way. Its status says
 // only that the request was handled, never whether a mail went out.
 func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
-	return mailStep(ctx, "password-reset", "Password reset requested for "+string(in.Email), in.Email,
+	return mailStep(ctx, operation.KindPasswordReset, "Password reset requested for "+string(in.Email), in.Email,
 		"Email a reset link if the account exists", "Reset request handled.", resetMailFor,
 		func(info *workflow.Info) (any, any) {
 			return a.SendPasswordReset, activities.PasswordResetInput{
@@ -49,7 +49,7 @@ func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error
 // PasswordChanged emails an account that its password was changed or
 // reset, so a change its owner did not make is noticed.
 func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
-	return mailStep(ctx, "password-changed", "Password changed for "+string(in.Email), in.Email,
+	return mailStep(ctx, operation.KindPasswordChanged, "Password changed for "+string(in.Email), in.Email,
 		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".", 0,
 		func(info *workflow.Info) (any, any) {
 			return a.NotifyPasswordChanged, activities.PasswordChangedInput{
@@ -71,8 +71,8 @@ const resetMailFor = time.Hour
 // backoff for that long, then given up: logged, and the operation still
 // completes with msg (whose answer must not depend on the mail). A
 // non-retryable failure fails the operation either way.
-func mailStep(ctx workflow.Context, op, summary string, email licensing.Email, title, msg string, retryFor time.Duration, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
-	t, err := newTracker(ctx, op, "", summary, Requester{Email: string(email)}, operation.Step{Key: stepMail, Title: title})
+func mailStep(ctx workflow.Context, kind operation.Kind, summary string, email licensing.Email, title, msg string, retryFor time.Duration, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
+	t, err := newTracker(ctx, kind, "", summary, Requester{Email: string(email)}, operation.Step{Key: stepMail, Title: title})
 	if err != nil {
 		return ContactResult{}, err
 	}
@@ -88,7 +88,7 @@ func mailStep(ctx workflow.Context, op, summary string, email licensing.Email, t
 		if retryFor <= 0 || !retriesRanOut(ctx, err) {
 			return ContactResult{}, err
 		}
-		workflow.GetLogger(ctx).Warn("mail not delivered in time; given up", "operation", op, "retried_for", retryFor, "err", err)
+		workflow.GetLogger(ctx).Warn("mail not delivered in time; given up", "operation", kind, "retried_for", retryFor, "err", err)
 	}
 	t.end(ctx, operation.Completed, msg)
 	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
@@ -111,7 +111,7 @@ func retriesRanOut(ctx workflow.Context, err error) bool {
 // promotion link gives in the Promote workflow; any running Promote offer
 // stays valid for its other roles.
 func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
-	t, err := newTracker(ctx, "promote-self", in.SEN, fmt.Sprintf("%s makes themselves primary %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+	t, err := newTracker(ctx, operation.KindPromoteSelf, in.SEN, fmt.Sprintf("%s makes themselves primary %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepPromoteSelf, Title: "Make them primary"},
 		operation.Step{Key: stepPromoteTell, Title: "Tell the former primary"},
 	)

@@ -117,7 +117,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	if len(in.Policy.Retries) == 0 && in.Policy.SuspendAfter == 0 {
 		in.Policy = DefaultRetryPolicy
 	}
-	t, err := newTracker(ctx, "collect", in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
+	t, err := newTracker(ctx, operation.KindInvoice, in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
 		operation.Step{Key: stepCharge, Title: "Charge the card on file"},
 		operation.Step{Key: stepRetry, Title: "Retry on schedule"},
 	)
@@ -140,7 +140,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		t.end(ctx, operation.Completed, "Already paid.")
 		return CollectResult{Paid: true}, nil
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(inv.BillingContacts...)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(inv.BillingContacts...)))
 
 	retryNow := false
 	cardCh := workflow.GetSignalChannel(ctx, CardUpdatedSignal)
@@ -343,7 +343,7 @@ func requestNewCard(ctx workflow.Context, sen licensing.SEN, channel string) {
 		WorkflowID:        operation.CardUpdateID(sen),
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			LicenseSEN.ValueSet(string(sen)), Operation.ValueSet("card")),
+			AttrLicenseSEN.ValueSet(string(sen)), AttrOperation.ValueSet(string(operation.KindCard))),
 	})
 	f := workflow.ExecuteChildWorkflow(child, CardUpdate, CardUpdateInput{SEN: sen, By: Requester{Channel: channel}})
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -377,7 +377,7 @@ type BillingCycleInput struct {
 // status query like every operation, with the next billing date as its
 // deadline.
 func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
-	t, err := newTracker(ctx, string(operation.KindBilling), in.SEN, "Billing cycle of "+string(in.SEN), Requester{},
+	t, err := newTracker(ctx, operation.KindBilling, in.SEN, "Billing cycle of "+string(in.SEN), Requester{},
 		operation.Step{Key: stepBillingWait, Title: "Wait for the next billing date"},
 		operation.Step{Key: stepBillingInvoice, Title: "Invoice the period and start its collection"},
 	)
@@ -402,7 +402,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
 		return err
 	}
 	if attrs && len(next.BillingContacts) > 0 {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(next.BillingContacts...)))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(next.BillingContacts...)))
 	}
 	if !next.Billable {
 		t.st.Done, t.st.Outcome, t.st.Message = true, operation.Completed, string(in.SEN)+" is not billed (a server or cancelled licence)."
@@ -427,7 +427,7 @@ func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
 			WorkflowID:        operation.InvoiceID(inv.Number),
 			ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON, // collection outlives this cycle's run
 			TypedSearchAttributes: temporal.NewSearchAttributes(
-				LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
+				AttrLicenseSEN.ValueSet(string(in.SEN)), AttrOperation.ValueSet(string(operation.KindInvoice))),
 		})
 		f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: inv.Number, Policy: in.Policy, Channel: in.Channel})
 		_ = f.GetChildWorkflowExecution().Get(ctx, nil)
@@ -475,7 +475,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	if in.Expiry <= 0 {
 		in.Expiry = 7 * 24 * time.Hour
 	}
-	t, err := newTracker(ctx, "card", in.SEN, "Update the card of "+string(in.SEN), in.By,
+	t, err := newTracker(ctx, operation.KindCard, in.SEN, "Update the card of "+string(in.SEN), in.By,
 		operation.Step{Key: stepCardLinks, Title: "Email update-card links to those allowed"},
 		operation.Step{Key: stepCardWait, Title: "Someone saves a new card"},
 		operation.Step{Key: stepCardApply, Title: "Make it the default"},
@@ -507,7 +507,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		}
 		plan.Recipients = []licensing.Email{in.For}
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(plan.Recipients...)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(plan.Recipients...)))
 	if in.For == "" {
 		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
@@ -581,7 +581,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 			child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 				WorkflowID: operation.InvoiceID(applied.Invoice), ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-				TypedSearchAttributes: temporal.NewSearchAttributes(LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("collect")),
+				TypedSearchAttributes: temporal.NewSearchAttributes(AttrLicenseSEN.ValueSet(string(in.SEN)), AttrOperation.ValueSet(string(operation.KindInvoice))),
 			})
 			f := workflow.ExecuteChildWorkflow(child, CollectInvoice, CollectInput{SEN: in.SEN, Invoice: applied.Invoice, Channel: in.By.Channel, ChargeNow: true, ReplyTo: replyTo})
 			_ = f.GetChildWorkflowExecution().Get(ctx, nil)

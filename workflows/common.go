@@ -114,12 +114,12 @@ type tracker struct {
 	busy     bool     // a report or note is being sent
 }
 
-func newTracker(ctx workflow.Context, op string, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
+func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
 	info := workflow.GetInfo(ctx)
 	t := &tracker{
 		st: operation.Status{
 			WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-			Operation: op, SEN: string(sen), Summary: summary, StartedBy: by.String(), Steps: steps,
+			Operation: string(kind), SEN: string(sen), Summary: summary, StartedBy: by.String(), Steps: steps,
 		},
 		progress: activities.ProgressRef{Channel: by.Channel},
 	}
@@ -156,7 +156,7 @@ func (t *tracker) begin(ctx workflow.Context, key string) {
 	t.st.Step = key
 	t.st.WaitingOn, t.st.Deadline = nil, time.Time{}
 	t.set(key, operation.Active)
-	_ = workflow.UpsertTypedSearchAttributes(ctx, OperationStep.ValueSet(key))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrOperationStep.ValueSet(key))
 	t.report(ctx)
 }
 
@@ -197,7 +197,7 @@ func (t *tracker) end(ctx workflow.Context, outcome operation.Outcome, message s
 	}
 	t.st.Done, t.st.Outcome, t.st.Message = true, outcome, message
 	t.st.WaitingOn, t.st.Deadline = nil, time.Time{}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, OperationStep.ValueSet(string(outcome)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrOperationStep.ValueSet(string(outcome)))
 	t.report(ctx)
 	t.note(ctx, message)
 	t.flush(ctx)

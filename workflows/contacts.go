@@ -42,14 +42,14 @@ const (
 // the person, and, when asked to (OfferPrimary), offers them self-promotion
 // (a Promote workflow of its own).
 func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
-	t, err := newTracker(ctx, "contact-add", in.SEN, fmt.Sprintf("Add %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+	t, err := newTracker(ctx, operation.KindContactAdd, in.SEN, fmt.Sprintf("Add %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepContactAdd, Title: "Add the contact"},
 		operation.Step{Key: stepContactTell, Title: "Email them"},
 	)
 	if err != nil {
 		return ContactResult{}, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(in.Email)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
 	fail := func(err error) (ContactResult, error) {
 		if de := domainError(err); de != nil {
@@ -104,7 +104,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 		WorkflowID:        operation.PromoteID(in.SEN, in.Email),
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			LicenseSEN.ValueSet(string(in.SEN)), Operation.ValueSet("promote"), CustomerEmails.ValueSet(emails(in.Email))),
+			AttrLicenseSEN.ValueSet(string(in.SEN)), AttrOperation.ValueSet(string(operation.KindPromote)), AttrCustomerEmails.ValueSet(emails(in.Email))),
 	})
 	f := workflow.ExecuteChildWorkflow(child, Promote, PromoteOfferInput{
 		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing, OfferedBy: in.By.String(),
@@ -121,14 +121,14 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 // ContactRemove removes a secondary contact (never a primary, never the
 // last of a role), withdraws any self-promotion offer they had, and tells them.
 func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error) {
-	t, err := newTracker(ctx, "contact-remove", in.SEN, fmt.Sprintf("Remove %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
+	t, err := newTracker(ctx, operation.KindContactRemove, in.SEN, fmt.Sprintf("Remove %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepContactRemove, Title: "Remove the contact"},
 		operation.Step{Key: stepContactTell, Title: "Email them"},
 	)
 	if err != nil {
 		return ContactResult{}, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(in.Email)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
 
 	t.begin(ctx, stepContactRemove)
@@ -176,7 +176,7 @@ type PromoteOfferInput struct {
 // secondary and is told). Cancelling withdraws the offer; nothing changes.
 func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) {
 	timing := in.Timing.orDefault()
-	t, err := newTracker(ctx, "promote", in.SEN, fmt.Sprintf("%s may make themselves primary %s contact of %s", in.Email, roleList(in.Roles), in.SEN),
+	t, err := newTracker(ctx, operation.KindPromote, in.SEN, fmt.Sprintf("%s may make themselves primary %s contact of %s", in.Email, roleList(in.Roles), in.SEN),
 		Requester{Email: string(in.Email)},
 		operation.Step{Key: stepPromote, Title: string(in.Email) + " makes themselves primary"},
 	)

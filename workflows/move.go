@@ -77,7 +77,7 @@ const (
 func Move(ctx workflow.Context, in MoveInput) (MoveResult, error) {
 	timing := in.Timing.orDefault()
 	req := in.Request
-	t, err := newTracker(ctx, "move", req.SEN, fmt.Sprintf("Move %s to %s", req.SEN, req.NewEmail), in.By,
+	t, err := newTracker(ctx, operation.KindMove, req.SEN, fmt.Sprintf("Move %s to %s", req.SEN, req.NewEmail), in.By,
 		operation.Step{Key: stepCheck, Title: "Check the request"},
 		operation.Step{Key: stepConfirm, Title: "A contact confirms by email"},
 		operation.Step{Key: stepAdd, Title: "Add " + string(req.NewEmail) + " as contact"},
@@ -175,7 +175,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		return m.fail(ctx, err)
 	}
 	m.plan, m.prod = planned.Plan, planned.Product
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(
 		emails(append([]licensing.Email{m.plan.NewEmail, m.plan.From}, m.plan.ConfirmBy...)...)))
 	m.t.done(stepCheck)
 	m.t.note(ctx, fmt.Sprintf("Plan: add %s as %s contact; %s; confirmation asked of %s.",

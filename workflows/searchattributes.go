@@ -7,10 +7,10 @@ import "go.temporal.io/sdk/temporal"
 // Custom search attributes (SPEC §8). Every workflow sets them so the
 // Temporal UI can list "everything for SEN-1000001".
 var (
-	LicenseSEN     = temporal.NewSearchAttributeKeyKeyword("LicenseSEN")
-	CustomerEmails = temporal.NewSearchAttributeKeyKeywordList("CustomerEmails")
-	Operation      = temporal.NewSearchAttributeKeyKeyword("Operation")
-	OperationStep  = temporal.NewSearchAttributeKeyKeyword("OperationStep")
+	AttrLicenseSEN     = temporal.NewSearchAttributeKeyKeyword("LicenseSEN")
+	AttrCustomerEmails = temporal.NewSearchAttributeKeyKeywordList("CustomerEmails")
+	AttrOperation      = temporal.NewSearchAttributeKeyKeyword("Operation") // the operation's kind
+	AttrOperationStep  = temporal.NewSearchAttributeKeyKeyword("OperationStep")
 )
 
 // SearchAttributeDefinitions lists them as "Name=Type", the form the Temporal

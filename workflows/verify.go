@@ -34,7 +34,7 @@ const stepVerifyConfirm = "confirm"
 // reports to Slack. It changes nothing on the licence.
 func Verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
 	timing := in.Timing.orDefault()
-	t, err := newTracker(ctx, "verify", in.SEN, fmt.Sprintf("Verify %s for %s", in.Requester, in.SEN), in.By,
+	t, err := newTracker(ctx, operation.KindVerify, in.SEN, fmt.Sprintf("Verify %s for %s", in.Requester, in.SEN), in.By,
 		operation.Step{Key: stepCheck, Title: "Check the licence"},
 		operation.Step{Key: stepVerifyConfirm, Title: "A contact or site admin confirms by email"},
 	)
@@ -94,7 +94,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 		}
 		return VerifyResult{}, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, CustomerEmails.ValueSet(emails(append([]licensing.Email{in.Requester}, plan.Confirmers...)...)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(append([]licensing.Email{in.Requester}, plan.Confirmers...)...)))
 	t.done(stepCheck)
 
 	t.begin(ctx, stepVerifyConfirm)

@@ -101,7 +101,7 @@ func TestDev_CardUpdatePaysThePastDueInvoice(t *testing.T) {
 		}
 	}
 	recordHistory(t, tc, "card/SEN-1000003", "card-update-completed")
-	if ids := listIDs(t, tc, `LicenseSEN = "SEN-1000003" AND Operation = "collect"`); len(ids) == 1 {
+	if ids := listIDs(t, tc, `LicenseSEN = "SEN-1000003" AND Operation = "invoice"`); len(ids) == 1 {
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			if st := bot.PlainText(s.slack(t, "status "+ids[0])); strings.Contains(st, "completed") {
 				break

@@ -21,14 +21,13 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/mail"
-	"licensedesk/operations"
 	"licensedesk/payments"
 	"licensedesk/payments/sandbox"
 	stripeprovider "licensedesk/payments/stripe"
 	"licensedesk/postgres"
 	"licensedesk/slackout"
+	"licensedesk/temporalclient"
 	"licensedesk/web"
-	"licensedesk/worker"
 	"licensedesk/workflows"
 )
 
@@ -43,7 +42,7 @@ type services struct {
 	closeTC  func()
 	slack    slackout.Poster // nil: no Slack reporting
 	mail     *mail.Outbox
-	ops      *operations.Client
+	ops      *temporalclient.Client
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
@@ -60,7 +59,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	tc, closeTC, err := worker.Dial(ctx, worker.ClientOptions{
+	tc, closeTC, err := temporalclient.Dial(ctx, temporalclient.DialOptions{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, APIKey: cfg.TemporalAPIKey,
 		Logger: logger, Metrics: reg,
 	})
@@ -84,7 +83,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.mail.SMTP = smtp
 	}
-	svc.ops = &operations.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
+	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
 	useSandbox, err := cfg.UseSandbox(dev)
 	if err != nil {
@@ -106,7 +105,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.payments, svc.sandbox = sb, sb
 	}
-	svc.accounts, err = accounts.New(db, &operations.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
 	if err != nil {
 		svc.close()
 		return nil, err

@@ -1,6 +1,6 @@
 // Package worker connects to Temporal and runs licensedesk's worker: the
 // process that executes workflows and activities.
-package worker
+package temporalclient
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/sdk/log"
 )
 
-// ClientOptions are what Dial needs; they come from the TEMPORAL_* settings.
-type ClientOptions struct {
+// DialOptions are what Dial needs; they come from the TEMPORAL_* settings.
+type DialOptions struct {
 	Address   string
 	Namespace string
 	APIKey    string // Temporal Cloud; implies TLS
@@ -28,7 +28,7 @@ type ClientOptions struct {
 
 // Dial connects to Temporal with the SDK's metrics going to Prometheus and
 // its logs to slog. The returned close function also stops the metrics scope.
-func Dial(ctx context.Context, o ClientOptions) (client.Client, func(), error) {
+func Dial(ctx context.Context, o DialOptions) (client.Client, func(), error) {
 	opts := client.Options{
 		HostPort:  o.Address,
 		Namespace: o.Namespace,

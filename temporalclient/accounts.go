@@ -1,17 +1,12 @@
-package operations
+package temporalclient
 
 import (
 	"context"
 	"errors"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"licensedesk/accounts"
 	"licensedesk/activities"
-	"licensedesk/bot"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -41,17 +36,17 @@ const (
 
 // AddContact runs ContactAdd for the signed-in actor.
 func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
-	return o.runContact(ctx, bot.StartRequest{Operation: "contact-add", SEN: sen, Role: role, Email: email, ByEmail: string(actor), OfferPrimary: offerPrimary},
+	return o.runContact(ctx, operation.StartRequest{Kind: operation.KindContactAdd, SEN: sen, Role: role, Email: email, ByEmail: string(actor), OfferPrimary: offerPrimary},
 		"Adding "+string(email)+" is already under way.")
 }
 
 // RemoveContact runs ContactRemove for the signed-in actor.
 func (o *Accounts) RemoveContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email) (string, error) {
-	return o.runContact(ctx, bot.StartRequest{Operation: "contact-remove", SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
+	return o.runContact(ctx, operation.StartRequest{Kind: operation.KindContactRemove, SEN: sen, Role: role, Email: email, ByEmail: string(actor)},
 		"Removing "+string(email)+" is already under way.")
 }
 
-func (o *Accounts) runContact(ctx context.Context, req bot.StartRequest, already string) (string, error) {
+func (o *Accounts) runContact(ctx context.Context, req operation.StartRequest, already string) (string, error) {
 	started, err := o.Client.Start(ctx, req)
 	if err != nil {
 		return "", err
@@ -64,13 +59,16 @@ func (o *Accounts) runContact(ctx context.Context, req bot.StartRequest, already
 
 // PromoteSelf runs PromoteSelf: actor becomes the primary role contact.
 func (o *Accounts) PromoteSelf(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role) (string, error) {
-	id := operation.PromoteSelfID(sen, role, actor)
-	run, err := o.start(ctx, id, "promote-self", sen, actor,
-		workflows.PromoteSelf, workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}})
+	started, err := o.Client.launch(ctx, launch{ID: operation.PromoteSelfID(sen, role, actor), Kind: operation.KindPromoteSelf,
+		SEN: sen, People: []licensing.Email{actor},
+		Fn: workflows.PromoteSelf, Arg: workflows.ContactInput{SEN: sen, Role: role, Email: actor, By: workflows.Requester{Email: string(actor)}}})
 	if err != nil {
 		return "", err
 	}
-	return o.outcome(ctx, id, run.GetRunID())
+	if started.AlreadyRunning {
+		return "Making you primary is already under way.", nil
+	}
+	return o.outcome(ctx, started.WorkflowID, started.RunID)
 }
 
 // outcome waits for a short operation's result: its message, or its
@@ -116,9 +114,10 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 	if err := licensing.CanUpdateCard(l, actor); err != nil {
 		return "", err
 	}
+	// A card update of theirs already waiting takes the new link too.
 	id := operation.AccountCardUpdateID(sen, actor)
-	_, err = o.start(ctx, id, "card", sen, actor,
-		workflows.CardUpdate, workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry})
+	_, err = o.Client.launch(ctx, launch{ID: id, Kind: operation.KindCard, SEN: sen, People: []licensing.Email{actor},
+		Fn: workflows.CardUpdate, Arg: workflows.CardUpdateInput{SEN: sen, By: workflows.Requester{Email: string(actor)}, For: actor, Expiry: accountCardExpiry}})
 	if err != nil {
 		return "", err
 	}
@@ -135,31 +134,15 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 // StartPasswordReset starts PasswordReset for email without looking it up:
 // the workflow finds out whether there is an account, in the background.
 func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email) error {
-	_, err := o.start(ctx, operation.PasswordResetID(email), "password-reset", "", email,
-		workflows.PasswordReset, workflows.PasswordInput{Email: email})
+	// A request while the last one still runs is that one: its mail is coming.
+	_, err := o.Client.launch(ctx, launch{ID: operation.PasswordResetID(email), Kind: operation.KindPasswordReset, People: []licensing.Email{email},
+		Fn: workflows.PasswordReset, Arg: workflows.PasswordInput{Email: email}})
 	return err
 }
 
 // PasswordChanged starts PasswordChanged, which emails the confirmation.
 func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
-	_, err := o.start(ctx, operation.PasswordChangedID(email, time.Now()), "password-changed", "", email,
-		workflows.PasswordChanged, workflows.PasswordInput{Email: email, Reset: reset})
+	_, err := o.Client.launch(ctx, launch{ID: operation.PasswordChangedID(email, time.Now()), Kind: operation.KindPasswordChanged, People: []licensing.Email{email},
+		Fn: workflows.PasswordChanged, Arg: workflows.PasswordInput{Email: email, Reset: reset}})
 	return err
-}
-
-// start starts workflow fn as id for one person, with the search
-// attributes ops filter on (LicenseSEN only when there is a licence). A run
-// of id already in flight is returned as it is, not as an error.
-func (o *Accounts) start(ctx context.Context, id, op string, sen licensing.SEN, person licensing.Email, fn, arg any) (client.WorkflowRun, error) {
-	attrs := []temporal.SearchAttributeUpdate{
-		workflows.Operation.ValueSet(op), workflows.CustomerEmails.ValueSet([]string{string(person)}),
-	}
-	if sen != "" {
-		attrs = append(attrs, workflows.LicenseSEN.ValueSet(string(sen)), workflows.OperationStep.ValueSet("starting"))
-	}
-	return o.Client.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: o.Client.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
-	}, fn, arg)
 }

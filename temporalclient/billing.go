@@ -1,4 +1,4 @@
-package operations
+package temporalclient
 
 import (
 	"context"
@@ -6,10 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"licensedesk/licensing"
 	"licensedesk/operation"
@@ -27,18 +24,19 @@ func (c *Client) ChargeNow(ctx context.Context, sen licensing.SEN, slackUser str
 		return "", err
 	}
 	invoice := inv.Number
-	_, err = c.Temporal.SignalWithStartWorkflow(ctx, operation.InvoiceID(invoice), workflows.ChargeNowSignal, slackUser,
-		client.StartWorkflowOptions{
-			TaskQueue:             c.TaskQueue,
-			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("collect")),
-		},
-		workflows.CollectInvoice, workflows.CollectInput{SEN: sen, Invoice: invoice, Channel: c.AlertChannel, Policy: c.Policy})
+	l := c.collection(sen, invoice)
+	_, err = c.Temporal.SignalWithStartWorkflow(ctx, l.ID, workflows.ChargeNowSignal, slackUser, l.options(c.TaskQueue), l.Fn, l.Arg)
 	if err != nil {
 		return "", err
 	}
 	return invoice, nil
+}
+
+// collection is the launch of an invoice's collection: it joins a run in
+// flight; ChargeNow signals it into being even after it stopped.
+func (c *Client) collection(sen licensing.SEN, invoice string) launch {
+	return launch{ID: operation.InvoiceID(invoice), Kind: operation.KindInvoice, SEN: sen, Join: true,
+		Fn: workflows.CollectInvoice, Arg: workflows.CollectInput{SEN: sen, Invoice: invoice, Channel: c.AlertChannel, Policy: c.Policy}}
 }
 
 // EnsureBilling makes sure every cloud licence has its billing cycle and
@@ -47,28 +45,15 @@ func (c *Client) ChargeNow(ctx context.Context, sen licensing.SEN, slackUser str
 // ran (and stopped) is not retried behind anyone's back.
 func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, openInvoices []postgres.InvoiceRef) error {
 	for _, sen := range licenses {
-		_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: operation.BillingID(sen), TaskQueue: c.TaskQueue,
-			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.LicenseSEN.ValueSet(string(sen)), workflows.Operation.ValueSet("billing")),
-		}, workflows.BillingCycle, workflows.BillingCycleInput{SEN: sen, Channel: c.AlertChannel, Policy: c.Policy})
-		if err != nil {
+		if _, err := c.launch(ctx, launch{ID: operation.BillingID(sen), Kind: operation.KindBilling, SEN: sen, Join: true,
+			Fn: workflows.BillingCycle, Arg: workflows.BillingCycleInput{SEN: sen, Channel: c.AlertChannel, Policy: c.Policy}}); err != nil {
 			return err
 		}
 	}
 	for _, inv := range openInvoices {
-		number, sen := inv.Number, string(inv.SEN)
-		_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: operation.InvoiceID(number), TaskQueue: c.TaskQueue,
-			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.LicenseSEN.ValueSet(sen), workflows.Operation.ValueSet("collect")),
-		}, workflows.CollectInvoice, workflows.CollectInput{SEN: licensing.SEN(sen), Invoice: number, Channel: c.AlertChannel, Policy: c.Policy})
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if err != nil && !errors.As(err, &started) {
+		l := c.collection(inv.SEN, inv.Number)
+		l.Once = true
+		if _, err := c.launch(ctx, l); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,136 @@
+// Package temporalclient is licensedesk's Temporal client: it dials the
+// server (with the SDK's logs and metrics) and starts, queries, signals and
+// cancels operations for the front ends (Slack commands, link pages, the
+// account page, the payment webhook).
+package temporalclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"licensedesk/bot"
+	"licensedesk/licensing"
+	"licensedesk/operation"
+	"licensedesk/postgres"
+	"licensedesk/workflows"
+)
+
+// Client starts and inspects operations; it implements bot.Workflows.
+type Client struct {
+	Temporal  client.Client
+	TaskQueue string
+	Namespace string
+	UIURL     string
+	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
+	// Policy is the retry schedule of collections (zero: the default).
+	Policy workflows.RetryPolicy
+	// AlertChannel is where billing alerts go (SLACK_CHANNEL).
+	AlertChannel string
+	Invoices     interface {
+		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
+	}
+}
+
+var _ bot.Workflows = (*Client)(nil)
+
+// Start starts the operation, or finds the same one already running: the
+// workflow ID is built from the request.
+func (c *Client) Start(ctx context.Context, req operation.StartRequest) (operation.Started, error) {
+	by := workflows.Requester{SlackUser: req.SlackUser, Email: req.ByEmail, Channel: req.Channel}
+	l := launch{Kind: req.Kind, SEN: req.SEN}
+	switch req.Kind {
+	case operation.KindMove:
+		l.ID, l.Fn = operation.MoveID(req.Move.SEN, req.Move.NewEmail), workflows.Move
+		l.Arg = workflows.MoveInput{Request: req.Move, By: by, Timing: c.Timing}
+		l.SEN, l.People = req.Move.SEN, []licensing.Email{req.Move.NewEmail}
+	case operation.KindVerify:
+		l.ID, l.Fn = operation.VerifyID(req.SEN, req.Email), workflows.Verify
+		l.Arg = workflows.VerifyInput{SEN: req.SEN, Requester: req.Email, By: by, Timing: c.Timing}
+		l.People = []licensing.Email{req.Email}
+	case operation.KindContactAdd:
+		l.ID, l.Fn = operation.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd
+		l.Arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing, OfferPrimary: req.OfferPrimary}
+		l.People = []licensing.Email{req.Email}
+	case operation.KindCard:
+		l.ID, l.Fn = operation.CardUpdateID(req.SEN), workflows.CardUpdate
+		l.Arg = workflows.CardUpdateInput{SEN: req.SEN, By: by}
+	case operation.KindContactRemove:
+		l.ID, l.Fn = operation.ContactRemoveID(req.SEN, req.Role, req.Email), workflows.ContactRemove
+		l.Arg = workflows.ContactInput{SEN: req.SEN, Role: req.Role, Email: req.Email, By: by, Timing: c.Timing}
+		l.People = []licensing.Email{req.Email}
+	default:
+		return operation.Started{}, fmt.Errorf("temporalclient: %q is not an operation people start", req.Kind)
+	}
+	return c.launch(ctx, l)
+}
+
+// Status asks a workflow (running or finished) for its status.
+func (c *Client) Status(ctx context.Context, workflowID string) (operation.Status, error) {
+	v, err := c.Temporal.QueryWorkflow(ctx, workflowID, "", workflows.StatusQuery)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return operation.Status{}, licensing.Errorf(licensing.NotFound, "No operation %s found.", workflowID)
+	}
+	if err != nil {
+		return operation.Status{}, err
+	}
+	var st operation.Status
+	err = v.Get(&st)
+	return st, err
+}
+
+// Running lists the operations in flight for a licence, oldest first,
+// through the LicenseSEN search attribute.
+func (c *Client) Running(ctx context.Context, sen licensing.SEN) ([]operation.Status, error) {
+	query := fmt.Sprintf(`LicenseSEN = %q AND ExecutionStatus = "Running"`, string(sen))
+	var out []operation.Status
+	var token []byte
+	for {
+		resp, err := c.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: c.Namespace, Query: query, PageSize: 100, NextPageToken: token,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range resp.Executions {
+			st, err := c.Status(ctx, e.Execution.WorkflowId)
+			if err != nil {
+				continue // finished between the listing and the query
+			}
+			st.RunID = e.Execution.RunId
+			out = append(out, st)
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			break
+		}
+	}
+	slices.Reverse(out) // visibility lists newest first
+	return out, nil
+}
+
+// Cancel records who cancels (the workflow reports it), then cancels.
+// Billing and collections are refused (operation.Kind.Cancellable).
+func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
+	if kind, ok := operation.KindOf(workflowID); !ok || !kind.Cancellable() {
+		return licensing.Errorf(licensing.FailedPrecondition, "%s can't be cancelled.", workflowID)
+	}
+	if err := c.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.CancelReasonSignal, by); err != nil {
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			return licensing.Errorf(licensing.NotFound, "No running operation %s.", workflowID)
+		}
+		return err
+	}
+	return c.Temporal.CancelWorkflow(ctx, workflowID, "")
+}
+
+// URL links to a workflow in the Temporal UI.
+func (c *Client) URL(workflowID, runID string) string {
+	return operation.WorkflowURL(c.UIURL, c.Namespace, workflowID, runID)
+}
