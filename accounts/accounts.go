@@ -1,4 +1,4 @@
-// Package accounts is the customer self-service behind web.Account:
+// Package accounts is the customer self-service behind the account pages:
 // sign-in with server-side sessions and throttling, the profile, password
 // changes and resets (issue 5, SPEC §2 Passwords and §3). Everything that is
 // database and hashing happens here, on postgres.DB and package passwords;
@@ -17,7 +17,6 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 // Operations are the actions that run as workflows (the same ones Slack
@@ -134,15 +133,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Service implements web.AccountService.
+// Service is the account pages' service (web.AccountService).
 type Service struct {
 	db    *postgres.DB
 	ops   Operations
 	opt   Options
 	dummy string // argon2id hash of a random password, checked for unknown emails
 }
-
-var _ web.AccountService = (*Service)(nil)
 
 // New returns the service. It computes one argon2id hash to have a dummy to
 // check unknown emails against, so that they take as long as known ones.
@@ -210,23 +207,23 @@ var (
 // against the email (whether or not it has an account: throttling must not
 // tell them apart either), the client address, and the two together;
 // before any password is checked, a throttled attempt is refused with
-// *web.TooManyAttempts or delayed (signInThrottled).
-func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.SessionCookie, error) {
+// *TooManyAttempts or delayed (signInThrottled).
+func (s *Service) SignIn(ctx context.Context, req SignInRequest) (SessionCookie, error) {
 	email, err := licensing.ParseEmail(req.Email)
 	if err != nil {
-		return web.SessionCookie{}, errEmailFormat
+		return SessionCookie{}, errEmailFormat
 	}
 	if req.Password == "" {
-		return web.SessionCookie{}, errNoPassword
+		return SessionCookie{}, errNoPassword
 	}
 	newAddress, err := s.signInThrottled(ctx, email, req.ClientAddr)
 	if err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	acc, err := s.db.AccountByEmail(ctx, email)
 	known := err == nil && acc.PasswordHash != ""
 	if err != nil && licensing.ErrorCode(err) != licensing.NotFound {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	hash := s.dummy
 	if known {
@@ -234,25 +231,25 @@ func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.Sessio
 	}
 	ok, err := s.checkPassword(ctx, hash, req.Password)
 	if err != nil {
-		return web.SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
+		return SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok || !known || acc.Status != licensing.AccountActive {
 		for _, k := range []string{emailKey(email), addrKey("signin", req.ClientAddr), pairKey(email, req.ClientAddr)} {
 			if err := s.fail(ctx, k); err != nil {
-				return web.SessionCookie{}, err
+				return SessionCookie{}, err
 			}
 		}
 		if newAddress {
 			if err := s.failNewAddress(ctx, email); err != nil {
-				return web.SessionCookie{}, err
+				return SessionCookie{}, err
 			}
 		}
 		s.opt.Logger.InfoContext(ctx, "sign-in refused", "addr", req.ClientAddr)
-		return web.SessionCookie{}, ErrMismatch
+		return SessionCookie{}, ErrMismatch
 	}
 	for _, k := range []string{emailKey(email), pairKey(email, req.ClientAddr), newAddrKey(email)} {
 		if err := s.db.ClearThrottle(ctx, k); err != nil {
-			return web.SessionCookie{}, err
+			return SessionCookie{}, err
 		}
 	}
 	cookie := newSecret()
@@ -262,10 +259,10 @@ func (s *Service) SignIn(ctx context.Context, req web.SignInRequest) (web.Sessio
 	}
 	expires, err := s.db.CreateSession(ctx, s.newSession(cookie, acc.ID, req.UserAgent), replaces)
 	if err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	s.opt.Logger.InfoContext(ctx, "signed in", "account", acc.ID)
-	return web.SessionCookie{Value: cookie, Expires: expires}, nil
+	return SessionCookie{Value: cookie, Expires: expires}, nil
 }
 
 func (s *Service) newSession(cookie string, accountID int64, userAgent string) postgres.NewSession {
@@ -273,19 +270,19 @@ func (s *Service) newSession(cookie string, accountID int64, userAgent string) p
 }
 
 // Session returns the account of a live session, or NotFound.
-func (s *Service) Session(ctx context.Context, cookie string) (web.AccountDetails, error) {
+func (s *Service) Session(ctx context.Context, cookie string) (AccountDetails, error) {
 	if !plausibleSecret(cookie) {
-		return web.AccountDetails{}, postgres.ErrNoSession
+		return AccountDetails{}, postgres.ErrNoSession
 	}
 	a, err := s.db.SessionAccount(ctx, postgres.TokenHash(cookie), s.opt.IdleTimeout)
 	if err != nil {
-		return web.AccountDetails{}, err
+		return AccountDetails{}, err
 	}
 	return details(a), nil
 }
 
-func details(a postgres.Account) web.AccountDetails {
-	return web.AccountDetails{ID: a.ID, Email: a.Email, DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
+func details(a postgres.Account) AccountDetails {
+	return AccountDetails{ID: a.ID, Email: a.Email, DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
 }
 
 // SignOut revokes the session.
@@ -297,7 +294,7 @@ func (s *Service) SignOut(ctx context.Context, cookie string) error {
 }
 
 // SetNotice keeps a message for the session's next page.
-func (s *Service) SetNotice(ctx context.Context, cookie string, n web.Notice) error {
+func (s *Service) SetNotice(ctx context.Context, cookie string, n Notice) error {
 	if !plausibleSecret(cookie) {
 		return nil
 	}
@@ -305,19 +302,19 @@ func (s *Service) SetNotice(ctx context.Context, cookie string, n web.Notice) er
 }
 
 // TakeNotice returns the session's pending message and forgets it.
-func (s *Service) TakeNotice(ctx context.Context, cookie string) (web.Notice, error) {
+func (s *Service) TakeNotice(ctx context.Context, cookie string) (Notice, error) {
 	if !plausibleSecret(cookie) {
-		return web.Notice{}, nil
+		return Notice{}, nil
 	}
 	m, err := s.db.TakeSessionNotice(ctx, postgres.TokenHash(cookie))
 	if err != nil || m == nil {
-		return web.Notice{}, err
+		return Notice{}, err
 	}
-	return web.Notice{Kind: m["kind"], Message: m["message"], Section: m["section"]}, nil
+	return Notice{Kind: m["kind"], Message: m["message"], Section: m["section"]}, nil
 }
 
 // UpdateProfile checks and stores the profile.
-func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p web.Profile) error {
+func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p Profile) error {
 	clean, err := CheckProfile(p)
 	if err != nil {
 		return err
@@ -330,52 +327,52 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p web.Prof
 // one for this browser. Wrong current passwords are throttled per account,
 // so a borrowed session cannot be used to guess it. The confirmation email
 // follows; failing to send it is logged, since the change has happened.
-func (s *Service) ChangePassword(ctx context.Context, accountID int64, c web.PasswordChange) (web.SessionCookie, error) {
+func (s *Service) ChangePassword(ctx context.Context, accountID int64, c PasswordChange) (SessionCookie, error) {
 	acc, err := s.db.AccountByID(ctx, accountID)
 	if err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	if acc.Status != licensing.AccountActive || acc.PasswordHash == "" {
-		return web.SessionCookie{}, postgres.ErrNoSession
+		return SessionCookie{}, postgres.ErrNoSession
 	}
 	if c.Current == "" {
-		return web.SessionCookie{}, errNoCurrent
+		return SessionCookie{}, errNoCurrent
 	}
 	key := fmt.Sprintf("password-change:%d", acc.ID)
 	if err := s.throttled(ctx, key); err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	ok, err := s.checkPassword(ctx, acc.PasswordHash, c.Current)
 	if err != nil {
-		return web.SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
+		return SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok {
 		if err := s.fail(ctx, key); err != nil {
-			return web.SessionCookie{}, err
+			return SessionCookie{}, err
 		}
-		return web.SessionCookie{}, errWrongCurrent
+		return SessionCookie{}, errWrongCurrent
 	}
 	if err := s.db.ClearThrottle(ctx, key); err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	if err := passwords.CheckNew(c.New, c.Confirm, string(acc.Email)); err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	if c.New == c.Current {
-		return web.SessionCookie{}, errSameAsOld
+		return SessionCookie{}, errSameAsOld
 	}
 	hash, err := s.hashPassword(ctx, c.New)
 	if err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	cookie := newSecret()
 	expires, err := s.db.ChangePassword(ctx, acc.ID, acc.PasswordHash, hash, s.newSession(cookie, acc.ID, c.UserAgent))
 	if err != nil {
-		return web.SessionCookie{}, err
+		return SessionCookie{}, err
 	}
 	s.opt.Logger.InfoContext(ctx, "password changed", "account", acc.ID)
 	if err := s.ops.PasswordChanged(ctx, acc.Email, false); err != nil {
 		s.opt.Logger.ErrorContext(ctx, "password-changed email not sent", "account", acc.ID, "err", err)
 	}
-	return web.SessionCookie{Value: cookie, Expires: expires}, nil
+	return SessionCookie{Value: cookie, Expires: expires}, nil
 }

@@ -17,7 +17,6 @@ import (
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -85,11 +84,11 @@ func newEnv(t *testing.T, opt accounts.Options) *env {
 	return &env{db: db, ops: ops, svc: svc, clock: c}
 }
 
-func (e *env) signIn(email, password, addr string) (web.SessionCookie, error) {
-	return e.svc.SignIn(context.Background(), web.SignInRequest{Email: email, Password: password, ClientAddr: addr, UserAgent: "test"})
+func (e *env) signIn(email, password, addr string) (accounts.SessionCookie, error) {
+	return e.svc.SignIn(context.Background(), accounts.SignInRequest{Email: email, Password: password, ClientAddr: addr, UserAgent: "test"})
 }
 
-func mustSignIn(t *testing.T, e *env, email, password string) web.SessionCookie {
+func mustSignIn(t *testing.T, e *env, email, password string) accounts.SessionCookie {
 	t.Helper()
 	s, err := e.signIn(email, password, "192.0.2.1")
 	if err != nil {
@@ -99,7 +98,7 @@ func mustSignIn(t *testing.T, e *env, email, password string) web.SessionCookie 
 }
 
 func code(err error) string {
-	var tm *web.TooManyAttempts
+	var tm *accounts.TooManyAttempts
 	if errors.As(err, &tm) {
 		return "too_many"
 	}
@@ -136,7 +135,7 @@ func TestSignIn_RotatesTheSessionID(t *testing.T) {
 	e := newEnv(t, accounts.Options{})
 	ctx := context.Background()
 	before := mustSignIn(t, e, "alice@acme.test", demoPassword)
-	after, err := e.svc.SignIn(ctx, web.SignInRequest{Email: "bob@acme.test", Password: demoPassword, Replaces: before.Value})
+	after, err := e.svc.SignIn(ctx, accounts.SignInRequest{Email: "bob@acme.test", Password: demoPassword, Replaces: before.Value})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +198,7 @@ func TestSignIn_ThrottlesPerEmailWithAGrowingCappedLock(t *testing.T) {
 				t.Fatalf("5th failure: %v", err)
 			}
 			_, err := e.signIn(email, demoPassword, addr(3))
-			var tm *web.TooManyAttempts
+			var tm *accounts.TooManyAttempts
 			if !errors.As(err, &tm) || tm.RetryAfter != time.Minute || tm.Error() != "Too many attempts; try again in 1 minute." {
 				t.Fatalf("locked: %v", err)
 			}
@@ -246,16 +245,16 @@ func TestChangePassword(t *testing.T) {
 	const next = "purple tractor sings at dawn"
 
 	for name, tc := range map[string]struct {
-		c    web.PasswordChange
+		c    accounts.PasswordChange
 		want string
 	}{
-		"no current":          {web.PasswordChange{New: next, Confirm: next}, "Enter your current password."},
-		"wrong current":       {web.PasswordChange{Current: "wrong", New: next, Confirm: next}, "That isn't your current password."},
-		"short":               {web.PasswordChange{Current: demoPassword, New: "short one", Confirm: "short one"}, "at least 15 characters"},
-		"common":              {web.PasswordChange{Current: demoPassword, New: "iloveyouforever!", Confirm: "iloveyouforever!"}, "too common"},
-		"too long":            {web.PasswordChange{Current: demoPassword, New: strings.Repeat("abc def ", 20), Confirm: strings.Repeat("abc def ", 20)}, "at most 128"},
-		"mismatch":            {web.PasswordChange{Current: demoPassword, New: next, Confirm: next + "!"}, "don't match"},
-		"same as the old one": {web.PasswordChange{Current: demoPassword, New: demoPassword, Confirm: demoPassword}, ""},
+		"no current":          {accounts.PasswordChange{New: next, Confirm: next}, "Enter your current password."},
+		"wrong current":       {accounts.PasswordChange{Current: "wrong", New: next, Confirm: next}, "That isn't your current password."},
+		"short":               {accounts.PasswordChange{Current: demoPassword, New: "short one", Confirm: "short one"}, "at least 15 characters"},
+		"common":              {accounts.PasswordChange{Current: demoPassword, New: "iloveyouforever!", Confirm: "iloveyouforever!"}, "too common"},
+		"too long":            {accounts.PasswordChange{Current: demoPassword, New: strings.Repeat("abc def ", 20), Confirm: strings.Repeat("abc def ", 20)}, "at most 128"},
+		"mismatch":            {accounts.PasswordChange{Current: demoPassword, New: next, Confirm: next + "!"}, "don't match"},
+		"same as the old one": {accounts.PasswordChange{Current: demoPassword, New: demoPassword, Confirm: demoPassword}, ""},
 	} {
 		_, err := e.svc.ChangePassword(ctx, acc.ID, tc.c)
 		if licensing.ErrorCode(err) != licensing.Invalid || !strings.Contains(err.Error(), tc.want) {
@@ -266,7 +265,7 @@ func TestChangePassword(t *testing.T) {
 		t.Fatal("a refused change ended a session")
 	}
 
-	s, err := e.svc.ChangePassword(ctx, acc.ID, web.PasswordChange{Current: demoPassword, New: next, Confirm: next, Replaces: laptop.Value})
+	s, err := e.svc.ChangePassword(ctx, acc.ID, accounts.PasswordChange{Current: demoPassword, New: next, Confirm: next, Replaces: laptop.Value})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,16 +292,16 @@ func TestChangePassword_ThrottlesWrongCurrentPasswords(t *testing.T) {
 	s := mustSignIn(t, e, "bob@acme.test", demoPassword)
 	acc, _ := e.svc.Session(ctx, s.Value)
 	for range 5 {
-		if _, err := e.svc.ChangePassword(ctx, acc.ID, web.PasswordChange{Current: "guess", New: "x", Confirm: "x"}); code(err) != "invalid" {
+		if _, err := e.svc.ChangePassword(ctx, acc.ID, accounts.PasswordChange{Current: "guess", New: "x", Confirm: "x"}); code(err) != "invalid" {
 			t.Fatal(err)
 		}
 	}
 	const next = "purple tractor sings at dawn"
-	if _, err := e.svc.ChangePassword(ctx, acc.ID, web.PasswordChange{Current: demoPassword, New: next, Confirm: next}); code(err) != "too_many" {
+	if _, err := e.svc.ChangePassword(ctx, acc.ID, accounts.PasswordChange{Current: demoPassword, New: next, Confirm: next}); code(err) != "too_many" {
 		t.Fatalf("6th attempt: %v; want too many", err)
 	}
 	e.clock.Add(time.Minute)
-	if _, err := e.svc.ChangePassword(ctx, acc.ID, web.PasswordChange{Current: demoPassword, New: next, Confirm: next}); err != nil {
+	if _, err := e.svc.ChangePassword(ctx, acc.ID, accounts.PasswordChange{Current: demoPassword, New: next, Confirm: next}); err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
 }
@@ -485,7 +484,7 @@ func TestProfile(t *testing.T) {
 	ctx := context.Background()
 	s := mustSignIn(t, e, "alice@acme.test", demoPassword)
 	acc, _ := e.svc.Session(ctx, s.Value)
-	for name, p := range map[string]web.Profile{
+	for name, p := range map[string]accounts.Profile{
 		"no name":          {DisplayName: "  "},
 		"long name":        {DisplayName: strings.Repeat("é", 201)},
 		"long phone":       {DisplayName: "A", Phone: strings.Repeat("1", 51)},
@@ -497,7 +496,7 @@ func TestProfile(t *testing.T) {
 			t.Errorf("%s: %v; want Invalid", name, err)
 		}
 	}
-	p := web.Profile{DisplayName: " <b>Alice</b> ", Phone: "+1 (555) 0100 ext 12", Company: "Acme & Sons", Address: "1 Road\r\nTown"}
+	p := accounts.Profile{DisplayName: " <b>Alice</b> ", Phone: "+1 (555) 0100 ext 12", Company: "Acme & Sons", Address: "1 Road\r\nTown"}
 	if err := e.svc.UpdateProfile(ctx, acc.ID, p); err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +509,7 @@ func TestProfile(t *testing.T) {
 func TestLicences_ActionsFollowTheRules(t *testing.T) {
 	e := newEnv(t, accounts.Options{})
 	ctx := context.Background()
-	mine := func(email licensing.Email) []web.MyLicense {
+	mine := func(email licensing.Email) []accounts.MyLicense {
 		a, _ := e.db.AccountByEmail(ctx, email)
 		l, err := e.svc.MyLicenses(ctx, a.ID)
 		if err != nil {

@@ -7,13 +7,12 @@ import (
 
 	"licensedesk/licensing"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 // MyLicenses returns the licences the account is a contact or site admin
 // of, with its relation to each. The billing address is only filled in for
 // site admins (SPEC §2, Payment).
-func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]web.MyLicense, error) {
+func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]MyLicense, error) {
 	acc, err := s.db.AccountByID(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -22,9 +21,9 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]web.MyLice
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.MyLicense, 0, len(list))
+	out := make([]MyLicense, 0, len(list))
 	for _, al := range list {
-		m := web.MyLicense{License: al.License, Me: licensing.RelationOf(al.License, acc.Email)}
+		m := MyLicense{License: al.License, Me: licensing.RelationOf(al.License, acc.Email)}
 		if m.Me.SiteAdmin {
 			m.BillingAddress = al.BillingAddress
 		}

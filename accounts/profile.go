@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"licensedesk/licensing"
-	"licensedesk/web"
 )
 
 // CheckProfile trims the fields of p and checks them: a display name is
@@ -14,10 +13,10 @@ import (
 // licensing.CheckText refuses (the address may have line breaks,
 // normalised to \n). It returns the cleaned profile, or an Invalid error
 // saying what to fix.
-func CheckProfile(p web.Profile) (web.Profile, error) {
+func CheckProfile(p Profile) (Profile, error) {
 	name, err := licensing.CheckDisplayName(p.DisplayName)
 	if err != nil {
-		return web.Profile{}, err
+		return Profile{}, err
 	}
 	p.DisplayName = name
 	p.Phone = strings.TrimSpace(p.Phone)
@@ -33,11 +32,11 @@ func CheckProfile(p web.Profile) (web.Profile, error) {
 		{"address", p.Address, licensing.MaxAddress, true},
 	} {
 		if err := licensing.CheckText(f.name, f.value, f.max, f.multiline); err != nil {
-			return web.Profile{}, err
+			return Profile{}, err
 		}
 	}
 	if p.Phone != "" && !plausiblePhone(p.Phone) {
-		return web.Profile{}, licensing.Errorf(licensing.Invalid, "Write the phone number with digits, spaces and + - ( ) only, for example +1 555 0100.")
+		return Profile{}, licensing.Errorf(licensing.Invalid, "Write the phone number with digits, spaces and + - ( ) only, for example +1 555 0100.")
 	}
 	return p, nil
 }

@@ -8,7 +8,6 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 // ResetPath is where a reset link points, below PUBLIC_BASE_URL.
@@ -117,12 +116,12 @@ func (s *Service) resetLink(ctx context.Context, token string) (postgres.Link, e
 
 // ResetInfo describes a usable reset link: NotFound for unknown tokens (or
 // links for something else), Gone for used, revoked or expired ones.
-func (s *Service) ResetInfo(ctx context.Context, token string) (web.ResetInfo, error) {
+func (s *Service) ResetInfo(ctx context.Context, token string) (ResetInfo, error) {
 	k, err := s.resetLink(ctx, token)
 	if err != nil {
-		return web.ResetInfo{}, err
+		return ResetInfo{}, err
 	}
-	return web.ResetInfo{Email: k.Email, ExpiresAt: k.ExpiresAt}, nil
+	return ResetInfo{Email: k.Email, ExpiresAt: k.ExpiresAt}, nil
 }
 
 // CompleteReset checks the new password, then spends the link and sets the

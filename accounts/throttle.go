@@ -10,7 +10,6 @@ import (
 
 	"licensedesk/licensing"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 // Throttling of failed attempts, per key: "email:<address>" for sign-in
@@ -72,7 +71,7 @@ func pairKey(e licensing.Email, addr string) string {
 	return "signin-pair:" + hex.EncodeToString(sum[:16])
 }
 
-// throttled refuses with *web.TooManyAttempts when one of keys that is not
+// throttled refuses with *TooManyAttempts when one of keys that is not
 // an address is locked now; otherwise it waits as long as the slowest
 // locked address key asks (see slowFor), or until ctx ends.
 func (s *Service) throttled(ctx context.Context, keys ...string) error {
@@ -90,7 +89,7 @@ func (s *Service) throttled(ctx context.Context, keys ...string) error {
 		}
 	}
 	if refuse > 0 {
-		return &web.TooManyAttempts{RetryAfter: refuse}
+		return &TooManyAttempts{RetryAfter: refuse}
 	}
 	return s.opt.Sleep(ctx, wait)
 }
@@ -112,7 +111,7 @@ func (s *Service) signInThrottled(ctx context.Context, email licensing.Email, ad
 	}
 	now := s.opt.Now()
 	if d := lockedFor(byKey[pair], now); d > 0 {
-		return false, &web.TooManyAttempts{RetryAfter: d}
+		return false, &TooManyAttempts{RetryAfter: d}
 	}
 	wait := s.opt.slowFor(byKey[address], now)
 	if d := lockedFor(byKey[account], now); d > 0 {
@@ -120,10 +119,10 @@ func (s *Service) signInThrottled(ctx context.Context, email licensing.Email, ad
 			// This address failed on this email lately: it waits for the
 			// lock to end or for its own failures to be forgotten,
 			// whichever comes first.
-			return false, &web.TooManyAttempts{RetryAfter: min(d, s.opt.forgottenAt(p).Sub(now))}
+			return false, &TooManyAttempts{RetryAfter: min(d, s.opt.forgottenAt(p).Sub(now))}
 		}
 		if d := lockedFor(byKey[fresh], now); d > 0 {
-			return false, &web.TooManyAttempts{RetryAfter: min(d, lockedFor(byKey[account], now))}
+			return false, &TooManyAttempts{RetryAfter: min(d, lockedFor(byKey[account], now))}
 		}
 		newAddress = true
 		wait = max(wait, s.opt.slowFor(byKey[account], now))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"licensedesk/accounts"
-	"licensedesk/web"
 )
 
 // Sleep is the clock's stand-in for waiting: it moves the clock on by d.
@@ -73,7 +72,7 @@ func TestSignIn_AnAttackerCannotKeepAnAccountLocked(t *testing.T) {
 				}
 				from := attackers[(checked+refused)%len(attackers)]
 				_, err := e.signIn(victim, fmt.Sprintf("wrong guess number %d", checked), from)
-				var tm *web.TooManyAttempts
+				var tm *accounts.TooManyAttempts
 				retryAfter = 0
 				switch {
 				case errors.As(err, &tm):
@@ -105,7 +104,7 @@ func TestSignIn_AnAttackerCannotKeepAnAccountLocked(t *testing.T) {
 						t.Fatalf("hour %d, her typo: %v", hour, err)
 					}
 					_, err := e.signIn(victim, demoPassword, hers)
-					var tm *web.TooManyAttempts
+					var tm *accounts.TooManyAttempts
 					if !errors.As(err, &tm) || tm.RetryAfter > 15*time.Minute {
 						t.Fatalf("hour %d, right after her typo: %v; want a wait of at most 15 minutes", hour, err)
 					}
@@ -145,7 +144,7 @@ func TestSignIn_ALockedAccountSlowsNewAddresses(t *testing.T) {
 			}
 			e.clock.takeSlept()
 			_, err := e.signIn(email, demoPassword, "192.0.2.0")
-			var tm *web.TooManyAttempts
+			var tm *accounts.TooManyAttempts
 			if !errors.As(err, &tm) || tm.RetryAfter != time.Minute {
 				t.Fatalf("from an address that failed on it: %v; want 1 minute", err)
 			}

@@ -28,7 +28,6 @@ import (
 	"licensedesk/mail"
 	"licensedesk/operation"
 	"licensedesk/postgres"
-	"licensedesk/web"
 	"licensedesk/workflows"
 )
 
@@ -346,6 +345,6 @@ func TestSendPasswordReset_ANewTokenIsANewMessage(t *testing.T) {
 	}
 }
 
-func signIn(email licensing.Email, password string) web.SignInRequest {
-	return web.SignInRequest{Email: string(email), Password: password, ClientAddr: "192.0.2.1"}
+func signIn(email licensing.Email, password string) accounts.SignInRequest {
+	return accounts.SignInRequest{Email: string(email), Password: password, ClientAddr: "192.0.2.1"}
 }

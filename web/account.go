@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 )
 
@@ -19,24 +19,6 @@ import (
 // page (profile, change password, my licences and their contacts, card
 // update) and password reset. Account serves them; AccountService does the
 // work.
-
-// AccountDetails is the signed-in person.
-type AccountDetails struct {
-	ID          int64
-	Email       licensing.Email // the login; it never changes
-	DisplayName string
-	Phone       string
-	Company     string
-	Address     string
-}
-
-// Profile is what the profile form edits.
-type Profile struct {
-	DisplayName string
-	Phone       string
-	Company     string
-	Address     string
-}
 
 // Profile field limits, in characters, for the forms' maxlength: the
 // domain's (licensing.CheckText enforces them).
@@ -48,97 +30,27 @@ const (
 	MaxBillingAddress = licensing.MaxAddress
 )
 
-// SessionCookie is a new session for the browser.
-type SessionCookie struct {
-	Value   string    // the cookie's value: a secret, never logged
-	Expires time.Time // absolute expiry
-}
-
-// SignInRequest is a sign-in attempt.
-type SignInRequest struct {
-	Email      string
-	Password   string
-	ClientAddr string // the client's IP address, for throttling
-	UserAgent  string
-	Replaces   string // the browser's session cookie before signing in, if any: it is revoked
-}
-
-// PasswordChange is the change-password form.
-type PasswordChange struct {
-	Current   string
-	New       string
-	Confirm   string
-	Replaces  string // the session cookie in use; every session is revoked and a new one issued
-	UserAgent string
-}
-
-// Notice is a one-time message for the next page a session shows.
-type Notice struct {
-	Kind    string // NoticeOK or NoticeError
-	Message string
-	Section string // where it belongs: "profile", "password" or a SEN
-}
-
-// Notice kinds.
-const (
-	NoticeOK    = "ok"
-	NoticeError = "error"
-)
-
-// ResetInfo is what a password-reset link's form shows.
-type ResetInfo struct {
-	Email     licensing.Email
-	ExpiresAt time.Time
-}
-
-// MyLicense is a licence on its account page, with the signed-in person's
-// relation to it.
-type MyLicense struct {
-	License        licensing.License
-	Me             licensing.Relation
-	BillingAddress string // filled in for site admins only
-	CanUpdateCard  bool   // licensing.CanUpdateCard allows it now
-}
-
-// TooManyAttempts refuses an attempt while its key is throttled.
-type TooManyAttempts struct {
-	RetryAfter time.Duration
-}
-
-func (e *TooManyAttempts) Error() string {
-	n := e.minutes()
-	if n == 1 {
-		return "Too many attempts; try again in 1 minute."
-	}
-	return fmt.Sprintf("Too many attempts; try again in %d minutes.", n)
-}
-
-func (e *TooManyAttempts) minutes() int {
-	n := int((e.RetryAfter + time.Minute - 1) / time.Minute)
-	return max(n, 1)
-}
-
 // AccountService does the work behind the account pages. Errors are
 // *licensing.Error (its message is shown: Invalid and other codes say what
-// to fix), *TooManyAttempts, or anything else (logged, and a generic page).
+// to fix), *accounts.TooManyAttempts, or anything else (logged, and a generic page).
 type AccountService interface {
 	// SignIn checks an email and password and starts a session. Every
 	// mismatch (unknown email, wrong password, account not active) is the
 	// same Invalid error.
-	SignIn(ctx context.Context, req SignInRequest) (SessionCookie, error)
+	SignIn(ctx context.Context, req accounts.SignInRequest) (accounts.SessionCookie, error)
 	// Session returns the account a session cookie belongs to, or NotFound.
-	Session(ctx context.Context, cookie string) (AccountDetails, error)
+	Session(ctx context.Context, cookie string) (accounts.AccountDetails, error)
 	SignOut(ctx context.Context, cookie string) error
 	// SetNotice keeps a message for the session's next page; TakeNotice
 	// returns it (zero when none) and forgets it.
-	SetNotice(ctx context.Context, cookie string, n Notice) error
-	TakeNotice(ctx context.Context, cookie string) (Notice, error)
+	SetNotice(ctx context.Context, cookie string, n accounts.Notice) error
+	TakeNotice(ctx context.Context, cookie string) (accounts.Notice, error)
 
-	UpdateProfile(ctx context.Context, accountID int64, p Profile) error
+	UpdateProfile(ctx context.Context, accountID int64, p accounts.Profile) error
 	// ChangePassword checks the current password, sets the new one,
 	// revokes every session of the account and returns a new one for this
 	// browser; it sends a confirmation email.
-	ChangePassword(ctx context.Context, accountID int64, c PasswordChange) (SessionCookie, error)
+	ChangePassword(ctx context.Context, accountID int64, c accounts.PasswordChange) (accounts.SessionCookie, error)
 
 	// RequestReset starts a password reset for email. It answers the same,
 	// and takes the same time, whether or not an account has that email;
@@ -146,12 +58,12 @@ type AccountService interface {
 	RequestReset(ctx context.Context, email, clientAddr string) error
 	// ResetInfo describes a reset link without spending it: NotFound for
 	// unknown tokens, Gone for used, revoked or expired ones.
-	ResetInfo(ctx context.Context, token string) (ResetInfo, error)
+	ResetInfo(ctx context.Context, token string) (accounts.ResetInfo, error)
 	// CompleteReset spends the link and sets the new password; it does not
 	// sign anyone in.
 	CompleteReset(ctx context.Context, token, password, confirm string) error
 
-	MyLicenses(ctx context.Context, accountID int64) ([]MyLicense, error)
+	MyLicenses(ctx context.Context, accountID int64) ([]accounts.MyLicense, error)
 	// Actions on a licence, on behalf of the signed-in person (actor). They
 	// return a sentence saying what happened.
 	AddContact(ctx context.Context, actor licensing.Email, sen, role, email string, offerPrimary bool) (string, error)
@@ -250,18 +162,18 @@ func (h *accountPages) accountPage(w http.ResponseWriter, r *http.Request) {
 // accountForms is what the account page shows besides stored data: a
 // message and, after an error, what the person had typed.
 type accountForms struct {
-	Notice  Notice
-	Profile Profile
+	Notice  accounts.Notice
+	Profile accounts.Profile
 	// For the licence the notice is about, after an error.
 	AddRole, AddEmail string
 	BillingAddress    *string
 }
 
-func profileOf(a AccountDetails) Profile {
-	return Profile{DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
+func profileOf(a accounts.AccountDetails) accounts.Profile {
+	return accounts.Profile{DisplayName: a.DisplayName, Phone: a.Phone, Company: a.Company, Address: a.Address}
 }
 
-func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, status int, acc AccountDetails, f accountForms) {
+func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, status int, acc accounts.AccountDetails, f accountForms) {
 	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
 	if err != nil {
 		h.failPage(w, r, err)
@@ -282,7 +194,7 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		if f.Notice.Section == string(m.License.SEN) {
 			shown = true
 			v.Notice = f.Notice
-			if f.Notice.Kind == NoticeError {
+			if f.Notice.Kind == accounts.NoticeError {
 				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
 				if f.BillingAddress != nil {
 					v.BillingAddress = *f.BillingAddress
@@ -302,7 +214,7 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 
 // licenceView is one licence card of the account page.
 type licenceView struct {
-	MyLicense
+	accounts.MyLicense
 	Anchor         string
 	MyRoles        string        // "primary billing contact, site admin"
 	Contacts       []contactView // what the person may see
@@ -310,7 +222,7 @@ type licenceView struct {
 	CanAdd         bool          // contacts may add contacts
 	PromoteRoles   []licensing.Role
 	BillingAddress string
-	Notice         Notice
+	Notice         accounts.Notice
 	AddRole        string
 	AddEmail       string
 }
@@ -321,7 +233,7 @@ type contactView struct {
 	CanRemove bool
 }
 
-func licenceViewOf(m MyLicense, me licensing.Email) licenceView {
+func licenceViewOf(m accounts.MyLicense, me licensing.Email) licenceView {
 	l := m.License
 	v := licenceView{MyLicense: m, Anchor: licenceAnchor(l.SEN), BillingAddress: m.BillingAddress}
 	v.CanAdd = m.Me.IsContact() && l.Status != licensing.Cancelled
@@ -370,7 +282,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch f.Get("action") {
 	case "profile":
-		p := Profile{
+		p := accounts.Profile{
 			DisplayName: strings.TrimSpace(f.Get("display_name")),
 			Phone:       strings.TrimSpace(f.Get("phone")),
 			Company:     strings.TrimSpace(f.Get("company")),
@@ -383,7 +295,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 		h.done(w, r, cookie, "profile", "Your changes are saved.")
 
 	case "password":
-		c := PasswordChange{
+		c := accounts.PasswordChange{
 			Current: f.Get("current_password"), New: f.Get("new_password"), Confirm: f.Get("new_password_confirm"),
 			Replaces: cookie, UserAgent: r.UserAgent(),
 		}
@@ -441,7 +353,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 
 // removeContact asks for confirmation first (the removed person loses the
 // licence), then removes. Rules that forbid it are reported at once.
-func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc AccountDetails, cookie string) {
+func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, cookie string) {
 	f := r.PostForm
 	sen, role, email := f.Get("sen"), f.Get("role"), f.Get("email")
 	if f.Get("confirm") == "yes" {
@@ -469,7 +381,7 @@ func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc
 
 // promoteSelf asks for confirmation first, naming who stops being primary
 // (they are told, but not asked), then promotes.
-func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc AccountDetails, cookie string) {
+func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, cookie string) {
 	f := r.PostForm
 	sen, role := f.Get("sen"), f.Get("role")
 	if f.Get("confirm") == "yes" {
@@ -500,7 +412,7 @@ func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc A
 
 // myLicence finds one of the signed-in person's licences for a
 // confirmation page; any other SEN gets the same answer.
-func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc AccountDetails, sen string) (licensing.License, bool) {
+func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, sen string) (licensing.License, bool) {
 	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
 	if err != nil {
 		h.failPage(w, r, err)
@@ -511,7 +423,7 @@ func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc Acc
 		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
 		return licensing.License{}, false
 	}
-	i := slices.IndexFunc(mine, func(m MyLicense) bool { return m.License.SEN == parsed })
+	i := slices.IndexFunc(mine, func(m accounts.MyLicense) bool { return m.License.SEN == parsed })
 	if i < 0 {
 		h.actionFailed(w, r, acc, sen, licensing.ErrNotYourLicence, accountForms{Profile: profileOf(acc)})
 		return licensing.License{}, false
@@ -519,7 +431,7 @@ func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc Acc
 	return mine[i].License, true
 }
 
-func (h *accountPages) confirm(w http.ResponseWriter, r *http.Request, acc AccountDetails, title string, c confirmation) {
+func (h *accountPages) confirm(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, title string, c confirmation) {
 	c.Anchor = licenceAnchor(c.SEN)
 	p := acctPage{Title: title, Account: &acc, Confirm: &c}
 	p.CSRF = csrfToken(w, r)
@@ -542,7 +454,7 @@ type confirmation struct {
 // redirect; another site (the payment provider) gets a page with a link,
 // because our Content-Security-Policy (form-action 'self') stops browsers
 // from following a form's redirect to another origin.
-func (h *accountPages) goToCardPage(w http.ResponseWriter, r *http.Request, acc AccountDetails, sen, target string) {
+func (h *accountPages) goToCardPage(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, sen, target string) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") || target == "" {
 		h.failPage(w, r, fmt.Errorf("update-card URL %q is not usable", target))
@@ -560,7 +472,7 @@ func (h *accountPages) goToCardPage(w http.ResponseWriter, r *http.Request, acc 
 // done records a success message for the next page and goes back to the
 // account page, at the section concerned (post/redirect/get).
 func (h *accountPages) done(w http.ResponseWriter, r *http.Request, cookie, section, msg string) {
-	if err := h.svc.SetNotice(r.Context(), cookie, Notice{Kind: NoticeOK, Message: sentence(msg), Section: section}); err != nil {
+	if err := h.svc.SetNotice(r.Context(), cookie, accounts.Notice{Kind: accounts.NoticeOK, Message: sentence(msg), Section: section}); err != nil {
 		h.logger.WarnContext(r.Context(), "saving the session notice failed", "err", err)
 	}
 	http.Redirect(w, r, "/account#"+sectionAnchor(section), http.StatusSeeOther)
@@ -579,14 +491,14 @@ func sectionAnchor(section string) string {
 
 // actionFailed shows the account page again with what went wrong next to
 // the form concerned.
-func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc AccountDetails, section string, err error, f accountForms) {
+func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, section string, err error, f accountForms) {
 	status, msg := h.errorStatus(r, err)
 	if sen, perr := licensing.ParseSEN(section); perr == nil {
 		section = string(sen)
 	}
-	f.Notice = Notice{Kind: NoticeError, Message: msg, Section: section}
+	f.Notice = accounts.Notice{Kind: accounts.NoticeError, Message: msg, Section: section}
 	if status == http.StatusTooManyRequests {
-		var tm *TooManyAttempts
+		var tm *accounts.TooManyAttempts
 		if errors.As(err, &tm) {
 			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
 		}
@@ -602,7 +514,7 @@ func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc 
 // errorStatus maps an error to an HTTP status and the sentence to show,
 // logging what the person must not see.
 func (h *accountPages) errorStatus(r *http.Request, err error) (int, string) {
-	var tm *TooManyAttempts
+	var tm *accounts.TooManyAttempts
 	if errors.As(err, &tm) {
 		return http.StatusTooManyRequests, tm.Error()
 	}

@@ -448,7 +448,7 @@ func TestAccount_FormsNeedTheCSRFToken(t *testing.T) {
 	if l := s.license("SEN-1000001"); len(l.Contacts) != 3 {
 		t.Fatalf("contacts changed: %v", l.Contacts)
 	}
-	if _, err := s.svc.SignIn(context.Background(), web.SignInRequest{Email: "alice@acme.test", Password: demoPassword}); err != nil {
+	if _, err := s.svc.SignIn(context.Background(), accounts.SignInRequest{Email: "alice@acme.test", Password: demoPassword}); err != nil {
 		t.Fatalf("password changed: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 )
 
@@ -43,7 +44,7 @@ func (h *accountPages) forgot(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "reset_sent.html", acctPage{Title: "Check your email", Message: ResetSentMessage, Email: email})
 }
 
-// resetForm shows the form of a reset link. It calls nothing but ResetInfo.
+// resetForm shows the form of a reset link. It calls nothing but accounts.ResetInfo.
 func (h *accountPages) resetForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	if !plausibleToken(token) {
@@ -58,7 +59,7 @@ func (h *accountPages) resetForm(w http.ResponseWriter, r *http.Request) {
 	h.showResetForm(w, r, http.StatusOK, info, "")
 }
 
-func (h *accountPages) showResetForm(w http.ResponseWriter, r *http.Request, status int, info ResetInfo, errMsg string) {
+func (h *accountPages) showResetForm(w http.ResponseWriter, r *http.Request, status int, info accounts.ResetInfo, errMsg string) {
 	p := acctPage{Title: "Choose a new password", Reset: info, Error: errMsg, MinLength: minPasswordLength}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, status, "reset_form.html", p)

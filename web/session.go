@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 )
@@ -38,7 +39,7 @@ func (h *accountPages) sessionValue(r *http.Request) string {
 	return c.Value
 }
 
-func (h *accountPages) setSession(w http.ResponseWriter, s SessionCookie) {
+func (h *accountPages) setSession(w http.ResponseWriter, s accounts.SessionCookie) {
 	maxAge := int(time.Until(s.Expires).Seconds())
 	if maxAge <= 0 {
 		maxAge = -1
@@ -84,10 +85,10 @@ func clearCSRF(w http.ResponseWriter, r *http.Request) {
 // signedIn returns the signed-in account and its session cookie. A cookie
 // that no longer names a live session (signed out, expired, password
 // changed elsewhere) is deleted from the browser.
-func (h *accountPages) signedIn(w http.ResponseWriter, r *http.Request) (AccountDetails, string, bool) {
+func (h *accountPages) signedIn(w http.ResponseWriter, r *http.Request) (accounts.AccountDetails, string, bool) {
 	cookie := h.sessionValue(r)
 	if cookie == "" {
-		return AccountDetails{}, "", false
+		return accounts.AccountDetails{}, "", false
 	}
 	acc, err := h.svc.Session(r.Context(), cookie)
 	if err != nil {
@@ -95,7 +96,7 @@ func (h *accountPages) signedIn(w http.ResponseWriter, r *http.Request) (Account
 			h.logger.ErrorContext(r.Context(), "session lookup failed", "err", err)
 		}
 		h.clearSession(w)
-		return AccountDetails{}, "", false
+		return accounts.AccountDetails{}, "", false
 	}
 	return acc, cookie, true
 }
@@ -151,8 +152,8 @@ var profileLimits = limits{MaxDisplayName, MaxPhone, MaxCompany, MaxAddress, Max
 type acctPage struct {
 	Title   string
 	CSRF    string
-	Account *AccountDetails // signed in: the header shows who, and a sign-out button
-	Wide    bool            // the account page uses the full width
+	Account *accounts.AccountDetails // signed in: the header shows who, and a sign-out button
+	Wide    bool                     // the account page uses the full width
 
 	// Forms.
 	Error     string // why the form came back
@@ -161,8 +162,8 @@ type acctPage struct {
 	Limits    limits
 
 	// Account page.
-	Notice   Notice
-	Profile  Profile
+	Notice   accounts.Notice
+	Profile  accounts.Profile
 	Licences []licenceView
 	Confirm  *confirmation
 
@@ -175,7 +176,7 @@ type acctPage struct {
 	CardURL  string
 
 	// Reset link form.
-	Reset ResetInfo
+	Reset accounts.ResetInfo
 }
 
 var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"licensedesk/accounts"
 )
 
 // SecurityHeaders lets the external tests (package web_test, which use the
@@ -16,7 +18,7 @@ func TestSessionCookie_Attributes(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		h := &accountPages{secure: secure}
 		w := httptest.NewRecorder()
-		h.setSession(w, SessionCookie{Value: "v", Expires: time.Now().Add(7 * 24 * time.Hour)})
+		h.setSession(w, accounts.SessionCookie{Value: "v", Expires: time.Now().Add(7 * 24 * time.Hour)})
 		cs := w.Result().Cookies()
 		if len(cs) != 1 {
 			t.Fatalf("%d cookies", len(cs))
@@ -76,7 +78,7 @@ func TestTooManyAttempts_Message(t *testing.T) {
 		15 * time.Minute:                 "Too many attempts; try again in 15 minutes.",
 		14*time.Minute + time.Nanosecond: "Too many attempts; try again in 15 minutes.",
 	} {
-		if got := (&TooManyAttempts{RetryAfter: d}).Error(); got != want {
+		if got := (&accounts.TooManyAttempts{RetryAfter: d}).Error(); got != want {
 			t.Errorf("%v: %q; want %q", d, got, want)
 		}
 	}

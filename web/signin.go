@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 )
 
@@ -37,7 +38,7 @@ func (h *accountPages) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
-	req := SignInRequest{
+	req := accounts.SignInRequest{
 		Email:      email,
 		Password:   r.PostForm.Get("password"),
 		ClientAddr: h.clientAddr(r),
@@ -80,7 +81,7 @@ func (h *accountPages) signout(w http.ResponseWriter, r *http.Request) {
 // again with the message; anything else goes to otherwise.
 func (h *accountPages) formFailed(w http.ResponseWriter, r *http.Request, err error, p acctPage,
 	show func(http.ResponseWriter, *http.Request, int, acctPage), otherwise func()) {
-	var tm *TooManyAttempts
+	var tm *accounts.TooManyAttempts
 	switch {
 	case errors.As(err, &tm):
 		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))

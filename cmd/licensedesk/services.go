@@ -267,3 +267,9 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 	}
 	return nil
 }
+
+// The services wired into the front ends provide what those define.
+var (
+	_ web.AccountService = (*accounts.Service)(nil)
+	_ web.LinkService    = (*links.Service)(nil)
+)

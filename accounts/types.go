@@ -1,0 +1,100 @@
+package accounts
+
+import (
+	"fmt"
+	"time"
+
+	"licensedesk/licensing"
+)
+
+// What the account pages and this service exchange: the signed-in person,
+// the forms, one-time notices, the licences on the page and the throttling
+// refusal.
+
+// AccountDetails is the signed-in person.
+type AccountDetails struct {
+	ID          int64
+	Email       licensing.Email // the login; it never changes
+	DisplayName string
+	Phone       string
+	Company     string
+	Address     string
+}
+
+// Profile is what the profile form edits.
+type Profile struct {
+	DisplayName string
+	Phone       string
+	Company     string
+	Address     string
+}
+
+// SessionCookie is a new session for the browser.
+type SessionCookie struct {
+	Value   string    // the cookie's value: a secret, never logged
+	Expires time.Time // absolute expiry
+}
+
+// SignInRequest is a sign-in attempt.
+type SignInRequest struct {
+	Email      string
+	Password   string
+	ClientAddr string // the client's IP address, for throttling
+	UserAgent  string
+	Replaces   string // the browser's session cookie before signing in, if any: it is revoked
+}
+
+// PasswordChange is the change-password form.
+type PasswordChange struct {
+	Current   string
+	New       string
+	Confirm   string
+	Replaces  string // the session cookie in use; every session is revoked and a new one issued
+	UserAgent string
+}
+
+// Notice is a one-time message for the next page a session shows.
+type Notice struct {
+	Kind    string // NoticeOK or NoticeError
+	Message string
+	Section string // where it belongs: "profile", "password" or a SEN
+}
+
+// Notice kinds.
+const (
+	NoticeOK    = "ok"
+	NoticeError = "error"
+)
+
+// ResetInfo is what a password-reset link's form shows.
+type ResetInfo struct {
+	Email     licensing.Email
+	ExpiresAt time.Time
+}
+
+// MyLicense is a licence on its account page, with the signed-in person's
+// relation to it.
+type MyLicense struct {
+	License        licensing.License
+	Me             licensing.Relation
+	BillingAddress string // filled in for site admins only
+	CanUpdateCard  bool   // licensing.CanUpdateCard allows it now
+}
+
+// TooManyAttempts refuses an attempt while its key is throttled.
+type TooManyAttempts struct {
+	RetryAfter time.Duration
+}
+
+func (e *TooManyAttempts) Error() string {
+	n := e.minutes()
+	if n == 1 {
+		return "Too many attempts; try again in 1 minute."
+	}
+	return fmt.Sprintf("Too many attempts; try again in %d minutes.", n)
+}
+
+func (e *TooManyAttempts) minutes() int {
+	n := int((e.RetryAfter + time.Minute - 1) / time.Minute)
+	return max(n, 1)
+}
