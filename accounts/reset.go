@@ -108,7 +108,7 @@ func (s *Service) resetLink(ctx context.Context, token string) (postgres.Link, e
 	if err != nil {
 		return postgres.Link{}, err
 	}
-	if k.Purpose != postgres.PurposePasswordReset {
+	if k.Purpose != licensing.PurposePasswordReset {
 		return postgres.Link{}, errNotResetLk
 	}
 	return k, nil

@@ -14,8 +14,7 @@ import (
 	"licensedesk/slackout"
 )
 
-// PurposeCardUpdate is the update-card link (7 days, SPEC §3).
-const PurposeCardUpdate = "card_update"
+// licensing.PurposeCardUpdate is the update-card link (7 days, SPEC §3).
 
 // PlanCardUpdateInput names the licence.
 type PlanCardUpdateInput struct {
@@ -70,7 +69,7 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 	if err != nil {
 		return ApplyCardOutput{}, asApplicationError(err)
 	}
-	k, err := a.DB.LinkByID(ctx, in.LinkID, PurposeCardUpdate, in.WorkflowID)
+	k, err := a.DB.LinkByID(ctx, in.LinkID, licensing.PurposeCardUpdate, in.WorkflowID)
 	if err != nil {
 		return ApplyCardOutput{}, asApplicationError(err)
 	}
@@ -122,30 +121,11 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 
 // customer returns the provider customer of a licence, creating it once.
 func (a *Activities) customer(ctx context.Context, l licensing.License) (string, error) {
-	id, err := EnsureCustomer(ctx, a.DB, a.Payments, l)
+	id, err := payments.EnsureCustomer(ctx, a.DB, a.Payments, l)
 	if err != nil {
 		return "", providerError(err)
 	}
 	return id, nil
-}
-
-// EnsureCustomer returns the payment provider's customer for a licence,
-// creating it (idempotently, by SEN) and remembering it the first time.
-func EnsureCustomer(ctx context.Context, db *postgres.DB, p payments.Provider, l licensing.License) (string, error) {
-	if c, err := db.Customer(ctx, l.SEN); err == nil && c != "" {
-		return c, nil
-	}
-	var email licensing.Email
-	for _, c := range l.Contacts {
-		if c.Role == licensing.Billing && c.Primary {
-			email = c.Email
-		}
-	}
-	id, err := p.EnsureCustomer(ctx, payments.Customer{SEN: string(l.SEN), Email: string(email)})
-	if err != nil {
-		return "", err
-	}
-	return id, db.SetCustomer(ctx, l.SEN, id)
 }
 
 func billingContacts(l licensing.License) []licensing.Email {
@@ -459,8 +439,8 @@ func (a *Activities) cardLink(ctx context.Context, l licensing.License, to licen
 		ttl = time.Hour // a retried activity long after the notice: a short-lived link still helps
 	}
 	token, expires, err := a.DB.CreateLink(ctx, postgres.NewLink{
-		Purpose: PurposeCardUpdate, Email: to, SEN: l.SEN, WorkflowID: links.WorkflowID, TTL: ttl,
-		Data: map[string]any{"summary": CardLinkSummary(l)},
+		Purpose: licensing.PurposeCardUpdate, Email: to, SEN: l.SEN, WorkflowID: links.WorkflowID, TTL: ttl,
+		Data: map[string]any{"summary": licensing.CardUpdateSummary(l)},
 	})
 	if err != nil {
 		return "", time.Time{}, asApplicationError(err)

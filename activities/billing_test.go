@@ -155,7 +155,7 @@ func TestChargeInvoice_FinishedAttemptIsNotRepeated(t *testing.T) {
 func (f *fixture) cardLink(t *testing.T, sen licensing.SEN, to licensing.Email) postgres.Link {
 	t.Helper()
 	ctx := context.Background()
-	token, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: activities.PurposeCardUpdate, Email: to, SEN: sen,
+	token, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposeCardUpdate, Email: to, SEN: sen,
 		WorkflowID: "card/" + string(sen), TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)

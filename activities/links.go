@@ -12,17 +12,9 @@ import (
 	"licensedesk/postgres"
 )
 
-// Link purposes (the strings stored with each link; web.LinkPurpose).
-const (
-	PurposeConfirmRequest  = "confirm_request"
-	PurposeConfirmMove     = "confirm_move"
-	PurposeCompleteAccount = "complete_account"
-	PurposePromote         = "promote"
-)
-
 // SendLinksInput emails each recipient their own link for Purpose.
 type SendLinksInput struct {
-	Purpose    string
+	Purpose    licensing.LinkPurpose
 	To         []licensing.Email
 	SEN        licensing.SEN
 	WorkflowID string
@@ -67,7 +59,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 			continue
 		}
 		data := map[string]any{"summary": linkSummary(in, l)}
-		if in.Purpose == PurposePromote {
+		if in.Purpose == licensing.PurposePromote {
 			data["roles"] = roleStrings(in.Roles)
 		}
 		token, expires, err := a.DB.CreateLink(ctx, postgres.NewLink{
@@ -97,29 +89,18 @@ func linkMailKey(in SendLinksInput, to licensing.Email) string {
 	if prefix == "" {
 		prefix = in.WorkflowID + "/"
 	}
-	key := prefix + in.Purpose + "/" + string(to)
+	key := prefix + string(in.Purpose) + "/" + string(to)
 	if in.Reminder {
 		key += "/reminder"
 	}
 	return key
 }
 
-// CardLinkSummary is what an update-card link's page says will happen:
-// the outstanding invoice charged at once, or the card used on the next
-// billing date.
-func CardLinkSummary(l licensing.License) []string {
-	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
-	if l.Status == licensing.PastDue || l.Status == licensing.Suspended {
-		return []string{fmt.Sprintf("%s is past due: the outstanding %s is charged as soon as you save the new card.", lic, licensing.FormatMoney(l.PriceCents, l.Currency))}
-	}
-	return []string{fmt.Sprintf("The new card is charged on the next billing date of %s, %s.", lic, l.NextBillingDate.Format("2 January 2006"))}
-}
-
 // linkSummary is what the link's page says will happen, in sentences.
 func linkSummary(in SendLinksInput, l licensing.License) []string {
 	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
 	switch in.Purpose {
-	case PurposeConfirmMove:
+	case licensing.PurposeConfirmMove:
 		old := fmt.Sprintf("%s is then removed from the licence.", in.FromEmail)
 		if in.KeepOld {
 			old = fmt.Sprintf("%s stays on as a secondary contact.", in.FromEmail)
@@ -129,14 +110,14 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 			fmt.Sprintf("%s is added as %s contact and then makes themselves primary.", in.NewEmail, strings.Join(roleStrings(in.MoveRoles), " and ")),
 			old,
 		}
-	case PurposeConfirmRequest:
+	case licensing.PurposeConfirmRequest:
 		return []string{
 			fmt.Sprintf("%s asked our sales team to make changes to %s.", in.RequesterEmail, lic),
 			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
 		}
-	case PurposeCardUpdate:
-		return CardLinkSummary(l)
-	case PurposeCompleteAccount:
+	case licensing.PurposeCardUpdate:
+		return licensing.CardUpdateSummary(l)
+	case licensing.PurposeCompleteAccount:
 		return []string{
 			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),
 			"Choose your name and a password to finish setting up your account.",
@@ -151,21 +132,21 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 
 func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time) (mail.Kind, any) {
 	switch in.Purpose {
-	case PurposeConfirmMove:
+	case licensing.PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
 			NewEmail: string(in.NewEmail), FromEmail: string(in.FromEmail), Roles: roleStrings(in.MoveRoles),
 			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder}
-	case PurposeConfirmRequest:
+	case licensing.PurposeConfirmRequest:
 		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
 			SEN: string(l.SEN), Product: l.Product, RequestedBy: "our sales team", ApproveURL: url, Deadline: expires, Reminder: in.Reminder}
-	case PurposeCardUpdate:
+	case licensing.PurposeCardUpdate:
 		pastDue := l.Status == licensing.PastDue || l.Status == licensing.Suspended
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
 			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
-	case PurposeCompleteAccount:
+	case licensing.PurposeCompleteAccount:
 		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
 			InvitedBy: in.RequestedBy, URL: url, Deadline: expires, Reminder: in.Reminder, OfferPrimary: in.OfferPrimary}
-	default: // PurposePromote
+	default: // licensing.PurposePromote
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
 			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder,
 			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to)}
@@ -204,7 +185,7 @@ func roleStrings(roles []licensing.Role) []string {
 type RedeemDecisionInput struct {
 	TokenHash  []byte
 	WorkflowID string
-	Purpose    string
+	Purpose    licensing.LinkPurpose
 	Approve    bool
 }
 
@@ -217,9 +198,9 @@ type RedeemDecisionOutput struct {
 // audits the decision. A link of another workflow or purpose, used, expired
 // or revoked is refused.
 func (a *Activities) RedeemDecision(ctx context.Context, in RedeemDecisionInput) (RedeemDecisionOutput, error) {
-	action := in.Purpose + ".decline"
+	action := string(in.Purpose) + ".decline"
 	if in.Approve {
-		action = in.Purpose + ".approve"
+		action = string(in.Purpose) + ".approve"
 	}
 	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, postgres.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestSendLinks_ANewRunMailsFreshLinksARetryDoesNot(t *testing.T) {
 	send := func(run string) {
 		t.Helper()
 		err := f.acts.SendLinks(ctx, activities.SendLinksInput{
-			Purpose: activities.PurposeCardUpdate, To: []licensing.Email{"gina@initech.test"}, SEN: "SEN-1000003",
+			Purpose: licensing.PurposeCardUpdate, To: []licensing.Email{"gina@initech.test"}, SEN: "SEN-1000003",
 			WorkflowID: "card/SEN-1000003", MailKey: "card/SEN-1000003/" + run + "/", Deadline: time.Now().Add(time.Hour),
 		})
 		if err != nil {

@@ -1,5 +1,7 @@
 package licensing
 
+import "fmt"
+
 // LinkPurpose is what an emailed link lets its recipient do (SPEC §3).
 type LinkPurpose string
 
@@ -35,4 +37,15 @@ func MayUseLink(l License, p LinkPurpose, who Email) error {
 		return nil // about the account, not a licence
 	}
 	return Errorf(Invalid, "unknown link purpose %s", quoteInput(string(p)))
+}
+
+// CardUpdateSummary is what an update-card link's page says will happen:
+// the outstanding invoice charged at once, or the card used on the next
+// billing date.
+func CardUpdateSummary(l License) []string {
+	lic := fmt.Sprintf("%s (%s)", l.SEN, l.Product)
+	if l.Status == PastDue || l.Status == Suspended {
+		return []string{fmt.Sprintf("%s is past due: the outstanding %s is charged as soon as you save the new card.", lic, FormatMoney(l.PriceCents, l.Currency))}
+	}
+	return []string{fmt.Sprintf("The new card is charged on the next billing date of %s, %s.", lic, l.NextBillingDate.Format("2 January 2006"))}
 }

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"licensedesk/internal/pgtest"
+	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/payments/sandbox"
 	"licensedesk/postgres"
-	"licensedesk/web"
 )
 
 // TestCardLink_TokenStaysOutOfTheProvidersURLs follows an update-card
@@ -38,13 +38,13 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := db.CreateLink(ctx, postgres.NewLink{Purpose: string(web.PurposeCardUpdate), Email: "gina@initech.test",
+	token, _, err := db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposeCardUpdate, Email: "gina@initech.test",
 		SEN: "SEN-1000003", WorkflowID: "card/SEN-1000003", TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := &links.Service{DB: db, Payments: sb, PublicBaseURL: base}
-	res, err := svc.Act(ctx, token, web.LinkAction{})
+	res, err := svc.Act(ctx, token, links.Action{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,8 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sess.CancelURL != base+web.CardCancelledPath || sess.SuccessURL != base+web.CardSavedPath {
-		t.Errorf("return URLs %q and %q; want %s and %s", sess.CancelURL, sess.SuccessURL, web.CardCancelledPath, web.CardSavedPath)
+	if sess.CancelURL != base+links.CardCancelledPath || sess.SuccessURL != base+links.CardSavedPath {
+		t.Errorf("return URLs %q and %q; want %s and %s", sess.CancelURL, sess.SuccessURL, links.CardCancelledPath, links.CardSavedPath)
 	}
 	for _, u := range []string{sess.CancelURL, sess.SuccessURL, sess.Reference} {
 		if strings.Contains(u, token) {

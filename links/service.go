@@ -16,16 +16,14 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"licensedesk/activities"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/payments"
 	"licensedesk/postgres"
-	"licensedesk/web"
 	"licensedesk/workflows"
 )
 
-// Service implements web.LinkService.
+// Service does what emailed links are for (web.LinkService).
 type Service struct {
 	DB            *postgres.DB
 	Temporal      client.Client
@@ -36,8 +34,6 @@ type Service struct {
 	Hasher *passwords.Hasher
 }
 
-var _ web.LinkService = (*Service)(nil)
-
 // lookup returns the usable link with token, if /l/ serves its purpose: a
 // token made for something else (a password-reset token) is as unknown
 // here as a token never made (SPEC §3), and nothing is done with it.
@@ -46,7 +42,7 @@ func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, erro
 	if err != nil {
 		return postgres.Link{}, err
 	}
-	if !web.LinkPurpose(k.Purpose).Served() {
+	if !served(k.Purpose) {
 		return postgres.Link{}, errNotALink
 	}
 	return k, nil
@@ -55,16 +51,16 @@ func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, erro
 var errNotALink = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 
 // Lookup describes what a link will do. It changes nothing.
-func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error) {
+func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 	k, err := s.lookup(ctx, token)
 	if err != nil {
-		return web.LinkView{}, err
+		return View{}, err
 	}
-	v := web.LinkView{Purpose: web.LinkPurpose(k.Purpose), Email: string(k.Email), SEN: string(k.SEN), ExpiresAt: k.ExpiresAt}
+	v := View{Purpose: k.Purpose, Email: string(k.Email), SEN: string(k.SEN), ExpiresAt: k.ExpiresAt}
 	if k.SEN != "" {
 		l, err := s.DB.License(ctx, k.SEN)
 		if err != nil {
-			return web.LinkView{}, err
+			return View{}, err
 		}
 		v.Product = l.Product
 	}
@@ -73,92 +69,92 @@ func (s *Service) Lookup(ctx context.Context, token string) (web.LinkView, error
 	}
 	v.Roles = stringList(k.Data["roles"])
 	switch v.Purpose {
-	case web.PurposeCompleteAccount:
+	case licensing.PurposeCompleteAccount:
 		v.NeedsAccountDetails = true
-	case web.PurposePromote:
+	case licensing.PurposePromote:
 		v.NeedsAccountDetails = k.AccountStatus == licensing.AccountPending
 	}
 	return v, nil
 }
 
 // Act does what the link is for.
-func (s *Service) Act(ctx context.Context, token string, action web.LinkAction) (web.LinkResult, error) {
+func (s *Service) Act(ctx context.Context, token string, action Action) (Result, error) {
 	k, err := s.lookup(ctx, token)
 	if err != nil {
-		return web.LinkResult{}, err
+		return Result{}, err
 	}
-	switch web.LinkPurpose(k.Purpose) {
-	case web.PurposeConfirmMove, web.PurposeConfirmRequest:
+	switch k.Purpose {
+	case licensing.PurposeConfirmMove, licensing.PurposeConfirmRequest:
 		var approve bool
 		switch action.Decision {
 		case "approve":
 			approve = true
 		case "decline":
 		default:
-			return web.LinkResult{}, licensing.Errorf(licensing.Invalid, "Choose Approve or Decline.")
+			return Result{}, licensing.Errorf(licensing.Invalid, "Choose Approve or Decline.")
 		}
 		var res workflows.DecideResult
 		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
-			return web.LinkResult{}, err
+			return Result{}, err
 		}
 		if approve {
-			return web.LinkResult{Title: "Approved", Message: "Thank you. We have recorded your approval and will carry on; you'll get an email when it's done."}, nil
+			return Result{Title: "Approved", Message: "Thank you. We have recorded your approval and will carry on; you'll get an email when it's done."}, nil
 		}
-		return web.LinkResult{Title: "Declined", Message: "Thank you. Nothing will change; we have told our sales team."}, nil
+		return Result{Title: "Declined", Message: "Thank you. Nothing will change; we have told our sales team."}, nil
 
-	case web.PurposeCompleteAccount:
+	case licensing.PurposeCompleteAccount:
 		if err := s.completeAccount(ctx, token, k, action); err != nil {
-			return web.LinkResult{}, err
+			return Result{}, err
 		}
-		return web.LinkResult{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
+		return Result{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
 
-	case web.PurposeCardUpdate:
+	case licensing.PurposeCardUpdate:
 		return s.cardSession(ctx, k)
 
-	case web.PurposePromote:
+	case licensing.PurposePromote:
 		if k.AccountStatus == licensing.AccountPending {
 			if err := s.completeAccount(ctx, token, k, action); err != nil {
-				return web.LinkResult{}, err
+				return Result{}, err
 			}
 		}
 		var res workflows.PromoteResult
 		if err := s.update(ctx, k.WorkflowID, workflows.PromoteUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
-			return web.LinkResult{}, err
+			return Result{}, err
 		}
 		roles := make([]string, len(res.Roles))
 		for i, r := range res.Roles {
 			roles[i] = string(r)
 		}
-		return web.LinkResult{Title: "You are now the primary contact",
+		return Result{Title: "You are now the primary contact",
 			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
 	}
-	return web.LinkResult{}, errNotALink
+	return Result{}, errNotALink
 }
 
 // cardSession sends the person to the provider's card page. Who may update
 // the card is checked again now (a contact may have been removed, or the
 // licence's cycle changed, since the link was sent). The link is spent only
 // when the card is saved, so a person who backs out can use it again.
-func (s *Service) cardSession(ctx context.Context, k postgres.Link) (web.LinkResult, error) {
+func (s *Service) cardSession(ctx context.Context, k postgres.Link) (Result, error) {
 	l, err := s.DB.License(ctx, k.SEN)
 	if err != nil {
-		return web.LinkResult{}, err
+		return Result{}, err
 	}
 	if err := licensing.CanUpdateCard(l, k.Email); err != nil {
-		return web.LinkResult{}, err
+		return Result{}, err
 	}
-	customer, err := activities.EnsureCustomer(ctx, s.DB, s.Payments, l)
+	customer, err := payments.EnsureCustomer(ctx, s.DB, s.Payments, l)
 	if err != nil {
-		return web.LinkResult{}, err
+		return Result{}, err
 	}
 	sess, err := s.Payments.CardSession(ctx, payments.CardSessionInput{
 		CustomerID: customer, SEN: string(l.SEN), Reference: fmt.Sprintf("%s|%d", k.WorkflowID, k.ID),
-		SuccessURL: s.PublicBaseURL + web.CardSavedPath, CancelURL: s.PublicBaseURL + web.CardCancelledPath,
+		SuccessURL: s.PublicBaseURL + CardSavedPath, CancelURL: s.PublicBaseURL + CardCancelledPath,
 	})
 	if err != nil {
-		return web.LinkResult{}, err
+		return Result{}, err
 	}
-	return web.LinkResult{RedirectURL: sess.URL}, nil
+	return Result{RedirectURL: sess.URL}, nil
 }
 
 // completeAccount activates k's pending account with the name and password
@@ -167,7 +163,7 @@ func (s *Service) cardSession(ctx context.Context, k postgres.Link) (web.LinkRes
 // link is usable (the caller looked it up) and its account still pending,
 // the name, and the password policy. The transaction that spends the link
 // checks the link and the account again.
-func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action web.LinkAction) error {
+func (s *Service) completeAccount(ctx context.Context, token string, k postgres.Link, action Action) error {
 	if k.AccountStatus != licensing.AccountPending {
 		return errAlreadySetUp
 	}

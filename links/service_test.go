@@ -234,7 +234,7 @@ func TestAccountSetup_BadLinkOrFormHashesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "carol@acme.test", TTL: time.Hour})
+	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposePasswordReset, Email: "carol@acme.test", TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestAccountSetup_BadLinkOrFormHashesNothing(t *testing.T) {
 func TestLinks_ATokenOfAnotherPurposeIsUnknown(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
+	reset, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

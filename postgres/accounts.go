@@ -13,8 +13,7 @@ import (
 // Customer accounts as the self-service pages use them: profile, password
 // changes and resets, and the licences an account is attached to.
 
-// PurposePasswordReset is the link_tokens purpose of password-reset links.
-const PurposePasswordReset = "password_reset"
+// licensing.PurposePasswordReset is the link_tokens purpose of password-reset links.
 
 var errNoAccount = licensing.Errorf(licensing.NotFound, "No such account.")
 
@@ -171,7 +170,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			SELECT id, used_at IS NULL AND revoked_at IS NULL AND expires_at > now(), expires_at, coalesce((data->>'issue')::int, 1)
 			FROM link_tokens WHERE account_id = $1 AND purpose = $2 AND data->>'request' = $3
 			ORDER BY id DESC LIMIT 1`,
-			out.AccountID, PurposePasswordReset, r.Request).Scan(&out.LinkID, &usable, &expires, &out.Issue)
+			out.AccountID, licensing.PurposePasswordReset, r.Request).Scan(&out.LinkID, &usable, &expires, &out.Issue)
 		switch {
 		case err == nil && !usable:
 			out.Outcome = ResetLinkGone
@@ -185,7 +184,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			if err := tx.QueryRow(ctx, `
 				SELECT count(DISTINCT coalesce(data->>'request', id::text)) FROM link_tokens
 				WHERE account_id = $1 AND purpose = $2 AND created_at >= $3`,
-				out.AccountID, PurposePasswordReset, r.Since).Scan(&out.Requests); err != nil {
+				out.AccountID, licensing.PurposePasswordReset, r.Since).Scan(&out.Requests); err != nil {
 				return err
 			}
 			if out.Requests >= r.PerHour {
@@ -195,7 +194,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			if _, err := tx.Exec(ctx, `
 				UPDATE link_tokens SET revoked_at = now()
 				WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`,
-				out.AccountID, PurposePasswordReset); err != nil {
+				out.AccountID, licensing.PurposePasswordReset); err != nil {
 				return err
 			}
 			out.Issue = 1
@@ -208,7 +207,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			VALUES ($1, $2, $3, nullif($4, ''), jsonb_build_object('request', $5::text, 'issue', $6::int),
 			        coalesce($7, now() + $8::interval))
 			RETURNING id, expires_at`,
-			TokenHash(token), PurposePasswordReset, out.AccountID, r.WorkflowID, r.Request, out.Issue,
+			TokenHash(token), licensing.PurposePasswordReset, out.AccountID, r.WorkflowID, r.Request, out.Issue,
 			nullTime(expires), r.TTL).Scan(&out.LinkID, &out.ExpiresAt); err != nil {
 			return err
 		}
@@ -237,7 +236,7 @@ func (db *DB) ResetLinkIssue(ctx context.Context, email licensing.Email, request
 	err := db.pool.QueryRow(ctx, `
 		SELECT coalesce(max((t.data->>'issue')::int), 0) FROM link_tokens t JOIN accounts a ON a.id = t.account_id
 		WHERE lower(a.email) = lower($1) AND t.purpose = $2 AND t.data->>'request' = $3`,
-		string(email), PurposePasswordReset, request).Scan(&n)
+		string(email), licensing.PurposePasswordReset, request).Scan(&n)
 	return n, err
 }
 
@@ -257,11 +256,11 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 			UPDATE link_tokens SET used_at = now()
 			WHERE token_hash = $1 AND purpose = $2
 			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-			RETURNING id, account_id`, hash, PurposePasswordReset).Scan(&linkID, &accountID)
+			RETURNING id, account_id`, hash, licensing.PurposePasswordReset).Scan(&linkID, &accountID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM link_tokens WHERE token_hash = $1 AND purpose = $2)`,
-				hash, PurposePasswordReset).Scan(&exists); err != nil {
+				hash, licensing.PurposePasswordReset).Scan(&exists); err != nil {
 				return err
 			}
 			if !exists {
@@ -288,7 +287,7 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 		if _, err := tx.Exec(ctx, `
 			UPDATE link_tokens SET revoked_at = now()
 			WHERE account_id = $1 AND purpose = $2 AND id <> $3 AND used_at IS NULL AND revoked_at IS NULL`,
-			accountID, PurposePasswordReset, linkID); err != nil {
+			accountID, licensing.PurposePasswordReset, linkID); err != nil {
 			return err
 		}
 		return auditAccount(ctx, tx, "link", string(email), "account.password_reset", accountID,

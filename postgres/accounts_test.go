@@ -109,7 +109,7 @@ func TestResetLinks_NewerRevokesOlder(t *testing.T) {
 		t.Fatalf("another account's link was revoked: %v", err)
 	}
 	// Spending a link revokes the others of its account.
-	third, _, _ := db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
+	third, _, _ := db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposePasswordReset, Email: "alice@acme.test", TTL: time.Hour})
 	if _, err := db.SpendResetLink(ctx, third, "$argon2id$x"); err != nil {
 		t.Fatal(err)
 	}

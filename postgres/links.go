@@ -25,7 +25,7 @@ func TokenHash(token string) []byte {
 
 // NewLink describes a link to create.
 type NewLink struct {
-	Purpose    string
+	Purpose    licensing.LinkPurpose
 	Email      licensing.Email // the person it is sent to; it acts only for them
 	SEN        licensing.SEN   // optional
 	WorkflowID string          // the operation it belongs to
@@ -36,7 +36,7 @@ type NewLink struct {
 // Link is a stored link as its page needs it.
 type Link struct {
 	ID            int64
-	Purpose       string
+	Purpose       licensing.LinkPurpose
 	Email         licensing.Email
 	AccountStatus licensing.AccountStatus
 	SEN           licensing.SEN
@@ -117,7 +117,7 @@ func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
 // removed from the licence since the mail was sent gets Forbidden and the
 // link stays as it was. The licence row is locked first, in the order
 // contact changes take, so a removal and a click serialise.
-func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose, workflowID string) (Link, error) {
+func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose licensing.LinkPurpose, workflowID string) (Link, error) {
 	lic, err := lockLinkLicense(ctx, tx, hash)
 	if err != nil {
 		return Link{}, err
@@ -147,7 +147,7 @@ func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose, workflowID 
 		return Link{}, err
 	}
 	if lic != nil {
-		if err := licensing.MayUseLink(*lic, licensing.LinkPurpose(k.Purpose), k.Email); err != nil {
+		if err := licensing.MayUseLink(*lic, k.Purpose, k.Email); err != nil {
 			return Link{}, err
 		}
 	}
@@ -184,7 +184,7 @@ func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, licID, accID int64) e
 
 // SpendLink spends a link on its own (a decision that is recorded by the
 // workflow itself).
-func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose, workflowID string, by Actor, action string) (Link, error) {
+func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by Actor, action string) (Link, error) {
 	var k Link
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -231,7 +231,7 @@ func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID strin
 	)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if k, err = spendLink(ctx, tx, hash, "promote", workflowID); err != nil {
+		if k, err = spendLink(ctx, tx, hash, licensing.PurposePromote, workflowID); err != nil {
 			return err
 		}
 		if k.AccountStatus != licensing.AccountActive {
@@ -282,11 +282,11 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 			return err
 		}
 		if lic != nil {
-			if err := licensing.MayUseLink(*lic, licensing.LinkPurpose(k.Purpose), k.Email); err != nil {
+			if err := licensing.MayUseLink(*lic, k.Purpose, k.Email); err != nil {
 				return err
 			}
 		}
-		if k.Purpose == "complete_account" {
+		if k.Purpose == licensing.PurposeCompleteAccount {
 			if k, err = spendLink(ctx, tx, TokenHash(token), k.Purpose, k.WorkflowID); err != nil {
 				return err
 			}
@@ -335,7 +335,7 @@ func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error)
 
 // LinkByID returns a link of a workflow by id, usable or not (Used says),
 // or NotFound when it has another purpose or workflow.
-func (db *DB) LinkByID(ctx context.Context, id int64, purpose, workflowID string) (Link, error) {
+func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurpose, workflowID string) (Link, error) {
 	var k Link
 	err := db.pool.QueryRow(ctx, `
 		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now()

@@ -10,7 +10,7 @@ import (
 	"licensedesk/postgres"
 )
 
-func newLink(t *testing.T, db *postgres.DB, purpose, workflowID string, ttl time.Duration) string {
+func newLink(t *testing.T, db *postgres.DB, purpose licensing.LinkPurpose, workflowID string, ttl time.Duration) string {
 	t.Helper()
 	token, _, err := db.CreateLink(context.Background(), postgres.NewLink{
 		Purpose: purpose, Email: "alice@acme.test", SEN: "SEN-1000001", WorkflowID: workflowID, TTL: ttl,
@@ -124,7 +124,7 @@ func TestLinks_ConcurrentClicksSpendOnce(t *testing.T) {
 func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	mk := func(purpose string, to licensing.Email) string {
+	mk := func(purpose licensing.LinkPurpose, to licensing.Email) string {
 		t.Helper()
 		token, _, err := db.CreateLink(ctx, postgres.NewLink{Purpose: purpose, Email: to, SEN: "SEN-1000001",
 			WorkflowID: "move/SEN-1000001/zed@newco.test", TTL: time.Hour})

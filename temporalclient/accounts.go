@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"licensedesk/accounts"
-	"licensedesk/activities"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -122,8 +121,8 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 		return "", err
 	}
 	token, _, err := o.DB.CreateLink(ctx, postgres.NewLink{
-		Purpose: activities.PurposeCardUpdate, Email: actor, SEN: sen, WorkflowID: id, TTL: accountCardLinkTTL,
-		Data: map[string]any{"summary": activities.CardLinkSummary(l)},
+		Purpose: licensing.PurposeCardUpdate, Email: actor, SEN: sen, WorkflowID: id, TTL: accountCardLinkTTL,
+		Data: map[string]any{"summary": licensing.CardUpdateSummary(l)},
 	})
 	if err != nil {
 		return "", err

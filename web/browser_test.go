@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"licensedesk/licensing"
+	"licensedesk/links"
 )
 
 // Browser tests drive the real pages in headless Chromium, to check what
@@ -175,14 +176,14 @@ func TestBrowser_LinkPagesOnAPhone(t *testing.T) {
 	ctx := StartBrowser(t, phoneWidth, phoneHeight)
 
 	fake := newFakeLinks()
-	fake.act = func(a LinkAction) (LinkResult, error) {
+	fake.act = func(a links.Action) (links.Result, error) {
 		if a.Password != a.PasswordConfirm {
-			return LinkResult{}, licensing.Errorf(licensing.Invalid, "The two passwords don't match; type the same password in both fields.")
+			return links.Result{}, licensing.Errorf(licensing.Invalid, "The two passwords don't match; type the same password in both fields.")
 		}
 		if a.Password != "" {
-			return LinkResult{Title: "Your account is ready", Message: "You can now sign in with dana@new.test and the password you chose."}, nil
+			return links.Result{Title: "Your account is ready", Message: "You can now sign in with dana@new.test and the password you chose."}, nil
 		}
-		return LinkResult{Title: "You are now the primary contact", Message: "You are the primary billing and technical contact for SEN-1000001. The previous primary contact is now a secondary contact."}, nil
+		return links.Result{Title: "You are now the primary contact", Message: "You are the primary billing and technical contact for SEN-1000001. The previous primary contact is now a secondary contact."}, nil
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// securityHeaders too, so the CSP the server really sends is in force.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"licensedesk/licensing"
+	"licensedesk/links"
 	"licensedesk/passwords"
 )
 
@@ -58,7 +59,7 @@ type linkPage struct {
 	Title string
 
 	// Form pages.
-	View        LinkView
+	View        links.View
 	CSRF        string
 	Error       string // why the form came back (Invalid)
 	DisplayName string // what they typed, shown again; passwords never are
@@ -111,7 +112,7 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 			"If it keeps happening, allow cookies for this site: the form needs one to prove it came from this page.", true)
 		return
 	}
-	action := LinkAction{
+	action := links.Action{
 		Decision:        r.PostForm.Get("decision"),
 		DisplayName:     strings.TrimSpace(r.PostForm.Get("display_name")),
 		Password:        r.PostForm.Get("password"),
@@ -153,20 +154,20 @@ func (h *linkPages) other(w http.ResponseWriter, r *http.Request) {
 }
 
 // form renders the page for the link's purpose.
-func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view LinkView, errMsg, name string) {
+func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view links.View, errMsg, name string) {
 	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength}
 	var tmpl string
 	switch view.Purpose {
-	case PurposeConfirmRequest:
+	case licensing.PurposeConfirmRequest:
 		tmpl, p.Title = "link_confirm.html", "Please confirm this request"
-	case PurposeConfirmMove:
+	case licensing.PurposeConfirmMove:
 		tmpl, p.Title = "link_confirm.html", "Please confirm this licence move"
-	case PurposeCompleteAccount:
+	case licensing.PurposeCompleteAccount:
 		tmpl, p.Title = "link_account.html", "Set up your account"
-	case PurposePromote:
+	case licensing.PurposePromote:
 		tmpl, p.Title = "link_promote.html", "Become the primary contact"
 		p.RolesText = joinWords(view.Roles)
-	case PurposeCardUpdate:
+	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
 	default:
 		// A token of another purpose (SPEC §3: a clear page, 404).
@@ -290,14 +291,6 @@ func formatDeadline(t time.Time) string {
 	}
 	return t.UTC().Format("Monday 2 January 2006, 15:04 UTC")
 }
-
-// Where the payment provider's card page sends people back. Neither
-// carries a token: the provider keeps these URLs, and a link's token must
-// stay between the person and us.
-const (
-	CardSavedPath     = "/card/saved"
-	CardCancelledPath = "/card/cancelled"
-)
 
 // cardCancelled is where the payment provider sends people back when they
 // leave its card page without saving a card.

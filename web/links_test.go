@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"licensedesk/licensing"
+	"licensedesk/links"
 )
 
 // Tokens used by the tests; real ones are 43 characters of base64url.
@@ -37,32 +38,32 @@ var allTestTokens = []string{tokConfirmRequest, tokConfirmMove, tokComplete, tok
 // fakeLinks is a LinkService that records its calls.
 type fakeLinks struct {
 	mu      sync.Mutex
-	views   map[string]LinkView
-	errs    map[string]error                     // Lookup and Act fail with these
-	act     func(LinkAction) (LinkResult, error) // nil: a fixed result
+	views   map[string]links.View
+	errs    map[string]error                         // Lookup and Act fail with these
+	act     func(links.Action) (links.Result, error) // nil: a fixed result
 	lookups []string
 	acts    []fakeAct
 }
 
 type fakeAct struct {
 	Token  string
-	Action LinkAction
+	Action links.Action
 }
 
 // newFakeLinks returns a fake that knows a link of each purpose.
 func newFakeLinks() *fakeLinks {
 	expires := time.Date(2026, 3, 14, 15, 4, 0, 0, time.UTC)
 	return &fakeLinks{
-		views: map[string]LinkView{
-			tokConfirmRequest: {Purpose: PurposeConfirmRequest, Email: "carol@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
+		views: map[string]links.View{
+			tokConfirmRequest: {Purpose: licensing.PurposeConfirmRequest, Email: "carol@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Sales asked to add dana@new.test as a billing contact of SEN-1000001."}, ExpiresAt: expires},
-			tokConfirmMove: {Purpose: PurposeConfirmMove, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
+			tokConfirmMove: {Purpose: licensing.PurposeConfirmMove, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed."}, ExpiresAt: expires},
-			tokComplete: {Purpose: PurposeCompleteAccount, Email: "dana@new.test", SEN: "SEN-1000001", Product: "Jira Software",
+			tokComplete: {Purpose: licensing.PurposeCompleteAccount, Email: "dana@new.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Alice added you as a billing contact of SEN-1000001."}, ExpiresAt: expires, NeedsAccountDetails: true},
-			tokPromote: {Purpose: PurposePromote, Email: "bob@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
+			tokPromote: {Purpose: licensing.PurposePromote, Email: "bob@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Roles: []string{"billing", "technical"}, ExpiresAt: expires},
-			tokPromotePending: {Purpose: PurposePromote, Email: "zoe@new.test", SEN: "SEN-1000002", Product: "Confluence",
+			tokPromotePending: {Purpose: licensing.PurposePromote, Email: "zoe@new.test", SEN: "SEN-1000002", Product: "Confluence",
 				Roles: []string{"technical"}, ExpiresAt: expires, NeedsAccountDetails: true},
 		},
 		errs: map[string]error{
@@ -73,36 +74,36 @@ func newFakeLinks() *fakeLinks {
 	}
 }
 
-func (f *fakeLinks) Lookup(_ context.Context, token string) (LinkView, error) {
+func (f *fakeLinks) Lookup(_ context.Context, token string) (links.View, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups = append(f.lookups, token)
 	if err := f.errs[token]; err != nil {
-		return LinkView{}, err
+		return links.View{}, err
 	}
 	v, ok := f.views[token]
 	if !ok {
-		return LinkView{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+		return links.View{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 	}
 	return v, nil
 }
 
-func (f *fakeLinks) Act(_ context.Context, token string, a LinkAction) (LinkResult, error) {
+func (f *fakeLinks) Act(_ context.Context, token string, a links.Action) (links.Result, error) {
 	f.mu.Lock()
 	f.acts = append(f.acts, fakeAct{token, a})
 	act, err := f.act, f.errs[token]
 	_, known := f.views[token]
 	f.mu.Unlock()
 	if err != nil {
-		return LinkResult{}, err
+		return links.Result{}, err
 	}
 	if !known {
-		return LinkResult{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+		return links.Result{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 	}
 	if act != nil {
 		return act(a)
 	}
-	return LinkResult{Title: "Done", Message: "It is done."}, nil
+	return links.Result{Title: "Done", Message: "It is done."}, nil
 }
 
 func (f *fakeLinks) calls() (lookups []string, acts []fakeAct) {
@@ -297,7 +298,7 @@ func TestLinks_GetErrors(t *testing.T) {
 func TestLinks_PurposeWithoutAPageIsUnknown(t *testing.T) {
 	env := newLinkEnv(t)
 	const tokReset = "tokReset0123456789abcdefghijklmnopqrstuvwxyz"
-	env.fake.views[tokReset] = LinkView{Purpose: "password_reset", Email: "alice@acme.test"}
+	env.fake.views[tokReset] = links.View{Purpose: "password_reset", Email: "alice@acme.test"}
 	res, body := env.get("/l/" + tokReset)
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "This link isn&#39;t valid") {
 		t.Fatalf("status %d, want 404:\n%s", res.StatusCode, body)
@@ -327,8 +328,8 @@ func TestLinks_InternalErrorShowsNoDetail(t *testing.T) {
 	for _, req := range []func() (*http.Response, string){
 		func() (*http.Response, string) { return env.get("/l/" + tokBroken) },
 		func() (*http.Response, string) {
-			env.fake.act = func(LinkAction) (LinkResult, error) {
-				return LinkResult{}, errors.New("pgx: connection refused to db-7.internal:5432 (secret detail)")
+			env.fake.act = func(links.Action) (links.Result, error) {
+				return links.Result{}, errors.New("pgx: connection refused to db-7.internal:5432 (secret detail)")
 			}
 			return env.post(tokPromote, url.Values{})
 		},
@@ -400,23 +401,23 @@ func TestLinks_PostActs(t *testing.T) {
 		name  string
 		token string
 		form  url.Values
-		want  LinkAction
+		want  links.Action
 	}{
-		{"approve", tokConfirmRequest, url.Values{"decision": {"approve"}}, LinkAction{Decision: "approve"}},
-		{"decline", tokConfirmMove, url.Values{"decision": {"decline"}}, LinkAction{Decision: "decline"}},
+		{"approve", tokConfirmRequest, url.Values{"decision": {"approve"}}, links.Action{Decision: "approve"}},
+		{"decline", tokConfirmMove, url.Values{"decision": {"decline"}}, links.Action{Decision: "decline"}},
 		{"complete account", tokComplete,
 			url.Values{"display_name": {"  Dana Scully "}, "password": {" purple tractor sings "}, "password_confirm": {" purple tractor sings "}, "username": {"x"}},
-			LinkAction{DisplayName: "Dana Scully", Password: " purple tractor sings ", PasswordConfirm: " purple tractor sings "}},
-		{"promote", tokPromote, url.Values{}, LinkAction{}},
+			links.Action{DisplayName: "Dana Scully", Password: " purple tractor sings ", PasswordConfirm: " purple tractor sings "}},
+		{"promote", tokPromote, url.Values{}, links.Action{}},
 		{"promote pending", tokPromotePending,
 			url.Values{"display_name": {"Zoe"}, "password": {"mauve lantern okay"}, "password_confirm": {"mauve lantern okay"}},
-			LinkAction{DisplayName: "Zoe", Password: "mauve lantern okay", PasswordConfirm: "mauve lantern okay"}},
+			links.Action{DisplayName: "Zoe", Password: "mauve lantern okay", PasswordConfirm: "mauve lantern okay"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newLinkEnv(t)
-			env.fake.act = func(a LinkAction) (LinkResult, error) {
-				return LinkResult{Title: "All set", Message: "You did " + tt.name + "."}, nil
+			env.fake.act = func(a links.Action) (links.Result, error) {
+				return links.Result{Title: "All set", Message: "You did " + tt.name + "."}, nil
 			}
 			res, body := env.post(tt.token, tt.form)
 			if res.StatusCode != http.StatusOK || !strings.Contains(body, "All set") || !strings.Contains(body, "You did "+tt.name+".") {
@@ -436,8 +437,8 @@ func TestLinks_PostActs(t *testing.T) {
 
 func TestLinks_InvalidRendersTheFormAgain(t *testing.T) {
 	env := newLinkEnv(t)
-	env.fake.act = func(a LinkAction) (LinkResult, error) {
-		return LinkResult{}, licensing.Errorf(licensing.Invalid, "The two passwords don't match; type the same password in both fields.")
+	env.fake.act = func(a links.Action) (links.Result, error) {
+		return links.Result{}, licensing.Errorf(licensing.Invalid, "The two passwords don't match; type the same password in both fields.")
 	}
 	const secret = "hunter2-hunter2-hunter2"
 	res, body := env.post(tokComplete, url.Values{
@@ -469,15 +470,15 @@ func TestLinks_InvalidRendersTheFormAgain(t *testing.T) {
 
 func TestLinks_PostErrors(t *testing.T) {
 	env := newLinkEnv(t)
-	env.fake.act = func(LinkAction) (LinkResult, error) {
-		return LinkResult{}, licensing.Errorf(licensing.Gone, "This link has already been used or has expired.")
+	env.fake.act = func(links.Action) (links.Result, error) {
+		return links.Result{}, licensing.Errorf(licensing.Gone, "This link has already been used or has expired.")
 	}
 	res, body := env.post(tokPromote, url.Values{})
 	if res.StatusCode != http.StatusGone || !strings.Contains(body, "This link has already been used or has expired") {
 		t.Fatalf("status %d:\n%s", res.StatusCode, body)
 	}
-	env.fake.act = func(LinkAction) (LinkResult, error) {
-		return LinkResult{}, licensing.Errorf(licensing.FailedPrecondition, "SEN-1000001 is cancelled, so its contacts can't change.")
+	env.fake.act = func(links.Action) (links.Result, error) {
+		return links.Result{}, licensing.Errorf(licensing.FailedPrecondition, "SEN-1000001 is cancelled, so its contacts can't change.")
 	}
 	res, body = env.post(tokPromote, url.Values{})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "is cancelled, so its contacts can&#39;t change.") || strings.Contains(body, "<form") {
@@ -520,8 +521,8 @@ func TestLinks_EscapesEverythingFromTheService(t *testing.T) {
 			t.Fatalf("escaped text missing:\n%s", body)
 		}
 	}
-	env.fake.act = func(LinkAction) (LinkResult, error) {
-		return LinkResult{Title: evil, Message: evil}, nil
+	env.fake.act = func(links.Action) (links.Result, error) {
+		return links.Result{Title: evil, Message: evil}, nil
 	}
 	_, body := env.post(tokPromotePending, url.Values{"display_name": {evil}})
 	if strings.Contains(body, "<script>") {
@@ -607,8 +608,8 @@ func TestLinks_MountedByNew(t *testing.T) {
 func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
 	h := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Links: newFakeLinks()})
 	for path, want := range map[string]string{
-		CardSavedPath:     "your card is saved",
-		CardCancelledPath: "No card was saved",
+		links.CardSavedPath:     "your card is saved",
+		links.CardCancelledPath: "No card was saved",
 	} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))

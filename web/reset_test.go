@@ -162,7 +162,7 @@ func TestReset_BadLinks(t *testing.T) {
 	wantStatus(t, c.post(accounts.ResetPath+strings.Repeat("A", 43), url.Values{"password": {"x"}}), http.StatusNotFound)
 
 	// Expired.
-	expired, _, err := s.db.CreateLink(ctx, postgres.NewLink{Purpose: postgres.PurposePasswordReset, Email: "bob@acme.test", TTL: time.Millisecond})
+	expired, _, err := s.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposePasswordReset, Email: "bob@acme.test", TTL: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

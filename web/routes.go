@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"licensedesk/licensing"
+	"licensedesk/links"
 )
 
 // LicenseReader reads the licence read model.
@@ -58,8 +59,8 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Links != nil {
 		mux.Handle("/l/", Links(d.Links, d.Logger))
-		mux.Handle("GET "+CardSavedPath, cardSaved(d.Logger))
-		mux.Handle("GET "+CardCancelledPath, cardCancelled(d.Logger))
+		mux.Handle("GET "+links.CardSavedPath, cardSaved(d.Logger))
+		mux.Handle("GET "+links.CardCancelledPath, cardCancelled(d.Logger))
 	}
 	if d.Account != nil {
 		for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {

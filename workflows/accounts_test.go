@@ -407,7 +407,7 @@ func TestCardUpdate_WithoutForEmailsEveryoneAllowed(t *testing.T) {
 		t.Fatalf("SendLinks calls = %+v; want one", e.sent)
 	}
 	s := e.sent[0]
-	if s.Purpose != activities.PurposeCardUpdate || s.SEN != sen || s.WorkflowID != e.id ||
+	if s.Purpose != licensing.PurposeCardUpdate || s.SEN != sen || s.WorkflowID != e.id ||
 		!slices.Equal(s.To, e.recipients) || !s.Deadline.Equal(start.Add(7*day)) {
 		t.Errorf("SendLinks(%+v); want card-update links to %v until %v", s, e.recipients, start.Add(7*day))
 	}

@@ -510,7 +510,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(plan.Recipients...)))
 	if in.For == "" {
 		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
+			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
 		}).Get(ctx, nil); err != nil {
 			return fail(err)
 		}

@@ -80,7 +80,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	t.begin(ctx, stepContactTell)
 	if added.AccountPending {
 		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
+			Purpose: licensing.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
 			WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
 			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(), OfferPrimary: offer,
 		}).Get(ctx, nil)
@@ -216,7 +216,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
+			Purpose: licensing.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, Roles: in.Roles, RequestedBy: in.OfferedBy,
 		}).Get(ctx, nil)
 	}

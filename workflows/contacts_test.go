@@ -97,7 +97,7 @@ func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 		if want := map[bool]int{false: 0, true: 1}[offer]; offers != want {
 			t.Errorf("offer %v: %d promotion offers started; want %d", offer, offers, want)
 		}
-		if len(e.sent) != 1 || e.sent[0].Purpose != activities.PurposeCompleteAccount || e.sent[0].OfferPrimary != offer {
+		if len(e.sent) != 1 || e.sent[0].Purpose != licensing.PurposeCompleteAccount || e.sent[0].OfferPrimary != offer {
 			t.Errorf("offer %v: invitation %+v", offer, e.sent)
 		}
 	}

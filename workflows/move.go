@@ -120,7 +120,7 @@ func (m *move) registerHandlers(ctx workflow.Context) error {
 		func(ctx workflow.Context, in DecideInput) (DecideResult, error) {
 			var out activities.RedeemDecisionOutput
 			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemDecision, activities.RedeemDecisionInput{
-				TokenHash: in.TokenHash, WorkflowID: m.t.st.WorkflowID, Purpose: activities.PurposeConfirmMove, Approve: in.Approve,
+				TokenHash: in.TokenHash, WorkflowID: m.t.st.WorkflowID, Purpose: licensing.PurposeConfirmMove, Approve: in.Approve,
 			}).Get(ctx, &out)
 			if err != nil {
 				return DecideResult{}, err
@@ -184,12 +184,12 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	// 2. A contact or site admin confirms.
 	m.t.begin(ctx, stepConfirm)
 	deadline := workflow.Now(ctx).Add(m.timing.Expiry)
-	if err := m.sendLinks(ctx, activities.PurposeConfirmMove, m.plan.ConfirmBy, deadline, false); err != nil {
+	if err := m.sendLinks(ctx, licensing.PurposeConfirmMove, m.plan.ConfirmBy, deadline, false); err != nil {
 		return m.fail(ctx, err)
 	}
 	m.t.waiting(ctx, m.plan.ConfirmBy, deadline)
 	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.decision != nil }, func(ctx workflow.Context) {
-		if err := m.sendLinks(ctx, activities.PurposeConfirmMove, m.plan.ConfirmBy, deadline, true); err != nil {
+		if err := m.sendLinks(ctx, licensing.PurposeConfirmMove, m.plan.ConfirmBy, deadline, true); err != nil {
 			workflow.GetLogger(ctx).Warn("confirmation reminder failed", "err", err)
 		}
 		m.t.note(ctx, "Reminder sent to "+emailList(m.plan.ConfirmBy)+".")
@@ -227,12 +227,12 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	} else {
 		m.t.begin(ctx, stepPromote)
 		deadline := workflow.Now(ctx).Add(m.timing.Expiry)
-		if err := m.sendLinks(ctx, activities.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, false); err != nil {
+		if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, false); err != nil {
 			return m.fail(ctx, err)
 		}
 		m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
 		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil }, func(ctx workflow.Context) {
-			if err := m.sendLinks(ctx, activities.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
+			if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
 				workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
 			}
 			m.t.note(ctx, "Reminder sent to "+string(m.plan.NewEmail)+".")
@@ -336,7 +336,7 @@ func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
 	return MoveResult{}, err
 }
 
-func (m *move) sendLinks(ctx workflow.Context, purpose string, to []licensing.Email, deadline time.Time, reminder bool) error {
+func (m *move) sendLinks(ctx workflow.Context, purpose licensing.LinkPurpose, to []licensing.Email, deadline time.Time, reminder bool) error {
 	return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
 		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID, MailKey: m.t.mailKey(),
 		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,

@@ -156,7 +156,7 @@ func TestMove_ApprovedAndPromotedCompletes(t *testing.T) {
 	if res.Outcome != operation.Completed {
 		t.Fatalf("outcome = %s (%s)", res.Outcome, res.Message)
 	}
-	if len(e.sent) != 2 || e.sent[0].Purpose != activities.PurposeConfirmMove || e.sent[1].Purpose != activities.PurposePromote {
+	if len(e.sent) != 2 || e.sent[0].Purpose != licensing.PurposeConfirmMove || e.sent[1].Purpose != licensing.PurposePromote {
 		t.Errorf("links sent = %+v; want a confirmation then a promotion link, no reminders", e.sent)
 	}
 	if len(e.removed) != 2 || e.removed[0].Email != "alice@acme.test" {

@@ -46,7 +46,7 @@ func Verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
 		func(ctx workflow.Context, d DecideInput) (DecideResult, error) {
 			var out activities.RedeemDecisionOutput
 			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemDecision, activities.RedeemDecisionInput{
-				TokenHash: d.TokenHash, WorkflowID: t.st.WorkflowID, Purpose: activities.PurposeConfirmRequest, Approve: d.Approve,
+				TokenHash: d.TokenHash, WorkflowID: t.st.WorkflowID, Purpose: licensing.PurposeConfirmRequest, Approve: d.Approve,
 			}).Get(ctx, &out)
 			if err != nil {
 				return DecideResult{}, err
@@ -101,7 +101,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
-			Purpose: activities.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
+			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
 		}).Get(ctx, nil)
 	}
