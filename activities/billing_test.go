@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(sandbox.Config{Store: db, BaseURL: "http://127.0.0.1:1", WebhookSecret: "whsec_test"})
+	sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: "http://127.0.0.1:1", WebhookSecret: "whsec_test"})
 	if err != nil {
 		t.Fatal(err)
 	}

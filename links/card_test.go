@@ -34,7 +34,7 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	const base = "https://desk.example"
-	sb, err := sandbox.New(sandbox.Config{Store: db, BaseURL: base, WebhookSecret: "whsec_test"})
+	sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: base, WebhookSecret: "whsec_test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 	if err != nil || !strings.HasPrefix(res.RedirectURL, base+"/sandbox/checkout/") {
 		t.Fatalf("redirect to %q (%v); want the sandbox's card page", res.RedirectURL, err)
 	}
-	sess, err := db.SandboxSession(ctx, path.Base(u.Path))
+	sess, err := sandbox.NewPGStore(db.Pool()).SandboxSession(ctx, path.Base(u.Path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.payments = p
 	} else {
-		sb, err := sandbox.New(sandbox.Config{Store: db, BaseURL: cfg.PublicBaseURL, WebhookSecret: cfg.StripeWebhookSecret, Logger: logger})
+		sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: cfg.PublicBaseURL, WebhookSecret: cfg.StripeWebhookSecret, Logger: logger})
 		if err != nil {
 			svc.close()
 			return nil, err

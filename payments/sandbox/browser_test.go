@@ -123,7 +123,7 @@ func TestBrowser_CardPageOnAPhone(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	var err error
-	sb, err = sandbox.New(sandbox.Config{Store: e.db, BaseURL: srv.URL, WebhookSecret: secret,
+	sb, err = sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(e.db.Pool()), BaseURL: srv.URL, WebhookSecret: secret,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -107,7 +107,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.page.Close)
 	var err error
 	sb, err = sandbox.New(sandbox.Config{
-		Store:         e.db,
+		Store:         sandbox.NewPGStore(e.db.Pool()),
 		BaseURL:       e.page.URL,
 		WebhookURL:    hook.URL + "/webhooks/stripe",
 		WebhookSecret: secret,
@@ -540,9 +540,9 @@ func TestNew_Validates(t *testing.T) {
 	db := newDB(t)
 	for name, cfg := range map[string]sandbox.Config{
 		"no store":    {BaseURL: "http://127.0.0.1:8080", WebhookSecret: "s"},
-		"no base URL": {Store: db, WebhookSecret: "s"},
-		"relative":    {Store: db, BaseURL: "/x", WebhookSecret: "s"},
-		"no secret":   {Store: db, BaseURL: "http://127.0.0.1:8080"},
+		"no base URL": {Store: sandbox.NewPGStore(db.Pool()), WebhookSecret: "s"},
+		"relative":    {Store: sandbox.NewPGStore(db.Pool()), BaseURL: "/x", WebhookSecret: "s"},
+		"no secret":   {Store: sandbox.NewPGStore(db.Pool()), BaseURL: "http://127.0.0.1:8080"},
 	} {
 		if _, err := sandbox.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -1,4 +1,4 @@
-package postgres
+package sandbox
 
 import (
 	"context"
@@ -6,28 +6,32 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"licensedesk/payments/sandbox"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// The payments sandbox's state (migrations/003_sandbox.sql); DB implements
-// sandbox.Store.
-var _ sandbox.Store = (*DB)(nil)
+// PGStore keeps the sandbox's state in PostgreSQL (tables from the
+// postgres package's migration 003_sql).
+type PGStore struct{ pool *pgxpool.Pool }
+
+// NewPGStore returns the store on pool.
+func NewPGStore(pool *pgxpool.Pool) *PGStore { return &PGStore{pool: pool} }
+
+var _ Store = (*PGStore)(nil)
 
 // SandboxEnsureCustomer stores c unless the SEN has a customer, and returns
 // the SEN's customer. Concurrent calls for one SEN create one row.
-func (db *DB) SandboxEnsureCustomer(ctx context.Context, c sandbox.CustomerRecord) (sandbox.CustomerRecord, error) {
+func (st *PGStore) SandboxEnsureCustomer(ctx context.Context, c CustomerRecord) (CustomerRecord, error) {
 	// ON CONFLICT DO NOTHING waits for a concurrent insert of the same SEN
 	// to commit; the SELECT, a new statement, then sees it.
-	if _, err := db.pool.Exec(ctx, `
+	if _, err := st.pool.Exec(ctx, `
 		INSERT INTO sandbox_customers (id, sen, email, name, created_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (sen) DO NOTHING`, c.ID, c.SEN, c.Email, c.Name, c.CreatedAt); err != nil {
-		return sandbox.CustomerRecord{}, err
+		return CustomerRecord{}, err
 	}
-	var out sandbox.CustomerRecord
+	var out CustomerRecord
 	var def *string
-	err := db.pool.QueryRow(ctx, `
+	err := st.pool.QueryRow(ctx, `
 		SELECT id, sen, email, name, default_payment_method, created_at
 		FROM sandbox_customers WHERE sen = $1`, c.SEN).
 		Scan(&out.ID, &out.SEN, &out.Email, &out.Name, &def, &out.CreatedAt)
@@ -40,24 +44,24 @@ func (db *DB) SandboxEnsureCustomer(ctx context.Context, c sandbox.CustomerRecor
 // SandboxSetDefault records a customer's default payment method. A
 // customer the sandbox did not create (the demo's) has no row: nothing to
 // record, and no error.
-func (db *DB) SandboxSetDefault(ctx context.Context, customerID, paymentMethodID string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE sandbox_customers SET default_payment_method = $2 WHERE id = $1`, customerID, paymentMethodID)
+func (st *PGStore) SandboxSetDefault(ctx context.Context, customerID, paymentMethodID string) error {
+	_, err := st.pool.Exec(ctx, `UPDATE sandbox_customers SET default_payment_method = $2 WHERE id = $1`, customerID, paymentMethodID)
 	return err
 }
 
 const sandboxSessionColumns = `id, customer_id, sen, reference, success_url, cancel_url, status, csrf_token,
 	setup_intent, payment_method, idempotency_key, event_id, event_payload, created_at, expires_at, completed_at`
 
-func scanSandboxSession(row pgx.Row) (sandbox.SessionRecord, error) {
+func scanSandboxSession(row pgx.Row) (SessionRecord, error) {
 	var (
-		s                         sandbox.SessionRecord
+		s                         SessionRecord
 		pm, key, eventID, payload *string
 		completedAt               *time.Time
 	)
 	err := row.Scan(&s.ID, &s.CustomerID, &s.SEN, &s.Reference, &s.SuccessURL, &s.CancelURL, &s.Status, &s.CSRFToken,
 		&s.SetupIntentID, &pm, &key, &eventID, &payload, &s.CreatedAt, &s.ExpiresAt, &completedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, sandbox.ErrNotFound
+		return s, ErrNotFound
 	}
 	if err != nil {
 		return s, err
@@ -90,8 +94,8 @@ func sandboxNullText(s string) *string {
 
 // SandboxCreateSession stores s, or returns the session that already has
 // s.IdempotencyKey.
-func (db *DB) SandboxCreateSession(ctx context.Context, s sandbox.SessionRecord) (sandbox.SessionRecord, error) {
-	tag, err := db.pool.Exec(ctx, `
+func (st *PGStore) SandboxCreateSession(ctx context.Context, s SessionRecord) (SessionRecord, error) {
+	tag, err := st.pool.Exec(ctx, `
 		INSERT INTO sandbox_sessions (id, customer_id, sen, reference, success_url, cancel_url, status, csrf_token,
 			setup_intent, idempotency_key, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11)
@@ -99,39 +103,39 @@ func (db *DB) SandboxCreateSession(ctx context.Context, s sandbox.SessionRecord)
 		s.ID, s.CustomerID, s.SEN, s.Reference, s.SuccessURL, s.CancelURL, s.CSRFToken,
 		s.SetupIntentID, sandboxNullText(s.IdempotencyKey), s.CreatedAt, s.ExpiresAt)
 	if err != nil {
-		return sandbox.SessionRecord{}, err
+		return SessionRecord{}, err
 	}
 	if tag.RowsAffected() == 1 {
-		return db.SandboxSession(ctx, s.ID)
+		return st.SandboxSession(ctx, s.ID)
 	}
-	return scanSandboxSession(db.pool.QueryRow(ctx,
+	return scanSandboxSession(st.pool.QueryRow(ctx,
 		`SELECT `+sandboxSessionColumns+` FROM sandbox_sessions WHERE idempotency_key = $1`, s.IdempotencyKey))
 }
 
-// SandboxSession returns a session, or sandbox.ErrNotFound.
-func (db *DB) SandboxSession(ctx context.Context, id string) (sandbox.SessionRecord, error) {
-	return scanSandboxSession(db.pool.QueryRow(ctx, `SELECT `+sandboxSessionColumns+` FROM sandbox_sessions WHERE id = $1`, id))
+// SandboxSession returns a session, or ErrNotFound.
+func (st *PGStore) SandboxSession(ctx context.Context, id string) (SessionRecord, error) {
+	return scanSandboxSession(st.pool.QueryRow(ctx, `SELECT `+sandboxSessionColumns+` FROM sandbox_sessions WHERE id = $1`, id))
 }
 
 // SandboxCompleteSession saves pm and completes an open session, in one
 // transaction with the session row locked, so two submissions of one page
 // save one card and one event: the second gets the first's session back.
-func (db *DB) SandboxCompleteSession(ctx context.Context, id string, pm sandbox.PaymentMethodRecord, eventID string, payload []byte, now time.Time) (sandbox.SessionRecord, error) {
+func (st *PGStore) SandboxCompleteSession(ctx context.Context, id string, pm PaymentMethodRecord, eventID string, payload []byte, now time.Time) (SessionRecord, error) {
 	expired := false
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		var status string
 		var expiresAt time.Time
 		err := tx.QueryRow(ctx, `SELECT status, expires_at FROM sandbox_sessions WHERE id = $1 FOR UPDATE`, id).Scan(&status, &expiresAt)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return sandbox.ErrNotFound
+			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
 		switch {
-		case status == sandbox.SessionComplete:
+		case status == SessionComplete:
 			return nil
-		case status == sandbox.SessionExpired:
+		case status == SessionExpired:
 			expired = true
 			return nil
 		case !now.Before(expiresAt):
@@ -152,23 +156,23 @@ func (db *DB) SandboxCompleteSession(ctx context.Context, id string, pm sandbox.
 		return err
 	})
 	if err != nil {
-		return sandbox.SessionRecord{}, err
+		return SessionRecord{}, err
 	}
 	if expired {
-		return sandbox.SessionRecord{}, sandbox.ErrExpired
+		return SessionRecord{}, ErrExpired
 	}
-	return db.SandboxSession(ctx, id)
+	return st.SandboxSession(ctx, id)
 }
 
-// SandboxPaymentMethod returns a saved card, or sandbox.ErrNotFound.
-func (db *DB) SandboxPaymentMethod(ctx context.Context, id string) (sandbox.PaymentMethodRecord, error) {
-	var pm sandbox.PaymentMethodRecord
-	err := db.pool.QueryRow(ctx, `
+// SandboxPaymentMethod returns a saved card, or ErrNotFound.
+func (st *PGStore) SandboxPaymentMethod(ctx context.Context, id string) (PaymentMethodRecord, error) {
+	var pm PaymentMethodRecord
+	err := st.pool.QueryRow(ctx, `
 		SELECT id, customer_id, test_card, brand, last4, exp_month, exp_year, created_at
 		FROM sandbox_payment_methods WHERE id = $1`, id).
 		Scan(&pm.ID, &pm.CustomerID, &pm.TestCard, &pm.Brand, &pm.Last4, &pm.ExpMonth, &pm.ExpYear, &pm.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return pm, sandbox.ErrNotFound
+		return pm, ErrNotFound
 	}
 	return pm, err
 }
@@ -176,23 +180,23 @@ func (db *DB) SandboxPaymentMethod(ctx context.Context, id string) (sandbox.Paym
 // SandboxRecordCharge stores c unless its idempotency key was used, and
 // returns the charge stored under the key: concurrent calls with one key
 // store one row and all get it back.
-func (db *DB) SandboxRecordCharge(ctx context.Context, c sandbox.ChargeRecord) (sandbox.ChargeRecord, error) {
+func (st *PGStore) SandboxRecordCharge(ctx context.Context, c ChargeRecord) (ChargeRecord, error) {
 	meta := c.Metadata
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	if _, err := db.pool.Exec(ctx, `
+	if _, err := st.pool.Exec(ctx, `
 		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount_cents, currency,
 			description, metadata, status, decline_code, message, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
 		c.ID, c.IdempotencyKey, c.CustomerID, c.PaymentMethod, c.AmountCents, c.Currency,
 		c.Description, meta, c.Status, sandboxNullText(c.DeclineCode), c.Message, c.CreatedAt); err != nil {
-		return sandbox.ChargeRecord{}, err
+		return ChargeRecord{}, err
 	}
-	var out sandbox.ChargeRecord
+	var out ChargeRecord
 	var decline *string
-	err := db.pool.QueryRow(ctx, `
+	err := st.pool.QueryRow(ctx, `
 		SELECT id, idempotency_key, customer_id, payment_method, amount_cents, currency, description, metadata,
 			status, decline_code, message, created_at
 		FROM sandbox_charges WHERE idempotency_key = $1`, c.IdempotencyKey).
