@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 )
@@ -108,7 +109,7 @@ type PromoteContactOutput struct {
 func (a *Activities) PromoteContact(ctx context.Context, in PromoteContactInput) (PromoteContactOutput, error) {
 	former, promoted, err := a.DB.PromoteContact(ctx, in.SEN, in.Role, in.Email, in.By.db())
 	if err != nil {
-		return PromoteContactOutput{}, asApplicationError(err)
+		return PromoteContactOutput{}, temporalerr.FromDomain(err)
 	}
 	return PromoteContactOutput{Promoted: promoted, Former: former}, nil
 }

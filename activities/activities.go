@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 	"licensedesk/payments"
@@ -72,7 +73,7 @@ type LookupLicenseOutput struct {
 func (a *Activities) LookupLicense(ctx context.Context, in LookupLicenseInput) (LookupLicenseOutput, error) {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return LookupLicenseOutput{}, asApplicationError(err)
+		return LookupLicenseOutput{}, temporalerr.FromDomain(err)
 	}
 	return LookupLicenseOutput{License: l}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 	"licensedesk/payments"
@@ -31,14 +32,14 @@ type PlanCardUpdateOutput struct {
 func (a *Activities) PlanCardUpdate(ctx context.Context, in PlanCardUpdateInput) (PlanCardUpdateOutput, error) {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return PlanCardUpdateOutput{}, asApplicationError(err)
+		return PlanCardUpdateOutput{}, temporalerr.FromDomain(err)
 	}
 	out := PlanCardUpdateOutput{Recipients: licensing.CardUpdaters(l)}
 	if len(out.Recipients) == 0 {
 		if err := licensing.CanUpdateCard(l, ""); err != nil && licensing.ErrorCode(err) != licensing.Invalid {
-			return out, asApplicationError(err)
+			return out, temporalerr.FromDomain(err)
 		}
-		return out, asApplicationError(licensing.Errorf(licensing.FailedPrecondition, "Nobody may update the card of %s.", l.SEN))
+		return out, temporalerr.FromDomain(licensing.Errorf(licensing.FailedPrecondition, "Nobody may update the card of %s.", l.SEN))
 	}
 	return out, nil
 }
@@ -67,11 +68,11 @@ type ApplyCardOutput struct {
 func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCardOutput, error) {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return ApplyCardOutput{}, asApplicationError(err)
+		return ApplyCardOutput{}, temporalerr.FromDomain(err)
 	}
 	k, err := a.DB.LinkByID(ctx, in.LinkID, licensing.PurposeCardUpdate, in.WorkflowID)
 	if err != nil {
-		return ApplyCardOutput{}, asApplicationError(err)
+		return ApplyCardOutput{}, temporalerr.FromDomain(err)
 	}
 	out := ApplyCardOutput{By: k.Email}
 	if inv, err := a.DB.OpenInvoice(ctx, in.SEN); err == nil && l.Status != licensing.Active {
@@ -82,10 +83,10 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 			out.Card = def
 			return out, nil // applied by an earlier try
 		}
-		return ApplyCardOutput{}, asApplicationError(licensing.Errorf(licensing.Gone, "That update-card link was already used."))
+		return ApplyCardOutput{}, temporalerr.FromDomain(licensing.Errorf(licensing.Gone, "That update-card link was already used."))
 	}
 	if err := licensing.CanUpdateCard(l, k.Email); err != nil {
-		return ApplyCardOutput{}, asApplicationError(err)
+		return ApplyCardOutput{}, temporalerr.FromDomain(err)
 	}
 	customer, err := a.customer(ctx, l)
 	if err != nil {
@@ -95,7 +96,7 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 	if pm == "" {
 		r, ok := a.Payments.(payments.SetupResolver)
 		if !ok {
-			return ApplyCardOutput{}, asApplicationError(licensing.Errorf(licensing.Invalid, "The provider reported no card."))
+			return ApplyCardOutput{}, temporalerr.FromDomain(licensing.Errorf(licensing.Invalid, "The provider reported no card."))
 		}
 		if pm, err = r.ResolveSetup(ctx, in.SessionID); err != nil {
 			return ApplyCardOutput{}, providerError(err)
@@ -106,7 +107,7 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 		return ApplyCardOutput{}, providerError(err)
 	}
 	if err := a.DB.ApplyCard(ctx, in.LinkID, in.SEN, pm, card.Brand, card.Last4, card.ExpMonth, card.ExpYear); err != nil {
-		return ApplyCardOutput{}, asApplicationError(err)
+		return ApplyCardOutput{}, temporalerr.FromDomain(err)
 	}
 	out.Card = fmt.Sprintf("%s •••• %s", card.Brand, card.Last4)
 	for _, to := range billingContacts(l) {
@@ -143,7 +144,7 @@ func providerError(err error) error {
 	if payments.Retryable(err) {
 		return err
 	}
-	return asApplicationError(licensing.Errorf(licensing.FailedPrecondition, "The payment provider refused: %v", err))
+	return temporalerr.FromDomain(licensing.Errorf(licensing.FailedPrecondition, "The payment provider refused: %v", err))
 }
 
 // InvoiceStateInput names an invoice.
@@ -166,11 +167,11 @@ type InvoiceStateOutput struct {
 func (a *Activities) InvoiceState(ctx context.Context, in InvoiceStateInput) (InvoiceStateOutput, error) {
 	inv, err := a.DB.Invoice(ctx, in.Number)
 	if err != nil {
-		return InvoiceStateOutput{}, asApplicationError(err)
+		return InvoiceStateOutput{}, temporalerr.FromDomain(err)
 	}
 	l, err := a.DB.License(ctx, inv.SEN)
 	if err != nil {
-		return InvoiceStateOutput{}, asApplicationError(err)
+		return InvoiceStateOutput{}, temporalerr.FromDomain(err)
 	}
 	return InvoiceStateOutput{SEN: inv.SEN, DueDate: inv.DueDate, Paid: inv.Paid, Attempts: inv.Attempts,
 		LastHard:      inv.LastDeclineCode != "" && payments.IsHardDecline(inv.LastDeclineCode),
@@ -200,7 +201,7 @@ type ChargeInvoiceOutput struct {
 func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (ChargeInvoiceOutput, error) {
 	inv, err := a.DB.Invoice(ctx, in.Number)
 	if err != nil {
-		return ChargeInvoiceOutput{}, asApplicationError(err)
+		return ChargeInvoiceOutput{}, temporalerr.FromDomain(err)
 	}
 	if inv.Paid {
 		return ChargeInvoiceOutput{Paid: true}, nil
@@ -223,7 +224,7 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	if customer == "" {
 		l, err := a.DB.License(ctx, inv.SEN)
 		if err != nil {
-			return ChargeInvoiceOutput{}, asApplicationError(err)
+			return ChargeInvoiceOutput{}, temporalerr.FromDomain(err)
 		}
 		if customer, err = a.customer(ctx, l); err != nil {
 			return ChargeInvoiceOutput{}, err
@@ -319,7 +320,7 @@ type CardLinks struct {
 func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) error {
 	inv, err := a.DB.Invoice(ctx, in.Number)
 	if err != nil {
-		return asApplicationError(err)
+		return temporalerr.FromDomain(err)
 	}
 	suspended := false
 	if in.Kind == NoticeSuspended || in.Suspend {
@@ -329,7 +330,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	}
 	l, err := a.DB.License(ctx, inv.SEN)
 	if err != nil {
-		return asApplicationError(err)
+		return temporalerr.FromDomain(err)
 	}
 	amount := licensing.FormatMoney(inv.AmountCents, inv.Currency)
 	var alert string
@@ -443,7 +444,7 @@ func (a *Activities) cardLink(ctx context.Context, l licensing.License, to licen
 		Data: map[string]any{"summary": licensing.CardUpdateSummary(l)},
 	})
 	if err != nil {
-		return "", time.Time{}, asApplicationError(err)
+		return "", time.Time{}, temporalerr.FromDomain(err)
 	}
 	return a.PublicBaseURL + "/l/" + token, expires, nil
 }
@@ -464,11 +465,11 @@ type NextBillingOutput struct {
 func (a *Activities) NextBilling(ctx context.Context, in NextBillingInput) (NextBillingOutput, error) {
 	d, ok, err := a.DB.NextBillingDate(ctx, in.SEN)
 	if err != nil {
-		return NextBillingOutput{}, asApplicationError(err)
+		return NextBillingOutput{}, temporalerr.FromDomain(err)
 	}
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return NextBillingOutput{}, asApplicationError(err)
+		return NextBillingOutput{}, temporalerr.FromDomain(err)
 	}
 	return NextBillingOutput{Date: d, Billable: ok, BillingContacts: billingContacts(l)}, nil
 }
@@ -489,7 +490,7 @@ type CreateInvoiceOutput struct {
 func (a *Activities) CreateInvoice(ctx context.Context, in CreateInvoiceInput) (CreateInvoiceOutput, error) {
 	n, err := a.DB.CreateInvoice(ctx, in.SEN, in.PeriodStart)
 	if err != nil {
-		return CreateInvoiceOutput{}, asApplicationError(err)
+		return CreateInvoiceOutput{}, temporalerr.FromDomain(err)
 	}
 	return CreateInvoiceOutput{Number: n}, nil
 }

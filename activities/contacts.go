@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 )
 
@@ -22,11 +23,11 @@ type PlanMoveOutput struct {
 func (a *Activities) PlanMove(ctx context.Context, in PlanMoveInput) (PlanMoveOutput, error) {
 	l, err := a.DB.License(ctx, in.Request.SEN)
 	if err != nil {
-		return PlanMoveOutput{}, asApplicationError(err)
+		return PlanMoveOutput{}, temporalerr.FromDomain(err)
 	}
 	plan, err := licensing.PlanMove(l, in.Request)
 	if err != nil {
-		return PlanMoveOutput{}, asApplicationError(err)
+		return PlanMoveOutput{}, temporalerr.FromDomain(err)
 	}
 	return PlanMoveOutput{Plan: plan, Product: l.Product}, nil
 }
@@ -49,10 +50,10 @@ type PlanVerifyOutput struct {
 func (a *Activities) PlanVerify(ctx context.Context, in PlanVerifyInput) (PlanVerifyOutput, error) {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return PlanVerifyOutput{}, asApplicationError(err)
+		return PlanVerifyOutput{}, temporalerr.FromDomain(err)
 	}
 	if l.Status == licensing.Cancelled {
-		return PlanVerifyOutput{}, asApplicationError(licensing.Errorf(licensing.FailedPrecondition, "%s is cancelled.", l.SEN))
+		return PlanVerifyOutput{}, temporalerr.FromDomain(licensing.Errorf(licensing.FailedPrecondition, "%s is cancelled.", l.SEN))
 	}
 	var out PlanVerifyOutput
 	out.Product = l.Product
@@ -86,7 +87,7 @@ func (a *Activities) EnsureContacts(ctx context.Context, in EnsureContactsInput)
 	for _, role := range in.Roles {
 		res, err := a.DB.EnsureContact(ctx, in.SEN, role, in.Email, in.By.db())
 		if err != nil {
-			return out, asApplicationError(err)
+			return out, temporalerr.FromDomain(err)
 		}
 		if res.Added {
 			out.Added = append(out.Added, role)
@@ -95,7 +96,7 @@ func (a *Activities) EnsureContacts(ctx context.Context, in EnsureContactsInput)
 	}
 	status, err := a.DB.AccountStatus(ctx, in.Email)
 	if err != nil {
-		return out, asApplicationError(err)
+		return out, temporalerr.FromDomain(err)
 	}
 	out.AccountPending = status == licensing.AccountPending
 	return out, nil
@@ -124,7 +125,7 @@ func (a *Activities) UndoContacts(ctx context.Context, in UndoContactsInput) (Un
 			continue
 		}
 		if err != nil {
-			return out, asApplicationError(err)
+			return out, temporalerr.FromDomain(err)
 		}
 		if ok {
 			out.Removed = append(out.Removed, role)
@@ -149,7 +150,7 @@ type CheckPrimaryOutput struct {
 func (a *Activities) CheckPrimary(ctx context.Context, in CheckPrimaryInput) (CheckPrimaryOutput, error) {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return CheckPrimaryOutput{}, asApplicationError(err)
+		return CheckPrimaryOutput{}, temporalerr.FromDomain(err)
 	}
 	for _, role := range in.Roles {
 		if !slices.ContainsFunc(l.Contacts, func(c licensing.Contact) bool {
@@ -179,7 +180,7 @@ type RemoveContactOutput struct {
 func (a *Activities) RemoveContact(ctx context.Context, in RemoveContactInput) (RemoveContactOutput, error) {
 	ok, err := a.DB.RemoveContact(ctx, in.SEN, in.Role, in.Email, in.By.db())
 	if err != nil {
-		return RemoveContactOutput{}, asApplicationError(err)
+		return RemoveContactOutput{}, temporalerr.FromDomain(err)
 	}
 	return RemoveContactOutput{Removed: ok}, nil
 }

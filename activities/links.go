@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 	"licensedesk/postgres"
@@ -43,11 +44,11 @@ type SendLinksInput struct {
 func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return asApplicationError(err)
+		return temporalerr.FromDomain(err)
 	}
 	ttl := time.Until(in.Deadline)
 	if ttl <= 0 {
-		return asApplicationError(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
+		return temporalerr.FromDomain(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
 	}
 	for _, to := range in.To {
 		key := linkMailKey(in, to)
@@ -66,7 +67,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 			Purpose: in.Purpose, Email: to, SEN: in.SEN, WorkflowID: in.WorkflowID, Data: data, TTL: ttl,
 		})
 		if err != nil {
-			return asApplicationError(err)
+			return temporalerr.FromDomain(err)
 		}
 		url := a.PublicBaseURL + "/l/" + token
 		name, err := a.DB.DisplayName(ctx, to)
@@ -204,7 +205,7 @@ func (a *Activities) RedeemDecision(ctx context.Context, in RedeemDecisionInput)
 	}
 	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, postgres.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
 	if err != nil {
-		return RedeemDecisionOutput{}, asApplicationError(err)
+		return RedeemDecisionOutput{}, temporalerr.FromDomain(err)
 	}
 	return RedeemDecisionOutput{By: k.Email}, nil
 }
@@ -233,7 +234,7 @@ type RedeemPromotionOutput struct {
 func (a *Activities) RedeemPromotion(ctx context.Context, in RedeemPromotionInput) (RedeemPromotionOutput, error) {
 	k, roles, demoted, err := a.DB.RedeemPromotion(ctx, in.TokenHash, in.WorkflowID)
 	if err != nil {
-		return RedeemPromotionOutput{}, asApplicationError(err)
+		return RedeemPromotionOutput{}, temporalerr.FromDomain(err)
 	}
 	out := RedeemPromotionOutput{Email: k.Email, Roles: roles}
 	for _, d := range demoted {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 )
@@ -37,7 +38,7 @@ type NotifyInput struct {
 func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 	l, err := a.DB.License(ctx, in.SEN)
 	if err != nil {
-		return asApplicationError(err)
+		return temporalerr.FromDomain(err)
 	}
 	name, err := a.DB.DisplayName(ctx, in.To)
 	if err != nil {
@@ -65,7 +66,7 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 		kind, data = mail.KindPromotedNotice, mail.PromotedNotice{Name: name, SEN: sen, Product: product,
 			Role: string(in.Role), NewPrimary: string(in.NewEmail)}
 	default:
-		return asApplicationError(licensing.Errorf(licensing.Invalid, "unknown notification %q", in.Kind))
+		return temporalerr.FromDomain(licensing.Errorf(licensing.Invalid, "unknown notification %q", in.Kind))
 	}
 	return a.deliver(ctx, in.Key, in.To, kind, data)
 }

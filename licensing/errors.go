@@ -19,6 +19,9 @@ const (
 	Internal           Code = "internal"
 )
 
+// Codes lists every Code but Internal: those an Error carries.
+var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, FailedPrecondition, Gone}
+
 // Error is a domain error: Message is safe to show to the person who asked.
 type Error struct {
 	Code    Code

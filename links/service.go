@@ -14,8 +14,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/payments"
@@ -205,9 +205,8 @@ func (s *Service) update(ctx context.Context, workflowID, name string, arg, resu
 	if errors.As(err, &notFound) {
 		return licensing.Errorf(licensing.Gone, "This request has already ended, so the link no longer does anything.")
 	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() != "" && licensing.Code(appErr.Type()) != licensing.Internal {
-		return &licensing.Error{Code: licensing.Code(appErr.Type()), Message: appErr.Message()}
+	if de := temporalerr.ToDomain(err); de != nil {
+		return de
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -126,7 +127,7 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if err := workflow.ExecuteActivity(actx, a.PromoteContact, activities.PromoteContactInput{
 		SEN: in.SEN, Role: in.Role, Email: in.Email, By: by,
 	}).Get(ctx, &out); err != nil {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
 			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
 		}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -486,7 +487,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	}
 	actx := withActivities(ctx)
 	fail := func(err error) (ContactResult, error) {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
 			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
 		}
@@ -502,8 +503,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 	if in.For != "" {
 		// From the account page: only that person, who must be allowed.
 		if !slices.Contains(plan.Recipients, in.For) {
-			return fail(temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%s may not update the card of %s.", in.For, in.SEN), string(licensing.Forbidden), nil))
+			return fail(temporalerr.New(licensing.Forbidden, fmt.Sprintf("%s may not update the card of %s.", in.For, in.SEN)))
 		}
 		plan.Recipients = []licensing.Email{in.For}
 	}
@@ -549,7 +549,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
 			SEN: in.SEN, WorkflowID: t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
 		}).Get(ctx, &applied)
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			// A duplicate or stale report (webhook delivered twice, a link
 			// no longer allowed): note it and keep waiting for a good one.
 			t.note(ctx, "Card not applied: "+de.Message)

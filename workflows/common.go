@@ -76,18 +76,6 @@ func withReporting(ctx workflow.Context) workflow.Context {
 // Slack report before the workflow returns.
 const reportFlushWait = 2 * time.Minute
 
-// domainError turns an activity's non-retryable application error back into
-// the *licensing.Error it came from; nil when err is something else.
-func domainError(err error) *licensing.Error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() != "" {
-		if code := licensing.Code(appErr.Type()); code != licensing.Internal {
-			return &licensing.Error{Code: code, Message: appErr.Message()}
-		}
-	}
-	return nil
-}
-
 // isCancel reports whether err (or ctx) says the workflow was cancelled.
 func isCancel(ctx workflow.Context, err error) bool {
 	return temporal.IsCanceledError(err) || errors.Is(ctx.Err(), workflow.ErrCanceled)

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -52,7 +53,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
 	fail := func(err error) (ContactResult, error) {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
 			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
 		}
@@ -136,7 +137,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 	if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
 		SEN: in.SEN, Role: in.Role, Email: in.Email, By: actorOf(in.By, t),
 	}).Get(ctx, &removed); err != nil {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
 			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
 		}
@@ -221,7 +222,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 		}).Get(ctx, nil)
 	}
 	if err := send(ctx, false); err != nil {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
 			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
 		}

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -68,7 +69,7 @@ func TestPromote_RemovalWinsTheRace(t *testing.T) {
 	}, time.Hour)
 	e.RegisterDelayedCallback(func() { e.CancelWorkflow() }, 2*time.Hour)
 	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
-	if de := domainError(updateErr); de == nil || de.Code != licensing.NotFound {
+	if de := temporalerr.ToDomain(updateErr); de == nil || de.Code != licensing.NotFound {
 		t.Fatalf("update error = %v; want NotFound", updateErr)
 	}
 	if e.status(t).Outcome != operation.Cancelled {

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -161,8 +162,7 @@ func (m *move) registerHandlers(ctx workflow.Context) error {
 
 // errNotWaiting rejects a link pressed when the operation no longer waits
 // for it (already decided, promoted, or past that step).
-var errNotWaiting = temporal.NewNonRetryableApplicationError(
-	"This request is no longer waiting for this; the link has no effect now.", string(licensing.Gone), nil)
+var errNotWaiting = temporalerr.New(licensing.Gone, "This request is no longer waiting for this; the link has no effect now.")
 
 func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	actx := withActivities(ctx)
@@ -329,7 +329,7 @@ func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
 	if isCancel(ctx, err) {
 		return MoveResult{}, err
 	}
-	if de := domainError(err); de != nil {
+	if de := temporalerr.ToDomain(err); de != nil {
 		return m.undo(ctx, operation.Failure, de.Message), nil
 	}
 	m.undo(ctx, operation.Failure, "The move stopped on an internal error; ops have the details in the Temporal UI.")

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -89,7 +90,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	t.begin(ctx, stepCheck)
 	var plan activities.PlanVerifyOutput
 	if err := workflow.ExecuteActivity(actx, a.PlanVerify, activities.PlanVerifyInput{SEN: in.SEN}).Get(ctx, &plan); err != nil {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			return end(operation.Failure, de.Message, "")
 		}
 		return VerifyResult{}, err
@@ -106,7 +107,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 		}).Get(ctx, nil)
 	}
 	if err := send(ctx, false); err != nil {
-		if de := domainError(err); de != nil {
+		if de := temporalerr.ToDomain(err); de != nil {
 			return end(operation.Failure, de.Message, "")
 		}
 		return VerifyResult{}, err
