@@ -154,7 +154,7 @@ func TestSignIn_EveryMismatchGetsTheSameAnswer(t *testing.T) {
 	e := newEnv(t, accounts.Options{MaxFailures: 100})
 	ctx := context.Background()
 	// A pending account (invited, never set up) and a disabled one.
-	if _, err := e.db.EnsureContact(ctx, "SEN-1000001", licensing.Billing, "pending@acme.test", postgres.Actor{Kind: "system", ID: "test"}); err != nil {
+	if _, err := e.db.EnsureContact(ctx, "SEN-1000001", licensing.Billing, "pending@acme.test", licensing.Actor{Kind: "system", ID: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.db.Pool().Exec(ctx, `UPDATE accounts SET status = 'disabled' WHERE email = 'dave@globex.test'`); err != nil {

@@ -94,7 +94,7 @@ type PromoteContactInput struct {
 	SEN   licensing.SEN
 	Role  licensing.Role
 	Email licensing.Email
-	By    Actor
+	By    licensing.Actor
 }
 
 // PromoteContactOutput says what changed.
@@ -107,7 +107,7 @@ type PromoteContactOutput struct {
 // (the former primary becomes secondary). Idempotent: a retry after it
 // committed (By.Run set) reports the same promotion and former primary.
 func (a *Activities) PromoteContact(ctx context.Context, in PromoteContactInput) (PromoteContactOutput, error) {
-	former, promoted, err := a.DB.PromoteContact(ctx, in.SEN, in.Role, in.Email, in.By.db())
+	former, promoted, err := a.DB.PromoteContact(ctx, in.SEN, in.Role, in.Email, in.By)
 	if err != nil {
 		return PromoteContactOutput{}, temporalerr.FromDomain(err)
 	}

@@ -47,18 +47,6 @@ type ResetLink struct {
 	Issue     int // 1: the link's first token; n: its nth, made for a retry
 }
 
-// Actor says who did something, for the audit log.
-type Actor struct {
-	Kind       string // slack, link, account, system
-	ID         string
-	WorkflowID string
-	Run        string // the workflow run, where an activity must recognise its own earlier result
-}
-
-func (a Actor) db() postgres.Actor {
-	return postgres.Actor{Kind: a.Kind, ID: a.ID, WorkflowID: a.WorkflowID, Run: a.Run}
-}
-
 // LookupLicenseInput names a licence.
 type LookupLicenseInput struct {
 	SEN licensing.SEN

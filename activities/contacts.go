@@ -70,7 +70,7 @@ type EnsureContactsInput struct {
 	SEN   licensing.SEN
 	Email licensing.Email
 	Roles []licensing.Role
-	By    Actor
+	By    licensing.Actor
 }
 
 // EnsureContactsOutput says what changed.
@@ -85,7 +85,7 @@ type EnsureContactsOutput struct {
 func (a *Activities) EnsureContacts(ctx context.Context, in EnsureContactsInput) (EnsureContactsOutput, error) {
 	var out EnsureContactsOutput
 	for _, role := range in.Roles {
-		res, err := a.DB.EnsureContact(ctx, in.SEN, role, in.Email, in.By.db())
+		res, err := a.DB.EnsureContact(ctx, in.SEN, role, in.Email, in.By)
 		if err != nil {
 			return out, temporalerr.FromDomain(err)
 		}
@@ -107,7 +107,7 @@ type UndoContactsInput struct {
 	SEN   licensing.SEN
 	Email licensing.Email
 	Roles []licensing.Role
-	By    Actor
+	By    licensing.Actor
 }
 
 // UndoContactsOutput lists the rows removed.
@@ -120,7 +120,7 @@ type UndoContactsOutput struct {
 func (a *Activities) UndoContacts(ctx context.Context, in UndoContactsInput) (UndoContactsOutput, error) {
 	var out UndoContactsOutput
 	for _, role := range in.Roles {
-		ok, err := a.DB.RemoveContact(ctx, in.SEN, role, in.Email, in.By.db())
+		ok, err := a.DB.RemoveContact(ctx, in.SEN, role, in.Email, in.By)
 		if licensing.ErrorCode(err) == licensing.FailedPrecondition {
 			continue
 		}
@@ -167,7 +167,7 @@ type RemoveContactInput struct {
 	SEN   licensing.SEN
 	Role  licensing.Role
 	Email licensing.Email
-	By    Actor
+	By    licensing.Actor
 }
 
 // RemoveContactOutput says whether a row went.
@@ -178,7 +178,7 @@ type RemoveContactOutput struct {
 // RemoveContact removes a secondary contact; the database refuses primaries
 // and the last contact of a role. Idempotent: a row already gone is done.
 func (a *Activities) RemoveContact(ctx context.Context, in RemoveContactInput) (RemoveContactOutput, error) {
-	ok, err := a.DB.RemoveContact(ctx, in.SEN, in.Role, in.Email, in.By.db())
+	ok, err := a.DB.RemoveContact(ctx, in.SEN, in.Role, in.Email, in.By)
 	if err != nil {
 		return RemoveContactOutput{}, temporalerr.FromDomain(err)
 	}

@@ -203,7 +203,7 @@ func (a *Activities) RedeemDecision(ctx context.Context, in RedeemDecisionInput)
 	if in.Approve {
 		action = string(in.Purpose) + ".approve"
 	}
-	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, postgres.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
+	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, licensing.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
 	if err != nil {
 		return RedeemDecisionOutput{}, temporalerr.FromDomain(err)
 	}

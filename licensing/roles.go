@@ -105,3 +105,15 @@ func canonicalRoles(seen map[Role]bool) []Role {
 	}
 	return out
 }
+
+// Actor says who made a change and through what, for the history (SPEC
+// §10): Kind is how they acted (slack, link, account, api, system), ID who
+// (a Slack user ID, an account's email, "api"...).
+type Actor struct {
+	Kind       string
+	ID         string
+	WorkflowID string // the operation it happened in, if any
+	// Run, if set, names this one execution of the operation (its
+	// workflow run): a retried activity finds its own earlier result by it.
+	Run string
+}

@@ -61,7 +61,7 @@ func (f *fixture) setupLink(t *testing.T, email licensing.Email) string {
 	t.Helper()
 	ctx := context.Background()
 	// As ContactAdd does: a pending account, added as a contact, invited.
-	if _, err := f.db.EnsureContact(ctx, "SEN-1000001", licensing.Billing, email, postgres.Actor{Kind: "system", ID: "test"}); err != nil {
+	if _, err := f.db.EnsureContact(ctx, "SEN-1000001", licensing.Billing, email, licensing.Actor{Kind: "system", ID: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	token, _, err := f.db.CreateLink(ctx, postgres.NewLink{

@@ -376,7 +376,7 @@ func (db *DB) UpdateBillingAddress(ctx context.Context, sen licensing.SEN, addre
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, Actor{Kind: "account", ID: string(siteAdmin)}, "license.billing_address", licID, accID, nil)
+		return audit(ctx, tx, licensing.Actor{Kind: "account", ID: string(siteAdmin)}, "license.billing_address", licID, accID, nil)
 	})
 }
 

@@ -9,16 +9,6 @@ import (
 	"licensedesk/licensing"
 )
 
-// Actor says who did something, for the audit log.
-type Actor struct {
-	Kind       string // slack, link, account, system, api
-	ID         string // Slack user id, account email, workflow id...
-	WorkflowID string // the operation it happened in, if any
-	// Run, if set, names this one execution of the operation (its
-	// workflow run): a retried promotion finds its own earlier result by it.
-	Run string
-}
-
 // lockLicense locks the licence row for the rest of tx, serialising every
 // contact change on one licence, and returns its id and read model.
 func lockLicense(ctx context.Context, tx pgx.Tx, sen licensing.SEN) (int64, licensing.License, error) {
@@ -59,7 +49,7 @@ func accountID(ctx context.Context, tx pgx.Tx, email licensing.Email) (int64, er
 	return id, err
 }
 
-func audit(ctx context.Context, tx pgx.Tx, a Actor, action string, licenseID, accountID int64, detail map[string]any) error {
+func audit(ctx context.Context, tx pgx.Tx, a licensing.Actor, action string, licenseID, accountID int64, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}
 	}
@@ -82,7 +72,7 @@ type EnsureContactResult struct {
 // EnsureContact makes email a secondary role contact of the licence,
 // creating a pending account when no account has that email. It is
 // idempotent: an existing row is left as it is.
-func (db *DB) EnsureContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (EnsureContactResult, error) {
+func (db *DB) EnsureContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by licensing.Actor) (EnsureContactResult, error) {
 	var res EnsureContactResult
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		licID, l, err := lockLicense(ctx, tx, sen)
@@ -113,7 +103,7 @@ func (db *DB) EnsureContact(ctx context.Context, sen licensing.SEN, role licensi
 // RemoveContact removes a secondary role contact. A primary contact or the
 // last contact of a role is refused (and the database refuses it too). It is
 // idempotent: removing a row that is not there reports false.
-func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (bool, error) {
+func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by licensing.Actor) (bool, error) {
 	removed := false
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		licID, l, err := lockLicense(ctx, tx, sen)
@@ -151,7 +141,7 @@ func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensi
 // by.Run set, a repeat of a promotion that already committed under that run
 // (an activity retried after its result was lost) reports that promotion
 // again, former included, so whoever was demoted is still told.
-func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (former licensing.Email, promoted bool, err error) {
+func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licensing.Role, email licensing.Email, by licensing.Actor) (former licensing.Email, promoted bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		former, promoted, err = promoteInTx(ctx, tx, sen, role, email, by)
@@ -182,7 +172,7 @@ func (db *DB) PromoteContact(ctx context.Context, sen licensing.SEN, role licens
 }
 
 // promoteInTx promotes email in tx and returns who was primary before.
-func promoteInTx(ctx context.Context, tx pgx.Tx, sen licensing.SEN, role licensing.Role, email licensing.Email, by Actor) (licensing.Email, bool, error) {
+func promoteInTx(ctx context.Context, tx pgx.Tx, sen licensing.SEN, role licensing.Role, email licensing.Email, by licensing.Actor) (licensing.Email, bool, error) {
 	licID, l, err := lockLicense(ctx, tx, sen)
 	if err != nil {
 		return "", false, err

@@ -184,7 +184,7 @@ func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, licID, accID int64) e
 
 // SpendLink spends a link on its own (a decision that is recorded by the
 // workflow itself).
-func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by Actor, action string) (Link, error) {
+func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by licensing.Actor, action string) (Link, error) {
 	var k Link
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -197,7 +197,7 @@ func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.Link
 	return k, err
 }
 
-func auditLink(ctx context.Context, tx pgx.Tx, by Actor, action string, k Link) error {
+func auditLink(ctx context.Context, tx pgx.Tx, by licensing.Actor, action string, k Link) error {
 	var licID, accID *int64
 	if err := tx.QueryRow(ctx, `SELECT (SELECT id FROM licenses WHERE sen = $1), (SELECT id FROM accounts WHERE email = $2)`,
 		string(k.SEN), string(k.Email)).Scan(&licID, &accID); err != nil {
@@ -238,7 +238,7 @@ func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID strin
 			return licensing.Errorf(licensing.FailedPrecondition, "Finish setting up your account (name and password) first.")
 		}
 		roles = linkRoles(k.Data)
-		by := Actor{Kind: "link", ID: string(k.Email), WorkflowID: workflowID}
+		by := licensing.Actor{Kind: "link", ID: string(k.Email), WorkflowID: workflowID}
 		for _, role := range roles {
 			former, ok, err := promoteInTx(ctx, tx, k.SEN, role, k.Email, by)
 			if err != nil {
@@ -300,7 +300,7 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 		if tag.RowsAffected() == 0 {
 			return licensing.Errorf(licensing.Gone, "This account is already set up; sign in instead.")
 		}
-		return auditLink(ctx, tx, Actor{Kind: "link", WorkflowID: k.WorkflowID}, "account.complete", k)
+		return auditLink(ctx, tx, licensing.Actor{Kind: "link", WorkflowID: k.WorkflowID}, "account.complete", k)
 	})
 	return k, err
 }

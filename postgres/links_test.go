@@ -45,7 +45,7 @@ func TestLinks_StoreOnlyAHashAndLookUpWithoutSpending(t *testing.T) {
 func TestLinks_BadTokensAreRefusedWithTheRightCode(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	by := postgres.Actor{Kind: "link"}
+	by := licensing.Actor{Kind: "link"}
 	expired := newLink(t, db, "confirm_move", "move/x", time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	used := newLink(t, db, "confirm_move", "move/x", time.Hour)
@@ -80,7 +80,7 @@ func TestLinks_BadTokensAreRefusedWithTheRightCode(t *testing.T) {
 func TestLinks_SomeoneElsesTokenDoesNotWorkElsewhere(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	by := postgres.Actor{Kind: "link"}
+	by := licensing.Actor{Kind: "link"}
 	token := newLink(t, db, "promote", "promote/SEN-1000001/alice@acme.test", time.Hour)
 	if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "promote", "move/SEN-1000001/other@acme.test", by, "test"); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Errorf("other workflow: %v; want NotFound", err)
@@ -104,7 +104,7 @@ func TestLinks_ConcurrentClicksSpendOnce(t *testing.T) {
 	)
 	for range 20 {
 		wg.Go(func() {
-			if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "move/x", postgres.Actor{Kind: "link"}, "test"); err == nil {
+			if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "test"); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -142,7 +142,7 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		if _, err := db.LookupLink(ctx, bob); licensing.ErrorCode(err) != licensing.Gone {
 			t.Errorf("bob's link after his removal: %v; want Gone", err)
 		}
-		_, err := db.SpendLink(ctx, postgres.TokenHash(bob), "confirm_move", "move/SEN-1000001/zed@newco.test", postgres.Actor{Kind: "link"}, "confirm_move.approve")
+		_, err := db.SpendLink(ctx, postgres.TokenHash(bob), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve")
 		if licensing.ErrorCode(err) != licensing.Gone {
 			t.Errorf("spending it: %v; want Gone", err)
 		}
@@ -153,7 +153,7 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		if _, err := db.Pool().Exec(ctx, `DELETE FROM site_admins WHERE account_id = (SELECT id FROM accounts WHERE email = 'carol@acme.test')`); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.SpendLink(ctx, postgres.TokenHash(carol), "confirm_move", "move/SEN-1000001/zed@newco.test", postgres.Actor{Kind: "link"}, "confirm_move.approve")
+		_, err := db.SpendLink(ctx, postgres.TokenHash(carol), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve")
 		if licensing.ErrorCode(err) != licensing.Forbidden {
 			t.Errorf("carol, no longer a site admin: %v; want Forbidden", err)
 		}

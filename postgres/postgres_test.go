@@ -38,7 +38,7 @@ func newDB(t *testing.T) *postgres.DB {
 	return db
 }
 
-var system = postgres.Actor{Kind: "system", ID: "test"}
+var system = licensing.Actor{Kind: "system", ID: "test"}
 
 func TestMigrate_IsIdempotent(t *testing.T) {
 	ctx := context.Background()
@@ -252,7 +252,7 @@ func TestContacts_PromoteRetriedInTheSameRunReportsTheFormerPrimary(t *testing.T
 	ctx := context.Background()
 	db := newDB(t)
 	sen := licensing.SEN("SEN-1000001")
-	by := postgres.Actor{Kind: "account", ID: "bob@acme.test", WorkflowID: "promote-self/SEN-1000001/technical/bob@acme.test", Run: "run-1"}
+	by := licensing.Actor{Kind: "account", ID: "bob@acme.test", WorkflowID: "promote-self/SEN-1000001/technical/bob@acme.test", Run: "run-1"}
 	for i := range 2 {
 		former, ok, err := db.PromoteContact(ctx, sen, licensing.Technical, "bob@acme.test", by)
 		if err != nil || !ok || former != "alice@acme.test" {

@@ -257,10 +257,10 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
 }
 
-func actorOf(by Requester, t *tracker) activities.Actor {
+func actorOf(by Requester, t *tracker) licensing.Actor {
 	kind, id := "slack", by.SlackUser
 	if id == "" {
 		kind, id = "account", by.Email
 	}
-	return activities.Actor{Kind: kind, ID: id, WorkflowID: t.st.WorkflowID}
+	return licensing.Actor{Kind: kind, ID: id, WorkflowID: t.st.WorkflowID}
 }

@@ -345,7 +345,7 @@ func (m *move) sendLinks(ctx workflow.Context, purpose licensing.LinkPurpose, to
 	}).Get(ctx, nil)
 }
 
-func (m *move) actor() activities.Actor { return actorOf(m.in.By, m.t) }
+func (m *move) actor() licensing.Actor { return actorOf(m.in.By, m.t) }
 
 func oldFate(p licensing.MovePlan) string {
 	if p.KeepOld {

@@ -52,7 +52,7 @@ func (o *Ops) record(call string) error {
 	return o.Fail
 }
 
-func actor(e licensing.Email) postgres.Actor { return postgres.Actor{Kind: "account", ID: string(e)} }
+func actor(e licensing.Email) licensing.Actor { return licensing.Actor{Kind: "account", ID: string(e)} }
 
 // AddContact adds the contact directly.
 func (o *Ops) AddContact(ctx context.Context, by licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
