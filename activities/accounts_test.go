@@ -139,7 +139,7 @@ func newResetFixture(t *testing.T) *resetFixture {
 
 // runReset runs the PasswordReset workflow with the real activities, as
 // the worker does (retries and their backoff included, the clock skipped).
-func (f *resetFixture) runReset(t *testing.T, email licensing.Email) workflows.ContactResult {
+func (f *resetFixture) runReset(t *testing.T, email licensing.Email) workflows.Result {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -150,7 +150,7 @@ func (f *resetFixture) runReset(t *testing.T, email licensing.Email) workflows.C
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("PasswordReset did not complete")
 	}
-	var res workflows.ContactResult
+	var res workflows.Result
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatalf("PasswordReset failed: %v", err)
 	}

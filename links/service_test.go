@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{db: db, log: &bytes.Buffer{}}
 	f.svc = &links.Service{DB: db, PublicBaseURL: "https://desk.licensedesk.test", Hasher: passwords.NewHasher(2)}
-	f.h = web.Links(f.svc, slog.New(slog.NewTextHandler(f.log, nil)))
+	f.h = web.LinkPages(f.svc, slog.New(slog.NewTextHandler(f.log, nil)))
 	return f
 }
 

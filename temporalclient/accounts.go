@@ -80,7 +80,7 @@ func (o *Accounts) outcome(ctx context.Context, id, runID string) (string, error
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	var res workflows.ContactResult
+	var res workflows.Result
 	err := o.Client.Temporal.GetWorkflow(wctx, id, runID).Get(wctx, &res)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(wctx.Err(), context.DeadlineExceeded):

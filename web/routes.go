@@ -58,7 +58,7 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
 	}
 	if d.Links != nil {
-		mux.Handle("/l/", Links(d.Links, d.Logger))
+		mux.Handle("/l/", LinkPages(d.Links, d.Logger))
 		mux.Handle("GET "+links.CardSavedPath, cardSaved(d.Logger))
 		mux.Handle("GET "+links.CardCancelledPath, cardCancelled(d.Logger))
 	}

@@ -37,7 +37,7 @@ const (
 // moment the form is posted, before anyone knows whether the account
 // exists, so the answer takes the same time either way. Its status says
 // only that the request was handled, never whether a mail went out.
-func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
+func PasswordReset(ctx workflow.Context, in PasswordInput) (Result, error) {
 	return mailStep(ctx, operation.KindPasswordReset, "Password reset requested for "+string(in.Email), in.Email,
 		"Email a reset link if the account exists", "Reset request handled.", resetMailFor,
 		func(info *workflow.Info) (any, any) {
@@ -49,7 +49,7 @@ func PasswordReset(ctx workflow.Context, in PasswordInput) (ContactResult, error
 
 // PasswordChanged emails an account that its password was changed or
 // reset, so a change its owner did not make is noticed.
-func PasswordChanged(ctx workflow.Context, in PasswordInput) (ContactResult, error) {
+func PasswordChanged(ctx workflow.Context, in PasswordInput) (Result, error) {
 	return mailStep(ctx, operation.KindPasswordChanged, "Password changed for "+string(in.Email), in.Email,
 		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".", 0,
 		func(info *workflow.Info) (any, any) {
@@ -72,10 +72,10 @@ const resetMailFor = time.Hour
 // backoff for that long, then given up: logged, and the operation still
 // completes with msg (whose answer must not depend on the mail). A
 // non-retryable failure fails the operation either way.
-func mailStep(ctx workflow.Context, kind operation.Kind, summary string, email licensing.Email, title, msg string, retryFor time.Duration, activity func(*workflow.Info) (fn, input any)) (ContactResult, error) {
+func mailStep(ctx workflow.Context, kind operation.Kind, summary string, email licensing.Email, title, msg string, retryFor time.Duration, activity func(*workflow.Info) (fn, input any)) (Result, error) {
 	t, err := newTracker(ctx, kind, "", summary, Requester{Email: string(email)}, operation.Step{Key: stepMail, Title: title})
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	t.begin(ctx, stepMail)
 	fn, input := activity(workflow.GetInfo(ctx))
@@ -87,12 +87,12 @@ func mailStep(ctx workflow.Context, kind operation.Kind, summary string, email l
 	}
 	if err := workflow.ExecuteActivity(actx, fn, input).Get(ctx, nil); err != nil {
 		if retryFor <= 0 || !retriesRanOut(ctx, err) {
-			return ContactResult{}, err
+			return Result{}, err
 		}
 		workflow.GetLogger(ctx).Warn("mail not delivered in time; given up", "operation", kind, "retried_for", retryFor, "err", err)
 	}
 	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return Result{Outcome: operation.Completed, Message: msg}, nil
 }
 
 // retriesRanOut reports whether an activity failed only because its retries
@@ -111,13 +111,13 @@ func retriesRanOut(ctx workflow.Context, err error) bool {
 // secondary and is told). The person's own session is the consent that a
 // promotion link gives in the Promote workflow; any running Promote offer
 // stays valid for its other roles.
-func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+func PromoteSelf(ctx workflow.Context, in ContactInput) (Result, error) {
 	t, err := newTracker(ctx, operation.KindPromoteSelf, in.SEN, fmt.Sprintf("%s makes themselves primary %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepPromoteSelf, Title: "Make them primary"},
 		operation.Step{Key: stepPromoteTell, Title: "Tell the former primary"},
 	)
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	actx := withActivities(ctx)
 	t.begin(ctx, stepPromoteSelf)
@@ -129,14 +129,14 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	}).Get(ctx, &out); err != nil {
 		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
-			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+			return Result{Outcome: operation.Failure, Message: de.Message}, nil
 		}
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	if !out.Promoted {
 		msg := fmt.Sprintf("%s was already the primary %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
 		t.end(ctx, operation.Completed, msg)
-		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+		return Result{Outcome: operation.Completed, Message: msg}, nil
 	}
 	t.done(stepPromoteSelf)
 	if out.Former != "" {
@@ -151,5 +151,5 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 		msg += fmt.Sprintf(" %s is now a secondary %s contact.", out.Former, in.Role)
 	}
 	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return Result{Outcome: operation.Completed, Message: msg}, nil
 }

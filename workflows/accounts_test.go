@@ -100,12 +100,12 @@ func newAccountEnv(t *testing.T, id string) *accountEnv {
 	return e
 }
 
-func (e *accountEnv) result(t *testing.T) ContactResult {
+func (e *accountEnv) result(t *testing.T) Result {
 	t.Helper()
 	if !e.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	var res ContactResult
+	var res Result
 	if err := e.GetWorkflowResult(&res); err != nil {
 		t.Fatalf("workflow error: %v", err)
 	}
@@ -129,7 +129,7 @@ const resetEmail = licensing.Email("alice@acme.test")
 
 // runReset runs PasswordReset with SendPasswordReset failing as errs say
 // (one error per attempt, then success) and returns the env afterwards.
-func runReset(t *testing.T, errs ...error) (*accountEnv, ContactResult, operation.Status) {
+func runReset(t *testing.T, errs ...error) (*accountEnv, Result, operation.Status) {
 	t.Helper()
 	e := newAccountEnv(t, operation.PasswordResetID(resetEmail))
 	e.resetErrs = errs

@@ -472,7 +472,7 @@ const (
 // with the provider, makes it the default and, if the licence is past due,
 // has the open invoice charged at once. The permission is checked again
 // when a link is used and when the card is applied.
-func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error) {
+func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 	if in.Expiry <= 0 {
 		in.Expiry = 7 * 24 * time.Hour
 	}
@@ -483,15 +483,15 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		operation.Step{Key: stepCardCharge, Title: "Charge what is due with it"},
 	)
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	actx := withActivities(ctx)
-	fail := func(err error) (ContactResult, error) {
+	fail := func(err error) (Result, error) {
 		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
-			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+			return Result{Outcome: operation.Failure, Message: de.Message}, nil
 		}
-		return ContactResult{}, err
+		return Result{}, err
 	}
 
 	t.begin(ctx, stepCardLinks)
@@ -537,13 +537,13 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 			dctx, _ := workflow.NewDisconnectedContext(ctx)
 			_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
 			t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+"; the card is unchanged.")
-			return ContactResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
+			return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 		}
 		if !received {
 			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
 			msg := "Nobody saved a new card within " + days(in.Expiry) + "; the card is unchanged."
 			t.end(ctx, operation.Expired, msg)
-			return ContactResult{Outcome: operation.Expired, Message: msg}, nil
+			return Result{Outcome: operation.Expired, Message: msg}, nil
 		}
 		t.begin(ctx, stepCardApply)
 		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
@@ -557,7 +557,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 			continue
 		}
 		if err != nil {
-			return ContactResult{}, err
+			return Result{}, err
 		}
 		break
 	}
@@ -615,7 +615,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (ContactResult, error)
 		}
 	}
 	t.end(ctx, outcome, msg)
-	return ContactResult{Outcome: outcome, Message: msg}, nil
+	return Result{Outcome: outcome, Message: msg}, nil
 }
 
 // chargeResultWait bounds how long a card update waits to hear how the

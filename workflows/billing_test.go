@@ -56,9 +56,9 @@ func newBillingEnv(t *testing.T, results ...string) *billingEnv {
 		e.notices = append(e.notices, in)
 		return nil
 	})
-	e.OnWorkflow(CardUpdate, mock.Anything, mock.Anything).Return(func(_ workflow.Context, _ CardUpdateInput) (ContactResult, error) {
+	e.OnWorkflow(CardUpdate, mock.Anything, mock.Anything).Return(func(_ workflow.Context, _ CardUpdateInput) (Result, error) {
 		e.cards++
-		return ContactResult{}, nil
+		return Result{}, nil
 	})
 	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(activities.ReportProgressOutput{}, nil)
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)

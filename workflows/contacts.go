@@ -26,8 +26,9 @@ type ContactInput struct {
 	OfferPrimary bool
 }
 
-// ContactResult says how it ended.
-type ContactResult struct {
+// Result says how an operation of one outcome and a sentence ended: contact
+// changes, promotions, card updates, password mails.
+type Result struct {
 	Outcome operation.Outcome
 	Message string
 }
@@ -42,22 +43,22 @@ const (
 // account (with an invitation to set it up) when nobody has that email, tells
 // the person, and, when asked to (OfferPrimary), offers them self-promotion
 // (a Promote workflow of its own).
-func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 	t, err := newTracker(ctx, operation.KindContactAdd, in.SEN, fmt.Sprintf("Add %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepContactAdd, Title: "Add the contact"},
 		operation.Step{Key: stepContactTell, Title: "Email them"},
 	)
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
-	fail := func(err error) (ContactResult, error) {
+	fail := func(err error) (Result, error) {
 		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
-			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+			return Result{Outcome: operation.Failure, Message: de.Message}, nil
 		}
-		return ContactResult{}, err
+		return Result{}, err
 	}
 
 	t.begin(ctx, stepContactAdd)
@@ -70,7 +71,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if len(added.Added) == 0 {
 		msg := fmt.Sprintf("%s was already a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
 		t.end(ctx, operation.Completed, msg)
-		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+		return Result{Outcome: operation.Completed, Message: msg}, nil
 	}
 	t.done(stepContactAdd)
 
@@ -98,7 +99,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	if !offer {
 		msg += " They were not offered the primary role; they can take it from their account page."
 		t.end(ctx, operation.Completed, msg)
-		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+		return Result{Outcome: operation.Completed, Message: msg}, nil
 	}
 	// The self-promotion offer lives on its own, so this operation can end.
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -116,18 +117,18 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (ContactResult, error) {
 	}
 	msg += " They were emailed an offer to make themselves primary."
 	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return Result{Outcome: operation.Completed, Message: msg}, nil
 }
 
 // ContactRemove removes a secondary contact (never a primary, never the
 // last of a role), withdraws any self-promotion offer they had, and tells them.
-func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error) {
+func ContactRemove(ctx workflow.Context, in ContactInput) (Result, error) {
 	t, err := newTracker(ctx, operation.KindContactRemove, in.SEN, fmt.Sprintf("Remove %s as %s contact of %s", in.Email, in.Role, in.SEN), in.By,
 		operation.Step{Key: stepContactRemove, Title: "Remove the contact"},
 		operation.Step{Key: stepContactTell, Title: "Email them"},
 	)
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
@@ -139,14 +140,14 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 	}).Get(ctx, &removed); err != nil {
 		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
-			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+			return Result{Outcome: operation.Failure, Message: de.Message}, nil
 		}
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	if !removed.Removed {
 		msg := fmt.Sprintf("%s was not a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
 		t.end(ctx, operation.Completed, msg)
-		return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+		return Result{Outcome: operation.Completed, Message: msg}, nil
 	}
 	t.done(stepContactRemove)
 	// A pending offer to promote themselves no longer makes sense.
@@ -159,7 +160,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (ContactResult, error)
 	}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is no longer a %s contact of %s.", in.Email, in.Role, in.SEN)
 	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return Result{Outcome: operation.Completed, Message: msg}, nil
 }
 
 // PromoteOfferInput offers a contact to make themselves primary.
@@ -175,14 +176,14 @@ type PromoteOfferInput struct {
 // reminds them after 3 days and withdraws the offer after 14. Pressing the
 // link promotes them in one transaction (the former primary becomes
 // secondary and is told). Cancelling withdraws the offer; nothing changes.
-func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) {
+func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	timing := in.Timing.orDefault()
 	t, err := newTracker(ctx, operation.KindPromote, in.SEN, fmt.Sprintf("%s may make themselves primary %s contact of %s", in.Email, roleList(in.Roles), in.SEN),
 		Requester{Email: string(in.Email)},
 		operation.Step{Key: stepPromote, Title: string(in.Email) + " makes themselves primary"},
 	)
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	var promoted *PromoteResult
 	err = workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate,
@@ -210,7 +211,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 			return nil
 		}})
 	if err != nil {
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	actx := withActivities(ctx)
 	t.begin(ctx, stepPromote)
@@ -224,9 +225,9 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 	if err := send(ctx, false); err != nil {
 		if de := temporalerr.ToDomain(err); de != nil {
 			t.end(ctx, operation.Failure, de.Message)
-			return ContactResult{Outcome: operation.Failure, Message: de.Message}, nil
+			return Result{Outcome: operation.Failure, Message: de.Message}, nil
 		}
-		return ContactResult{}, err
+		return Result{}, err
 	}
 	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
 	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil }, func(ctx workflow.Context) {
@@ -241,20 +242,20 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (ContactResult, error) 
 		revoke()
 		t.end(dctx, operation.Cancelled, "The offer to "+string(in.Email)+" was withdrawn.")
 		finishHandlers(dctx)
-		return ContactResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
+		return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 	case err != nil:
-		return ContactResult{}, err
+		return Result{}, err
 	case !ok:
 		revoke()
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
 		t.end(ctx, operation.Expired, msg)
-		return ContactResult{Outcome: operation.Expired, Message: msg}, nil
+		return Result{Outcome: operation.Expired, Message: msg}, nil
 	}
 	finishHandlers(ctx)
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
 	t.end(ctx, operation.Completed, msg)
-	return ContactResult{Outcome: operation.Completed, Message: msg}, nil
+	return Result{Outcome: operation.Completed, Message: msg}, nil
 }
 
 func actorOf(by Requester, t *tracker) licensing.Actor {

@@ -18,7 +18,7 @@ func TestContactRemove_RefusedPrimaryEndsWithTheReason(t *testing.T) {
 	e := newMoveEnv(t)
 	e.removeErr = temporal.NewNonRetryableApplicationError("alice@acme.test is the primary billing contact of SEN-1000001; someone else must promote themselves first", string(licensing.FailedPrecondition), nil)
 	e.ExecuteWorkflow(ContactRemove, ContactInput{SEN: sen, Role: licensing.Billing, Email: "alice@acme.test", By: Requester{SlackUser: "U1", Channel: "C1"}})
-	var res ContactResult
+	var res Result
 	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Failure {
 		t.Fatalf("result %+v, %v", res, err)
 	}
@@ -30,7 +30,7 @@ func TestContactRemove_RefusedPrimaryEndsWithTheReason(t *testing.T) {
 func TestPromote_ExpiresAfter14DaysWithOneReminder(t *testing.T) {
 	e := newMoveEnv(t)
 	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
-	var res ContactResult
+	var res Result
 	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Expired {
 		t.Fatalf("result %+v, %v", res, err)
 	}
@@ -47,7 +47,7 @@ func TestPromote_PressedLinkPromotesAndTellsTheFormerPrimary(t *testing.T) {
 	}
 	e.update(t, 5*day, PromoteUpdate, PromoteInput{})
 	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
-	var res ContactResult
+	var res Result
 	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Completed {
 		t.Fatalf("result %+v, %v", res, err)
 	}
@@ -85,13 +85,13 @@ func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 		e := newMoveEnv(t)
 		offers := 0
 		e.RegisterWorkflow(Promote)
-		e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(workflow.Context, PromoteOfferInput) (ContactResult, error) {
+		e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(workflow.Context, PromoteOfferInput) (Result, error) {
 			offers++
-			return ContactResult{}, nil
+			return Result{}, nil
 		})
 		e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Technical, Email: "dana@acme.test",
 			By: Requester{SlackUser: "U1", Channel: "C1"}, OfferPrimary: offer})
-		var res ContactResult
+		var res Result
 		if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Completed {
 			t.Fatalf("offer %v: result %+v, %v", offer, res, err)
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -25,7 +26,16 @@ var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 	"suggestPassword": suggestPassword,
 }).ParseFS(templateFiles, "templates/layout.html", "templates/link_*.html"))
 
-// Links serves every emailed link (SPEC §3): GET /l/{token} shows what the
+// LinkService looks links up and acts on them. Errors are *licensing.Error:
+// NotFound (unknown token → 404), Gone (used, expired or revoked → 410),
+// Invalid (bad form input → the form again with the message, 422), others
+// as their codes say.
+type LinkService interface {
+	Lookup(ctx context.Context, token string) (links.View, error)
+	Act(ctx context.Context, token string, action links.Action) (links.Result, error)
+}
+
+// LinkPages serves every emailed link (SPEC §3): GET /l/{token} shows what the
 // link will do and changes nothing (mail scanners prefetch links); POST
 // /l/{token}, sent by a person pressing the button with a valid CSRF token,
 // does it. Mount it at "/l/".
@@ -34,7 +44,7 @@ var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 // prefix of its SHA-256), pages never repeat it (forms post to their own
 // address), and every response asks browsers not to cache it, send it as a
 // referrer, or index it.
-func Links(svc LinkService, logger *slog.Logger) http.Handler {
+func LinkPages(svc LinkService, logger *slog.Logger) http.Handler {
 	h := &linkPages{svc: svc, logger: logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /l/{token}", h.show)

@@ -125,7 +125,7 @@ func newLinkEnv(t *testing.T) *linkEnv {
 	fake := newFakeLinks()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	env := &linkEnv{t: t, fake: fake, h: Links(fake, logger), log: &buf}
+	env := &linkEnv{t: t, fake: fake, h: LinkPages(fake, logger), log: &buf}
 	t.Cleanup(func() {
 		for _, tok := range allTestTokens {
 			if strings.Contains(buf.String(), tok) {
