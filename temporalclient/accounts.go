@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -22,8 +21,6 @@ type Accounts struct {
 	// outcome before saying it is under way [10 s].
 	Wait time.Duration
 }
-
-var _ accounts.Operations = (*Accounts)(nil)
 
 // Card updates from the account page: the link the page makes lives an
 // hour; the workflow waiting for the card a day (a later click starts it

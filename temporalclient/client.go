@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"licensedesk/bot"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -36,8 +35,6 @@ type Client struct {
 		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
 	}
 }
-
-var _ bot.Workflows = (*Client)(nil)
 
 // Start starts the operation, or finds the same one already running: the
 // workflow ID is built from the request.

@@ -270,6 +270,8 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, logger *slo
 
 // The services wired into the front ends provide what those define.
 var (
-	_ web.AccountService = (*accounts.Service)(nil)
-	_ web.LinkService    = (*links.Service)(nil)
+	_ web.AccountService  = (*accounts.Service)(nil)
+	_ web.LinkService     = (*links.Service)(nil)
+	_ bot.Workflows       = (*temporalclient.Client)(nil)
+	_ accounts.Operations = (*temporalclient.Accounts)(nil)
 )

@@ -1,0 +1,68 @@
+package layers
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "licensedesk/"
+
+// The front ends: Slack in (bot), HTTP (web), what emailed links do
+// (links), and the binary (cmd).
+var frontEnds = []string{"bot", "web", "links", "cmd"}
+
+// Everything below them, which must never import them, directly or not.
+var lower = []string{"licensing", "operation", "workflows", "activities", "postgres", "accounts",
+	"temporalclient", "payments", "payments/sandbox", "payments/stripe", "mail", "slackout",
+	"passwords", "config", "worker", "devstack"}
+
+// The domain imports nothing of ours.
+var leaves = map[string][]string{
+	"licensing": nil,
+	"operation": {"licensing"},
+}
+
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+	}
+	var ours []string
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, module) && p != module+pkg {
+			ours = append(ours, strings.TrimPrefix(p, module))
+		}
+	}
+	return ours
+}
+
+func TestImports_PointInwards(t *testing.T) {
+	for _, pkg := range lower {
+		for _, d := range deps(t, pkg) {
+			for _, fe := range frontEnds {
+				if d == fe || strings.HasPrefix(d, fe+"/") {
+					t.Errorf("%s depends on the front end %s", pkg, d)
+				}
+			}
+		}
+	}
+	for pkg, allowed := range leaves {
+		for _, d := range deps(t, pkg) {
+			ok := false
+			for _, a := range allowed {
+				ok = ok || d == a
+			}
+			if !ok {
+				t.Errorf("%s may depend only on %v of ours, but depends on %s", pkg, allowed, d)
+			}
+		}
+	}
+	// Outgoing Slack never depends on the command handler.
+	for _, d := range deps(t, "activities") {
+		if d == "bot" {
+			t.Error("activities depend on bot")
+		}
+	}
+}
