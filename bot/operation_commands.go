@@ -124,14 +124,11 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 			Name: "card", Args: "<SEN>", Class: Act, MinArgs: 1, MaxArgs: 1,
 			Summary: "Email update-card links to those allowed (monthly: billing and technical contacts and site admins; annual: site admins).",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
-				sen, err := licensing.ParseSEN(req.Args[0])
-				if err != nil {
-					return Reply{}, asInvalid(err)
-				}
-				l, err := licenses.License(ctx, sen)
+				l, err := licenceArg(ctx, licenses, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
+				sen := l.SEN
 				who := licensing.CardUpdaters(l)
 				if len(who) == 0 {
 					if err := licensing.CanUpdateCard(l, ""); licensing.ErrorCode(err) == licensing.FailedPrecondition {
@@ -151,14 +148,11 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 			Name: "charge", Args: "<SEN>", Class: Act, MinArgs: 1, MaxArgs: 1,
 			Summary: "Retry the outstanding charge now (past-due and suspended licences only).",
 			Run: func(ctx context.Context, req Request) (Reply, error) {
-				sen, err := licensing.ParseSEN(req.Args[0])
-				if err != nil {
-					return Reply{}, asInvalid(err)
-				}
-				l, err := licenses.License(ctx, sen)
+				l, err := licenceArg(ctx, licenses, req.Args[0])
 				if err != nil {
 					return Reply{}, err
 				}
+				sen := l.SEN
 				if l.Status != licensing.PastDue && l.Status != licensing.Suspended {
 					return Reply{}, licensing.Errorf(licensing.FailedPrecondition, "%s is %s: there is nothing to charge now.", sen, strings.ReplaceAll(string(l.Status), "_", " "))
 				}

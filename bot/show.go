@@ -26,11 +26,7 @@ func ShowCommand(licenses LicenseReader) Command {
 		MinArgs: 1,
 		MaxArgs: 1,
 		Run: func(ctx context.Context, req Request) (Reply, error) {
-			sen, err := licensing.ParseSEN(req.Args[0])
-			if err != nil {
-				return Reply{}, asInvalid(err)
-			}
-			l, err := licenses.License(ctx, sen)
+			l, err := licenceArg(ctx, licenses, req.Args[0])
 			if err != nil {
 				return Reply{}, err
 			}
@@ -45,6 +41,15 @@ func ShowCommand(licenses LicenseReader) Command {
 
 // asInvalid makes sure a parse failure reaches the user as bad input (with
 // the usage line), even if a parser returned a plain error.
+// licenceArg parses a SEN argument and reads its licence.
+func licenceArg(ctx context.Context, licenses LicenseReader, arg string) (licensing.License, error) {
+	sen, err := licensing.ParseSEN(arg)
+	if err != nil {
+		return licensing.License{}, asInvalid(err)
+	}
+	return licenses.License(ctx, sen)
+}
+
 func asInvalid(err error) error {
 	if licensing.ErrorCode(err) == licensing.Internal {
 		return &licensing.Error{Code: licensing.Invalid, Message: err.Error()}

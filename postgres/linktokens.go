@@ -88,14 +88,18 @@ var (
 // LookupLink returns the usable link with token, or NotFound (unknown) or
 // Gone (used, expired or revoked). It changes nothing.
 func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
-	var (
-		used  bool
-		alive bool
-	)
-	row := db.pool.QueryRow(ctx, `
-		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
-		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
-		WHERE t.token_hash = $1`, TokenHash(token))
+	return usableLink(db.pool.QueryRow(ctx, usableLinkQuery, TokenHash(token)))
+}
+
+// usableLinkQuery reads a link by token hash with whether it is spent and
+// alive; usableLink turns that into the link or the reason it is not.
+const usableLinkQuery = `
+	SELECT ` + linkColumns + `, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
+	FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+	WHERE t.token_hash = $1`
+
+func usableLink(row pgx.Row) (Link, error) {
+	var used, alive bool
 	var k Link
 	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &used, &alive)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -306,23 +310,7 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 }
 
 func lookupForUpdate(ctx context.Context, tx pgx.Tx, hash []byte) (Link, error) {
-	var used, alive bool
-	var k Link
-	err := tx.QueryRow(ctx, `
-		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
-		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
-		WHERE t.token_hash = $1 FOR UPDATE OF t`, hash).
-		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &used, &alive)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Link{}, errUnknownLink
-	}
-	if err != nil {
-		return Link{}, err
-	}
-	if used || !alive {
-		return Link{}, errSpentLink
-	}
-	return k, nil
+	return usableLink(tx.QueryRow(ctx, usableLinkQuery+` FOR UPDATE OF t`, hash))
 }
 
 // RevokeLinks revokes every unused link of a workflow (it ended: declined,

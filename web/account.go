@@ -357,12 +357,7 @@ func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc
 	f := r.PostForm
 	sen, role, email := f.Get("sen"), f.Get("role"), f.Get("email")
 	if f.Get("confirm") == "yes" {
-		msg, err := h.svc.RemoveContact(r.Context(), acc.Email, sen, role, email)
-		if err != nil {
-			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
-			return
-		}
-		h.done(w, r, cookie, sen, msg)
+		h.act(w, r, acc, cookie, sen, func() (string, error) { return h.svc.RemoveContact(r.Context(), acc.Email, sen, role, email) })
 		return
 	}
 	l, ok := h.myLicence(w, r, acc, sen)
@@ -385,12 +380,7 @@ func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc a
 	f := r.PostForm
 	sen, role := f.Get("sen"), f.Get("role")
 	if f.Get("confirm") == "yes" {
-		msg, err := h.svc.PromoteSelf(r.Context(), acc.Email, sen, role)
-		if err != nil {
-			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
-			return
-		}
-		h.done(w, r, cookie, sen, msg)
+		h.act(w, r, acc, cookie, sen, func() (string, error) { return h.svc.PromoteSelf(r.Context(), acc.Email, sen, role) })
 		return
 	}
 	l, ok := h.myLicence(w, r, acc, sen)
@@ -408,6 +398,17 @@ func (h *accountPages) promoteSelf(w http.ResponseWriter, r *http.Request, acc a
 	}
 	c := confirmation{Action: "promote", SEN: l.SEN, Product: l.Product, Role: rl, Email: former, Self: true}
 	h.confirm(w, r, acc, "Become the primary "+string(rl)+" contact?", c)
+}
+
+// act does a confirmed licence action and goes back to the account page,
+// which says what happened, or why it could not be done.
+func (h *accountPages) act(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, cookie, sen string, do func() (string, error)) {
+	msg, err := do()
+	if err != nil {
+		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+		return
+	}
+	h.done(w, r, cookie, sen, msg)
 }
 
 // myLicence finds one of the signed-in person's licences for a

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
-	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -91,8 +90,7 @@ func mailStep(ctx workflow.Context, kind operation.Kind, summary string, email l
 		}
 		workflow.GetLogger(ctx).Warn("mail not delivered in time; given up", "operation", kind, "retried_for", retryFor, "err", err)
 	}
-	t.end(ctx, operation.Completed, msg)
-	return Result{Outcome: operation.Completed, Message: msg}, nil
+	return t.finish(ctx, operation.Completed, msg)
 }
 
 // retriesRanOut reports whether an activity failed only because its retries
@@ -127,16 +125,11 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (Result, error) {
 	if err := workflow.ExecuteActivity(actx, a.PromoteContact, activities.PromoteContactInput{
 		SEN: in.SEN, Role: in.Role, Email: in.Email, By: by,
 	}).Get(ctx, &out); err != nil {
-		if de := temporalerr.ToDomain(err); de != nil {
-			t.end(ctx, operation.Failure, de.Message)
-			return Result{Outcome: operation.Failure, Message: de.Message}, nil
-		}
-		return Result{}, err
+		return t.fail(ctx, err)
 	}
 	if !out.Promoted {
 		msg := fmt.Sprintf("%s was already the primary %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
-		t.end(ctx, operation.Completed, msg)
-		return Result{Outcome: operation.Completed, Message: msg}, nil
+		return t.finish(ctx, operation.Completed, msg)
 	}
 	t.done(stepPromoteSelf)
 	if out.Former != "" {
@@ -150,6 +143,5 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (Result, error) {
 	if out.Former != "" {
 		msg += fmt.Sprintf(" %s is now a secondary %s contact.", out.Former, in.Role)
 	}
-	t.end(ctx, operation.Completed, msg)
-	return Result{Outcome: operation.Completed, Message: msg}, nil
+	return t.finish(ctx, operation.Completed, msg)
 }

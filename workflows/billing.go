@@ -486,24 +486,17 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		return Result{}, err
 	}
 	actx := withActivities(ctx)
-	fail := func(err error) (Result, error) {
-		if de := temporalerr.ToDomain(err); de != nil {
-			t.end(ctx, operation.Failure, de.Message)
-			return Result{Outcome: operation.Failure, Message: de.Message}, nil
-		}
-		return Result{}, err
-	}
 
 	t.begin(ctx, stepCardLinks)
 	var plan activities.PlanCardUpdateOutput
 	if err := workflow.ExecuteActivity(actx, a.PlanCardUpdate, activities.PlanCardUpdateInput{SEN: in.SEN}).Get(ctx, &plan); err != nil {
-		return fail(err)
+		return t.fail(ctx, err)
 	}
 	deadline := workflow.Now(ctx).Add(in.Expiry)
 	if in.For != "" {
 		// From the account page: only that person, who must be allowed.
 		if !slices.Contains(plan.Recipients, in.For) {
-			return fail(temporalerr.New(licensing.Forbidden, fmt.Sprintf("%s may not update the card of %s.", in.For, in.SEN)))
+			return t.fail(ctx, temporalerr.New(licensing.Forbidden, fmt.Sprintf("%s may not update the card of %s.", in.For, in.SEN)))
 		}
 		plan.Recipients = []licensing.Email{in.For}
 	}
@@ -512,7 +505,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
 		}).Get(ctx, nil); err != nil {
-			return fail(err)
+			return t.fail(ctx, err)
 		}
 	}
 	t.done(stepCardLinks)
@@ -542,8 +535,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		if !received {
 			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
 			msg := "Nobody saved a new card within " + days(in.Expiry) + "; the card is unchanged."
-			t.end(ctx, operation.Expired, msg)
-			return Result{Outcome: operation.Expired, Message: msg}, nil
+			return t.finish(ctx, operation.Expired, msg)
 		}
 		t.begin(ctx, stepCardApply)
 		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{

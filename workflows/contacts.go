@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
-	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -53,25 +52,17 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(in.Email)))
 	actx := withActivities(ctx)
-	fail := func(err error) (Result, error) {
-		if de := temporalerr.ToDomain(err); de != nil {
-			t.end(ctx, operation.Failure, de.Message)
-			return Result{Outcome: operation.Failure, Message: de.Message}, nil
-		}
-		return Result{}, err
-	}
 
 	t.begin(ctx, stepContactAdd)
 	var added activities.EnsureContactsOutput
 	if err := workflow.ExecuteActivity(actx, a.EnsureContacts, activities.EnsureContactsInput{
 		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, By: actorOf(in.By, t),
 	}).Get(ctx, &added); err != nil {
-		return fail(err)
+		return t.fail(ctx, err)
 	}
 	if len(added.Added) == 0 {
 		msg := fmt.Sprintf("%s was already a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
-		t.end(ctx, operation.Completed, msg)
-		return Result{Outcome: operation.Completed, Message: msg}, nil
+		return t.finish(ctx, operation.Completed, msg)
 	}
 	t.done(stepContactAdd)
 
@@ -93,13 +84,12 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 		}).Get(ctx, nil)
 	}
 	if err != nil {
-		return fail(err)
+		return t.fail(ctx, err)
 	}
 	msg := fmt.Sprintf("%s is now a %s contact of %s.", in.Email, in.Role, in.SEN)
 	if !offer {
 		msg += " They were not offered the primary role; they can take it from their account page."
-		t.end(ctx, operation.Completed, msg)
-		return Result{Outcome: operation.Completed, Message: msg}, nil
+		return t.finish(ctx, operation.Completed, msg)
 	}
 	// The self-promotion offer lives on its own, so this operation can end.
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -116,8 +106,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 		workflow.GetLogger(ctx).Info("self-promotion offer not started", "err", err)
 	}
 	msg += " They were emailed an offer to make themselves primary."
-	t.end(ctx, operation.Completed, msg)
-	return Result{Outcome: operation.Completed, Message: msg}, nil
+	return t.finish(ctx, operation.Completed, msg)
 }
 
 // ContactRemove removes a secondary contact (never a primary, never the
@@ -138,16 +127,11 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (Result, error) {
 	if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
 		SEN: in.SEN, Role: in.Role, Email: in.Email, By: actorOf(in.By, t),
 	}).Get(ctx, &removed); err != nil {
-		if de := temporalerr.ToDomain(err); de != nil {
-			t.end(ctx, operation.Failure, de.Message)
-			return Result{Outcome: operation.Failure, Message: de.Message}, nil
-		}
-		return Result{}, err
+		return t.fail(ctx, err)
 	}
 	if !removed.Removed {
 		msg := fmt.Sprintf("%s was not a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
-		t.end(ctx, operation.Completed, msg)
-		return Result{Outcome: operation.Completed, Message: msg}, nil
+		return t.finish(ctx, operation.Completed, msg)
 	}
 	t.done(stepContactRemove)
 	// A pending offer to promote themselves no longer makes sense.
@@ -159,8 +143,7 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (Result, error) {
 		To: in.Email, SEN: in.SEN, Role: in.Role, By: in.By.String(),
 	}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is no longer a %s contact of %s.", in.Email, in.Role, in.SEN)
-	t.end(ctx, operation.Completed, msg)
-	return Result{Outcome: operation.Completed, Message: msg}, nil
+	return t.finish(ctx, operation.Completed, msg)
 }
 
 // PromoteOfferInput offers a contact to make themselves primary.
@@ -223,11 +206,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		}).Get(ctx, nil)
 	}
 	if err := send(ctx, false); err != nil {
-		if de := temporalerr.ToDomain(err); de != nil {
-			t.end(ctx, operation.Failure, de.Message)
-			return Result{Outcome: operation.Failure, Message: de.Message}, nil
-		}
-		return Result{}, err
+		return t.fail(ctx, err)
 	}
 	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
 	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil }, func(ctx workflow.Context) {
@@ -248,14 +227,12 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	case !ok:
 		revoke()
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
-		t.end(ctx, operation.Expired, msg)
-		return Result{Outcome: operation.Expired, Message: msg}, nil
+		return t.finish(ctx, operation.Expired, msg)
 	}
 	finishHandlers(ctx)
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
-	t.end(ctx, operation.Completed, msg)
-	return Result{Outcome: operation.Completed, Message: msg}, nil
+	return t.finish(ctx, operation.Completed, msg)
 }
 
 func actorOf(by Requester, t *tracker) licensing.Actor {

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 )
@@ -126,6 +127,22 @@ func (t *tracker) end(ctx workflow.Context, outcome operation.Outcome, message s
 	t.report(ctx)
 	t.note(ctx, message)
 	t.flush(ctx)
+}
+
+// finish ends the operation with outcome and msg, which are its Result.
+func (t *tracker) finish(ctx workflow.Context, outcome operation.Outcome, msg string) (Result, error) {
+	t.end(ctx, outcome, msg)
+	return Result{Outcome: outcome, Message: msg}, nil
+}
+
+// fail ends the operation on err: a domain error (the request cannot be
+// done, say why) is a failure outcome with its message; anything else is
+// returned for Temporal to show.
+func (t *tracker) fail(ctx workflow.Context, err error) (Result, error) {
+	if de := temporalerr.ToDomain(err); de != nil {
+		return t.finish(ctx, operation.Failure, de.Message)
+	}
+	return Result{}, err
 }
 
 // report has the Slack progress message show the current status.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 
 	"licensedesk/config"
 )
@@ -17,6 +18,49 @@ func loadConfig(getenv func(string) string, required ...string) (config.Config, 
 }
 
 func configHelp() string { return config.Help() }
+
+// process is what serve and worker share before they do their own work:
+// their settings, checked (exit 2 naming what is missing, before anything
+// connects), a logger, the listener for their HTTP address, and the
+// connections to PostgreSQL and Temporal. Call close when done.
+type process struct {
+	cfg    config.Config
+	logger *slog.Logger
+	ln     net.Listener
+	svc    *services
+}
+
+func startProcess(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, required ...string) (*process, error) {
+	if len(args) > 0 {
+		return nil, usageErrorf("%s takes no arguments, only environment settings (see --help)", name)
+	}
+	cfg, err := loadConfig(getenv, required...)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := cfg.Logger(stderr)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if err := checkPayments(cfg, false, logger); err != nil {
+		return nil, err
+	}
+	if name == "serve" && cfg.AdminAPIToken == "" {
+		logger.Warn("ADMIN_API_TOKEN is not set: /api/v1 refuses every request")
+	}
+	ln, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := openServices(ctx, cfg, false, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return &process{cfg: cfg, logger: logger, ln: ln, svc: svc}, nil
+}
+
+func (p *process) close() { p.svc.close() }
 
 // checkPayments refuses settings that choose no payment provider (exit 2,
 // before anything is connected), and warns when serve or worker run the
@@ -33,34 +77,13 @@ func checkPayments(cfg config.Config, dev bool, logger *slog.Logger) error {
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	if len(args) > 0 {
-		return usageErrorf("serve takes no arguments, only environment settings (see --help)")
-	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET", "STRIPE_WEBHOOK_SECRET")
+	p, err := startProcess(ctx, "serve", args, getenv, stderr,
+		"DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET", "STRIPE_WEBHOOK_SECRET")
 	if err != nil {
 		return err
 	}
-	logger, err := cfg.Logger(stderr)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := checkPayments(cfg, false, logger); err != nil {
-		return err
-	}
-	if cfg.AdminAPIToken == "" {
-		logger.Warn("ADMIN_API_TOKEN is not set: /api/v1 refuses every request")
-	}
-	ln, err := listen(cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
-	svc, err := openServices(ctx, cfg, false, logger)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer svc.close()
-	logger.Info("serving HTTP", "addr", ln.Addr().String())
-	go svc.pruneAuthState(ctx)
-	return serveHTTP(ctx, ln, svc.handler(nil), logger)
+	defer p.close()
+	p.logger.Info("serving HTTP", "addr", p.ln.Addr().String())
+	go p.svc.pruneAuthState(ctx)
+	return serveHTTP(ctx, p.ln, p.svc.handler(nil), p.logger)
 }
