@@ -16,16 +16,21 @@ import (
 // code: a change that would break runs in flight fails here. Such a change
 // needs workflow.GetVersion.
 func TestReplay_RecordedHistoriesStillReplay(t *testing.T) {
+	// Top level: recorded from the code as it is; each subfolder keeps the
+	// histories of an earlier version, as runs still in flight from it
+	// look.
 	files, err := filepath.Glob("testdata/histories/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no recorded histories in testdata/histories (%v)", err)
+	older, err2 := filepath.Glob("testdata/histories/*/*.json")
+	files = append(files, older...)
+	if err != nil || err2 != nil || len(files) == 0 {
+		t.Fatalf("no recorded histories in testdata/histories (%v, %v)", err, err2)
 	}
 	r := worker.NewWorkflowReplayer()
 	for _, wf := range All {
 		r.RegisterWorkflow(wf)
 	}
 	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(f, "testdata/histories/"), ".json"), func(t *testing.T) {
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"licensedesk/bot"
 )
 
@@ -74,6 +76,18 @@ func (s *stack) payInSandbox(t *testing.T, link, pm string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+}
+
+// temporalClient is ops' view of the stack's Temporal server, closed when
+// the test ends.
+func (s *stack) temporalClient(t *testing.T) client.Client {
+	t.Helper()
+	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	return tc
 }
 
 // TestDev_TheSecondTime runs operations again after they ended (completed,
@@ -183,11 +197,19 @@ func TestDev_TheSecondTime(t *testing.T) {
 		}
 		s.payInSandbox(t, s.rebase(failed.Links[0]), "pm_card_visa")
 		s.waitMails(t, "gina@initech.test", "Payment received for SEN-1000003", 1)
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if s.license(t, "SEN-1000003")["status"] == "active" {
-				return
-			}
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && s.license(t, "SEN-1000003")["status"] != "active"; time.Sleep(200 * time.Millisecond) {
 		}
-		t.Errorf("SEN-1000003 after paying from the failure mail: %v", s.license(t, "SEN-1000003"))
+		if l := s.license(t, "SEN-1000003"); l["status"] != "active" {
+			t.Errorf("SEN-1000003 after paying from the failure mail: %v", l)
+		}
+		tc := s.temporalClient(t)
+		recordHistory(t, tc, "card/SEN-1000003", "card-update-charge-declined")
+		if ids := listIDs(t, tc, `LicenseSEN = "SEN-1000003" AND Operation = "invoice"`); len(ids) == 1 {
+			s.waitStatus(t, ids[0], "completed")
+			recordHistory(t, tc, ids[0], "collect-paid-through-its-failure-mail")
+		} else {
+			t.Errorf("collections of SEN-1000003: %v", ids)
+		}
+		recordHistory(t, tc, "billing/SEN-1000001", "billing-cycle-waiting")
 	})
 }
