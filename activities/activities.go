@@ -28,6 +28,7 @@ type Activities struct {
 	Mail          Mailer
 	Slack         slackout.Poster // nil: no Slack reporting
 	Payments      payments.Provider
+	Collections   CollectionStarter // the billing sweep starts invoice collections through it
 	PublicBaseURL string // emailed links are built from it
 	TemporalUIURL string // for links to workflows in Slack
 	Namespace     string

@@ -38,6 +38,7 @@ type Config struct {
 	TrustProxy          string // TRUST_PROXY: "true" behind a reverse proxy that sets X-Forwarded-For
 	BillingRetryDays    string // BILLING_RETRY_DAYS, default "1,3,7,14"
 	BillingSuspendDays  string // BILLING_SUSPEND_DAYS, default "15"
+	BillingSweep        string // BILLING_SWEEP_INTERVAL, default "5m"
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -79,6 +80,7 @@ func (c *Config) vars() []struct {
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
 		{"BILLING_RETRY_DAYS", &c.BillingRetryDays, "1,3,7,14", "days after an invoice's due date on which a failed charge is retried"},
 		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
+		{"BILLING_SWEEP_INTERVAL", &c.BillingSweep, "5m", "how often the billing sweep invoices the licences whose billing date has come (10s to 24h)"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},

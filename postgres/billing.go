@@ -70,24 +70,56 @@ type InvoiceRef struct {
 	SEN    licensing.SEN
 }
 
-// OpenInvoices lists every unpaid invoice (for resuming collection at start).
-func (db *DB) OpenInvoices(ctx context.Context) ([]InvoiceRef, error) {
+// InvoiceDue invoices up to limit billable licences whose billing date is
+// on or before today, in date order, and moves each one's date a cycle on,
+// in one statement: rows it moved leave the due set, so calling it until
+// it moves fewer than limit is a keyset walk over licenses_due that ends.
+// A licence several cycles behind is invoiced once per call. Idempotent:
+// an invoice for a period that exists is not made again (UNIQUE (license,
+// period)), and a licence locked by someone else is left for the next
+// call. Free licences (price 0) move on without an invoice.
+func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved, invoiced int, err error) {
+	err = db.pool.QueryRow(ctx, `
+		WITH due AS (
+			SELECT id, sen, billing_cycle, price_cents, currency, next_billing_date AS period_start,
+			       (next_billing_date + CASE billing_cycle WHEN 'annual' THEN interval '1 year' ELSE interval '1 month' END)::date AS period_end
+			FROM licenses
+			WHERE deployment = 'cloud' AND status <> 'cancelled' AND next_billing_date <= $1::date
+			ORDER BY next_billing_date, id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED
+		), invoiced AS (
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+			SELECT id, sen || '-' || to_char(period_start, 'YYYY-MM-DD'), period_start, period_end, period_start, price_cents, currency
+			FROM due WHERE price_cents > 0
+			ON CONFLICT (license_id, period_start) DO NOTHING
+			RETURNING 1
+		), moved AS (
+			UPDATE licenses l SET next_billing_date = d.period_end, updated_at = now()
+			FROM due d WHERE l.id = d.id
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM invoiced)`, today, limit).Scan(&moved, &invoiced)
+	return moved, invoiced, err
+}
+
+// PendingCollections lists up to limit open invoices whose collection has
+// not been started, oldest first (the outbox the sweep empties).
+func (db *DB) PendingCollections(ctx context.Context, limit int) ([]InvoiceRef, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT i.number, l.sen FROM invoices i JOIN licenses l ON l.id = i.license_id
-		WHERE i.status = 'open' ORDER BY i.due_date`)
+		WHERE i.collection_started_at IS NULL AND i.status = 'open'
+		ORDER BY i.id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[InvoiceRef])
 }
 
-// CloudLicenses lists the SENs of every billable (cloud, not cancelled) licence.
-func (db *DB) CloudLicenses(ctx context.Context) ([]licensing.SEN, error) {
-	rows, err := db.pool.Query(ctx, `SELECT sen FROM licenses WHERE deployment = 'cloud' AND status <> 'cancelled' ORDER BY sen`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[licensing.SEN])
+// CollectionsStarted stamps invoices whose collection workflow now runs.
+func (db *DB) CollectionsStarted(ctx context.Context, numbers []string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE invoices SET collection_started_at = now() WHERE number = ANY($1) AND collection_started_at IS NULL`, numbers)
+	return err
 }
 
 // AttemptResult is how one charge attempt ended.
@@ -207,8 +239,8 @@ func (db *DB) CreateInvoice(ctx context.Context, sen licensing.SEN, periodStart 
 		}
 		number = fmt.Sprintf("%s-%s", sen, periodStart.Format("2006-01-02"))
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
-			VALUES ($1, $2, $3, $4, $3, $5, $6) ON CONFLICT (license_id, period_start) DO NOTHING`,
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, collection_started_at)
+			VALUES ($1, $2, $3, $4, $3, $5, $6, now()) ON CONFLICT (license_id, period_start) DO NOTHING`,
 			licID, number, periodStart, end, price, curr); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -29,6 +30,8 @@ type Client struct {
 	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
 	// Policy is the retry schedule of collections (zero: the default).
 	Policy workflows.RetryPolicy
+	// SweepEvery is how often the billing sweep runs (default 5 minutes).
+	SweepEvery time.Duration
 	// AlertChannel is where billing alerts go (SLACK_CHANNEL).
 	AlertChannel string
 	Invoices     interface {

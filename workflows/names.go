@@ -11,5 +11,5 @@ const (
 
 // All lists every workflow function, for worker registration and replay
 // tests.
-var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, CardUpdate,
+var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
 	PromoteSelf, PasswordReset, PasswordChanged}

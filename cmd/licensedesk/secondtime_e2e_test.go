@@ -171,12 +171,21 @@ func TestDev_TheSecondTime(t *testing.T) {
 		s.waitStatus(t, id, "cancelled")
 	})
 
-	t.Run("billing answers status and cannot be cancelled", func(t *testing.T) {
-		got := bot.PlainText(s.slack(t, "status billing/SEN-1000001"))
-		if !strings.Contains(got, "Billing cycle of SEN-1000001") || !strings.Contains(got, "Wait for the next billing date") {
-			t.Errorf("status billing: %s", got)
+	t.Run("the billing sweep answers status and cannot be cancelled", func(t *testing.T) {
+		tc := s.temporalClient(t)
+		var sweeps []string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && len(sweeps) == 0; time.Sleep(200 * time.Millisecond) {
+			sweeps = listIDs(t, tc, `Operation = "billing"`)
 		}
-		for _, id := range []string{"billing/SEN-1000001"} {
+		if len(sweeps) == 0 {
+			t.Fatal("no billing sweep ran when dev started")
+		}
+		got := s.waitStatus(t, sweeps[0], "completed")
+		if !strings.Contains(got, "Billing sweep") || !strings.Contains(got, "collections started") {
+			t.Errorf("status of %s: %s", sweeps[0], got)
+		}
+		recordHistory(t, tc, sweeps[0], "billing-sweep-completed")
+		for _, id := range []string{sweeps[0], "billing/SEN-1000001"} {
 			if got := bot.PlainText(s.slack(t, "cancel "+id)); !strings.Contains(got, "cancel the licence") || strings.Contains(got, "[Confirm]") {
 				t.Errorf("cancel %s: %s", id, got)
 			}
@@ -210,6 +219,5 @@ func TestDev_TheSecondTime(t *testing.T) {
 		} else {
 			t.Errorf("collections of SEN-1000003: %v", ids)
 		}
-		recordHistory(t, tc, "billing/SEN-1000001", "billing-cycle-waiting")
 	})
 }

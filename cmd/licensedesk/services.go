@@ -53,6 +53,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
+	sweepEvery, err := time.ParseDuration(cfg.BillingSweep)
+	if err != nil || sweepEvery < 10*time.Second || sweepEvery > 24*time.Hour {
+		return nil, usageErrorf("BILLING_SWEEP_INTERVAL: %q is not a duration from 10s to 24h (like 5m)", cfg.BillingSweep)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -84,7 +88,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery}
 	useSandbox, err := cfg.UseSandbox(dev)
 	if err != nil {
 		svc.close()
@@ -134,18 +138,8 @@ func (s *services) pruneAuthState(ctx context.Context) {
 	}
 }
 
-// ensureBilling starts any missing billing cycles and collections.
-func (s *services) ensureBilling(ctx context.Context) error {
-	sens, err := s.db.CloudLicenses(ctx)
-	if err != nil {
-		return err
-	}
-	open, err := s.db.OpenInvoices(ctx)
-	if err != nil {
-		return err
-	}
-	return s.ops.EnsureBilling(ctx, sens, open)
-}
+// ensureBilling makes sure the billing sweep is scheduled.
+func (s *services) ensureBilling(ctx context.Context) error { return s.ops.EnsureBilling(ctx) }
 
 func (s *services) close() {
 	s.closeTC()
@@ -222,7 +216,7 @@ func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply
 
 func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
-		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
+		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
