@@ -29,8 +29,8 @@ type Activities struct {
 	Slack         slackout.Poster // nil: no Slack reporting
 	Payments      payments.Provider
 	Collections   CollectionStarter // the billing sweep starts invoice collections through it
-	PublicBaseURL string // emailed links are built from it
-	TemporalUIURL string // for links to workflows in Slack
+	PublicBaseURL string            // emailed links are built from it
+	TemporalUIURL string            // for links to workflows in Slack
 	Namespace     string
 
 	// ResetLinks returns a token for the link of one password-reset
