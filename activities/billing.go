@@ -265,7 +265,7 @@ func (a *Activities) finishDecline(ctx context.Context, inv postgres.Invoice, ke
 	if _, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "failed", DeclineCode: code, Error: reason}); err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
-	if err := a.DB.MarkPastDue(ctx, inv.SEN, inv.DueDate); err != nil {
+	if err := a.DB.MarkPastDue(ctx, inv.SEN, inv.DueDate, inv.Number); err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
 	return ChargeInvoiceOutput{Code: code, Hard: hard || payments.IsHardDecline(code), Reason: reason}, nil
@@ -324,7 +324,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	}
 	suspended := false
 	if in.Kind == NoticeSuspended || in.Suspend {
-		if suspended, err = a.DB.Suspend(ctx, inv.SEN); err != nil {
+		if suspended, err = a.DB.Suspend(ctx, inv.SEN, inv.Number); err != nil {
 			return err
 		}
 	}

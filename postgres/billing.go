@@ -93,7 +93,12 @@ func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved
 			SELECT id, sen || '-' || to_char(period_start, 'YYYY-MM-DD'), period_start, period_end, period_start, price_cents, currency
 			FROM due WHERE price_cents > 0
 			ON CONFLICT (license_id, period_start) DO NOTHING
-			RETURNING 1
+			RETURNING license_id, number, amount_cents, currency
+		), audited AS (
+			INSERT INTO audit_log (actor_kind, actor, action, license_id, workflow_id, detail)
+			SELECT 'system', 'billing', 'invoice.create', license_id, 'invoice/' || number,
+			       jsonb_build_object('number', number, 'amount', amount_cents, 'currency', currency)
+			FROM invoiced
 		), moved AS (
 			UPDATE licenses l SET next_billing_date = d.period_end, updated_at = now()
 			FROM due d WHERE l.id = d.id
@@ -156,20 +161,33 @@ func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key,
 // invoice fail loudly rather than be recorded.
 func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (reactivated bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		var invoiceID int64
+		var (
+			invoiceID, licID int64
+			number           string
+			wasFinished      bool
+		)
 		if err := tx.QueryRow(ctx, `
-			UPDATE charge_attempts SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
-			WHERE idempotency_key = $1 RETURNING invoice_id`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).Scan(&invoiceID); err != nil {
+			WITH old AS (SELECT id, status FROM charge_attempts WHERE idempotency_key = $1 FOR UPDATE)
+			UPDATE charge_attempts a SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
+			FROM old, invoices i WHERE a.id = old.id AND i.id = a.invoice_id
+			RETURNING a.invoice_id, i.license_id, i.number, old.status <> 'pending'`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).
+			Scan(&invoiceID, &licID, &number, &wasFinished); err != nil {
 			return err
 		}
+		by := billingActor(number)
 		if r.Status != "succeeded" {
-			return nil
+			if wasFinished {
+				return nil // recorded before
+			}
+			return audit(ctx, tx, by, "charge.failed", licID, 0, map[string]any{"number": number, "code": r.DeclineCode, "reason": r.Error})
 		}
-		var licID int64
 		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID).Scan(&licID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil // already paid: nothing more to do
 			}
+			return err
+		}
+		if err := audit(ctx, tx, by, "invoice.paid", licID, 0, map[string]any{"number": number}); err != nil {
 			return err
 		}
 		// Active again only once nothing else is owed.
@@ -177,28 +195,60 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 			UPDATE licenses SET status = 'active', past_due_since = NULL, updated_at = now()
 			WHERE id = $1 AND status IN ('past_due', 'suspended')
 			  AND NOT EXISTS (SELECT 1 FROM invoices WHERE license_id = $1 AND status = 'open')`, licID)
-		reactivated = tag.RowsAffected() == 1
-		return err
+		if err != nil {
+			return err
+		}
+		if reactivated = tag.RowsAffected() == 1; reactivated {
+			return audit(ctx, tx, by, "license.reactivated", licID, 0, nil)
+		}
+		return nil
 	})
 	return reactivated, err
 }
 
 // MarkPastDue makes an active licence past due (a suspended one stays
-// suspended). Idempotent.
-func (db *DB) MarkPastDue(ctx context.Context, sen licensing.SEN, since time.Time) error {
-	_, err := db.pool.Exec(ctx, `
-		UPDATE licenses SET status = 'past_due', past_due_since = coalesce(past_due_since, $2), updated_at = now()
-		WHERE sen = $1 AND status = 'active'`, string(sen), since)
-	return err
+// suspended) because invoice is unpaid. Idempotent.
+func (db *DB) MarkPastDue(ctx context.Context, sen licensing.SEN, since time.Time, invoice string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE licenses SET status = 'past_due', past_due_since = coalesce(past_due_since, $2), updated_at = now()
+			WHERE sen = $1 AND status = 'active' RETURNING id`, string(sen), since).Scan(&licID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, billingActor(invoice), "license.past_due", licID, 0, map[string]any{"number": invoice})
+	})
 }
 
-// Suspend suspends an unpaid licence. Idempotent; a paid-up licence is left alone.
-func (db *DB) Suspend(ctx context.Context, sen licensing.SEN) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE licenses l SET status = 'suspended', updated_at = now()
-		WHERE sen = $1 AND status IN ('active', 'past_due')
-		  AND EXISTS (SELECT 1 FROM invoices i WHERE i.license_id = l.id AND i.status = 'open')`, string(sen))
-	return tag.RowsAffected() == 1, err
+// Suspend suspends a licence because invoice is unpaid. Idempotent; a
+// paid-up licence is left alone.
+func (db *DB) Suspend(ctx context.Context, sen licensing.SEN, invoice string) (bool, error) {
+	suspended := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE licenses l SET status = 'suspended', updated_at = now()
+			WHERE sen = $1 AND status IN ('active', 'past_due')
+			  AND EXISTS (SELECT 1 FROM invoices i WHERE i.license_id = l.id AND i.status = 'open') RETURNING id`, string(sen)).Scan(&licID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		suspended = true
+		return audit(ctx, tx, billingActor(invoice), "license.suspended", licID, 0, map[string]any{"number": invoice})
+	})
+	return suspended, err
+}
+
+// billingActor is billing itself, acting in an invoice's collection.
+func billingActor(invoice string) licensing.Actor {
+	return licensing.Actor{Kind: "system", ID: "billing", WorkflowID: "invoice/" + invoice}
 }
 
 // NextBillingDate returns when a licence is next billed; ok is false for
@@ -244,8 +294,11 @@ func (db *DB) CreateInvoice(ctx context.Context, sen licensing.SEN, periodStart 
 			licID, number, periodStart, end, price, curr); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE licenses SET next_billing_date = $2, updated_at = now() WHERE id = $1 AND next_billing_date <= $3`, licID, end, periodStart)
-		return err
+		tag, err := tx.Exec(ctx, `UPDATE licenses SET next_billing_date = $2, updated_at = now() WHERE id = $1 AND next_billing_date <= $3`, licID, end, periodStart)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // invoiced before
+		}
+		return audit(ctx, tx, billingActor(number), "invoice.create", licID, 0, map[string]any{"number": number, "amount": price, "currency": curr})
 	})
 	return number, err
 }
@@ -300,11 +353,15 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 		if err != nil {
 			return err
 		}
-		var email licensing.Email
+		var (
+			email      licensing.Email
+			accID      int64
+			workflowID string
+		)
 		err = tx.QueryRow(ctx, `UPDATE link_tokens t SET used_at = now() FROM accounts a
 			WHERE t.id = $1 AND t.license_id = $2 AND a.id = t.account_id
 			  AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-			RETURNING a.email`, linkID, licID).Scan(&email)
+			RETURNING a.email, a.id, coalesce(t.workflow_id, '')`, linkID, licID).Scan(&email, &accID, &workflowID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errSpentLink
 		}
@@ -323,6 +380,10 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
 			VALUES ($1, $2, $3, $4, $5, $6, true)
 			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true`, licID, ref, brand, last4, expMonth, expYear)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, licensing.Actor{Kind: "link", ID: string(email), WorkflowID: workflowID}, "card.update", licID, accID,
+			map[string]any{"card": brand + " •••• " + last4})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -37,6 +38,12 @@ type Client struct {
 	Invoices     interface {
 		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
 	}
+	// History records who asked for each operation started (postgres.DB);
+	// nil records nothing.
+	History interface {
+		RecordRequest(ctx context.Context, by licensing.Actor, sen licensing.SEN, kind string) error
+	}
+	Logger *slog.Logger // [slog.Default()]
 }
 
 // Start starts the operation, or finds the same one already running: the
@@ -67,7 +74,25 @@ func (c *Client) Start(ctx context.Context, req operation.StartRequest) (operati
 	default:
 		return operation.Started{}, fmt.Errorf("temporalclient: %q is not an operation people start", req.Kind)
 	}
-	return c.launch(ctx, l)
+	l.Memo = map[string]any{"started_by": by.String()}
+	started, err := c.launch(ctx, l)
+	if err == nil && !started.AlreadyRunning && c.History != nil {
+		actor := licensing.Actor{Kind: "slack", ID: req.SlackUser, WorkflowID: started.WorkflowID}
+		if req.SlackUser == "" {
+			actor.Kind, actor.ID = "account", req.ByEmail
+		}
+		if herr := c.History.RecordRequest(ctx, actor, l.SEN, string(req.Kind)); herr != nil {
+			c.logger().WarnContext(ctx, "request not recorded in the history", "workflow_id", started.WorkflowID, "err", herr)
+		}
+	}
+	return started, err
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
 }
 
 // Status asks a workflow (running or finished) for its status.

@@ -30,7 +30,8 @@ type Check struct {
 type Deps struct {
 	Logger         *slog.Logger
 	Licenses       LicenseReader
-	AdminAPIToken  string // empty: the API answers 401 to everyone
+	History        HistoryReader // GET /api/v1/licenses/{sen}/history
+	AdminAPIToken  string        // empty: the API answers 401 to everyone
 	Ready          []Check
 	Registry       *prometheus.Registry // also served at /metrics
 	SlackCommands  http.Handler         // already signature-checked
@@ -75,6 +76,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Licenses != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))
+	}
+	if d.History != nil {
+		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

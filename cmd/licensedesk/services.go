@@ -88,7 +88,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery}
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery, History: db, Logger: logger}
 	useSandbox, err := cfg.UseSandbox(dev)
 	if err != nil {
 		svc.close()
@@ -163,7 +163,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	if api, ok := s.slack.(*slackout.WebAPI); ok {
 		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
 	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db)}, bot.OperationCommands(s.db, s.ops)...)
+	cmds := append([]bot.Command{bot.ShowCommand(s.db), bot.HistoryCommand(s.db, s.db)}, bot.OperationCommands(s.db, s.ops)...)
 	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
 	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
 	var responder bot.Responder
@@ -177,6 +177,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	return web.New(web.Deps{
 		Logger:         s.logger,
 		Licenses:       s.db,
+		History:        s.db,
 		AdminAPIToken:  s.cfg.AdminAPIToken,
 		Ready:          s.readyChecks(),
 		Registry:       s.registry,
