@@ -253,3 +253,31 @@ func (a *Activities) RevokeLinks(ctx context.Context, in RevokeLinksInput) error
 	_, err := a.DB.RevokeLinks(ctx, in.WorkflowID)
 	return err
 }
+
+// RevokePersonLinksInput names one person's links of one purpose in an
+// operation.
+type RevokePersonLinksInput struct {
+	WorkflowID string
+	Email      licensing.Email
+	Purpose    licensing.LinkPurpose
+}
+
+// RevokePersonLinks revokes a person's unused links of a purpose in an
+// operation (a fresh one replaces them). Idempotent.
+func (a *Activities) RevokePersonLinks(ctx context.Context, in RevokePersonLinksInput) error {
+	_, err := a.DB.RevokePersonLinks(ctx, in.WorkflowID, in.Email, in.Purpose)
+	return err
+}
+
+// RecordResendInput is a fresh link mailed at a salesperson's request.
+type RecordResendInput struct {
+	SEN        licensing.SEN
+	WorkflowID string
+	Email      licensing.Email
+	By         string // Slack user ID
+}
+
+// RecordResend puts the resend in the licence's history.
+func (a *Activities) RecordResend(ctx context.Context, in RecordResendInput) error {
+	return a.DB.RecordResend(ctx, licensing.Actor{Kind: "slack", ID: in.By, WorkflowID: in.WorkflowID}, in.SEN, in.Email)
+}

@@ -22,6 +22,9 @@ type Workflows interface {
 	// ChargeNow retries the licence's outstanding invoice at once and
 	// answers with its number.
 	ChargeNow(ctx context.Context, sen licensing.SEN, slackUser string) (string, error)
+	// Resend mails a fresh link for the step a running operation waits
+	// on, to email or (empty) everyone it waits on, and says who got one.
+	Resend(ctx context.Context, workflowID string, email licensing.Email, slackUser string) ([]licensing.Email, error)
 	// URL links to a workflow in the Temporal UI.
 	URL(workflowID, runID string) string
 }
@@ -205,6 +208,27 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 					return Reply{}, err
 				}
 				return ephemeral(fmt.Sprintf("Cancelling “%s”. Its progress message will say what was undone.", escape(st.Summary))), nil
+			},
+		},
+		{
+			Name: "resend", Args: "<workflow-id> [email]", Class: Act, MinArgs: 1, MaxArgs: 2,
+			Summary: "Mail a fresh link for the step an operation waits on (to one person, or all it waits on); the old link stops working. Once per person per 10 minutes.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				id, err := workflowID(req.Args[0])
+				if err != nil {
+					return Reply{}, err
+				}
+				var email licensing.Email
+				if len(req.Args) == 2 {
+					if email, err = licensing.ParseEmail(req.Args[1]); err != nil {
+						return Reply{}, asInvalid(err)
+					}
+				}
+				sent, err := ops.Resend(ctx, id, email, req.UserID)
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("A fresh link went to %s; the one sent before no longer works. The operation's thread says so too.", escape(emailWords(sent)))), nil
 			},
 		},
 	}

@@ -98,6 +98,8 @@ func what(e Event) string {
 		return "approved " + about
 	case "confirm_move.decline", "confirm_request.decline":
 		return "declined " + about
+	case "link.resend":
+		return "had a fresh link mailed to " + d("email")
 	case "account.complete":
 		return "set up their account"
 	case "license.billing_address":

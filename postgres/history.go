@@ -71,3 +71,17 @@ func (db *DB) RecordRequest(ctx context.Context, by licensing.Actor, sen licensi
 		return audit(ctx, tx, by, kind+".request", licID, 0, nil)
 	})
 }
+
+// RecordResend records that by had a fresh link mailed to email.
+func (db *DB) RecordResend(ctx context.Context, by licensing.Actor, sen licensing.SEN, email licensing.Email) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1`, string(sen)).Scan(&licID); err != nil {
+			if err == pgx.ErrNoRows {
+				return nil
+			}
+			return err
+		}
+		return audit(ctx, tx, by, "link.resend", licID, 0, map[string]any{"email": email})
+	})
+}

@@ -335,3 +335,12 @@ func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurp
 	}
 	return k, err
 }
+
+// RevokePersonLinks revokes one person's unused links of a purpose in a
+// workflow (a fresh link replaces them).
+func (db *DB) RevokePersonLinks(ctx context.Context, workflowID string, email licensing.Email, purpose licensing.LinkPurpose) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = now() FROM accounts a
+		WHERE t.workflow_id = $1 AND t.purpose = $3 AND a.id = t.account_id AND lower(a.email) = lower($2)
+		  AND t.used_at IS NULL AND t.revoked_at IS NULL`, workflowID, string(email), purpose)
+	return tag.RowsAffected(), err
+}

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -153,6 +154,30 @@ func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
 		return err
 	}
 	return c.Temporal.CancelWorkflow(ctx, workflowID, "")
+}
+
+// Resend asks a running operation to mail a fresh link for the step it
+// waits on (workflows.ResendUpdate); its refusals (not waiting, not that
+// person, too soon) come back as domain errors with the reason.
+func (c *Client) Resend(ctx context.Context, workflowID string, email licensing.Email, slackUser string) ([]licensing.Email, error) {
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: workflows.ResendUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.ResendInput{Email: email, By: slackUser}},
+	})
+	var res workflows.ResendResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return nil, licensing.Errorf(licensing.NotFound, "No running operation %s.", workflowID)
+	case temporalerr.ToDomain(err) != nil:
+		return nil, temporalerr.ToDomain(err)
+	case err != nil:
+		return nil, err
+	}
+	return res.Sent, nil
 }
 
 // URL links to a workflow in the Temporal UI.

@@ -574,9 +574,9 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(plan.Recipients...)))
 	if in.For == "" {
-		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
+		if err := t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
-		}).Get(ctx, nil); err != nil {
+		}); err != nil {
 			return t.fail(ctx, err)
 		}
 	}

@@ -200,10 +200,10 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	t.begin(ctx, stepPromote)
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
-		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, Roles: in.Roles, RequestedBy: in.OfferedBy,
-		}).Get(ctx, nil)
+		})
 	}
 	if err := send(ctx, false); err != nil {
 		return t.fail(ctx, err)

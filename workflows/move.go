@@ -337,12 +337,12 @@ func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
 }
 
 func (m *move) sendLinks(ctx workflow.Context, purpose licensing.LinkPurpose, to []licensing.Email, deadline time.Time, reminder bool) error {
-	return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+	return m.t.sendLinks(ctx, activities.SendLinksInput{
 		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID, MailKey: m.t.mailKey(),
 		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,
 		NewEmail: m.plan.NewEmail, FromEmail: m.plan.From, MoveRoles: m.plan.Add, KeepOld: m.plan.KeepOld,
 		RequestedBy: m.in.By.String(),
-	}).Get(ctx, nil)
+	})
 }
 
 func (m *move) actor() licensing.Actor { return actorOf(m.in.By, m.t) }

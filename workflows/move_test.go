@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +51,8 @@ type moveEnv struct {
 	removed  []activities.RemoveContactInput
 	undone   []activities.UndoContactsInput
 	revoked  int
+
+	revokedFor []licensing.Email // RevokePersonLinks calls
 }
 
 func newMoveEnv(t *testing.T) *moveEnv {
@@ -100,6 +104,11 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return activities.ReportProgressOutput{Ref: in.Ref}, nil
 	})
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(func(context.Context, activities.PostThreadInput) error { return e.slackErr })
+	e.OnActivity(a.RevokePersonLinks, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RevokePersonLinksInput) error {
+		e.revokedFor = append(e.revokedFor, in.Email)
+		return nil
+	})
+	e.OnActivity(a.RecordResend, mock.Anything, mock.Anything).Return(nil)
 	return e
 }
 
@@ -334,5 +343,62 @@ func TestMove_FailingSlackNeverHoldsTheMoveUp(t *testing.T) {
 				t.Errorf("%d progress reports for a permanent error; each must be tried once", e.reports)
 			}
 		})
+	}
+}
+
+// /license resend mails whoever the step waits on a fresh link under a
+// fresh mail key, revoking their old one, at most once per person per 10
+// minutes; it refuses someone the step does not wait on and an operation
+// that has ended.
+func TestResend_MailsAFreshLinkToWhoTheStepWaitsOn(t *testing.T) {
+	e := newMoveEnv(t)
+	type try struct {
+		at time.Duration
+		in ResendInput
+	}
+	var got []string
+	for _, tr := range []try{
+		{time.Hour, ResendInput{By: "U1"}},
+		{time.Hour + 5*time.Minute, ResendInput{Email: "alice@acme.test", By: "U1"}},
+		{time.Hour + 6*time.Minute, ResendInput{Email: "zed@other.test", By: "U1"}},
+		{time.Hour + 11*time.Minute, ResendInput{Email: "alice@acme.test", By: "U2"}},
+	} {
+		e.RegisterDelayedCallback(func() {
+			e.UpdateWorkflow(ResendUpdate, "", &testsuite.TestUpdateCallback{
+				OnReject:   func(err error) { got = append(got, "rejected: "+err.Error()) },
+				OnAccept:   func() {},
+				OnComplete: func(_ any, err error) { got = append(got, fmt.Sprint("completed: ", err)) },
+			}, tr.in)
+		}, tr.at)
+	}
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{TokenHash: []byte("c"), Approve: false})
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(ResendUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { got = append(got, "rejected: "+err.Error()) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) { got = append(got, "completed after the end") },
+		}, ResendInput{By: "U1"})
+	}, 3*time.Hour)
+	e.ExecuteWorkflow(Move, moveInput())
+	want := []string{"completed: <nil>", "another can be sent from", "does not wait on zed@other.test", "completed: <nil>"}
+	if len(got) < len(want) {
+		t.Fatalf("updates: %q", got)
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("update %d: %q; want %q", i, got[i], w)
+		}
+	}
+	var fresh []activities.SendLinksInput
+	for _, s := range e.sent {
+		if strings.Contains(s.MailKey, "/resend/") {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) != 2 || fresh[0].MailKey == fresh[1].MailKey || fresh[0].Purpose != e.sent[0].Purpose || len(fresh[0].To) != 1 {
+		t.Errorf("fresh links %+v", fresh)
+	}
+	if len(e.revokedFor) != 2 || e.revokedFor[0] != "alice@acme.test" {
+		t.Errorf("revoked %v", e.revokedFor)
 	}
 }

@@ -38,6 +38,10 @@ type tracker struct {
 	dirty    bool     // st changed since it was last reported
 	notes    []string // thread notes not yet posted
 	busy     bool     // a report or note is being sent
+
+	links   *activities.SendLinksInput    // the last links mailed, for /license resend while a step waits
+	resent  map[licensing.Email]time.Time // when each person was last sent a fresh link
+	resends int                           // fresh links sent, for their mail keys
 }
 
 func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
@@ -48,6 +52,7 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 			Operation: string(kind), SEN: string(sen), Summary: summary, StartedBy: by.String(), Steps: steps,
 		},
 		progress: activities.ProgressRef{Channel: by.Channel},
+		resent:   map[licensing.Email]time.Time{},
 	}
 	for i := range t.st.Steps {
 		t.st.Steps[i].State = operation.Pending
@@ -65,6 +70,9 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 	})
 	if by.Channel != "" {
 		t.async = workflow.GetVersion(ctx, "async-progress", workflow.DefaultVersion, 1) >= 1
+	}
+	if err := t.registerResend(ctx); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
