@@ -194,6 +194,14 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 				return CollectResult{}, err
 			}
 			attempt++
+			chargeOutcome := "succeeded"
+			switch {
+			case !res.Paid && res.Hard:
+				chargeOutcome = "declined_hard"
+			case !res.Paid:
+				chargeOutcome = "declined_soft"
+			}
+			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": chargeOutcome}).Counter(metricCharges).Inc(1)
 			if res.Paid {
 				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
 					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),

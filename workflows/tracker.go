@@ -14,6 +14,14 @@ import (
 	"licensedesk/operation"
 )
 
+// Business metrics the workflows count (docs/metrics.md), through the
+// Temporal SDK's metrics handler, which the worker exports to Prometheus.
+const (
+	metricStarted  = "licensedesk_operations_started"  // kind
+	metricFinished = "licensedesk_operations_finished" // kind, outcome
+	metricCharges  = "licensedesk_charge_attempts"     // outcome
+)
+
 // isCancel reports whether err (or ctx) says the workflow was cancelled.
 func isCancel(ctx workflow.Context, err error) bool {
 	return temporal.IsCanceledError(err) || errors.Is(ctx.Err(), workflow.ErrCanceled)
@@ -74,6 +82,8 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 	if err := t.registerResend(ctx); err != nil {
 		return nil, err
 	}
+	// The SDK's handler counts only what really happens, never a replay.
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(kind)}).Counter(metricStarted).Inc(1)
 	return t, nil
 }
 
@@ -130,6 +140,7 @@ func (t *tracker) end(ctx workflow.Context, outcome operation.Outcome, message s
 		}
 	}
 	t.st.Done, t.st.Outcome, t.st.Message = true, outcome, message
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": t.st.Operation, "outcome": string(outcome)}).Counter(metricFinished).Inc(1)
 	t.st.WaitingOn, t.st.Deadline = nil, time.Time{}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrOperationStep.ValueSet(string(outcome)))
 	t.report(ctx)
