@@ -213,11 +213,11 @@ func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
 	return sb.Handler()
 }
 
-// slackResponder answers button presses through the outgoing Slack client.
+// slackResponder sends replies to response_urls through the outgoing Slack client.
 type slackResponder struct{ p slackout.Poster }
 
 func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply) error {
-	return r.p.Respond(ctx, url, slackout.Message{Text: reply.Text, Blocks: reply.Blocks, ReplaceOriginal: true})
+	return r.p.Respond(ctx, url, slackout.Message{Text: reply.Text, Blocks: reply.Blocks, ReplaceOriginal: reply.ReplaceOriginal})
 }
 
 func (s *services) activities() *activities.Activities {
