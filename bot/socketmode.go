@@ -105,25 +105,42 @@ func NewSocketMode(reg *Registry, o SocketModeOptions) (*SocketMode, error) {
 	return s, nil
 }
 
+// startWait bounds how long Start waits for Slack's first answer.
+var startWait = 15 * time.Second // a var so tests need not wait for it
+
 // Start connects and serves envelopes until ctx ends. It returns once the
 // first connection is up, or once the first attempt has failed for a
-// reason that may pass (Slack unreachable, say: it keeps trying in the
-// background, and Ready says it is not connected). When Slack refuses the
-// token it stops and returns why: nothing would ever reach the bot.
+// reason that may pass (Slack unreachable, say), or after startWait: it
+// then keeps trying in the background, and Ready says it is not connected.
+// When Slack refuses the token it stops and returns why: nothing would
+// ever reach the bot.
 func (s *SocketMode) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	go s.consume(ctx)
 	go s.run(ctx)
+	t := time.NewTimer(startWait)
+	defer t.Stop()
+	var err error
 	select {
-	case err := <-s.outcome:
-		if err != nil {
-			s.cancel()
-			<-s.done
+	case err = <-s.outcome:
+	case <-t.C:
+		s.mu.Lock()
+		pending := s.started // the outcome came just now
+		s.started = true     // later ones are logged, not reported
+		s.mu.Unlock()
+		if !pending {
+			s.logger.Warn("slack socket mode: no answer from Slack yet; still trying", "waited", startWait)
+			return nil
 		}
-		return err
+		err = <-s.outcome
 	case <-ctx.Done():
 		return nil
 	}
+	if err != nil {
+		s.cancel()
+		<-s.done
+	}
+	return err
 }
 
 // Wait blocks until the connection has stopped, once Start's context has
@@ -345,21 +362,25 @@ func (c *watchedConn) Close() error {
 func (s *SocketMode) watch(conn net.Conn) net.Conn {
 	c := &watchedConn{Conn: conn, closed: make(chan struct{})}
 	c.lastRead.Store(time.Now().UnixNano())
-	every := min(max(s.idle/10, 10*time.Millisecond), time.Second)
 	go func() {
-		t := time.NewTicker(every)
+		// The timer is re-armed for what is left of the idle timeout
+		// since the last read, so silence is noticed when it reaches it.
+		t := time.NewTimer(s.idle)
 		defer t.Stop()
 		for {
 			select {
 			case <-c.closed:
 				return
 			case now := <-t.C:
-				if silent := now.Sub(time.Unix(0, c.lastRead.Load())); silent > s.idle {
-					s.logger.Warn("slack socket mode: nothing received, reconnecting", "silent_for", silent.Round(time.Millisecond))
-					s.down()
-					c.Close()
-					return
+				silent := now.Sub(time.Unix(0, c.lastRead.Load()))
+				if silent < s.idle {
+					t.Reset(s.idle - silent)
+					continue
 				}
+				s.logger.Warn("slack socket mode: nothing received, reconnecting", "silent_for", silent.Round(time.Millisecond))
+				s.down()
+				c.Close()
+				return
 			}
 		}
 	}()

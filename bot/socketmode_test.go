@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -202,9 +205,9 @@ func TestSocketMode_ASlashCommandIsAcknowledgedWithTheReplyHTTPGives(t *testing.
 		t.Errorf("response_type %q; customer data stays ephemeral", got.ResponseType)
 	}
 	// The HTTP handler answers the same command with the same reply.
-	http := newHarness(t, ParseAllow("", "*")).command(t, "U1", "show sen-1000001")
+	overHTTP := newHarness(t, ParseAllow("", "*")).command(t, "U1", "show sen-1000001")
 	a, _ := encodeReply(got)
-	b, _ := encodeReply(http)
+	b, _ := encodeReply(overHTTP)
 	if string(a) != string(b) {
 		t.Errorf("Socket Mode and HTTP replies differ:\n%s\n%s", a, b)
 	}
@@ -281,9 +284,17 @@ func TestSocketMode_ARetriedCommandRunsOnceAndIsAnsweredAgain(t *testing.T) {
 
 // TestSocketMode_ReconnectsAndTheNextCommandIsAnswered drops the connection
 // three ways and measures the time from the drop to the next command's
-// answer (sent at the drop; Slack keeps it for the next connection).
+// answer (sent at the drop; Slack keeps it for the next connection). The
+// idle timeout is 1 s; LICENSEDESK_SOCKET_IDLE=30s measures the default.
 func TestSocketMode_ReconnectsAndTheNextCommandIsAnswered(t *testing.T) {
-	const idle = time.Second
+	idle := time.Second
+	if v := os.Getenv("LICENSEDESK_SOCKET_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("LICENSEDESK_SOCKET_IDLE: %v", err)
+		}
+		idle = d
+	}
 	for _, tc := range []struct {
 		name string
 		drop func(*slacktest.SocketMode, testing.TB)
@@ -306,7 +317,7 @@ func TestSocketMode_ReconnectsAndTheNextCommandIsAnswered(t *testing.T) {
 				if h.fake.Connections() != round+1 || h.sm.Reconnects() != int64(round) || !h.sm.Connected() {
 					t.Errorf("connections %d, reconnects %d, connected %v; want %d, %d, true", h.fake.Connections(), h.sm.Reconnects(), h.sm.Connected(), round+1, round)
 				}
-				t.Logf("%s, round %d: drop → next command answered in %s (idle timeout %s)", tc.name, round, took.Round(time.Millisecond), idle)
+				t.Logf("%s, round %d: drop → next command answered in %s (idle timeout %s)", tc.name, round, took.Round(10*time.Microsecond), idle)
 			}
 		})
 	}
@@ -447,6 +458,33 @@ func TestSocketMode_AnUnreachableSlackAtStartIsRetried(t *testing.T) {
 	}
 	if err := sm.Ready(ctx); err == nil || !strings.Contains(err.Error(), "not connected yet") {
 		t.Errorf("Ready: %v", err)
+	}
+}
+
+// A Slack that does not answer at all holds the start up for startWait at
+// most.
+func TestSocketMode_ASlackThatDoesNotAnswerHoldsStartUpBriefly(t *testing.T) {
+	defer func(d time.Duration) { startWait = d }(startWait)
+	startWait = 200 * time.Millisecond
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	reg := NewRegistry(ParseAllow("*", "*"), nil, nil)
+	sm, err := NewSocketMode(reg, SocketModeOptions{AppToken: testAppToken, APIURL: srv.URL, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); sm.Wait() }()
+	start := time.Now()
+	if err := sm.Start(ctx); err != nil || time.Since(start) > 2*time.Second || sm.Connected() {
+		t.Errorf("Start: %v after %s, connected %v", err, time.Since(start), sm.Connected())
 	}
 }
 

@@ -106,8 +106,8 @@ func TestDev_SocketModeServesShowAndAConfirmedMoveEndToEnd(t *testing.T) {
 		t.Fatalf("show over Socket Mode:\n%s", text)
 	}
 	t.Logf("/license show over Socket Mode: answered in %s", took.Round(time.Microsecond))
-	if http := s.slack(t, "show SEN-1000001"); bot.PlainText(http) != bot.PlainText(show) {
-		t.Errorf("HTTP beside Socket Mode answers differently:\n%s", bot.PlainText(http))
+	if overHTTP := s.slack(t, "show SEN-1000001"); bot.PlainText(overHTTP) != bot.PlainText(show) {
+		t.Errorf("HTTP beside Socket Mode answers differently:\n%s", bot.PlainText(overHTTP))
 	}
 
 	// The move, confirmed by button over the socket.
@@ -176,7 +176,7 @@ func TestDev_SocketModeServesShowAndAConfirmedMoveEndToEnd(t *testing.T) {
 		if !strings.Contains(bot.PlainText(r), "Bitbucket Data Center") || fake.Connections() != i+2 {
 			t.Fatalf("after %s (%d connections): %s", drop.name, fake.Connections(), bot.PlainText(r))
 		}
-		t.Logf("%s: drop → next command answered in %s (idle timeout %s)", drop.name, took.Round(time.Millisecond), socketIdleTimeout)
+		t.Logf("%s: drop → next command answered in %s (idle timeout %s)", drop.name, took.Round(10*time.Microsecond), socketIdleTimeout)
 	}
 	_, metrics := s.get(t, "/metrics", "")
 	for _, want := range []string{"licensedesk_slack_socket_reconnects_total 2", "licensedesk_slack_socket_connected 1"} {

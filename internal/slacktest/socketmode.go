@@ -66,12 +66,17 @@ type Envelope struct {
 }
 
 // SlashCommandEnvelope wraps a slash command as Slack sends it over Socket
-// Mode; the command is /license unless cmd names one.
+// Mode, every field a string ("is_enterprise_install": "false" too); the
+// command is /license unless cmd names one.
 func SlashCommandEnvelope(envelopeID string, cmd slack.SlashCommand) Envelope {
 	if cmd.Command == "" {
 		cmd.Command = "/license"
 	}
-	return Envelope{Type: "slash_commands", EnvelopeID: envelopeID, Payload: cmd, AcceptsResponsePayload: true}
+	b, _ := json.Marshal(cmd)
+	var payload map[string]any
+	_ = json.Unmarshal(b, &payload)
+	payload["is_enterprise_install"] = fmt.Sprint(cmd.IsEnterpriseInstall)
+	return Envelope{Type: "slash_commands", EnvelopeID: envelopeID, Payload: payload, AcceptsResponsePayload: true}
 }
 
 // ButtonEnvelope wraps the press of a button (block_actions) by user.
