@@ -26,10 +26,11 @@ import (
 //
 // slack-go's socketmode client reconnects when Slack sends disconnect and
 // when the socket closes. Its own dead-man timer counts only WebSocket
-// pings and fires up to twice its interval late, and a socket can die
-// without closing (slack-go/slack#1093); so every connection here is
-// watched for bytes read, and closed when none arrive for IdleTimeout,
-// which makes the client reconnect.
+// pings and checks once an interval, so it fires one to two intervals
+// after the last ping, and a socket can die without closing
+// (slack-go/slack#1093); so every connection here is watched for bytes
+// read, and closed when none arrive for IdleTimeout, which makes the
+// client reconnect.
 
 // DefaultIdleTimeout is how long a connection may stay silent (not even a
 // ping) before it is taken for dead.
