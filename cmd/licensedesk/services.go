@@ -46,6 +46,10 @@ type services struct {
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
+
+	slackBot   *slackBot       // the inbound Slack front end, once built
+	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
+	stopSocket func()
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
@@ -142,34 +146,30 @@ func (s *services) pruneAuthState(ctx context.Context) {
 func (s *services) ensureBilling(ctx context.Context) error { return s.ops.EnsureBilling(ctx) }
 
 func (s *services) close() {
+	if s.stopSocket != nil {
+		s.stopSocket()
+	}
 	s.closeTC()
 	s.db.Close()
 }
 
 func (s *services) readyChecks() []web.Check {
-	return []web.Check{
+	checks := []web.Check{
 		{Name: "database", Ping: s.db.Ping},
 		{Name: "temporal", Ping: func(ctx context.Context) error {
 			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}},
 	}
+	if s.socket != nil {
+		checks = append(checks, web.Check{Name: "slack_socket", Ping: s.socket.Ready})
+	}
+	return checks
 }
 
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
-	allow := bot.ParseAllow(s.cfg.SlackAllowRead, s.cfg.SlackAllowAct)
-	var groups bot.GroupMembers
-	if api, ok := s.slack.(*slackout.WebAPI); ok {
-		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
-	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db), bot.HistoryCommand(s.db, s.db)}, bot.OperationCommands(s.db, s.ops)...)
-	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
-	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
-	var responder bot.Responder
-	if s.slack != nil {
-		responder = slackResponder{s.slack}
-	}
+	slackBot := s.inboundSlack()
 	var accountOptions []web.AccountOption
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
@@ -181,8 +181,8 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		AdminAPIToken:  s.cfg.AdminAPIToken,
 		Ready:          s.readyChecks(),
 		Registry:       s.registry,
-		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
-		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
+		SlackCommands:  slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
+		SlackActions:   slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
 		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
@@ -206,13 +206,6 @@ func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
 		return nil
 	}
 	return sb.Handler()
-}
-
-// slackResponder answers button presses through the outgoing Slack client.
-type slackResponder struct{ p slackout.Poster }
-
-func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply) error {
-	return r.p.Respond(ctx, url, slackout.Message{Text: reply.Text, Blocks: reply.Blocks, ReplaceOriginal: true})
 }
 
 func (s *services) activities() *activities.Activities {
