@@ -44,8 +44,11 @@ type LinkService interface {
 // prefix of its SHA-256), pages never repeat it (forms post to their own
 // address), and every response asks browsers not to cache it, send it as a
 // referrer, or index it.
-func LinkPages(svc LinkService, logger *slog.Logger) http.Handler {
+func LinkPages(svc LinkService, logger *slog.Logger, opts ...LinkOption) http.Handler {
 	h := &linkPages{svc: svc, logger: logger}
+	for _, o := range opts {
+		o(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /l/{token}", h.show)
 	mux.HandleFunc("POST /l/{token}", h.act)
@@ -62,6 +65,41 @@ func LinkPages(svc LinkService, logger *slog.Logger) http.Handler {
 type linkPages struct {
 	svc    LinkService
 	logger *slog.Logger
+	used   func(outcome string) // counts each link pressed, by outcome
+}
+
+// LinkOption adjusts LinkPages.
+type LinkOption func(*linkPages)
+
+// CountRedemptions tells count the outcome of every link pressed (ok,
+// gone, unknown, forbidden, invalid, failed), for the
+// licensedesk_link_redemptions metric.
+func CountRedemptions(count func(outcome string)) LinkOption {
+	return func(h *linkPages) { h.used = count }
+}
+
+func (h *linkPages) counted(err error) {
+	if h.used == nil {
+		return
+	}
+	outcome := "ok"
+	switch licensing.ErrorCode(err) {
+	case licensing.Internal:
+		if err != nil {
+			outcome = "failed"
+		}
+	case licensing.NotFound:
+		outcome = "unknown"
+	case licensing.Gone:
+		outcome = "gone"
+	case licensing.Forbidden:
+		outcome = "forbidden"
+	case licensing.Invalid:
+		outcome = "invalid"
+	default:
+		outcome = "refused"
+	}
+	h.used(outcome)
 }
 
 // linkPage is what every link template receives.
@@ -129,6 +167,7 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 		PasswordConfirm: r.PostForm.Get("password_confirm"),
 	}
 	res, err := h.svc.Act(r.Context(), token, action)
+	h.counted(err)
 	if err != nil {
 		if licensing.ErrorCode(err) != licensing.Invalid {
 			h.fail(w, r, token, err)

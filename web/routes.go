@@ -59,7 +59,15 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
 	}
 	if d.Links != nil {
-		mux.Handle("/l/", LinkPages(d.Links, d.Logger))
+		var opts []LinkOption
+		if d.Registry != nil {
+			used := prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "licensedesk_link_redemptions_total", Help: "Emailed links pressed, by outcome.",
+			}, []string{"outcome"})
+			d.Registry.MustRegister(used)
+			opts = append(opts, CountRedemptions(func(outcome string) { used.WithLabelValues(outcome).Inc() }))
+		}
+		mux.Handle("/l/", LinkPages(d.Links, d.Logger, opts...))
 		mux.Handle("GET "+links.CardSavedPath, cardSaved(d.Logger))
 		mux.Handle("GET "+links.CardCancelledPath, cardCancelled(d.Logger))
 	}

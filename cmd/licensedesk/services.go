@@ -46,6 +46,7 @@ type services struct {
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
+	metrics  *processMetrics
 
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
@@ -75,14 +76,17 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC}
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC,
+		metrics: newProcessMetrics(reg, db, logger)}
 	switch {
 	case cfg.SlackBotToken != "":
-		svc.slack = slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+		api := slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+		api.OnError = svc.metrics.slackFailed
+		svc.slack = api
 	case dev:
 		svc.slack = slackout.NewDevSink(db)
 	}
-	svc.mail = &mail.Outbox{DB: db}
+	svc.mail = &mail.Outbox{DB: db, OnSend: svc.metrics.mailSent}
 	if cfg.SMTPURL != "" {
 		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
