@@ -26,7 +26,12 @@ fuzz:
 
 # deploy/ without a cluster or Docker: the kustomization rendered and every
 # object checked against the Kubernetes API types, the compose file against
-# the compose specification. A module of its own (deploy/validate/go.mod),
-# so kustomize and the API types stay out of the application's go.mod.
+# the compose specification, the alert rules and dashboard against
+# docs/metrics.md; then promtool (a tool of the same module, pinned in its
+# go.mod) checks the rules and runs their tests. A module of its own
+# (deploy/validate/go.mod), so kustomize, the API types and Prometheus stay
+# out of the application's go.mod.
 deploy:
 	cd deploy/validate && go vet ./... && go test -count=1 ./...
+	cd deploy/validate && go tool promtool check rules ../observability/alerts.yml
+	cd deploy/validate && go tool promtool test rules ../observability/*.test.yml
