@@ -23,8 +23,17 @@ func catalogue(t *testing.T) Catalogue {
 	return c
 }
 
+func runbookAnchors(t *testing.T) map[string]bool {
+	t.Helper()
+	a, err := RunbookAnchors("../../docs/runbook.md", "docs/runbook.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func TestAlerts_EveryRuleReadsListedMetricsAndIsTestedBothWays(t *testing.T) {
-	for _, err := range CheckAlerts(alertRules, alertTests, catalogue(t), nil) {
+	for _, err := range CheckAlerts(alertRules, alertTests, catalogue(t), runbookAnchors(t)) {
 		t.Error(err)
 	}
 }
@@ -39,6 +48,7 @@ func TestAlerts_BrokenRulesFail(t *testing.T) {
 		{"the old, wrong Temporal name", "temporal_temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_num_pollers"},
 		{"an alert without a test", "  - alert: LicenceSuspended", "  - alert: LicenceSuspendedNow", "no test case where LicenceSuspendedNow fires"},
 		{"a severity nobody routes", "severity: info", "severity: low", `severity "low"`},
+		{"a runbook section that does not exist", "docs/runbook.md#smtp-outage", "docs/runbook.md#mail-outage", `runbook "docs/runbook.md#mail-outage" names no section`},
 		{"a PromQL syntax error", "max by (kind) (licensedesk_operations_overdue) > 0", "max by (kind) (licensedesk_operations_overdue > 0", "unclosed left parenthesis"},
 	}
 	for _, tc := range cases {
@@ -50,7 +60,7 @@ func TestAlerts_BrokenRulesFail(t *testing.T) {
 			if err := os.WriteFile(dst, []byte(strings.Replace(string(rules), tc.old, tc.new, 1)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			all := errors.Join(CheckAlerts(dst, alertTests, catalogue(t), nil)...)
+			all := errors.Join(CheckAlerts(dst, alertTests, catalogue(t), runbookAnchors(t))...)
 			if all == nil {
 				t.Fatalf("the broken copy passed; want an error containing %q", tc.want)
 			}

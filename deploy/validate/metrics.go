@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -110,4 +111,36 @@ func (c Catalogue) CheckExpr(expr string) error {
 		return fmt.Errorf("metrics not in docs/metrics.md: %s", strings.Join(unknown, ", "))
 	}
 	return nil
+}
+
+// RunbookAnchors returns "docs/runbook.md#<anchor>" for every heading of
+// the runbook, with anchors made as GitHub and most Markdown renderers make
+// them: lower case, punctuation dropped, spaces to hyphens.
+func RunbookAnchors(path, asNamed string) (map[string]bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	anchors := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(title) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		anchors[asNamed+"#"+b.String()] = true
+	}
+	return anchors, nil
 }
