@@ -191,9 +191,12 @@ func (c *checker) object(o Object) {
 		return
 	}
 	kind := o.Obj.GetObjectKind().GroupVersionKind().Kind
+	// The name rules the API server applies to these kinds.
 	nameFn := apivalidation.NameIsDNSSubdomain
 	switch kind {
-	case "Namespace", "Service":
+	case "Namespace":
+		nameFn = apivalidation.NameIsDNSLabel
+	case "Service":
 		nameFn = apivalidation.NameIsDNS1035Label
 	}
 	c.fieldErrs(o.ID, apivalidation.ValidateObjectMetaAccessor(acc, !clusterScoped[kind], nameFn, field.NewPath("metadata")))
