@@ -241,6 +241,9 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	case errors.Is(err, payments.ErrNeedsAction):
 		return a.finishDecline(ctx, inv, key, "authentication_required", "The bank wants the cardholder to confirm this payment.", true)
 	case err != nil:
+		if a.OnProviderError != nil {
+			a.OnProviderError()
+		}
 		return ChargeInvoiceOutput{}, err // provider down or unknown: retried with the same key
 	}
 	reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})

@@ -16,8 +16,9 @@ import (
 // SDK's metrics handler; the counters here are this process's own events;
 // the gauges describe the whole system and are read from PostgreSQL.
 type processMetrics struct {
-	mails       *prometheus.CounterVec
-	slackErrors *prometheus.CounterVec
+	mails          *prometheus.CounterVec
+	slackErrors    *prometheus.CounterVec
+	providerErrors prometheus.Counter
 }
 
 func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.Logger) *processMetrics {
@@ -28,8 +29,11 @@ func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.
 		slackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "licensedesk_slack_api_errors_total", Help: "Slack Web API calls that failed, by method.",
 		}, []string{"method"}),
+		providerErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensedesk_payment_provider_errors_total", Help: "Charges the payment provider did not answer (retried with the same idempotency key).",
+		}),
 	}
-	reg.MustRegister(m.mails, m.slackErrors, &gaugeCollector{db: db, logger: logger})
+	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, &gaugeCollector{db: db, logger: logger})
 	return m
 }
 
@@ -42,6 +46,8 @@ func (m *processMetrics) mailSent(err error) {
 }
 
 func (m *processMetrics) slackFailed(method string) { m.slackErrors.WithLabelValues(method).Inc() }
+
+func (m *processMetrics) providerFailed() { m.providerErrors.Inc() }
 
 var (
 	descWaiting = prometheus.NewDesc("licensedesk_operations_waiting",

@@ -214,7 +214,7 @@ func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
 
 func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
-		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops,
+		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})

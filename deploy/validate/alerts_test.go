@@ -45,7 +45,7 @@ func TestAlerts_BrokenRulesFail(t *testing.T) {
 	}
 	cases := []struct{ name, old, new, want string }{
 		{"a metric nobody exports", "licensedesk_operations_overdue) > 0", "licensedesk_operations_late) > 0", "metrics not in docs/metrics.md: licensedesk_operations_late"},
-		{"the old, wrong Temporal name", "temporal_temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_num_pollers"},
+		{"a doubled Temporal prefix", "temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_temporal_num_pollers{poller_type=\"activity_task\"}) == 0", "temporal_temporal_num_pollers"},
 		{"an alert without a test", "  - alert: LicenceSuspended", "  - alert: LicenceSuspendedNow", "no test case where LicenceSuspendedNow fires"},
 		{"a severity nobody routes", "severity: info", "severity: low", `severity "low"`},
 		{"a runbook section that does not exist", "docs/runbook.md#smtp-outage", "docs/runbook.md#mail-outage", `runbook "docs/runbook.md#mail-outage" names no section`},

@@ -26,9 +26,9 @@ func TestDashboard_BrokenDashboardFails(t *testing.T) {
 	}
 	cases := []struct{ name, old, new, want string }{
 		{"a metric nobody exports", "max(licensedesk_invoices_past_due)", "max(licensedesk_invoices_overdue)", "metrics not in docs/metrics.md: licensedesk_invoices_overdue"},
-		{"the documented-before-measured Temporal name", "rate(temporal_temporal_workflow_task_schedule_to_start_latency_sum", "rate(temporal_workflow_task_schedule_to_start_latency_seconds_sum", "temporal_workflow_task_schedule_to_start_latency_seconds_sum"},
-		{"a PromQL syntax error", "sum by (kind) (rate(licensedesk_operations_started_total[$__rate_interval]))", "sum by (kind) (rate(licensedesk_operations_started_total[$__rate_interval])", "unclosed left parenthesis"},
-		{"a bucket of a counter", "rate(licensedesk_operations_started_total[", "rate(licensedesk_operations_started_total_bucket[", "licensedesk_operations_started_total_bucket"},
+		{"a Temporal name with a _seconds the SDK does not add", "rate(temporal_workflow_task_schedule_to_start_latency_sum", "rate(temporal_workflow_task_schedule_to_start_latency_seconds_sum", "temporal_workflow_task_schedule_to_start_latency_seconds_sum"},
+		{"a PromQL syntax error", "sum by (kind) (rate(licensedesk_operations_started[$__rate_interval]))", "sum by (kind) (rate(licensedesk_operations_started[$__rate_interval])", "unclosed left parenthesis"},
+		{"a bucket of a counter", "rate(licensedesk_operations_started[", "rate(licensedesk_operations_started_bucket[", "licensedesk_operations_started_bucket"},
 		{"a variable nobody defined", `namespace=~\"$namespace\",task_queue`, `namespace=~\"$ns\",task_queue`, "variable $ns is not defined"},
 		{"a duplicated panel id", `"id": 2,`, `"id": 1,`, "id already used"},
 		{"panels on top of each other", `"x": 4,`, `"x": 0,`, "overlaps panel"},
