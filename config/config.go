@@ -32,6 +32,7 @@ type Config struct {
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string // STRIPE_API_URL
 	PaymentsSandbox     string // PAYMENTS_SANDBOX: "true" runs the payments sandbox outside dev, on purpose
+	SandboxFaults       string // PAYMENTS_SANDBOX_FAULTS: the chaos harness's faults (sandbox only)
 	SMTPURL             string // SMTP_URL
 	MailFrom            string // MAIL_FROM
 	AdminAPIToken       string // ADMIN_API_TOKEN
@@ -75,6 +76,7 @@ func (c *Config) vars() []struct {
 		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
 		{"PAYMENTS_SANDBOX", &c.PaymentsSandbox, "", "true: use the payments sandbox instead of Stripe (test cards only, nobody is charged; dev does by default)"},
+		{"PAYMENTS_SANDBOX_FAULTS", &c.SandboxFaults, "", "sandbox only, for the chaos harness: drop=P,error=P,slow=P[,seed=N] (charges answered late, lost after charging, or refused)"},
 		{"SMTP_URL", &c.SMTPURL, "", "SMTP server: smtp+starttls://user:pass@host:587 (TLS required), smtps://...:465, or smtp://... (STARTTLS if offered); SSL_CERT_FILE names a private CA"},
 		{"MAIL_FROM", &c.MailFrom, "no-reply@licensedesk.test", "From address of outgoing mail; without a name (Name <address>), the product name the mails sign with"},
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},

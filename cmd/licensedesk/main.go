@@ -54,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "slack":
 		err = runSlack(ctx, args[1:], getenv, stdout)
+	case "cluster":
+		err = runCluster(ctx, args[1:], stdout)
+	case "chaos":
+		err = runChaos(ctx, args[1:], stdout)
 	default:
 		err = usageErrorf("unknown subcommand %q; run `licensedesk --help`", args[0])
 	}

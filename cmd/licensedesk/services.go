@@ -102,6 +102,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		svc.close()
 		return nil, usageError{err.Error()}
 	}
+	if !useSandbox && cfg.SandboxFaults != "" {
+		svc.close()
+		return nil, usageErrorf("PAYMENTS_SANDBOX_FAULTS applies to the payments sandbox only, not to Stripe")
+	}
 	if !useSandbox {
 		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: logger})
 		if err != nil {
@@ -116,6 +120,15 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			return nil, err
 		}
 		svc.payments, svc.sandbox = sb, sb
+		if cfg.SandboxFaults != "" {
+			f, err := sandbox.ParseFaults(cfg.SandboxFaults)
+			if err != nil {
+				svc.close()
+				return nil, usageError{err.Error()}
+			}
+			svc.payments = sandbox.WithFaults(sb, f)
+			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
+		}
 	}
 	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
 	if err != nil {

@@ -23,6 +23,8 @@ var subcommands = []subcommand{
 	{"worker", "", "the Temporal worker", nil},
 	{"migrate", "", "apply database migrations and exit", nil},
 	{"slack", `[flags] "/license show SEN-1000001"`, "sign a slash command, send it to a running server, print the reply", func() *flag.FlagSet { return slackFlagSet(new(slackOptions)) }},
+	{"cluster", "[flags]", "what deploy/ runs, as processes on this machine: PostgreSQL, Temporal, serves behind a proxy, workers", func() *flag.FlagSet { return clusterFlagSet(new(clusterFlags)) }},
+	{"chaos", "[flags]", "the cluster under real traffic and faults, then the books (last line: chaos: ...)", func() *flag.FlagSet { return chaosFlagSet(new(chaosFlags)) }},
 }
 
 // usage is the top-level help: each subcommand with its flags, then every
