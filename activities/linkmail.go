@@ -155,7 +155,7 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 }
 
 func (a *Activities) deliver(ctx context.Context, key string, to licensing.Email, kind mail.Kind, data any, links ...string) error {
-	subject, text, html, err := mail.Render(kind, data)
+	subject, text, html, err := mail.RenderAs(a.Brand, kind, data)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"licensedesk/config"
+	"licensedesk/licensing"
 	"licensedesk/mail"
 )
 
@@ -388,8 +389,8 @@ func TestFromName_IsTheNameTheMailsSignWith(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, err := netmail.ParseAddress(s.From())
-	if err != nil || from.Name != mail.ProductName {
-		t.Fatalf("From %q (%v); want the display name %q", s.From(), err, mail.ProductName)
+	if err != nil || from.Name != licensing.DefaultBrandName {
+		t.Fatalf("From %q (%v); want the display name %q", s.From(), err, licensing.DefaultBrandName)
 	}
 	for _, c := range renderCases() {
 		_, text, html, err := mail.Render(c.kind, c.data)
@@ -403,5 +404,44 @@ func TestFromName_IsTheNameTheMailsSignWith(t *testing.T) {
 	// A name in MAIL_FROM is kept.
 	if s, err := mail.NewSMTP("smtp://mail.example.com", "Acme Licensing <desk@acme.test>"); err != nil || s.From() != `"Acme Licensing" <desk@acme.test>` {
 		t.Errorf("From = %v, %v", s, err)
+	}
+}
+
+// TestRenderAs_SignsWithTheBrandAndItsSupport: BRAND_NAME signs every mail
+// and the support contact is in every footer.
+func TestRenderAs_SignsWithTheBrandAndItsSupport(t *testing.T) {
+	b := licensing.Brand{Name: "Acme Licensing", SupportEmail: "help@acme.test", SupportURL: "https://acme.test/help"}
+	for _, c := range renderCases() {
+		subject, text, html, err := mail.RenderAs(b, c.kind, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{text, html} {
+			if !strings.Contains(body, "This email was sent by Acme Licensing,") || strings.Contains(body, licensing.DefaultBrandName) {
+				t.Errorf("%s does not sign as the brand:\n%s", c.kind, body)
+			}
+			if !strings.Contains(body, "help@acme.test") || !strings.Contains(body, "https://acme.test/help") {
+				t.Errorf("%s has no support contact:\n%s", c.kind, body)
+			}
+		}
+		if strings.Contains(subject, licensing.DefaultBrandName) {
+			t.Errorf("%s subject %q names the default brand", c.kind, subject)
+		}
+	}
+	// Without support settings the footer still says whom to ask.
+	_, text, _, _ := mail.Render(mail.KindPasswordReset, mail.PasswordReset{URL: "https://x.test/r", Deadline: deadline})
+	if !strings.Contains(text, "Questions? Contact our sales team") {
+		t.Errorf("no contact line without support settings:\n%s", text)
+	}
+	// The From name follows the brand unless MAIL_FROM names one.
+	s, _ := mail.NewSMTP("smtp://mail.example.com", "desk@acme.test")
+	s.SignAs("Acme Licensing")
+	if s.From() != `"Acme Licensing" <desk@acme.test>` {
+		t.Errorf("From = %s", s.From())
+	}
+	s, _ = mail.NewSMTP("smtp://mail.example.com", "Desk <desk@acme.test>")
+	s.SignAs("Acme Licensing")
+	if s.From() != `"Desk" <desk@acme.test>` {
+		t.Errorf("From = %s, want MAIL_FROM's own name", s.From())
 	}
 }

@@ -74,17 +74,6 @@ type AccountService interface {
 	UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error)
 }
 
-// AccountOption adjusts Account.
-type AccountOption func(*accountPages)
-
-// TrustForwardedFor makes throttling key on the client address a reverse
-// proxy puts last in X-Forwarded-For instead of the connection's peer. Only
-// use it behind a proxy that sets that header: otherwise clients choose
-// their own address.
-func TrustForwardedFor() AccountOption {
-	return func(h *accountPages) { h.trustForwarded = true }
-}
-
 // maxAccountForm bounds every self-service form body.
 const maxAccountForm = 64 << 10
 
@@ -99,11 +88,10 @@ const maxAccountForm = 64 << 10
 // secureCookies marks the session cookie Secure and names it
 // "__Host-session" (set it whenever the site is served over HTTPS).
 func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts ...AccountOption) http.Handler {
-	h := &accountPages{svc: svc, logger: logger, secure: secureCookies}
-	for _, o := range opts {
-		o(h)
-	}
+	h := &accountPages{svc: svc, logger: logger, pageSettings: newPageSettings(opts)}
+	h.sessions, h.secure = svc, secureCookies
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /signin", h.signinForm)
 	mux.HandleFunc("POST /signin", h.signin)
 	mux.HandleFunc("POST /signout", h.signout)
@@ -138,10 +126,9 @@ func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts .
 }
 
 type accountPages struct {
+	pageSettings
 	svc             AccountService
 	logger          *slog.Logger
-	secure          bool
-	trustForwarded  bool
 	warnedForwarded atomic.Bool // X-Forwarded-For arrived untrusted; said once
 }
 

@@ -93,7 +93,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 
 	pages := web.Account(svc, logger, false, hopts...)
 	mux := http.NewServeMux()
-	for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
 		mux.Handle(p, pages)
 	}
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {

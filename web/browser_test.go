@@ -284,7 +284,8 @@ func TestBrowser_LinkPagesOnAPhone(t *testing.T) {
 			t.Errorf("buttons %+v and %+v: want at least 44 px high, stacked", approve, decline)
 		}
 		// A keyboard user sees where they are.
-		BrowserStep(t, ctx, "tab to the first button", chromedp.KeyEvent("\t"))
+		// The header's home link comes first, then the first button.
+		BrowserStep(t, ctx, "tab to the first button", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
 		focus := BrowserValue(t, ctx, "focus style", chromedp.Evaluate[string](
 			`document.activeElement.value + " " + getComputedStyle(document.activeElement).outlineStyle`))
 		if focus != "approve solid" {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/passwords"
@@ -44,29 +45,45 @@ type LinkService interface {
 // prefix of its SHA-256), pages never repeat it (forms post to their own
 // address), and every response asks browsers not to cache it, send it as a
 // referrer, or index it.
-func LinkPages(svc LinkService, logger *slog.Logger) http.Handler {
-	h := &linkPages{svc: svc, logger: logger}
+func LinkPages(svc LinkService, logger *slog.Logger, opts ...Option) http.Handler {
+	return newLinkPages(svc, logger, opts).handler()
+}
+
+func newLinkPages(svc LinkService, logger *slog.Logger, opts []Option) *linkPages {
+	return &linkPages{svc: svc, logger: logger, pageSettings: newPageSettings(opts)}
+}
+
+func (h *linkPages) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /l/{token}", h.show)
 	mux.HandleFunc("POST /l/{token}", h.act)
 	mux.HandleFunc("/l/", h.other)
+	return private(mux)
+}
+
+// private marks a response as not to be cached, indexed or sent on as a
+// referrer: link pages, and the card pages a link leads back to.
+func private(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Robots-Tag", "noindex")
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
 type linkPages struct {
+	pageSettings
 	svc    LinkService
 	logger *slog.Logger
 }
 
 // linkPage is what every link template receives.
 type linkPage struct {
-	Title string
+	Title   string
+	Brand   licensing.Brand
+	Account *accounts.AccountDetails // signed in: the header says who, with a sign-out button
 
 	// Form pages.
 	View        links.View
@@ -238,6 +255,10 @@ func (h *linkPages) errorPage(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *linkPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p linkPage) {
+	p.Brand = h.brand
+	if p.Account = h.signedInAccount(r); p.Account != nil && p.CSRF == "" {
+		p.CSRF = csrfToken(w, r) // for the header's sign-out button
+	}
 	renderPage(w, r, h.logger, linkTemplates, status, name, p)
 }
 
@@ -304,20 +325,14 @@ func formatDeadline(t time.Time) string {
 
 // cardCancelled is where the payment provider sends people back when they
 // leave its card page without saving a card.
-func cardCancelled(logger *slog.Logger) http.Handler {
-	h := &linkPages{logger: logger}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "No card was saved",
-			Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page."})
-	})
+func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "No card was saved",
+		Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page."})
 }
 
 // cardSaved is where the payment provider sends people back after they saved
 // a card. The card itself arrives by webhook; this page only says so.
-func cardSaved(logger *slog.Logger) http.Handler {
-	h := &linkPages{logger: logger}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "Thank you: your card is saved",
-			Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
-	})
+func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "Thank you: your card is saved",
+		Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
 }

@@ -46,10 +46,15 @@ type services struct {
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
+	brand    licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
 	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	brand, err := cfg.Brand()
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -67,7 +72,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC}
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand}
 	switch {
 	case cfg.SlackBotToken != "":
 		svc.slack = slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
@@ -81,6 +86,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			svc.close()
 			return nil, usageError{err.Error()}
 		}
+		smtp.SignAs(brand.Name)
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
@@ -176,7 +182,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	if s.slack != nil {
 		responder = slackResponder{s.slack}
 	}
-	var accountOptions []web.AccountOption
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
@@ -191,11 +197,17 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
-		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
+		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),
+		Sessions:       s.accounts,
+		SecureCookies:  s.secureCookies(),
+		Brand:          s.brand,
 		FormTargets:    s.formTargets(),
 		Dev:            dev,
 	})
 }
+
+// secureCookies: sessions over HTTPS only, when customers reach us by it.
+func (s *services) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicBaseURL, "https://") }
 
 // formTargets are the other origins our forms lead to: Stripe Checkout,
 // where the update-card button redirects (the sandbox's page is ours).
@@ -224,6 +236,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+		Brand: s.brand,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err
