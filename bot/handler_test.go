@@ -94,7 +94,7 @@ func newHarness(t *testing.T, allow Allow, extra ...Command) *harness {
 	h := &harness{now: time.Unix(1_767_225_600, 0), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
 	cmds := append([]Command{
-		ShowCommand(memLicenses{"SEN-1000001": cloudMonthly(), "SEN-2000001": server()}),
+		ShowCommand(memLicenses{"SEN-1000001": cloudMonthly(), "SEN-2000001": server()}, nil, 0),
 		contactAddCommand(),
 		contactRemoveCommand(),
 	}, extra...)
@@ -170,7 +170,7 @@ func TestCommands_ShowRendersTheLicence(t *testing.T) {
 	if reply.ResponseType != slack.ResponseTypeEphemeral {
 		t.Errorf("response_type = %q", reply.ResponseType)
 	}
-	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly())) {
+	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, time.Now())) {
 		t.Errorf("got %d blocks", len(reply.Blocks))
 	}
 	text := PlainText(reply)
@@ -259,7 +259,7 @@ func TestCommands_HelpListsEveryRegisteredCommand(t *testing.T) {
 	h := newHarness(t, everyone)
 	for _, text := range []string{"help", ""} {
 		text := PlainText(h.command(t, "U1", text))
-		for _, c := range []Command{ShowCommand(nil), contactAddCommand(), contactRemoveCommand(), {Name: "help", Args: "[subcommand]"}} {
+		for _, c := range []Command{ShowCommand(nil, nil, 0), contactAddCommand(), contactRemoveCommand(), {Name: "help", Args: "[subcommand]"}} {
 			if !strings.Contains(text, c.Usage()) {
 				t.Errorf("help lacks %q:\n%s", c.Usage(), text)
 			}

@@ -65,3 +65,33 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestCardLink_PastDuePageSaysWhatFailedAndByWhen (defect 1): the card
+// page of a past-due licence opens with the banner: amount, licence, when
+// and why the charge failed, and the date to update the card by.
+func TestCardLink_PastDuePageSaysWhatFailedAndByWhen(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	token, _, err := f.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposeCardUpdate, Email: "gina@initech.test", SEN: "SEN-1000003",
+		WorkflowID: "card/SEN-1000003", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := f.db.Overdue(ctx, "SEN-1000003")
+	suspend := o.DueDate.Add(15 * 24 * time.Hour)
+	r := f.get(token)
+	want := "Payment of USD 10.00 for SEN-1000003 failed on " + licensing.ShortDate(o.FailedAt) + ": card declined. Update your card before " +
+		licensing.ShortDate(suspend) + " to keep Jira Service Management running."
+	if r.status != 200 || !strings.Contains(r.body, want) || !strings.Contains(r.body, `class="banner"`) {
+		t.Fatalf("%d: want %q in\n%s", r.status, want, r.body)
+	}
+	if strings.Index(r.body, `class="banner"`) > strings.Index(r.body, "<h1>") {
+		t.Error("the banner is not at the top")
+	}
+	// A licence in good standing: no banner.
+	token, _, _ = f.db.CreateLink(ctx, postgres.NewLink{Purpose: licensing.PurposeCardUpdate, Email: "alice@acme.test", SEN: "SEN-1000001",
+		WorkflowID: "card/SEN-1000001", TTL: time.Hour})
+	if r := f.get(token); r.status != 200 || strings.Contains(r.body, `class="banner"`) {
+		t.Fatalf("%d, banner on a paid-up licence:\n%s", r.status, r.body)
+	}
+}

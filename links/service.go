@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -32,6 +33,16 @@ type Service struct {
 	// Hasher hashes the passwords people choose in account setup: the
 	// process's one argon2id limiter (accounts.Service.Hasher).
 	Hasher *passwords.Hasher
+	// SuspendAfter is BILLING_SUSPEND_DAYS, for the suspension date a card
+	// page names [15 days].
+	SuspendAfter time.Duration
+}
+
+func (s *Service) suspendAfter() time.Duration {
+	if s.SuspendAfter > 0 {
+		return s.SuspendAfter
+	}
+	return 15 * 24 * time.Hour
 }
 
 // lookup returns the usable link with token, if /l/ serves its purpose: a
@@ -63,6 +74,16 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 			return View{}, err
 		}
 		v.Product = l.Product
+		if k.Purpose == licensing.PurposeCardUpdate && (l.Status == licensing.PastDue || l.Status == licensing.Suspended) {
+			o, err := s.DB.Overdue(ctx, k.SEN)
+			if err != nil {
+				return View{}, err
+			}
+			if o != nil {
+				with := o.WithSuspension(s.suspendAfter())
+				v.Overdue = &with
+			}
+		}
 	}
 	for _, line := range stringList(k.Data["summary"]) {
 		v.Summary = append(v.Summary, line)

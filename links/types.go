@@ -34,6 +34,8 @@ type View struct {
 	ExpiresAt time.Time // shown as a deadline
 	// CompleteAccount: the account is pending and needs a name and password.
 	NeedsAccountDetails bool
+	// Overdue (card update): the licence's unpaid invoice and failed charge.
+	Overdue *licensing.Overdue
 }
 
 // Action is what a person submitted (POST).

@@ -194,7 +194,9 @@ type PaymentFailed struct {
 	Product       string    // the licence's product name
 	Amount        string    // the invoice's amount, "USD 10.00"
 	InvoiceNumber string    // the invoice
-	Reason        string    // optional, plain words: "Your card was declined."
+	Reason        string    // optional, the provider's words: "Your card was declined."
+	DeclineCode   string    // optional: "generic_decline"; with Reason, says why in our plain words
+	FailedAt      time.Time // when the charge failed; zero: not said
 	Hard          bool      // the card can't be retried: a new card is needed
 	NextRetry     time.Time // the next automatic retry; zero: no more retries
 	SuspendOn     time.Time // when the licence is suspended if still unpaid; may be zero
@@ -206,6 +208,10 @@ type PaymentFailed struct {
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
 }
+
+// Why is why the charge failed, in plain words ("card declined"), as the
+// account page's banner and /license show say it.
+func (d PaymentFailed) Why() string { return licensing.DeclineWords(d.DeclineCode, d.Reason) }
 
 // PaymentSucceeded confirms to a billing contact that an invoice was paid.
 type PaymentSucceeded struct {

@@ -622,7 +622,7 @@ func TestAccount_RemoveContact(t *testing.T) {
 		t.Fatalf("contacts: %v", l.Contacts)
 	}
 	// bob has lost the licence.
-	wantText(t, c.get("/account"), "No licences are attached to bob@acme.test yet.")
+	wantText(t, c.get("/account"), "No licences are attached to bob@acme.test.", "When a licence moves to another account it leaves this page")
 }
 
 func TestAccount_PromoteSelf(t *testing.T) {

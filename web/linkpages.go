@@ -93,6 +93,9 @@ type linkPage struct {
 	MinLength   int    // passwords.MinLength, for the browser's own check
 	RolesText   string // "billing and technical"
 
+	// Card pages: a past-due licence's banner.
+	OverdueTitle, OverdueText string
+
 	// Result and error pages.
 	Message string
 	Detail  string // an extra sentence from the service, when it adds something
@@ -196,6 +199,7 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 		p.RolesText = joinWords(view.Roles)
 	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
+		p.OverdueTitle, p.OverdueText = overdueBanner(view.Overdue, time.Now())
 	default:
 		// A token of another purpose (SPEC §3: a clear page, 404).
 		h.logger.WarnContext(r.Context(), "link of a purpose /l/ does not serve", "link", tokenRef(token), "purpose", view.Purpose)
@@ -204,6 +208,19 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, status, tmpl, p)
+}
+
+// overdueBanner is the title and sentence of a past-due licence's banner
+// (empty for none).
+func overdueBanner(o *licensing.Overdue, now time.Time) (title, text string) {
+	if o == nil {
+		return "", ""
+	}
+	title = "Payment failed for " + string(o.SEN)
+	if o.Status == licensing.Suspended {
+		title = string(o.SEN) + " is suspended"
+	}
+	return title, o.Sentence(now)
 }
 
 var errLinkUnknown = licensing.Errorf(licensing.NotFound, "This link isn't valid.")

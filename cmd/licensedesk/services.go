@@ -111,7 +111,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.payments, svc.sandbox = sb, sb
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -175,7 +175,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	if api, ok := s.slack.(*slackout.WebAPI); ok {
 		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
 	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db)}, bot.OperationCommands(s.db, s.ops)...)
+	cmds := append([]bot.Command{bot.ShowCommand(s.db, s.db, s.ops.Policy.SuspendAfter)}, bot.OperationCommands(s.db, s.ops)...)
 	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
 	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
 	var responder bot.Responder
@@ -187,14 +187,15 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
 	return web.New(web.Deps{
-		Logger:         s.logger,
-		Licenses:       s.db,
-		AdminAPIToken:  s.cfg.AdminAPIToken,
-		Ready:          s.readyChecks(),
-		Registry:       s.registry,
-		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
-		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
-		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
+		Logger:        s.logger,
+		Licenses:      s.db,
+		AdminAPIToken: s.cfg.AdminAPIToken,
+		Ready:         s.readyChecks(),
+		Registry:      s.registry,
+		SlackCommands: verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
+		SlackActions:  verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
+		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
+			SuspendAfter: s.ops.Policy.SuspendAfter},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
 		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),
