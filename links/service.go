@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -50,6 +49,12 @@ func (s *Service) suspendAfter() time.Duration {
 // here as a token never made (SPEC §3), and nothing is done with it.
 func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, error) {
 	k, err := s.DB.LookupLink(ctx, token)
+	if licensing.ErrorCode(err) == licensing.Gone {
+		// Say how it ended, if it is one of ours.
+		if e, eerr := s.ended(ctx, token); eerr == nil && served(e.Purpose) {
+			return postgres.Link{}, e
+		}
+	}
 	if err != nil {
 		return postgres.Link{}, err
 	}
@@ -67,6 +72,11 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	return s.view(ctx, k)
+}
+
+// view is a usable link's page.
+func (s *Service) view(ctx context.Context, k postgres.Link) (View, error) {
 	v := View{Purpose: k.Purpose, Email: string(k.Email), SEN: string(k.SEN), ExpiresAt: k.ExpiresAt}
 	if k.SEN != "" {
 		l, err := s.DB.License(ctx, k.SEN)
@@ -89,6 +99,14 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 		v.Summary = append(v.Summary, line)
 	}
 	v.Roles = stringList(k.Data["roles"])
+	v.AskedBy, v.AskedAt = dataString(k.Data, "asked_by"), dataTime(k.Data, "asked_at")
+	v.Demoted = stringList(k.Data["demoted"])
+	v.ForMove, _ = k.Data["for_move"].(bool)
+	v.ApprovedBy, v.ApprovedAt = dataString(k.Data, "approved_by"), dataTime(k.Data, "approved_at")
+	v.NewEmail, v.FromEmail, v.Card = dataString(k.Data, "new_email"), dataString(k.Data, "from"), dataString(k.Data, "card")
+	v.KeepOld, _ = k.Data["keep_old"].(bool)
+	v.MoveRoles = stringList(k.Data["move_roles"])
+	v.Requester, v.Origin = dataString(k.Data, "requester"), dataString(k.Data, "origin")
 	switch v.Purpose {
 	case licensing.PurposeCompleteAccount:
 		v.NeedsAccountDetails = true
@@ -104,6 +122,10 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	v, err := s.view(ctx, k)
+	if err != nil {
+		return Result{}, err
+	}
 	switch k.Purpose {
 	case licensing.PurposeConfirmMove, licensing.PurposeConfirmRequest:
 		var approve bool
@@ -112,27 +134,31 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 			approve = true
 		case "decline":
 		default:
-			return Result{}, licensing.Errorf(licensing.Invalid, "Choose Approve or Decline.")
+			return Result{}, licensing.Errorf(licensing.Invalid, "Choose Confirm or Decline.")
 		}
 		var res workflows.DecideResult
 		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
 			return Result{}, err
 		}
-		if approve {
-			return Result{Title: "Approved", Message: "Thank you. We have recorded your approval and will carry on; you'll get an email when it's done."}, nil
-		}
-		return Result{Title: "Declined", Message: "Thank you. Nothing will change; we have told our sales team."}, nil
+		return s.decided(k, v, approve), nil
 
 	case licensing.PurposeCompleteAccount:
 		if err := s.completeAccount(ctx, token, k, action); err != nil {
 			return Result{}, err
 		}
-		return Result{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
+		return accountReady(k, v), nil
 
 	case licensing.PurposeCardUpdate:
 		return s.cardSession(ctx, k)
 
 	case licensing.PurposePromote:
+		if action.Decision == "decline" {
+			var res workflows.DecideResult
+			if err := s.update(ctx, k.WorkflowID, workflows.DeclinePromotionUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
+				return Result{}, err
+			}
+			return promotionDeclined(v), nil
+		}
 		if k.AccountStatus == licensing.AccountPending {
 			if err := s.completeAccount(ctx, token, k, action); err != nil {
 				return Result{}, err
@@ -142,12 +168,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		if err := s.update(ctx, k.WorkflowID, workflows.PromoteUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
 			return Result{}, err
 		}
-		roles := make([]string, len(res.Roles))
-		for i, r := range res.Roles {
-			roles[i] = string(r)
-		}
-		return Result{Title: "You are now the primary contact",
-			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
+		return promoted(k, v, res.Roles, v.Demoted), nil
 	}
 	return Result{}, errNotALink
 }
@@ -230,6 +251,16 @@ func (s *Service) update(ctx context.Context, workflowID, name string, arg, resu
 		return de
 	}
 	return err
+}
+
+func dataString(data map[string]any, key string) string {
+	s, _ := data[key].(string)
+	return s
+}
+
+func dataTime(data map[string]any, key string) time.Time {
+	t, _ := time.Parse(time.RFC3339, dataString(data, key))
+	return t
 }
 
 func stringList(v any) []string {

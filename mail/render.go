@@ -121,6 +121,13 @@ type PromoteYourself struct {
 	ForMove   bool
 	OfferedBy string
 	Demoted   []string // the current primary contacts, who become secondary
+	// Who asked and when; for a move, who confirmed it and when, and what
+	// happens to the contact it moves from.
+	RequestedAt time.Time // zero: not said
+	ApprovedBy  string
+	ApprovedAt  time.Time
+	FromEmail   string
+	KeepOld     bool
 }
 
 // MoveCompleted tells both people of a move that it is done.
@@ -343,17 +350,8 @@ func (d CardUpdated) check() error {
 	return p.err()
 }
 
-// Who acted, as a customer may read it: a person's address, or else our
-// sales team (never empty, never a Slack user id like "<@U123>").
-func actor(by string) string {
-	by = strings.TrimSpace(by)
-	if by == "" || strings.HasPrefix(by, "<@") || strings.HasPrefix(by, "<!") {
-		return ourSalesTeam
-	}
-	return by
-}
-
-const ourSalesTeam = "our sales team"
+// Who acted, as a customer may read it (licensing.ActorName).
+func actor(by string) string { return licensing.ActorName(by) }
 
 func (d *ConfirmRequest) fill()  { d.RequestedBy = actor(d.RequestedBy) }
 func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
@@ -475,6 +473,14 @@ func funcs(b licensing.Brand) map[string]any {
 	return map[string]any{
 		"product": func() string { return b.Name },
 		"brand":   func() licensing.Brand { return b },
+		// capital starts a sentence with a name: "Our sales team", but an
+		// address as it is.
+		"capital": func(s string) string {
+			if s == "" || strings.Contains(s, "@") {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
 		"hello": func(name string) string {
 			if name = strings.TrimSpace(name); name == "" {
 				return "Hello,"

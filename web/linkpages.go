@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ const maxLinkForm = 64 << 10
 var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
+	"shortDate":       licensing.ShortDate,
+	"join":            joinWords,
+	"title":           titleWord,
+	"has":             func(list []string, s string) bool { return slices.Contains(list, s) },
 }).ParseFS(templateFiles, "templates/layout.html", "templates/link_*.html"))
 
 // LinkService looks links up and acts on them. Errors are *licensing.Error:
@@ -97,9 +102,11 @@ type linkPage struct {
 	OverdueTitle, OverdueText string
 
 	// Result and error pages.
+	Result  links.Result // after acting: the licence, what happens next, ways on
 	Message string
 	Detail  string // an extra sentence from the service, when it adds something
 	Reload  bool   // offer to load the link again (expired form)
+	Ended   *links.Ended
 }
 
 // show renders the page for a link. It calls nothing but Lookup.
@@ -168,7 +175,23 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message})
+	h.result(w, r, res)
+}
+
+// result renders a result page: what was done, what happens next, and the
+// ways on (for someone signed in, their account rather than sign-in).
+func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Result) {
+	if len(res.Actions) == 0 {
+		res.Actions = []links.Step{links.ToHome}
+	}
+	if h.signedInAccount(r) != nil {
+		for i, a := range res.Actions {
+			if a == links.ToSignIn || a == links.ToHome {
+				res.Actions[i] = links.ToAccount
+			}
+		}
+	}
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message, Result: res})
 }
 
 // other answers paths and methods that are not a link.
@@ -196,6 +219,9 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 		tmpl, p.Title = "link_account.html", "Set up your account"
 	case licensing.PurposePromote:
 		tmpl, p.Title = "link_promote.html", "Become the primary contact"
+		if view.ForMove {
+			tmpl, p.Title = "link_promote.html", "Take over "+view.SEN+" as its primary contact"
+		}
 		p.RolesText = joinWords(view.Roles)
 	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
@@ -234,6 +260,11 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 		h.errorPage(w, r, http.StatusNotFound, "This link isn't valid",
 			"Check that you opened the whole address from the email (some mail programs split long links), or ask for a new link.", "", false)
 	case licensing.Gone:
+		var ended *links.Ended
+		if errors.As(err, &ended) {
+			h.endedPage(w, r, ended)
+			return
+		}
 		h.errorPage(w, r, http.StatusGone, "This link has already been used or has expired",
 			"Each link works once, for a limited time. If you still need to do this, ask for a new link.", extraDetail(msg), false)
 	case licensing.Internal:
@@ -243,6 +274,27 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 	default:
 		h.errorPage(w, r, statusOf(code), errorTitle(code), msg, "", false)
 	}
+}
+
+// endedPage answers a link that no longer works (410): how it ended and
+// when, what to do now and whom to ask, and, to its recipient signed in,
+// what they did with it.
+func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.Ended) {
+	p := linkPage{Ended: e}
+	switch e.How {
+	case "used":
+		p.Title, p.Message = "You have already used this link", "It was used on "+formatDeadline(e.At)+". Each link works once."
+	case "withdrawn":
+		p.Title, p.Message = "This link no longer works", "It was withdrawn on "+formatDeadline(e.At)+
+			": what it was for has ended (it was done, declined, cancelled or ran out of time), or a newer link replaced it."
+	default:
+		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
+	}
+	if acc := h.signedInAccount(r); acc != nil && acc.Email == e.Email {
+		p.Detail = e.Done
+		p.View = links.View{SEN: e.SEN, Product: e.Product}
+	}
+	h.render(w, r, http.StatusGone, "link_ended.html", p)
 }
 
 func errorTitle(code licensing.Code) string {
@@ -343,13 +395,14 @@ func formatDeadline(t time.Time) string {
 // cardCancelled is where the payment provider sends people back when they
 // leave its card page without saving a card.
 func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "No card was saved",
-		Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page."})
+	h.result(w, r, links.Result{Title: "No card was saved",
+		Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page.",
+		Actions: []links.Step{links.ToAccount}})
 }
 
 // cardSaved is where the payment provider sends people back after they saved
 // a card. The card itself arrives by webhook; this page only says so.
 func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "Thank you: your card is saved",
+	h.result(w, r, links.Result{Title: "Thank you: your card is saved",
 		Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
 }

@@ -58,13 +58,17 @@ func newFakeLinks() *fakeLinks {
 			tokConfirmRequest: {Purpose: licensing.PurposeConfirmRequest, Email: "carol@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Sales asked to add dana@new.test as a billing contact of SEN-1000001."}, ExpiresAt: expires},
 			tokConfirmMove: {Purpose: licensing.PurposeConfirmMove, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
-				Summary: []string{"SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed."}, ExpiresAt: expires},
+				Summary: []string{"SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed."}, ExpiresAt: expires,
+				AskedBy: "our sales team", AskedAt: expires.AddDate(0, 0, -14), NewEmail: "zoe@new.test", FromEmail: "alice@acme.test",
+				MoveRoles: []string{"billing", "technical"}, Card: "Visa ending 4242"},
 			tokComplete: {Purpose: licensing.PurposeCompleteAccount, Email: "dana@new.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Alice added you as a billing contact of SEN-1000001."}, ExpiresAt: expires, NeedsAccountDetails: true},
 			tokPromote: {Purpose: licensing.PurposePromote, Email: "bob@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Roles: []string{"billing", "technical"}, ExpiresAt: expires},
 			tokPromotePending: {Purpose: licensing.PurposePromote, Email: "zoe@new.test", SEN: "SEN-1000002", Product: "Confluence",
-				Roles: []string{"technical"}, ExpiresAt: expires, NeedsAccountDetails: true},
+				Roles: []string{"technical"}, ExpiresAt: expires, NeedsAccountDetails: true,
+				ForMove: true, AskedBy: "our sales team", AskedAt: expires.AddDate(0, 0, -15), ApprovedBy: "frank@globex.test", ApprovedAt: expires.AddDate(0, 0, -14),
+				Demoted: []string{"erin@globex.test"}, NewEmail: "zoe@new.test", FromEmail: "erin@globex.test", MoveRoles: []string{"technical"}},
 		},
 		errs: map[string]error{
 			tokUnknown: licensing.Errorf(licensing.NotFound, "This link isn't valid."),
@@ -217,10 +221,13 @@ func TestLinks_GetRendersEachPurposeAndChangesNothing(t *testing.T) {
 		not   []string
 	}{
 		{tokConfirmRequest, []string{"Please confirm this request", "Sales asked to add dana@new.test", "carol@acme.test",
-			"Link expires", "Saturday 14 March 2026, 15:04 UTC", `value="approve"`, ">Approve<", `value="decline"`, ">Decline<", "SEN-1000001"},
+			"Link expires", "Saturday 14 March 2026, 15:04 UTC", `value="approve"`, ">Confirm the request<", `value="decline"`, ">Decline<", "SEN-1000001"},
 			[]string{`type="password"`}},
-		{tokConfirmMove, []string{"Please confirm this licence move", "SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed.",
-			"Approve", "Decline"}, nil},
+		// Defect 7: who asked and when, what happens to whom, and that the card stays and keeps paying; the button says what the mail says.
+		{tokConfirmMove, []string{"Please confirm this licence move", "Our sales team asked on 28 Feb 2026 to move SEN-1000001 (Jira Software) to the account <strong>zoe@new.test</strong>",
+			"zoe@new.test is added as billing and technical contact and then makes themselves the primary contact, in place of alice@acme.test.",
+			"alice@acme.test is then removed from the licence.", "The card on file, Visa ending 4242, stays on the licence and keeps paying for it after the move.",
+			">Confirm the move<", ">Decline<"}, []string{"Approve"}},
 		{tokComplete, []string{"Set up your account", `name="display_name"`, `name="password"`, `name="password_confirm"`,
 			`autocomplete="new-password"`, "At least 15 characters; a passphrase of several words works well.", "Create my account",
 			`autocomplete="username"`, "dana@new.test"},
@@ -228,8 +235,13 @@ func TestLinks_GetRendersEachPurposeAndChangesNothing(t *testing.T) {
 		{tokPromote, []string{`Make me the primary billing and technical contact for <span class="nowrap">SEN-1000001</span> (Jira Software)`,
 			"becomes a secondary contact"},
 			[]string{`type="password"`, `value="approve"`}},
+		// Defect 2: who asked and when, that the confirmer approved, who is demoted, what primary means, and a Decline.
 		{tokPromotePending, []string{`Make me the primary technical contact for <span class="nowrap">SEN-1000002</span> (Confluence)`,
-			"First, set up your account", `name="password"`, `autocomplete="new-password"`}, nil},
+			"First, set up your account", `name="password"`, `autocomplete="new-password"`, "Take over SEN-1000002 as its primary contact",
+			"Our sales team asked on 27 Feb 2026 to move SEN-1000002 (Confluence) to your address, zoe@new.test, and frank@globex.test approved the move on 28 Feb 2026.",
+			"erin@globex.test, the primary contact now, becomes a secondary contact and is then removed from the licence.",
+			"The primary technical contact receives the technical and service notices", `value="decline" formnovalidate>Decline<`,
+			"Decline ends this offer and calls the move off"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.token, func(t *testing.T) {

@@ -104,6 +104,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
 			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
+			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 		}).Get(ctx, nil)
 	}
 	if err := send(ctx, false); err != nil {
