@@ -8,6 +8,7 @@ package links
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -149,7 +150,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		return accountReady(k, v), nil
 
 	case licensing.PurposeCardUpdate:
-		return s.cardSession(ctx, k)
+		return s.cardSession(ctx, k, token)
 
 	case licensing.PurposePromote:
 		if action.Decision == "decline" {
@@ -177,7 +178,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 // the card is checked again now (a contact may have been removed, or the
 // licence's cycle changed, since the link was sent). The link is spent only
 // when the card is saved, so a person who backs out can use it again.
-func (s *Service) cardSession(ctx context.Context, k postgres.Link) (Result, error) {
+func (s *Service) cardSession(ctx context.Context, k postgres.Link, token string) (Result, error) {
 	l, err := s.DB.License(ctx, k.SEN)
 	if err != nil {
 		return Result{}, err
@@ -196,7 +197,7 @@ func (s *Service) cardSession(ctx context.Context, k postgres.Link) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{RedirectURL: sess.URL}, nil
+	return Result{RedirectURL: sess.URL, ReturnRef: base64.RawURLEncoding.EncodeToString(postgres.TokenHash(token))}, nil
 }
 
 // completeAccount activates k's pending account with the name and password

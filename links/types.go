@@ -78,6 +78,9 @@ type Result struct {
 	Next        []string // what happens next, and by when
 	Actions     []Step   // ways on; the first is the main one
 	RedirectURL string   // e.g. the provider's hosted card page (303 See Other)
+	// ReturnRef names the card link for the page the provider sends the
+	// person back to (CardSaved): its token's hash, never the token.
+	ReturnRef string
 }
 
 // Step is a way on from a page: a label and where it leads.

@@ -96,6 +96,31 @@ func (db *DB) Overdue(ctx context.Context, sen licensing.SEN) (*licensing.Overdu
 	return &o, nil
 }
 
+// Payment is an invoice paid: its number, amount and when.
+type Payment struct {
+	Invoice     string
+	AmountCents int64
+	Currency    string
+	PaidAt      time.Time
+}
+
+// PaidSince returns the latest invoice of a licence paid at or after since,
+// or nil when none was.
+func (db *DB) PaidSince(ctx context.Context, sen licensing.SEN, since time.Time) (*Payment, error) {
+	var p Payment
+	err := db.pool.QueryRow(ctx, `
+		SELECT i.number, i.amount_cents, i.currency, i.paid_at FROM invoices i JOIN licenses l ON l.id = i.license_id
+		WHERE l.sen = $1 AND i.status = 'paid' AND i.paid_at >= $2 ORDER BY i.paid_at DESC LIMIT 1`, string(sen), since).
+		Scan(&p.Invoice, &p.AmountCents, &p.Currency, &p.PaidAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // InvoiceRef names an invoice and its licence.
 type InvoiceRef struct {
 	Number string

@@ -107,6 +107,12 @@ type LinkState struct {
 // LinkState returns the link with token in whatever state it is, or
 // NotFound for a token never made. It changes nothing.
 func (db *DB) LinkState(ctx context.Context, token string) (LinkState, error) {
+	return db.LinkStateByHash(ctx, TokenHash(token))
+}
+
+// LinkStateByHash is LinkState for a token's hash (a page the provider
+// sends people back to knows only that).
+func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, error) {
 	var (
 		st            LinkState
 		used, revoked *time.Time
@@ -116,7 +122,7 @@ func (db *DB) LinkState(ctx context.Context, token string) (LinkState, error) {
 		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= now(),
 		       (SELECT g.action FROM audit_log g WHERE g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
-		WHERE t.token_hash = $1`, TokenHash(token)).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
+		WHERE t.token_hash = $1`, hash).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
 		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return LinkState{}, errUnknownLink

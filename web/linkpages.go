@@ -39,6 +39,10 @@ var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 type LinkService interface {
 	Lookup(ctx context.Context, token string) (links.View, error)
 	Act(ctx context.Context, token string, action links.Action) (links.Result, error)
+	// CardSaved is the outcome of a card saved through the link that ref
+	// (Result.ReturnRef) names, as far as it is known now; a ref it does
+	// not know gets a general answer.
+	CardSaved(ctx context.Context, ref string, now time.Time) (links.Result, error)
 }
 
 // LinkPages serves every emailed link (SPEC §3): GET /l/{token} shows what the
@@ -172,6 +176,12 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
 	if res.RedirectURL != "" {
+		if res.ReturnRef != "" {
+			// The provider's page sends the person back to /card/saved
+			// without the token: this says which link it was.
+			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: "/card/", MaxAge: 3600,
+				HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+		}
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
@@ -400,9 +410,23 @@ func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
 		Actions: []links.Step{links.ToAccount}})
 }
 
+// cardReturnCookie names the card link a person left for the provider's
+// page with (its token's hash), for the page they come back to.
+const cardReturnCookie = "card_return"
+
 // cardSaved is where the payment provider sends people back after they saved
-// a card. The card itself arrives by webhook; this page only says so.
+// a card. The card arrives by webhook, and the charge it triggers a moment
+// later: the page says how far that got (reload to see more), and when it
+// does not know which link it was, that the result comes by mail.
 func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
-	h.result(w, r, links.Result{Title: "Thank you: your card is saved",
-		Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
+	var ref string
+	if c, err := r.Cookie(cardReturnCookie); err == nil {
+		ref = c.Value
+	}
+	res, err := h.svc.CardSaved(r.Context(), ref, time.Now())
+	if err != nil {
+		h.fail(w, r, "", err)
+		return
+	}
+	h.result(w, r, res)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/links"
 )
@@ -108,6 +109,13 @@ func (f *fakeLinks) Act(_ context.Context, token string, a links.Action) (links.
 		return act(a)
 	}
 	return links.Result{Title: "Done", Message: "It is done."}, nil
+}
+
+func (f *fakeLinks) CardSaved(_ context.Context, ref string, _ time.Time) (links.Result, error) {
+	if ref == "" {
+		return links.Result{Title: "Thank you", Message: "If you saved a card, our payment provider passes it on to us in a moment."}, nil
+	}
+	return links.Result{SEN: "SEN-1000003", Title: "Thank you: your card is saved and the invoice is paid", Message: "ref " + ref}, nil
 }
 
 func (f *fakeLinks) calls() (lookups []string, acts []fakeAct) {
@@ -620,7 +628,7 @@ func TestLinks_MountedByNew(t *testing.T) {
 func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
 	h := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Links: newFakeLinks()})
 	for path, want := range map[string]string{
-		links.CardSavedPath:     "your card is saved",
+		links.CardSavedPath:     "If you saved a card",
 		links.CardCancelledPath: "No card was saved",
 	} {
 		w := httptest.NewRecorder()
@@ -628,5 +636,62 @@ func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), want) {
 			t.Errorf("GET %s: %d\n%s", path, w.Code, w.Body.String())
 		}
+	}
+}
+
+// fakeSessions signs in whoever the cookie "session" names.
+type fakeSessions struct{}
+
+func (fakeSessions) Session(_ context.Context, cookie string) (accounts.AccountDetails, error) {
+	return accounts.AccountDetails{Email: licensing.Email(cookie)}, nil
+}
+
+// TestLinks_CardPageFromTheAccountStaysInTheAccount (defect 6): the card
+// page the account page's Update card leads to keeps the signed-in header,
+// leads back to the account, and does not claim it was emailed.
+func TestLinks_CardPageFromTheAccountStaysInTheAccount(t *testing.T) {
+	fake := newFakeLinks()
+	const tokCard = "tokCardFromAccount0123456789abcdefghijklmnop"
+	fake.views[tokCard] = links.View{Purpose: licensing.PurposeCardUpdate, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
+		ExpiresAt: time.Now().Add(24 * time.Hour), Origin: "account"}
+	h := LinkPages(fake, slog.New(slog.DiscardHandler), WithSessions(fakeSessions{}, false))
+	r := httptest.NewRequest("GET", "/l/"+tokCard, nil)
+	r.AddCookie(&http.Cookie{Name: "session", Value: "alice@acme.test"})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	body := w.Body.String()
+	for _, want := range []string{`<span class="who">alice@acme.test</span>`, `action="/signout"`, `href="/account">Back to your account</a>`, "made for you from your account page"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "This link was emailed") || strings.Contains(body, "Don't forward it") {
+		t.Error("the page claims it was emailed")
+	}
+	// The same kind of link from a mail, opened by someone not signed in.
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/l/"+tokPromote, nil))
+	if !strings.Contains(w.Body.String(), "This link was emailed to bob@acme.test") || strings.Contains(w.Body.String(), `class="who"`) {
+		t.Errorf("emailed link page:\n%s", w.Body.String())
+	}
+}
+
+// TestCardSaved_SaysTheOutcomeOfThisCardOnly (defect 4): /card/saved asks
+// the service about the link the browser left with (its cookie), and with
+// none, says the result comes by mail instead of claiming a charge.
+func TestCardSaved_SaysTheOutcomeOfThisCardOnly(t *testing.T) {
+	fake := newFakeLinks()
+	h := New(Deps{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Links: fake})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", links.CardSavedPath, nil))
+	if body := w.Body.String(); !strings.Contains(body, "If you saved a card") || strings.Contains(body, "is charged now") {
+		t.Errorf("opened directly:\n%s", body)
+	}
+	r := httptest.NewRequest("GET", links.CardSavedPath, nil)
+	r.AddCookie(&http.Cookie{Name: cardReturnCookie, Value: "abc"})
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if body := w.Body.String(); !strings.Contains(body, "the invoice is paid") || !strings.Contains(body, "ref abc") || w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("after a card:\n%s", body)
 	}
 }

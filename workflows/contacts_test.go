@@ -122,3 +122,27 @@ func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestContactAdd_FromTheAccountPageNamesTheCustomer (defect 6): a contact
+// added from alice's account page is invited, and offered the primary role,
+// by alice@acme.test, not by "our sales team".
+func TestContactAdd_FromTheAccountPageNamesTheCustomer(t *testing.T) {
+	e := newMoveEnv(t)
+	var offeredBy string
+	e.RegisterWorkflow(Promote)
+	e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in PromoteOfferInput) (Result, error) {
+		offeredBy = in.OfferedBy
+		return Result{}, nil
+	})
+	e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Billing, Email: "dana@new.test",
+		By: Requester{Email: "alice@acme.test"}, OfferPrimary: true})
+	if len(e.sent) != 1 || e.sent[0].RequestedBy != "alice@acme.test" || offeredBy != "alice@acme.test" {
+		t.Fatalf("invitation %+v, offer by %q; want both by alice@acme.test", e.sent, offeredBy)
+	}
+	if got := licensing.ActorName(e.sent[0].RequestedBy); got != "alice@acme.test" {
+		t.Errorf("the mail names %q", got)
+	}
+	if got := licensing.ActorName(Requester{SlackUser: "U1"}.String()); got != licensing.OurSalesTeam {
+		t.Errorf("a Slack user reads as %q", got)
+	}
+}
