@@ -87,4 +87,3 @@ func owed(o *licensing.Overdue) string {
 	}
 	return fmt.Sprintf(", and the result of charging invoice %s (%s)", o.Invoice, o.Amount())
 }
-
