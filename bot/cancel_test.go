@@ -51,3 +51,29 @@ func TestCancel_RefusesBillingAndCollection(t *testing.T) {
 		t.Errorf("a card update is still cancellable: %v, %v", err, ops.cancelled)
 	}
 }
+
+// TestMove_PreviewListsTheStepsInOrder (defect 7): the move's confirmation
+// in Slack lists its steps in the order they happen and says the card stays.
+func TestMove_PreviewListsTheStepsInOrder(t *testing.T) {
+	var move Command
+	for _, c := range OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &runningOps{}) {
+		if c.Name == "move" {
+			move = c
+		}
+	}
+	reply, err := move.Run(context.Background(), Request{UserID: "U1", Args: []string{"SEN-1000001", "zoe@new.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []string{"1. alice@acme.test confirms by emailed link", "2. zoe@new.test is added as billing and technical contact",
+		"3. zoe@new.test makes themselves primary billing and technical contact by emailed link, or declines", "4. alice@acme.test is removed at the end",
+		"The card on file (Visa ending 4242) stays on the licence and keeps paying after the move"}
+	at := -1
+	for _, s := range steps {
+		i := strings.Index(reply.Text, s)
+		if i <= at {
+			t.Fatalf("%q missing or out of order in\n%s", s, reply.Text)
+		}
+		at = i
+	}
+}

@@ -138,6 +138,11 @@ type MoveCompleted struct {
 	NewEmail string // the account the licence moved to
 	OldEmail string // the contact it moved from; may be empty
 	KeptOld  bool   // OldEmail stayed on as a secondary contact
+	// To the new owner: the card that stays on the licence and keeps
+	// paying ("Visa ending 4242"), and where they can replace it
+	// (AccountURL; empty: a site admin must).
+	Card       string
+	AccountURL string
 }
 
 // MoveCancelled tells the people of a move that it will not happen.

@@ -68,6 +68,10 @@ func renderCases() []renderCase {
 			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test stays on as a secondary contact"}},
 		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", NewEmail: "new@x.test", OldEmail: "alice@acme.test"},
 			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test is no longer a contact"}},
+		// Defect 7: the new owner learns the card stays and keeps paying, and where to replace it.
+		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", Product: "Jira", NewEmail: "new@x.test", OldEmail: "alice@acme.test",
+			Card: "Visa ending 4242", AccountURL: "https://desk.example/account"},
+			"SEN-1000001 has moved to new@x.test", "https://desk.example/account", []string{"Visa ending 4242", "stays on the licence and keeps paying for it"}},
 		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000003", Product: "JSM", URL: "https://desk.example/l/card",
 			Deadline: deadline, PastDue: true, AmountDue: "USD 10.00"},
 			"Update the card for SEN-1000003", "https://desk.example/l/card",
@@ -185,13 +189,15 @@ func TestRender_EveryKind(t *testing.T) {
 					t.Errorf("%s %s: missing %q in\n%s", c.kind, body.name, w, body.s)
 				}
 			}
-			if c.url != "" {
+			switch {
+			case strings.HasSuffix(c.url, "/account"): // the account page is no one-time link
+			case c.url != "":
 				for _, w := range []string{"works once", "Monday 7 December 2026 at 14:30 UTC"} {
 					if !strings.Contains(body.s, w) {
 						t.Errorf("%s %s: missing %q", c.kind, body.name, w)
 					}
 				}
-			} else if strings.Contains(body.s, "works once") || strings.Contains(body.s, "https://") {
+			case strings.Contains(body.s, "works once") || strings.Contains(body.s, "https://"):
 				t.Errorf("%s %s: a link note without a link", c.kind, body.name)
 			}
 		}
