@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"licensedesk/licensing"
 	"licensedesk/postgres"
@@ -50,7 +51,23 @@ func Dev(sinks DevSinks, logger *slog.Logger, opts ...Option) http.Handler {
 	})
 	mux.HandleFunc("GET /dev/slack", func(w http.ResponseWriter, r *http.Request) {
 		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
-		render(w, r, logger, brand, "dev_slack.html", "Dev Slack", msgs, err)
+		render(w, r, logger, brand, "dev_slack.html", "Dev Slack", slackThreads(msgs), err)
+	})
+	// One mail's HTML body as the recipient's mail program shows it.
+	mux.HandleFunc("GET /dev/mail/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mail, err := sinks.KeptMail(r.Context(), devLimit)
+		if err != nil {
+			writeError(w, logger, r, err)
+			return
+		}
+		for _, m := range mail {
+			if strconv.FormatInt(m.ID, 10) == r.PathValue("id") && m.HTML != "" {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				_, _ = w.Write([]byte(m.HTML))
+				return
+			}
+		}
+		http.Error(w, "No such mail (or it has no HTML body).", http.StatusNotFound)
 	})
 	return mux
 }
