@@ -19,11 +19,11 @@ import (
 func TestMrkdwn_RendersSlackMarkupSafely(t *testing.T) {
 	for in, want := range map[string]string{
 		"<https://x.test/wf?a=1&amp;b=2|Open in Temporal>": `<a href="https://x.test/wf?a=1&amp;b=2">Open in Temporal</a>`,
-		"*Move SEN-1* for <@U123>":                          `<b>Move SEN-1</b> for <span class="sl-mention">@U123</span>`,
-		"a &lt;b&gt; &amp; _c_ ~d~ `e`":                     `a &lt;b&gt; &amp; <i>c</i> <s>d</s> <code>e</code>`,
-		"<javascript:alert(1)|click>":                       `javascript:alert(1)|click`,
-		"line\nnext":                                        `line<br>next`,
-		`<https://x.test/"onmouseover="x|q>`:                `<a href="https://x.test/&#34;onmouseover=&#34;x">q</a>`,
+		"*Move SEN-1* for <@U123>":                         `<b>Move SEN-1</b> for <span class="sl-mention">@U123</span>`,
+		"a &lt;b&gt; &amp; _c_ ~d~ `e`":                    `a &lt;b&gt; &amp; <i>c</i> <s>d</s> <code>e</code>`,
+		"<javascript:alert(1)|click>":                      `javascript:alert(1)|click`,
+		"line\nnext":                                       `line<br>next`,
+		`<https://x.test/"onmouseover="x|q>`:               `<a href="https://x.test/&#34;onmouseover=&#34;x">q</a>`,
 	} {
 		if got := mrkdwn(in); got != want {
 			t.Errorf("mrkdwn(%q)\n got %s\nwant %s", in, got, want)
