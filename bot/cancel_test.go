@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -20,6 +21,8 @@ func (o *runningOps) Status(_ context.Context, id string) (operation.Status, err
 	return operation.Status{WorkflowID: id, Summary: "something of " + id, Step: "wait",
 		Steps: []operation.Step{{Key: "wait", Title: "Wait", State: operation.Active}}}, nil
 }
+
+func (o *runningOps) URL(string, string) string { return "" }
 
 func (o *runningOps) Cancel(_ context.Context, id, _ string) error {
 	o.cancelled = append(o.cancelled, id)
@@ -75,5 +78,29 @@ func TestMove_PreviewListsTheStepsInOrder(t *testing.T) {
 			t.Fatalf("%q missing or out of order in\n%s", s, reply.Text)
 		}
 		at = i
+	}
+}
+
+// TestSlackCopy_ReadsLikeSentences (defect 10): counts agree with their
+// noun, help names permissions rather than environment variables, and
+// every error reply starts with a capital and ends with a full stop.
+func TestSlackCopy_ReadsLikeSentences(t *testing.T) {
+	one := statusListReply("SEN-1000001", []operation.Status{{WorkflowID: "move/SEN-1000001/x@y.test", Summary: "Move"}}, &runningOps{})
+	two := statusListReply("SEN-1000001", []operation.Status{{Summary: "a"}, {Summary: "b"}}, &runningOps{})
+	if one.Text != "1 operation in flight for SEN-1000001" || two.Text != "2 operations in flight for SEN-1000001" {
+		t.Errorf("counts: %q, %q", one.Text, two.Text)
+	}
+	r := NewRegistry(ParseAllow("*", "*"), nil, slog.New(slog.DiscardHandler), append([]Command{ShowCommand(memLicenses{}, nil, 0)}, OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &runningOps{})...)...)
+	for _, text := range []string{"help", "help move", "help show"} {
+		if got := PlainText(r.Dispatch(context.Background(), Request{UserID: "U1", Text: text})); strings.Contains(got, "SLACK_") {
+			t.Errorf("%q names a setting:\n%s", text, got)
+		}
+	}
+	for _, text := range []string{"move SEN-1000001 x@acme.test --bogus", "move SEN-1000001 x@acme.test --from", "move SEN-1000001 x@acme.test --keep-old=yes"} {
+		got := PlainText(r.Dispatch(context.Background(), Request{UserID: "U1", Text: text}))
+		first, _, _ := strings.Cut(got, "\n")
+		if first == "" || first[0] < 'A' || first[0] > 'Z' || !strings.HasSuffix(first, ".") {
+			t.Errorf("%q → %q: want a sentence", text, first)
+		}
 	}
 }

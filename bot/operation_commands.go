@@ -318,7 +318,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		rest = rest[1:]
 		if flag == "--keep-old" {
 			if hasValue {
-				return fail(licensing.Errorf(licensing.Invalid, "--keep-old takes no value"))
+				return fail(licensing.Errorf(licensing.Invalid, "The option --keep-old takes no value"))
 			}
 			mr.KeepOld = true
 			continue
@@ -328,7 +328,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		}
 		if !hasValue {
 			if len(rest) == 0 {
-				return fail(licensing.Errorf(licensing.Invalid, "%s needs a value", truncate(flag, maxEcho)))
+				return fail(licensing.Errorf(licensing.Invalid, "The option %s needs a value", truncate(flag, maxEcho)))
 			}
 			value, rest = rest[0], rest[1:]
 		}
