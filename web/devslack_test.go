@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"licensedesk/internal/browsertest"
 	"licensedesk/mail"
 	"licensedesk/postgres"
 )
@@ -92,15 +93,15 @@ func TestDevMail_ShowsTheHTMLMail(t *testing.T) {
 	}
 	res.Body.Close()
 
-	ctx := StartBrowser(t, 1280, 900)
-	BrowserStep(t, ctx, "open /dev/mail", chromedp.Navigate(srv.URL+"/dev/mail"), chromedp.WaitVisible(chromedp.CSS(`iframe.mail-frame`)))
-	SaveScreenshot(t, ctx, "dev_mail_1280")
+	ctx := browsertest.Start(t, 1280, 900)
+	browsertest.Step(t, ctx, "open /dev/mail", chromedp.Navigate(srv.URL+"/dev/mail"), chromedp.WaitVisible(chromedp.CSS(`iframe.mail-frame`)))
+	browsertest.SaveScreenshot(t, ctx, "dev_mail_1280")
 	// The framed mail is laid out (a blocked frame has no height of content).
-	if h := boxOf(t, ctx, `iframe.mail-frame`).Height; h < 300 {
+	if h := browsertest.Box(t, ctx, `iframe.mail-frame`).Height; h < 300 {
 		t.Errorf("mail frame is %v px high", h)
 	}
-	BrowserStep(t, ctx, "open the HTML mail alone", chromedp.Navigate(srv.URL+"/dev/mail/7"), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	if txt := BrowserValue(t, ctx, "mail text", chromedp.Text(chromedp.CSS(`body`))); !strings.Contains(txt, "reset the password") {
+	browsertest.Step(t, ctx, "open the HTML mail alone", chromedp.Navigate(srv.URL+"/dev/mail/7"), chromedp.WaitVisible(chromedp.CSS(`table`)))
+	if txt := browsertest.Value(t, ctx, "mail text", chromedp.Text(chromedp.CSS(`body`))); !strings.Contains(txt, "reset the password") {
 		t.Errorf("the HTML mail alone says %q", txt)
 	}
 }
