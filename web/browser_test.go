@@ -158,4 +158,3 @@ func TestBrowser_LinkPagesOnAPhone(t *testing.T) {
 		browsertest.CheckFitsWidth(t, ctx, phoneWidth)
 	})
 }
-
