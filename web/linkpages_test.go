@@ -42,6 +42,7 @@ type fakeLinks struct {
 	views   map[string]links.View
 	errs    map[string]error                         // Lookup and Act fail with these
 	act     func(links.Action) (links.Result, error) // nil: a fixed result
+	results map[string]links.Result                  // per token and decision ("tok" or "tok/decline"), before act
 	lookups []string
 	acts    []fakeAct
 }
@@ -104,6 +105,15 @@ func (f *fakeLinks) Act(_ context.Context, token string, a links.Action) (links.
 	}
 	if !known {
 		return links.Result{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
+	}
+	f.mu.Lock()
+	res, ok := f.results[token+"/"+a.Decision]
+	if !ok {
+		res, ok = f.results[token]
+	}
+	f.mu.Unlock()
+	if ok {
+		return res, nil
 	}
 	if act != nil {
 		return act(a)
