@@ -97,4 +97,3 @@ func TestScreenshots_AccountPages(t *testing.T) {
 		})
 	}
 }
-

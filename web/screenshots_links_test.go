@@ -153,7 +153,6 @@ func TestScreenshots_LinkPages(t *testing.T) {
 			b.Open(links.CardCancelledPath, 200)
 			shot("card-cancelled", "")
 
-
 			// Ended links: told apart, what to do, a way home.
 			b.Open("/l/"+tokEndedUsed, 410)
 			b.NoText("main", "You confirmed moving")
