@@ -20,18 +20,10 @@ var stepMarks = map[operation.StepState]string{
 	operation.Failed:  "✗",
 }
 
-// outcomeWord is an outcome as a progress message's title ends: "Completed".
-func outcomeWord(o operation.Outcome) string {
-	if o == "" {
-		return "Ended"
-	}
-	return strings.ToUpper(string(o[:1])) + string(o[1:])
-}
-
 // ProgressText is the one-line fallback of a progress message.
 func ProgressText(st operation.Status) string {
 	if st.Done {
-		return fmt.Sprintf("%s: %s. %s", st.Summary, outcomeWord(st.Outcome), st.Message)
+		return fmt.Sprintf("%s: %s. %s", st.Summary, st.Outcome, st.Message)
 	}
 	return fmt.Sprintf("%s: %s", st.Summary, st.Current().Title)
 }
@@ -41,7 +33,7 @@ func ProgressText(st operation.Status) string {
 func ProgressBlocks(st operation.Status, workflowURL string) []slack.Block {
 	title := st.Summary
 	if st.Done {
-		title += " — " + outcomeWord(st.Outcome)
+		title += " — " + string(st.Outcome)
 	}
 	var steps strings.Builder
 	for _, s := range st.Steps {

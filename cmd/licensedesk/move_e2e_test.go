@@ -193,7 +193,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	if len(confirm.Links) != 1 {
 		t.Fatalf("confirmation mail links = %v", confirm.Links)
 	}
-	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "Approved") {
+	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "You confirmed moving SEN-1000001 to "+newEmail) {
 		t.Fatalf("approve: %d\n%s", code, page)
 	}
 	// A second click on the used link is refused.
