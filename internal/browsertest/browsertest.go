@@ -194,8 +194,8 @@ func CheckControls(t *testing.T, ctx context.Context, name string) {
 		[...document.querySelectorAll('button, a.btn, input:not([type=hidden]):not(.visually-hidden), select, textarea')]
 		.filter(e => { const r = e.getBoundingClientRect();
 			if (r.width === 0 && r.height === 0) return false; // not shown (a closed <details>)
-			// A checkbox is tapped through its label.
-			const h = e.matches('input[type=checkbox]') && e.closest('label') ? e.closest('label').getBoundingClientRect().height : r.height;
+			// A checkbox or radio button is tapped through its label.
+			const h = e.matches('input[type=checkbox], input[type=radio]') && e.closest('label') ? e.closest('label').getBoundingClientRect().height : r.height;
 			return r.left < 0 || r.right > innerWidth + 0.5 || (h < 44 && e.matches('button, a.btn, input, select')); })
 		.map(e => e.outerHTML.slice(0, 100))`))
 	if len(bad) > 0 {
