@@ -130,6 +130,7 @@ func TestDev_MoveStoryFromTheNewOwnersSide(t *testing.T) {
 	b.Open(s.rebase(mail.Links[0]), http.StatusGone)
 	b.WantText("h1", "You have already used this link")
 	b.Check("3-link-used")
+	recordHistory(t, s.temporalClient(t), "move/SEN-1000001/"+zoe, "move-promotion-declined")
 
 	// The accept branch: asked again, zoe sets up her account and accepts.
 	mail = askAndApprove(2)
