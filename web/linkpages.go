@@ -110,7 +110,9 @@ type linkPage struct {
 	Message string
 	Detail  string // an extra sentence from the service, when it adds something
 	Reload  bool   // offer to load the link again (expired form)
-	Ended   *links.Ended
+	// AskForLink: say whom to ask for a new link (unknown or ended links).
+	AskForLink bool
+	Ended      *links.Ended
 }
 
 // show renders the page for a link. It calls nothing but Lookup.
@@ -267,16 +269,16 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 	msg := licensing.ErrorMessage(err)
 	switch code {
 	case licensing.NotFound:
-		h.errorPage(w, r, http.StatusNotFound, "This link isn't valid",
-			"Check that you opened the whole address from the email (some mail programs split long links), or ask for a new link.", "", false)
+		h.render(w, r, http.StatusNotFound, "link_error.html", linkPage{Title: "This link isn't valid", AskForLink: true,
+			Message: "Check that you opened the whole address from the email: some mail programs split long links."})
 	case licensing.Gone:
 		var ended *links.Ended
 		if errors.As(err, &ended) {
 			h.endedPage(w, r, ended)
 			return
 		}
-		h.errorPage(w, r, http.StatusGone, "This link has already been used or has expired",
-			"Each link works once, for a limited time. If you still need to do this, ask for a new link.", extraDetail(msg), false)
+		h.render(w, r, http.StatusGone, "link_error.html", linkPage{Title: "This link has already been used or has expired", AskForLink: true,
+			Message: "Each link works once, for a limited time.", Detail: extraDetail(msg)})
 	case licensing.Internal:
 		h.logger.ErrorContext(r.Context(), "link page failed", "method", r.Method, "link", tokenRef(token), "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
