@@ -29,7 +29,7 @@ func byDate(t time.Time) string {
 	return " by " + licensing.ShortDate(t)
 }
 
-func (s *Service) decided(k postgres.Link, v View, approve bool) Result {
+func decided(k postgres.Link, v View, approve bool) Result {
 	r := Result{SEN: v.SEN, Product: v.Product, Actions: []Step{ToAccount}}
 	asker := orSales(v.AskedBy)
 	switch {
@@ -38,7 +38,7 @@ func (s *Service) decided(k postgres.Link, v View, approve bool) Result {
 		r.Title = fmt.Sprintf("You confirmed moving %s to %s", v.SEN, newEmail)
 		r.Message = fmt.Sprintf("Thank you. %s (%s) now moves to %s.", v.SEN, v.Product, newEmail)
 		r.Next = []string{fmt.Sprintf("%s gets an email to set up their account if they need one and to make themselves the primary %s contact; they have until %s.",
-			newEmail, orSomeone(joinWords(v.MoveRoles), "billing and technical"), licensing.ShortDate(nextDeadline(k, time.Now())))}
+			newEmail, orSomeone(licensing.JoinWords(v.MoveRoles), "billing and technical"), licensing.ShortDate(nextDeadline(k, time.Now())))}
 		if v.FromEmail != "" {
 			if v.KeepOld {
 				r.Next = append(r.Next, fmt.Sprintf("%s then stays on as a secondary contact.", v.FromEmail))
@@ -81,9 +81,9 @@ func promoted(k postgres.Link, v View, roles []licensing.Role, demoted []string)
 		names[i] = string(r)
 	}
 	r := Result{SEN: v.SEN, Product: v.Product, Actions: []Step{ToAccount},
-		Title: fmt.Sprintf("You are now the primary %s contact of %s", joinWords(names), k.SEN)}
+		Title: fmt.Sprintf("You are now the primary %s contact of %s", licensing.JoinWords(names), k.SEN)}
 	if len(demoted) > 0 {
-		r.Message = fmt.Sprintf("%s became a secondary contact; we've emailed them.", joinWords(demoted))
+		r.Message = fmt.Sprintf("%s became a secondary contact; we've emailed them.", licensing.JoinWords(demoted))
 	} else {
 		r.Message = "The previous primary contact is now a secondary contact."
 	}
@@ -104,7 +104,7 @@ func promotionDeclined(v View) Result {
 	r := Result{SEN: v.SEN, Product: v.Product}
 	stays := "The primary contact stays as it is"
 	if len(v.Demoted) > 0 {
-		stays = joinWords(v.Demoted) + " stays the primary contact"
+		stays = licensing.JoinWords(v.Demoted) + " stays the primary contact"
 	}
 	if v.ForMove {
 		r.Title = fmt.Sprintf("You declined to take over %s", v.SEN)
@@ -113,7 +113,7 @@ func promotionDeclined(v View) Result {
 		r.Actions = []Step{ToHome}
 		return r
 	}
-	r.Title = fmt.Sprintf("You declined to become the primary %s contact of %s", joinWords(v.Roles), v.SEN)
+	r.Title = fmt.Sprintf("You declined to become the primary %s contact of %s", licensing.JoinWords(v.Roles), v.SEN)
 	r.Message = fmt.Sprintf("Nothing changed: you stay a secondary contact, and %s.", strings.ToLower(stays[:1])+stays[1:])
 	r.Next = []string{"You can still make yourself primary later, from your account page."}
 	r.Actions = []Step{ToAccount}
@@ -162,7 +162,7 @@ func doneSentence(st postgres.LinkState, at time.Time) string {
 	case st.Action == "promote.decline":
 		return fmt.Sprintf("You declined to become the primary contact of %s%s", st.SEN, on)
 	case st.Purpose == licensing.PurposePromote:
-		return fmt.Sprintf("You made yourself the primary %s contact of %s%s", joinWords(stringList(st.Data["roles"])), st.SEN, on)
+		return fmt.Sprintf("You made yourself the primary %s contact of %s%s", licensing.JoinWords(stringList(st.Data["roles"])), st.SEN, on)
 	case st.Purpose == licensing.PurposeCompleteAccount:
 		return "You set up your account" + on + " Sign in with " + string(st.Email) + "."
 	case st.Purpose == licensing.PurposeCardUpdate:
@@ -178,15 +178,4 @@ func orSomeone(s, otherwise string) string {
 		return otherwise
 	}
 	return s
-}
-
-// joinWords writes "a", "a and b", "a, b and c".
-func joinWords(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

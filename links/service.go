@@ -141,7 +141,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
 			return Result{}, err
 		}
-		return s.decided(k, v, approve), nil
+		return decided(k, v, approve), nil
 
 	case licensing.PurposeCompleteAccount:
 		if err := s.completeAccount(ctx, token, k, action); err != nil {

@@ -501,15 +501,7 @@ func funcs(b licensing.Brand) map[string]any {
 			return t.UTC().Format("Monday 2 January 2006")
 		},
 		// roles reads a list of roles: "billing", "billing and technical".
-		"roles": func(r []string) string {
-			switch len(r) {
-			case 0:
-				return ""
-			case 1:
-				return r[0]
-			}
-			return strings.Join(r[:len(r)-1], ", ") + " and " + r[len(r)-1]
-		},
+		"roles": licensing.JoinWords,
 		"button": func(url, label string, deadline time.Time) button {
 			return button{URL: url, Label: label, Deadline: deadline}
 		},

@@ -196,14 +196,15 @@ func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Res
 	if len(res.Actions) == 0 {
 		res.Actions = []links.Step{links.ToHome}
 	}
-	if h.signedInAccount(r) != nil {
+	acc := h.signedInAccount(r)
+	if acc != nil {
 		for i, a := range res.Actions {
 			if a == links.ToSignIn || a == links.ToHome {
 				res.Actions[i] = links.ToAccount
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message, Result: res})
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc})
 }
 
 // other answers paths and methods that are not a link.
@@ -232,7 +233,7 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	case licensing.PurposePromote:
 		tmpl, p.Title = "link_promote.html", "Become the primary contact"
 		if view.ForMove {
-			tmpl, p.Title = "link_promote.html", "Take over "+view.SEN+" as its primary contact"
+			p.Title = "Take over " + view.SEN + " as its primary contact"
 		}
 		p.RolesText = joinWords(view.Roles)
 	case licensing.PurposeCardUpdate:
@@ -302,7 +303,7 @@ func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.E
 	default:
 		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
 	}
-	if acc := h.signedInAccount(r); acc != nil && acc.Email == e.Email {
+	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
 		p.Detail = e.Done
 		p.View = links.View{SEN: e.SEN, Product: e.Product}
 	}
@@ -337,7 +338,10 @@ func (h *linkPages) errorPage(w http.ResponseWriter, r *http.Request, status int
 
 func (h *linkPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p linkPage) {
 	p.Brand = h.brand
-	if p.Account = h.signedInAccount(r); p.Account != nil && p.CSRF == "" {
+	if p.Account == nil {
+		p.Account = h.signedInAccount(r)
+	}
+	if p.Account != nil && p.CSRF == "" {
 		p.CSRF = csrfToken(w, r) // for the header's sign-out button
 	}
 	renderPage(w, r, h.logger, linkTemplates, status, name, p)
@@ -385,15 +389,7 @@ func tokenRef(token string) string {
 }
 
 // joinWords writes "a", "a and b", "a, b and c".
-func joinWords(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
-}
+var joinWords = licensing.JoinWords
 
 // formatDeadline shows an expiry unambiguously; we do not know the reader's
 // time zone, so it says UTC.
