@@ -120,7 +120,7 @@ func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, erro
 	)
 	err := db.pool.QueryRow(ctx, `
 		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= now(),
-		       (SELECT g.action FROM audit_log g WHERE g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
+		       (SELECT g.action FROM audit_log g WHERE g.license_id = t.license_id AND g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
 		WHERE t.token_hash = $1`, hash).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
 		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action)
