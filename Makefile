@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: dev test vet unit fuzz deploy
+.PHONY: dev test vet unit fuzz deploy screenshots
 
 dev:
 	go run ./cmd/licensedesk dev
@@ -35,3 +35,10 @@ deploy:
 	cd deploy/validate && go vet ./... && go test -count=1 ./...
 	cd deploy/validate && go tool promtool check rules ../observability/alerts.yml
 	cd deploy/validate && go tool promtool test rules ../observability/*.test.yml
+
+# Every customer page at 375 and 1280 px, as PNGs in $(SHOTS) (headless
+# Chromium; the same run fails if a page overflows, loses its primary action
+# or has a control too small to tap).
+SHOTS ?= screenshots
+screenshots:
+	LICENSEDESK_SCREENSHOTS=$(abspath $(SHOTS)) go run ./cmd/withpostgres -- go test -count=1 -run 'Screenshots' ./web

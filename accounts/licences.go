@@ -28,6 +28,16 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]MyLicense,
 			m.BillingAddress = al.BillingAddress
 		}
 		m.CanUpdateCard = licensing.CanUpdateCard(al.License, acc.Email) == nil
+		if st := al.License.Status; st == licensing.PastDue || st == licensing.Suspended {
+			o, err := s.db.Overdue(ctx, al.License.SEN)
+			if err != nil {
+				return nil, err
+			}
+			if o != nil {
+				with := o.WithSuspension(s.opt.SuspendAfter)
+				m.Overdue = &with
+			}
+		}
 		out = append(out, m)
 	}
 	return out, nil

@@ -336,6 +336,14 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 		return temporalerr.FromDomain(err)
 	}
 	amount := licensing.FormatMoney(inv.AmountCents, inv.Currency)
+	// The failed charge as the account page's banner tells it.
+	var failedAt time.Time
+	code := ""
+	if in.Kind == NoticeFailed {
+		if o, err := a.DB.Overdue(ctx, inv.SEN); err == nil && o != nil && o.Invoice == inv.Number {
+			failedAt, code = o.FailedAt, o.DeclineCode
+		}
+	}
 	var alert string
 	for _, to := range noticeRecipients(l, in) {
 		key := in.Key + "/" + string(to)
@@ -370,7 +378,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
 		case in.Kind == NoticeFailed && !(in.Suspend && l.Status == licensing.Suspended):
 			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
-				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
+				Reason: in.Reason, DeclineCode: code, FailedAt: failedAt, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
 				UpdaterOnly: updaterOnly, SiteAdmins: admins}
 		default: // suspended now, by this notice or because retries ran out
 			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,

@@ -61,9 +61,7 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 				if err != nil {
 					return Reply{}, err
 				}
-				return ephemeral(fmt.Sprintf("*Move %s (%s) to %s?*\n• %s is added as %s contact, then makes themselves primary by emailed link\n• %s confirm%s first by emailed link\n• %s\nNothing changes until %s confirm%s.",
-					mr.SEN, escape(l.Product), escape(string(plan.NewEmail)), escape(string(plan.NewEmail)), roleWords(plan.Add),
-					escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy), escape(fate(plan)), escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy))), nil
+				return ephemeral(movePreview(mr, plan, l)), nil
 			},
 			Confirm: func(ctx context.Context, req Request) (Reply, error) {
 				mr, _, _, err := planMove(ctx, licenses, req.Args)
@@ -344,7 +342,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		rest = rest[1:]
 		if flag == "--keep-old" {
 			if hasValue {
-				return fail(licensing.Errorf(licensing.Invalid, "--keep-old takes no value"))
+				return fail(licensing.Errorf(licensing.Invalid, "The option --keep-old takes no value"))
 			}
 			mr.KeepOld = true
 			continue
@@ -354,7 +352,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		}
 		if !hasValue {
 			if len(rest) == 0 {
-				return fail(licensing.Errorf(licensing.Invalid, "%s needs a value", truncate(flag, maxEcho)))
+				return fail(licensing.Errorf(licensing.Invalid, "The option %s needs a value", truncate(flag, maxEcho)))
 			}
 			value, rest = rest[0], rest[1:]
 		}
@@ -395,6 +393,29 @@ func notInvalid(err error) error {
 		return licensing.Errorf(licensing.FailedPrecondition, "%s", licensing.ErrorMessage(err))
 	}
 	return err
+}
+
+// movePreview is the move's confirmation in Slack: its steps in the order
+// they happen, and what stays as it is (the card).
+func movePreview(mr licensing.MoveRequest, plan licensing.MovePlan, l licensing.License) string {
+	newEmail := escape(string(plan.NewEmail))
+	lines := []string{
+		fmt.Sprintf("*Move %s (%s) to %s?*", mr.SEN, escape(l.Product), newEmail),
+		fmt.Sprintf("1. %s confirm%s by emailed link", escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy)),
+		fmt.Sprintf("2. %s is added as %s contact (invited to set up an account if they have none)", newEmail, roleWords(plan.Add)),
+	}
+	n := 3
+	if len(plan.Promote) > 0 {
+		lines = append(lines, fmt.Sprintf("%d. %s makes themselves primary %s contact by emailed link, or declines, which calls the move off", n, newEmail, roleWords(plan.Promote)))
+		n++
+	}
+	lines = append(lines, fmt.Sprintf("%d. %s", n, escape(fate(plan))))
+	if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
+		lines = append(lines, fmt.Sprintf("The card on file (%s) stays on the licence and keeps paying after the move; %s can replace it from their account page.",
+			escape(licensing.CardName(*pm)), newEmail))
+	}
+	lines = append(lines, fmt.Sprintf("Nothing changes until %s confirm%s.", escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy)))
+	return strings.Join(lines, "\n")
 }
 
 func fate(p licensing.MovePlan) string {

@@ -122,7 +122,7 @@ func newSocketHarness(t *testing.T, setup socketSetup) *socketHarness {
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
 	licenses := memLicenses{"SEN-1000001": cloudMonthly(), "SEN-2000001": server()}
-	cmds := append([]Command{ShowCommand(licenses)}, OperationCommands(licenses, h.ops)...)
+	cmds := append([]Command{ShowCommand(licenses, nil, 0)}, OperationCommands(licenses, h.ops)...)
 	h.reg = NewRegistry(allow, nil, logger, append(cmds, setup.extra...)...)
 	sm, err := NewSocketMode(h.reg, SocketModeOptions{AppToken: testAppToken, APIURL: h.fake.URL(), Respond: h.responses,
 		Logger: logger, IdleTimeout: setup.idle})
@@ -446,7 +446,7 @@ func TestSocketMode_ATokenSlackRefusesStopsStartWithOneReason(t *testing.T) {
 // A Slack that cannot be reached at start is not a refusal: Start returns,
 // HTTP can serve, and the connection comes once Slack answers.
 func TestSocketMode_AnUnreachableSlackAtStartIsRetried(t *testing.T) {
-	reg := NewRegistry(ParseAllow("*", "*"), nil, nil, ShowCommand(memLicenses{"SEN-2000001": server()}))
+	reg := NewRegistry(ParseAllow("*", "*"), nil, nil, ShowCommand(memLicenses{"SEN-2000001": server()}, nil, 0))
 	sm, err := NewSocketMode(reg, SocketModeOptions{AppToken: testAppToken, APIURL: "http://127.0.0.1:1/", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

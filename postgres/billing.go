@@ -64,6 +64,63 @@ func (db *DB) OpenInvoice(ctx context.Context, sen licensing.SEN) (Invoice, erro
 	return db.Invoice(ctx, number)
 }
 
+// Overdue returns a past-due or suspended licence's oldest unpaid invoice
+// with its last failed charge (licensing.Overdue, SuspendOn left zero: the
+// policy sets it), or nil when the licence owes nothing overdue.
+func (db *DB) Overdue(ctx context.Context, sen licensing.SEN) (*licensing.Overdue, error) {
+	var (
+		o        licensing.Overdue
+		status   string
+		failedAt *time.Time
+	)
+	err := db.pool.QueryRow(ctx, `
+		SELECT l.sen, l.product, l.status, i.number, i.amount_cents, i.currency, i.due_date,
+		       a.finished_at, coalesce(a.decline_code, ''), coalesce(a.error, '')
+		FROM licenses l JOIN invoices i ON i.license_id = l.id AND i.status = 'open'
+		LEFT JOIN LATERAL (
+			SELECT coalesce(c.finished_at, c.created_at) AS finished_at, c.decline_code, c.error FROM charge_attempts c
+			WHERE c.invoice_id = i.id AND c.status = 'failed' ORDER BY c.attempt DESC LIMIT 1) a ON true
+		WHERE l.sen = $1 AND l.status IN ('past_due', 'suspended')
+		ORDER BY i.due_date LIMIT 1`, string(sen)).Scan(&o.SEN, &o.Product, &status, &o.Invoice, &o.AmountCents, &o.Currency, &o.DueDate,
+		&failedAt, &o.DeclineCode, &o.Reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.Status = licensing.Status(status)
+	if failedAt != nil {
+		o.FailedAt = *failedAt
+	}
+	return &o, nil
+}
+
+// Payment is an invoice paid: its number, amount and when.
+type Payment struct {
+	Invoice     string
+	AmountCents int64
+	Currency    string
+	PaidAt      time.Time
+}
+
+// PaidSince returns the latest invoice of a licence paid at or after since,
+// or nil when none was.
+func (db *DB) PaidSince(ctx context.Context, sen licensing.SEN, since time.Time) (*Payment, error) {
+	var p Payment
+	err := db.pool.QueryRow(ctx, `
+		SELECT i.number, i.amount_cents, i.currency, i.paid_at FROM invoices i JOIN licenses l ON l.id = i.license_id
+		WHERE l.sen = $1 AND i.status = 'paid' AND i.paid_at >= $2 ORDER BY i.paid_at DESC LIMIT 1`, string(sen), since).
+		Scan(&p.Invoice, &p.AmountCents, &p.Currency, &p.PaidAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // InvoiceRef names an invoice and its licence.
 type InvoiceRef struct {
 	Number string

@@ -39,7 +39,10 @@ type Deps struct {
 	Links          LinkService          // emailed links
 	PaymentWebhook http.Handler         // POST /webhooks/stripe, signature-checked inside
 	Sandbox        http.Handler         // the payments sandbox's hosted card page
-	Account        http.Handler         // sign-in, account page, password reset (web.Account)
+	Account        http.Handler         // sign-in, account page, password reset (web.Account); also GET /
+	Sessions       SessionReader        // who is signed in, for link pages (the service behind Account)
+	SecureCookies  bool                 // as given to Account
+	Brand          licensing.Brand      // product name and support contact on every page
 	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
 }
@@ -58,21 +61,25 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.SlackActions != nil {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
 	}
+	pages := []Option{WithBrand(d.Brand)}
+	if d.Sessions != nil {
+		pages = append(pages, WithSessions(d.Sessions, d.SecureCookies))
+	}
 	if d.Links != nil {
-		var opts []LinkOption
 		if d.Registry != nil {
 			used := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: "licensedesk_link_redemptions_total", Help: "Emailed links pressed, by outcome.",
 			}, []string{"outcome"})
 			d.Registry.MustRegister(used)
-			opts = append(opts, CountRedemptions(func(outcome string) { used.WithLabelValues(outcome).Inc() }))
+			pages = append(pages, CountRedemptions(func(outcome string) { used.WithLabelValues(outcome).Inc() }))
 		}
-		mux.Handle("/l/", LinkPages(d.Links, d.Logger, opts...))
-		mux.Handle("GET "+links.CardSavedPath, cardSaved(d.Logger))
-		mux.Handle("GET "+links.CardCancelledPath, cardCancelled(d.Logger))
+		lp := newLinkPages(d.Links, d.Logger, pages)
+		mux.Handle("/l/", lp.handler())
+		mux.Handle("GET "+links.CardSavedPath, private(http.HandlerFunc(lp.cardSaved)))
+		mux.Handle("GET "+links.CardCancelledPath, private(http.HandlerFunc(lp.cardCancelled)))
 	}
 	if d.Account != nil {
-		for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
 			mux.Handle(p, d.Account)
 		}
 	}
@@ -94,5 +101,5 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.Dev != nil {
 		mux.Handle("/dev/", d.Dev)
 	}
-	mux.Handle("/", notFound())
+	mux.Handle("/", notFound(d.Logger, pages))
 }

@@ -53,6 +53,7 @@ type moveEnv struct {
 	revoked  int
 
 	revokedFor []licensing.Email // RevokePersonLinks calls
+	decisions  []activities.RedeemDecisionInput
 }
 
 func newMoveEnv(t *testing.T) *moveEnv {
@@ -69,7 +70,13 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return nil
 	})
 	e.OnActivity(a.EnsureContacts, mock.Anything, mock.Anything).Return(activities.EnsureContactsOutput{Added: movePlan.Add, AccountCreated: true, AccountPending: true}, nil)
-	e.OnActivity(a.RedeemDecision, mock.Anything, mock.Anything).Return(activities.RedeemDecisionOutput{By: "alice@acme.test"}, nil)
+	e.OnActivity(a.RedeemDecision, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RedeemDecisionInput) (activities.RedeemDecisionOutput, error) {
+		e.decisions = append(e.decisions, in)
+		if in.Purpose == licensing.PurposePromote { // a promotion link's Decline: its recipient's
+			return activities.RedeemDecisionOutput{By: "new@acme.test"}, nil
+		}
+		return activities.RedeemDecisionOutput{By: "alice@acme.test"}, nil
+	})
 	e.OnActivity(a.RedeemPromotion, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RedeemPromotionInput) (activities.RedeemPromotionOutput, error) {
 		return e.promoteOut, e.promoteErr
 	})
@@ -253,6 +260,57 @@ func TestMove_PromotionExpiryRemovesTheAddedContact(t *testing.T) {
 	}
 	if last := e.notified[len(e.notified)-1]; last.Kind != activities.NotifyMoveCancelled || last.To != "new@acme.test" {
 		t.Errorf("last mail = %+v; want the new person told the move ended", last)
+	}
+}
+
+// TestMove_DeclinedPromotionCallsTheMoveOff (defect 2): the new contact
+// presses Decline on their promotion link: the link is spent as declined,
+// the move undoes like an expiry (the rows it added go, nobody is removed)
+// and both the new and the old contact are told.
+func TestMove_DeclinedPromotionCallsTheMoveOff(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.update(t, 30*time.Hour, DeclinePromotionUpdate, PromoteInput{TokenHash: []byte("p")})
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Declined || res.Message != "new@acme.test declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed." {
+		t.Fatalf("result = %+v", res)
+	}
+	if last := e.decisions[len(e.decisions)-1]; last.Purpose != licensing.PurposePromote || last.Approve || string(last.TokenHash) != "p" {
+		t.Errorf("the promotion link was spent as %+v", last)
+	}
+	if len(e.undone) != 1 || e.undone[0].Email != "new@acme.test" || len(e.removed) != 0 {
+		t.Errorf("undone %+v, removed %+v; want the added rows undone and nobody removed", e.undone, e.removed)
+	}
+	var told []licensing.Email
+	for _, n := range e.notified {
+		if n.Kind == activities.NotifyMoveCancelled {
+			told = append(told, n.To)
+		}
+	}
+	if len(told) != 2 || told[0] != "new@acme.test" || told[1] != "alice@acme.test" {
+		t.Errorf("told the move ended: %v; want the new and the old contact", told)
+	}
+	// The promote link has nothing left to do: the confirmation's context
+	// went into the promotion mail.
+	if p := e.sent[len(e.sent)-1]; p.Purpose != licensing.PurposePromote || p.ApprovedBy != "alice@acme.test" || p.ApprovedAt.IsZero() || p.RequestedAt.IsZero() {
+		t.Errorf("promotion link sent without who approved and when: %+v", p)
+	}
+}
+
+// TestMove_DeclineOnlyWhileWaitingForThePromotion: a Decline pressed while
+// the move still waits for its confirmation is refused.
+func TestMove_DeclineOnlyWhileWaitingForThePromotion(t *testing.T) {
+	e := newMoveEnv(t)
+	var rejected error
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(DeclinePromotionUpdate, "", &testsuite_callback{onComplete: func(err error) { rejected = err }}, PromoteInput{})
+	}, time.Hour)
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.update(t, 3*time.Hour, PromoteUpdate, PromoteInput{})
+	e.ExecuteWorkflow(Move, moveInput())
+	if res := e.result(t); res.Outcome != operation.Completed || rejected == nil {
+		t.Fatalf("outcome %s, early decline error %v; want it refused and the move completed", res.Outcome, rejected)
 	}
 }
 

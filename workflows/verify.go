@@ -104,6 +104,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
+			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 		})
 	}
 	if err := send(ctx, false); err != nil {

@@ -220,7 +220,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	run, runCtx := errgroup.WithContext(ctx)
 	run.Go(func() error {
-		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger)), logger)
+		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger, web.WithBrand(svc.brand))), logger)
 	})
 	run.Go(func() error { svc.pruneAuthState(runCtx); return nil })
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())

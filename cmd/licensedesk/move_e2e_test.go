@@ -167,7 +167,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 		"move SEN-1000001 not-an-email":                              `"not-an-email" is not an email address`,
 		"move SEN-12 x@acme.test":                                    `"SEN-12" is not a SEN`,
 		"move SEN-1000001 x@acme.test --roles sales":                 "sales",
-		"move SEN-1000001 x@acme.test --bogus":                       "unknown option",
+		"move SEN-1000001 x@acme.test --bogus":                       "Unknown option",
 	} {
 		if got := bot.PlainText(s.slack(t, text)); !strings.Contains(got, want) || strings.Contains(got, "Confirm") {
 			t.Errorf("%q → %q; want a refusal mentioning %q", text, got, want)
@@ -193,7 +193,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	if len(confirm.Links) != 1 {
 		t.Fatalf("confirmation mail links = %v", confirm.Links)
 	}
-	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "Approved") {
+	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "You confirmed moving SEN-1000001 to "+newEmail) {
 		t.Fatalf("approve: %d\n%s", code, page)
 	}
 	// A second click on the used link is refused.

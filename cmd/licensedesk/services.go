@@ -51,6 +51,7 @@ type services struct {
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
 	stopSocket func()
+	brand      licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
@@ -61,6 +62,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	sweepEvery, err := time.ParseDuration(cfg.BillingSweep)
 	if err != nil || sweepEvery < 10*time.Second || sweepEvery > 24*time.Hour {
 		return nil, usageErrorf("BILLING_SWEEP_INTERVAL: %q is not a duration from 10s to 24h (like 5m)", cfg.BillingSweep)
+	}
+	brand, err := cfg.Brand()
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -76,7 +81,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC,
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand,
 		metrics: newProcessMetrics(reg, db, logger)}
 	switch {
 	case cfg.SlackBotToken != "":
@@ -93,6 +98,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			svc.close()
 			return nil, usageError{err.Error()}
 		}
+		smtp.SignAs(brand.Name)
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
@@ -130,7 +136,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
 		}
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -187,27 +193,34 @@ func (s *services) readyChecks() []web.Check {
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
 	slackBot := s.inboundSlack()
-	var accountOptions []web.AccountOption
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
 	return web.New(web.Deps{
-		Logger:         s.logger,
-		Licenses:       s.db,
-		History:        s.db,
-		AdminAPIToken:  s.cfg.AdminAPIToken,
-		Ready:          s.readyChecks(),
-		Registry:       s.registry,
-		SlackCommands:  slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
-		SlackActions:   slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
-		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
+		Logger:        s.logger,
+		Licenses:      s.db,
+		History:       s.db,
+		AdminAPIToken: s.cfg.AdminAPIToken,
+		Ready:         s.readyChecks(),
+		Registry:      s.registry,
+		SlackCommands: slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
+		SlackActions:  slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
+		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
+			SuspendAfter: s.ops.Policy.SuspendAfter},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
-		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
+		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),
+		Sessions:       s.accounts,
+		SecureCookies:  s.secureCookies(),
+		Brand:          s.brand,
 		FormTargets:    s.formTargets(),
 		Dev:            dev,
 	})
 }
+
+// secureCookies: sessions over HTTPS only, when customers reach us by it.
+func (s *services) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicBaseURL, "https://") }
 
 // formTargets are the other origins our forms lead to: Stripe Checkout,
 // where the update-card button redirects (the sandbox's page is ours).
@@ -229,6 +242,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+		Brand: s.brand,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err
