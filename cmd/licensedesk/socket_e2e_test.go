@@ -134,7 +134,7 @@ func TestDev_SocketModeServesShowAndAConfirmedMoveEndToEnd(t *testing.T) {
 	}
 
 	confirm := s.waitMail(t, "alice@acme.test", "Please confirm moving SEN-1000001")
-	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "Approved") {
+	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "You confirmed moving SEN-1000001 to "+newEmail) {
 		t.Fatalf("approve: %d\n%s", code, page)
 	}
 	promote := s.waitMail(t, newEmail, "Make yourself the primary")
