@@ -57,9 +57,13 @@ func audit(ctx context.Context, tx pgx.Tx, a licensing.Actor, action string, lic
 	if a.WorkflowID != "" {
 		wf = &a.WorkflowID
 	}
+	var acc *int64 // 0: about the licence, no one account
+	if accountID != 0 {
+		acc = &accountID
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_log (actor_kind, actor, action, license_id, account_id, workflow_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.Kind, a.ID, action, licenseID, accountID, wf, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.Kind, a.ID, action, licenseID, acc, wf, detail)
 	return err
 }
 
