@@ -99,6 +99,9 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		if err != nil {
 			return err
 		}
+		if err := allocateIDs(ctx, tx, actions); err != nil {
+			return err
+		}
 		if err := stage(ctx, tx, actions, accounts); err != nil {
 			return err
 		}
@@ -107,7 +110,6 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 			args      []any
 		}{
 			{"import: new licences", sqlInsertLicenses, nil},
-			{"import: licences created meanwhile", sqlRacedLines, nil},
 			{"import: update licences", sqlUpdateLicenses, nil},
 			{"import: contacts an update keeps", sqlKeptContacts, nil},
 			{"import: demote dropped primaries", sqlDemoteDropped, nil},

@@ -268,10 +268,38 @@ func (db *DB) newImporter(ctx context.Context, by licensing.Actor, update bool) 
 	return &importer{conn: conn, by: by, update: update}, nil
 }
 
-// batch applies lines in one transaction, or, if the database refuses the
-// transaction for what a line holds, in halves until the culprits are
-// found and rejected alone.
+// batch applies lines: first the accounts of the people they add, in a
+// short transaction of their own; then the lines, in one transaction, or,
+// if the database refuses it for what a line holds, in halves until the
+// culprits are found and rejected alone.
+//
+// Why accounts apart: consecutive batches share people (a customer's
+// lines straddle the cut), and a new account inserted by one batch's long
+// transaction makes the other batch wait for its commit, which put the
+// workers one behind the other. Committed first, an account is a pending
+// one like those the rest of the system creates; a line rejected after
+// that (the database refused it, or a licence raced it) leaves its new
+// people's accounts pending and attached to nothing, which is harmless
+// (nobody can sign in to a pending account) and rare.
 func (imp *importer) batch(ctx context.Context, lines []ImportLine) ([]LineResult, error) {
+	if err := pgx.BeginFunc(ctx, imp.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off`); err != nil {
+			return err
+		}
+		_, actions, err := imp.classify(ctx, tx, lines)
+		if err != nil {
+			return err
+		}
+		_, err = ensureAccounts(ctx, tx, actions)
+		return err
+	}); err != nil && (!refusedData(err) || ctx.Err() != nil) {
+		return nil, err
+	}
+	return imp.write(ctx, lines)
+}
+
+// write applies lines in one transaction, bisecting when refused.
+func (imp *importer) write(ctx context.Context, lines []ImportLine) ([]LineResult, error) {
 	var results []LineResult
 	err := pgx.BeginFunc(ctx, imp.conn, func(tx pgx.Tx) error {
 		var err error
@@ -288,11 +316,11 @@ func (imp *importer) batch(ctx context.Context, lines []ImportLine) ([]LineResul
 		return []LineResult{{Line: lines[0].Line, SEN: lines[0].SEN, Outcome: Rejected, Err: refusal(err)}}, nil
 	}
 	half := len(lines) / 2
-	first, err := imp.batch(ctx, lines[:half])
+	first, err := imp.write(ctx, lines[:half])
 	if err != nil {
 		return nil, err
 	}
-	second, err := imp.batch(ctx, lines[half:])
+	second, err := imp.write(ctx, lines[half:])
 	return append(first, second...), err
 }
 
@@ -314,6 +342,9 @@ func refusedData(err error) bool {
 // refusal says why the database refused a line, without its internals.
 func refusal(err error) error {
 	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.ConstraintName == "licenses_sen_key" {
+		return licensing.FieldErrorf(licensing.Conflict, "sen", "this SEN was created by someone else meanwhile; send the line again to compare")
+	}
 	if errors.As(err, &pgErr) {
 		what := pgErr.ConstraintName
 		if what == "" {
@@ -345,8 +376,13 @@ CREATE TEMP TABLE IF NOT EXISTS import_kept (
 
 // apply writes lines in tx and says what each did.
 func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) ([]LineResult, error) {
-	// See flushCommits.
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+	// See flushCommits. And every statement here scans only the staging
+	// tables and reaches stored rows by key; while a book loads, the tables
+	// grow faster than autovacuum analyses them, and with statistics of a
+	// table a tenth of its size the planner reads it whole. Without seq
+	// scans it probes the index (the staging tables, which have none, are
+	// still scanned).
+	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off`); err != nil {
 		return nil, err
 	}
 	results, actions, err := imp.classify(ctx, tx, lines)
@@ -358,6 +394,9 @@ func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) (
 	}
 	accounts, err := ensureAccounts(ctx, tx, actions)
 	if err != nil {
+		return nil, err
+	}
+	if err := allocateIDs(ctx, tx, actions); err != nil {
 		return nil, err
 	}
 	if err := stage(ctx, tx, actions, accounts); err != nil {
@@ -376,26 +415,11 @@ func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) (
 		}
 	}
 	if creates > 0 {
+		// A SEN another request created between our read and this insert
+		// fails the batch (licenses_sen_key); the halves retried find that
+		// line, rejected alone (refusal).
 		if _, err := tx.Exec(ctx, sqlInsertLicenses); err != nil {
 			return nil, err
-		}
-		// A licence another request created between our read and our
-		// insert: this line is not applied; importing it again compares.
-		rows, err := tx.Query(ctx, sqlRacedLines)
-		if err != nil {
-			return nil, err
-		}
-		raced, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-		if err != nil {
-			return nil, err
-		}
-		for _, line := range raced {
-			for i := range results {
-				if results[i].Line == int(line) {
-					results[i] = LineResult{Line: results[i].Line, SEN: results[i].SEN, Outcome: Rejected,
-						Err: licensing.FieldErrorf(licensing.Conflict, "sen", "%s was created by someone else meanwhile; send it again to compare", results[i].SEN)}
-				}
-			}
 		}
 	}
 	if updates > 0 {
@@ -437,7 +461,7 @@ func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) (
 type action struct {
 	line      ImportLine
 	update    bool
-	licenseID int64 // update: the licence changed
+	licenseID int64 // the licence it changes, or the id of the one it creates
 	changed   []string
 }
 
@@ -532,6 +556,35 @@ func (imp *importer) classify(ctx context.Context, tx pgx.Tx, lines []ImportLine
 	return results, actions, nil
 }
 
+// allocateIDs gives the licences the actions create their ids from the
+// identity sequence, so the staging rows carry them and nothing has to
+// read them back from the insert.
+func allocateIDs(ctx context.Context, tx pgx.Tx, actions []action) error {
+	n := 0
+	for _, a := range actions {
+		if !a.update {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, sqlAllocateIDs, n)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for i := range actions {
+		if !actions[i].update {
+			actions[i].licenseID, ids = ids[0], ids[1:]
+		}
+	}
+	return nil
+}
+
 // ensureAccounts makes sure every person the actions name has an account
 // (a pending one for a new email) and returns their ids. New accounts are
 // inserted in email order, so concurrent batches lock the same new emails
@@ -608,10 +661,9 @@ func stage(ctx context.Context, tx pgx.Tx, actions []action, accounts map[licens
 	lic := make([][]any, 0, len(actions))
 	for _, a := range actions {
 		l := a.line.License.License
-		kind := "c"
-		var id *int64
+		kind, id := "c", a.licenseID
 		if a.update {
-			kind, id = "u", &a.licenseID
+			kind = "u"
 			if a.changed == nil {
 				kind = "n"
 			}
@@ -740,15 +792,12 @@ const (
 		SELECT e, 'pending' FROM unnest($1::text[]) AS e ORDER BY e
 		ON CONFLICT (lower(email)) DO NOTHING`
 	sqlAccountIDs     = `SELECT email, id FROM accounts WHERE lower(email) = ANY($1)`
+	sqlAllocateIDs    = `SELECT nextval(pg_get_serial_sequence('licenses', 'id')) FROM generate_series(1, $1)`
 	sqlInsertLicenses = `
-		WITH created AS (
-			INSERT INTO licenses (sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date)
-			SELECT sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date
-			FROM import_licenses WHERE action = 'c' ORDER BY line
-			ON CONFLICT (sen) DO NOTHING
-			RETURNING id, sen)
-		UPDATE import_licenses s SET license_id = c.id FROM created c WHERE s.action = 'c' AND s.sen = c.sen`
-	sqlRacedLines     = `SELECT line FROM import_licenses WHERE action = 'c' AND license_id IS NULL`
+		INSERT INTO licenses (id, sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date)
+		OVERRIDING SYSTEM VALUE
+		SELECT license_id, sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date
+		FROM import_licenses WHERE action = 'c' ORDER BY line`
 	sqlUpdateLicenses = `
 		UPDATE licenses l SET product = s.product, deployment = s.deployment, billing_cycle = s.billing_cycle,
 		       status = s.status, site = s.site, price_cents = s.price_cents, currency = s.currency,
@@ -782,12 +831,12 @@ const (
 		INSERT INTO license_contacts (license_id, account_id, role, is_primary)
 		SELECT s.license_id, c.account_id, c.role, c.is_primary
 		FROM import_contacts c JOIN import_licenses s ON s.line = c.line
-		WHERE s.action = 'c' AND s.license_id IS NOT NULL`
+		WHERE s.action = 'c'`
 	sqlInsertSiteAdmins = `
 		INSERT INTO site_admins (license_id, account_id)
 		SELECT s.license_id, sa.account_id
 		FROM import_site_admins sa JOIN import_licenses s ON s.line = sa.line
-		WHERE s.action = 'c' AND s.license_id IS NOT NULL`
+		WHERE s.action = 'c'`
 	sqlAddContacts = `
 		INSERT INTO license_contacts (license_id, account_id, role, is_primary)
 		SELECT s.license_id, c.account_id, c.role, c.is_primary
