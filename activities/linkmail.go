@@ -119,8 +119,12 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 	case licensing.PurposeCardUpdate:
 		return licensing.CardUpdateSummary(l)
 	case licensing.PurposeCompleteAccount:
+		added := fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic)
+		if len(in.MoveRoles) == 0 { // a site admin of a provisioned licence
+			added = fmt.Sprintf("You were added as a site admin of %s.", lic)
+		}
 		return []string{
-			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),
+			added,
 			"Choose your name and a password to finish setting up your account.",
 		}
 	default:
