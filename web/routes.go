@@ -30,7 +30,9 @@ type Check struct {
 type Deps struct {
 	Logger         *slog.Logger
 	Licenses       LicenseReader
-	AdminAPIToken  string // empty: the API answers 401 to everyone
+	Provisioning   Provisioning // the provisioning API (SPEC §9)
+	Invites        Inviter      // invitations of provisioned licences; nil: none are sent
+	AdminAPIToken  string       // empty: the API answers 401 to everyone
 	Ready          []Check
 	Registry       *prometheus.Registry // also served at /metrics
 	SlackCommands  http.Handler         // already signature-checked
@@ -75,6 +77,15 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Licenses != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))
+	}
+	if p := d.Provisioning; p != nil {
+		api := func(h http.Handler) http.Handler { return requireBearer(d.AdminAPIToken, h) }
+		mux.Handle("POST /api/v1/licenses", api(createAPI(p, d.Invites, d.Logger)))
+		mux.Handle("GET /api/v1/licenses", api(listAPI(p, d.Logger)))
+		mux.Handle("POST /api/v1/licenses/import", api(importAPI(p, d.Invites, d.Logger)))
+		mux.Handle("PATCH /api/v1/licenses/{sen}", api(patchAPI(p, d.Logger)))
+		mux.Handle("PUT /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, true, d.Logger)))
+		mux.Handle("DELETE /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, false, d.Logger)))
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

@@ -183,6 +183,8 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	return web.New(web.Deps{
 		Logger:         s.logger,
 		Licenses:       s.db,
+		Provisioning:   s.db,
+		Invites:        s.ops,
 		AdminAPIToken:  s.cfg.AdminAPIToken,
 		Ready:          s.readyChecks(),
 		Registry:       s.registry,
@@ -273,5 +275,7 @@ var (
 	_ web.AccountService  = (*accounts.Service)(nil)
 	_ web.LinkService     = (*links.Service)(nil)
 	_ bot.Workflows       = (*temporalclient.Client)(nil)
+	_ web.Inviter         = (*temporalclient.Client)(nil)
+	_ web.Provisioning    = (*postgres.DB)(nil)
 	_ accounts.Operations = (*temporalclient.Accounts)(nil)
 )
