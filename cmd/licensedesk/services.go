@@ -169,7 +169,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 	if api, ok := s.slack.(*slackout.WebAPI); ok {
 		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
 	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db)}, bot.OperationCommands(s.db, s.ops)...)
+	cmds := append([]bot.Command{bot.ShowCommand(s.db), bot.FindCommand(finder{s.db})}, bot.OperationCommands(s.db, s.ops)...)
 	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
 	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
 	var responder bot.Responder
@@ -213,6 +213,21 @@ func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
 		return nil
 	}
 	return sb.Handler()
+}
+
+// finder is the store's find, as /license find pages it.
+type finder struct{ db *postgres.DB }
+
+func (f finder) FindLicences(ctx context.Context, q licensing.FindQuery, after licensing.SEN, size int) (bot.FoundPage, error) {
+	p, err := f.db.FindLicenses(ctx, q, postgres.PageRequest{After: after, Size: size})
+	if err != nil {
+		return bot.FoundPage{}, err
+	}
+	out := bot.FoundPage{Total: p.Total, Next: p.Next}
+	for _, l := range p.Licenses {
+		out.Licenses = append(out.Licenses, l.License)
+	}
+	return out, nil
 }
 
 // slackResponder answers button presses through the outgoing Slack client.
