@@ -37,8 +37,9 @@ var errExplained = errors.New("explained")
 
 // Explain shows the plans of the look-ups (show, find, the account page,
 // the links of a licence) for s, and of every statement of an import of
-// lines with update on, staged as the import stages them, in a
-// transaction that is rolled back: nothing is written.
+// lines with update on, staged as the import stages them and with the
+// import's settings, in a transaction that is rolled back: nothing is
+// written.
 func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Explained, error) {
 	var out []Explained
 	add := func(q querier, name, sql string, args ...any) error {
@@ -68,6 +69,10 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 	}
 	defer imp.conn.Release()
 	err = pgx.BeginFunc(ctx, imp.conn, func(tx pgx.Tx) error {
+		// The settings the import runs with (importer.apply).
+		if _, err := tx.Exec(ctx, importSettings); err != nil {
+			return err
+		}
 		sens := make([]string, len(lines))
 		for i, l := range lines {
 			sens[i] = string(l.License.License.SEN)

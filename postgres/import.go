@@ -283,7 +283,7 @@ func (db *DB) newImporter(ctx context.Context, by licensing.Actor, update bool) 
 // (nobody can sign in to a pending account) and rare.
 func (imp *importer) batch(ctx context.Context, lines []ImportLine) ([]LineResult, error) {
 	if err := pgx.BeginFunc(ctx, imp.conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off`); err != nil {
+		if _, err := tx.Exec(ctx, importSettings); err != nil {
 			return err
 		}
 		_, actions, err := imp.classify(ctx, tx, lines)
@@ -374,6 +374,9 @@ CREATE TEMP TABLE IF NOT EXISTS import_kept (
     license_id bigint NOT NULL, account_id bigint NOT NULL, role text NOT NULL, is_primary boolean NOT NULL
 ) ON COMMIT DELETE ROWS`
 
+// importSettings are every import transaction's (see apply).
+const importSettings = `SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off`
+
 // apply writes lines in tx and says what each did.
 func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) ([]LineResult, error) {
 	// See flushCommits. And every statement here scans only the staging
@@ -382,7 +385,7 @@ func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) (
 	// table a tenth of its size the planner reads it whole. Without seq
 	// scans it probes the index (the staging tables, which have none, are
 	// still scanned).
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off`); err != nil {
+	if _, err := tx.Exec(ctx, importSettings); err != nil {
 		return nil, err
 	}
 	results, actions, err := imp.classify(ctx, tx, lines)
