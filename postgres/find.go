@@ -46,7 +46,7 @@ var findIDs = map[licensing.FindBy]string{
 		ids AS (SELECT license_id FROM license_contacts WHERE account_id IN (SELECT id FROM who)
 		        UNION SELECT license_id FROM site_admins WHERE account_id IN (SELECT id FROM who))`,
 	licensing.FindBySite: `
-		ids AS (SELECT id AS license_id FROM licenses WHERE site = $1)`,
+		ids AS (SELECT id AS license_id FROM licenses WHERE site = $1 AND site <> '')`, // the index's predicate: a generic plan uses it too
 }
 
 // findQuery is the page query of by: $2 the SEN to start after, $3 the

@@ -281,19 +281,30 @@ func (db *DB) newImporter(ctx context.Context, by licensing.Actor, update bool) 
 // that (the database refused it, or a licence raced it) leaves its new
 // people's accounts pending and attached to nothing, which is harmless
 // (nobody can sign in to a pending account) and rare.
+//
+// A batch that creates and changes nothing (the same file imported again)
+// is answered from that first look: its lines were unchanged, or differed,
+// as of that moment.
 func (imp *importer) batch(ctx context.Context, lines []ImportLine) ([]LineResult, error) {
+	var (
+		results []LineResult
+		actions []action
+	)
 	if err := pgx.BeginFunc(ctx, imp.conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, importSettings); err != nil {
 			return err
 		}
-		_, actions, err := imp.classify(ctx, tx, lines)
-		if err != nil {
+		var err error
+		if results, actions, err = imp.classify(ctx, tx, lines); err != nil {
 			return err
 		}
 		_, err = ensureAccounts(ctx, tx, actions)
 		return err
 	}); err != nil && (!refusedData(err) || ctx.Err() != nil) {
 		return nil, err
+	}
+	if results != nil && len(actions) == 0 {
+		return results, nil
 	}
 	return imp.write(ctx, lines)
 }
@@ -612,6 +623,9 @@ func ensureAccounts(ctx context.Context, tx pgx.Tx, actions []action) (map[licen
 		for _, e := range a.line.License.License.SiteAdmins {
 			note(e)
 		}
+	}
+	if len(emails) == 0 {
+		return map[licensing.Email]int64{}, nil
 	}
 	slices.Sort(emails)
 	if _, err := tx.Exec(ctx, sqlInsertAccounts, emails); err != nil {

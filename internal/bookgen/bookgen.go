@@ -48,7 +48,7 @@ type Stats struct {
 	Customers                            int
 	HeavyLicences                        int      // licences of HeavyEmail
 	SENs                                 []string // every 1000th SEN (at least 100), for look-ups
-	Emails                               []string // one person of every 500th customer
+	Emails                               []string // a contact of every 500th customer
 	Domains                              []string // the domains of those customers
 	Sites                                []string // one site of every 500th customer with one
 	LargestDomain                        string   // the customer with the most licences
@@ -114,7 +114,7 @@ func Generate(opt Options, yield func(licensing.LicenseRecord) bool) Stats {
 	st := Stats{}
 	people := map[string]bool{}
 	var c customer
-	next, sampledSite := 0, -1
+	next, sampledSite, sampledEmail := 0, -1, -1
 	for i := range opt.Licenses {
 		if c.licences == 0 {
 			c = newCustomer(r, next)
@@ -122,7 +122,6 @@ func Generate(opt Options, yield func(licensing.LicenseRecord) bool) Stats {
 			st.Customers++
 			if c.id%500 == 0 {
 				st.Domains = append(st.Domains, c.domain)
-				st.Emails = append(st.Emails, person(c, 0))
 			}
 			if size := c.licences; size > st.LargestDomainLicences {
 				st.LargestDomain, st.LargestDomainLicences = c.domain, size
@@ -145,6 +144,10 @@ func Generate(opt Options, yield func(licensing.LicenseRecord) bool) Stats {
 		}
 		if i%1000 == 0 || opt.Licenses < 100_000 && i%(max(opt.Licenses/100, 1)) == 0 {
 			st.SENs = append(st.SENs, *rec.SEN)
+		}
+		if c.id%500 == 0 && sampledEmail != c.id {
+			sampledEmail = c.id
+			st.Emails = append(st.Emails, rec.Contacts[len(rec.Contacts)-1].Email)
 		}
 		if rec.Site != nil && c.id%500 == 0 && sampledSite != c.id {
 			sampledSite = c.id
