@@ -149,7 +149,7 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
 			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
 	case licensing.PurposeCompleteAccount:
-		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
+		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles), SiteAdmin: len(in.MoveRoles) == 0,
 			InvitedBy: in.RequestedBy, URL: url, Deadline: expires, Reminder: in.Reminder, OfferPrimary: in.OfferPrimary}
 	default: // licensing.PurposePromote
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
