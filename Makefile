@@ -1,13 +1,13 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: dev test vet unit fuzz
+.PHONY: dev test vet unit fuzz deploy screenshots
 
 dev:
 	go run ./cmd/licensedesk dev
 
 # The full suite: vet, every test (one throwaway PostgreSQL cluster shared by
 # all packages, a real Temporal dev server for end-to-end tests), then a short
-# run of every fuzz target.
-test: vet unit fuzz
+# run of every fuzz target, and the checks of what deploy/ ships.
+test: vet unit fuzz deploy
 
 vet:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -26,3 +26,22 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodePatch$$' -fuzztime $(FUZZTIME) ./licensing
 	go test -run '^$$' -fuzz '^FuzzParseFindQuery$$' -fuzztime $(FUZZTIME) ./licensing
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./bot
+
+# deploy/ without a cluster or Docker: the kustomization rendered and every
+# object checked against the Kubernetes API types, the compose file against
+# the compose specification, the alert rules and dashboard against
+# docs/metrics.md; then promtool (a tool of the same module, pinned in its
+# go.mod) checks the rules and runs their tests. A module of its own
+# (deploy/validate/go.mod), so kustomize, the API types and Prometheus stay
+# out of the application's go.mod.
+deploy:
+	cd deploy/validate && go vet ./... && go test -count=1 ./...
+	cd deploy/validate && go tool promtool check rules ../observability/alerts.yml
+	cd deploy/validate && go tool promtool test rules ../observability/*.test.yml
+
+# Every customer page at 375 and 1280 px, as PNGs in $(SHOTS) (headless
+# Chromium; the same run fails if a page overflows, loses its primary action
+# or has a control too small to tap).
+SHOTS ?= screenshots
+screenshots:
+	LICENSEDESK_SCREENSHOTS=$(abspath $(SHOTS)) go run ./cmd/withpostgres -- go test -count=1 -run 'Screenshots' ./web

@@ -83,6 +83,9 @@ type Options struct {
 	// Hasher bounds argon2id work; share it with everything else in the
 	// process that hashes passwords (Service.Hasher) [one for HashConcurrent].
 	Hasher *passwords.Hasher
+	// SuspendAfter is BILLING_SUSPEND_DAYS: a past-due licence's banner says
+	// it is suspended this long after the due date [15 days].
+	SuspendAfter time.Duration
 
 	Now    func() time.Time                                 // clock for throttling [time.Now]
 	Sleep  func(ctx context.Context, d time.Duration) error // waits d or until ctx ends [a timer]
@@ -103,6 +106,7 @@ func (o Options) withDefaults() Options {
 	def(&o.SlowBase, time.Second)
 	def(&o.SlowCap, 10*time.Second)
 	def(&o.ResetTTL, time.Hour)
+	def(&o.SuspendAfter, 15*24*time.Hour)
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = 5
 	}

@@ -46,7 +46,11 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 	}
 	out := MyLicences{Licences: make([]MyLicense, 0, len(p.Licenses)), Total: p.Total, Next: p.Next}
 	for _, al := range p.Licenses {
-		out.Licences = append(out.Licences, myLicenseOf(al.License, al.BillingAddress, acc.Email))
+		m := myLicenseOf(al.License, al.BillingAddress, acc.Email)
+		if err := s.addOverdue(ctx, &m); err != nil {
+			return MyLicences{}, err
+		}
+		out.Licences = append(out.Licences, m)
 	}
 	return out, nil
 }
@@ -58,7 +62,27 @@ func (s *Service) MyLicence(ctx context.Context, actor licensing.Email, sen stri
 	if err != nil {
 		return MyLicense{}, err
 	}
-	return myLicenseOf(l, "", actor), nil
+	m := myLicenseOf(l, "", actor)
+	if err := s.addOverdue(ctx, &m); err != nil {
+		return MyLicense{}, err
+	}
+	return m, nil
+}
+
+// addOverdue tells a past-due or suspended licence what is overdue and
+// until when it keeps running (one read, only for those licences: a page
+// of 20 reads at most 20).
+func (s *Service) addOverdue(ctx context.Context, m *MyLicense) error {
+	if st := m.License.Status; st != licensing.PastDue && st != licensing.Suspended {
+		return nil
+	}
+	o, err := s.db.Overdue(ctx, m.License.SEN)
+	if err != nil || o == nil {
+		return err
+	}
+	with := o.WithSuspension(s.opt.SuspendAfter)
+	m.Overdue = &with
+	return nil
 }
 
 func myLicenseOf(l licensing.License, billingAddress string, me licensing.Email) MyLicense {

@@ -79,6 +79,9 @@ type MyLicense struct {
 	Me             licensing.Relation
 	BillingAddress string // filled in for site admins only
 	CanUpdateCard  bool   // licensing.CanUpdateCard allows it now
+	// Overdue is the unpaid invoice and its failed charge of a past-due or
+	// suspended licence (with its suspension date); nil when nothing is.
+	Overdue *licensing.Overdue
 }
 
 // TooManyAttempts refuses an attempt while its key is throttled.

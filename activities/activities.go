@@ -24,13 +24,18 @@ type Mailer interface {
 
 // Activities holds what the activities need.
 type Activities struct {
-	DB            *postgres.DB
-	Mail          Mailer
-	Slack         slackout.Poster // nil: no Slack reporting
-	Payments      payments.Provider
-	PublicBaseURL string // emailed links are built from it
-	TemporalUIURL string // for links to workflows in Slack
-	Namespace     string
+	DB          *postgres.DB
+	Mail        Mailer
+	Slack       slackout.Poster // nil: no Slack reporting
+	Payments    payments.Provider
+	Collections CollectionStarter // the billing sweep starts invoice collections through it
+	// OnProviderError, if set, is told of every charge the payment
+	// provider did not answer (retried with the same idempotency key).
+	OnProviderError func()
+	PublicBaseURL   string // emailed links are built from it
+	TemporalUIURL   string // for links to workflows in Slack
+	Namespace       string
+	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

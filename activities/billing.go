@@ -241,6 +241,9 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	case errors.Is(err, payments.ErrNeedsAction):
 		return a.finishDecline(ctx, inv, key, "authentication_required", "The bank wants the cardholder to confirm this payment.", true)
 	case err != nil:
+		if a.OnProviderError != nil {
+			a.OnProviderError()
+		}
 		return ChargeInvoiceOutput{}, err // provider down or unknown: retried with the same key
 	}
 	reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
@@ -265,7 +268,7 @@ func (a *Activities) finishDecline(ctx context.Context, inv postgres.Invoice, ke
 	if _, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "failed", DeclineCode: code, Error: reason}); err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
-	if err := a.DB.MarkPastDue(ctx, inv.SEN, inv.DueDate); err != nil {
+	if err := a.DB.MarkPastDue(ctx, inv.SEN, inv.DueDate, inv.Number); err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
 	return ChargeInvoiceOutput{Code: code, Hard: hard || payments.IsHardDecline(code), Reason: reason}, nil
@@ -324,7 +327,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	}
 	suspended := false
 	if in.Kind == NoticeSuspended || in.Suspend {
-		if suspended, err = a.DB.Suspend(ctx, inv.SEN); err != nil {
+		if suspended, err = a.DB.Suspend(ctx, inv.SEN, inv.Number); err != nil {
 			return err
 		}
 	}
@@ -333,6 +336,14 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 		return temporalerr.FromDomain(err)
 	}
 	amount := licensing.FormatMoney(inv.AmountCents, inv.Currency)
+	// The failed charge as the account page's banner tells it.
+	var failedAt time.Time
+	code := ""
+	if in.Kind == NoticeFailed {
+		if o, err := a.DB.Overdue(ctx, inv.SEN); err == nil && o != nil && o.Invoice == inv.Number {
+			failedAt, code = o.FailedAt, o.DeclineCode
+		}
+	}
 	var alert string
 	for _, to := range noticeRecipients(l, in) {
 		key := in.Key + "/" + string(to)
@@ -367,7 +378,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
 		case in.Kind == NoticeFailed && !(in.Suspend && l.Status == licensing.Suspended):
 			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
-				Reason: in.Reason, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
+				Reason: in.Reason, DeclineCode: code, FailedAt: failedAt, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
 				UpdaterOnly: updaterOnly, SiteAdmins: admins}
 		default: // suspended now, by this notice or because retries ran out
 			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,

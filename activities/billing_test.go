@@ -234,6 +234,12 @@ func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
 	if _, text := mailTo("monthly", "gina@initech.test"); !strings.Contains(text, "separate email with a secure link") || strings.Contains(text, "ask a site admin") {
 		t.Errorf("monthly billing contact's mail:\n%s", text)
 	}
+	// The same facts as the account page's banner: the failed charge's
+	// date and plain reason (the demo's attempt failed on the due date).
+	o, _ := f.db.Overdue(ctx, "SEN-1000003")
+	if _, text := mailTo("monthly", "gina@initech.test"); o == nil || !strings.Contains(text, "failed on "+o.FailedAt.UTC().Format("Monday 2 January 2006")+": card declined.") {
+		t.Errorf("failure mail without the failed charge's date and reason:\n%s", text)
+	}
 
 	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", time.Now().AddDate(0, 0, -1))
 	if err != nil {

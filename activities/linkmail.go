@@ -34,6 +34,9 @@ type SendLinksInput struct {
 	KeepOld        bool
 	RequesterEmail licensing.Email
 	RequestedBy    string
+	RequestedAt    time.Time       // when it was asked for (the operation's start); zero: not said
+	ApprovedBy     licensing.Email // promote in a move: the contact who confirmed it
+	ApprovedAt     time.Time
 	OfferPrimary   bool // complete_account: a separate offer to become primary follows
 }
 
@@ -59,10 +62,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		if sent {
 			continue
 		}
-		data := map[string]any{"summary": linkSummary(in, l)}
-		if in.Purpose == licensing.PurposePromote {
-			data["roles"] = roleStrings(in.Roles)
-		}
+		data := linkData(in, l, to)
 		token, expires, err := a.DB.CreateLink(ctx, postgres.NewLink{
 			Purpose: in.Purpose, Email: to, SEN: in.SEN, WorkflowID: in.WorkflowID, Data: data, TTL: ttl,
 		})
@@ -95,6 +95,42 @@ func linkMailKey(in SendLinksInput, to licensing.Email) string {
 		key += "/reminder"
 	}
 	return key
+}
+
+// linkData is what the link's page shows besides the licence (links.View
+// reads it): what will happen, who asked and when, and for whom it changes.
+func linkData(in SendLinksInput, l licensing.License, to licensing.Email) map[string]any {
+	data := map[string]any{"summary": linkSummary(in, l), "asked_by": licensing.ActorName(in.RequestedBy)}
+	if !in.RequestedAt.IsZero() {
+		data["asked_at"] = in.RequestedAt.UTC().Format(time.RFC3339)
+	}
+	move := func() {
+		data["new_email"], data["from"], data["keep_old"] = string(in.NewEmail), string(in.FromEmail), in.KeepOld
+		data["move_roles"] = roleStrings(in.MoveRoles)
+	}
+	switch in.Purpose {
+	case licensing.PurposePromote:
+		data["roles"] = roleStrings(in.Roles)
+		data["demoted"] = primariesOf(l, in.Roles, to)
+		if in.NewEmail != "" {
+			data["for_move"] = true
+			move()
+		}
+		if in.ApprovedBy != "" {
+			data["approved_by"] = string(in.ApprovedBy)
+			if !in.ApprovedAt.IsZero() {
+				data["approved_at"] = in.ApprovedAt.UTC().Format(time.RFC3339)
+			}
+		}
+	case licensing.PurposeConfirmRequest:
+		data["requester"] = string(in.RequesterEmail)
+	case licensing.PurposeConfirmMove:
+		move()
+		if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
+			data["card"] = licensing.CardName(*pm)
+		}
+	}
+	return data
 }
 
 // linkSummary is what the link's page says will happen, in sentences.
@@ -154,12 +190,13 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 	default: // licensing.PurposePromote
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
 			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder,
-			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to)}
+			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to),
+			RequestedAt: in.RequestedAt, ApprovedBy: string(in.ApprovedBy), ApprovedAt: in.ApprovedAt, FromEmail: string(in.FromEmail), KeepOld: in.KeepOld}
 	}
 }
 
 func (a *Activities) deliver(ctx context.Context, key string, to licensing.Email, kind mail.Kind, data any, links ...string) error {
-	subject, text, html, err := mail.Render(kind, data)
+	subject, text, html, err := mail.RenderAs(a.Brand, kind, data)
 	if err != nil {
 		return err
 	}
@@ -256,4 +293,32 @@ type RevokeLinksInput struct {
 func (a *Activities) RevokeLinks(ctx context.Context, in RevokeLinksInput) error {
 	_, err := a.DB.RevokeLinks(ctx, in.WorkflowID)
 	return err
+}
+
+// RevokePersonLinksInput names one person's links of one purpose in an
+// operation.
+type RevokePersonLinksInput struct {
+	WorkflowID string
+	Email      licensing.Email
+	Purpose    licensing.LinkPurpose
+}
+
+// RevokePersonLinks revokes a person's unused links of a purpose in an
+// operation (a fresh one replaces them). Idempotent.
+func (a *Activities) RevokePersonLinks(ctx context.Context, in RevokePersonLinksInput) error {
+	_, err := a.DB.RevokePersonLinks(ctx, in.WorkflowID, in.Email, in.Purpose)
+	return err
+}
+
+// RecordResendInput is a fresh link mailed at a salesperson's request.
+type RecordResendInput struct {
+	SEN        licensing.SEN
+	WorkflowID string
+	Email      licensing.Email
+	By         string // Slack user ID
+}
+
+// RecordResend puts the resend in the licence's history.
+func (a *Activities) RecordResend(ctx context.Context, in RecordResendInput) error {
+	return a.DB.RecordResend(ctx, licensing.Actor{Kind: "slack", ID: in.By, WorkflowID: in.WorkflowID}, in.SEN, in.Email)
 }

@@ -51,8 +51,16 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 	)
 	switch in.Kind {
 	case NotifyMoveCompleted:
-		kind, data = mail.KindMoveCompleted, mail.MoveCompleted{Name: name, SEN: sen, Product: product,
+		d := mail.MoveCompleted{Name: name, SEN: sen, Product: product,
 			NewEmail: string(in.NewEmail), OldEmail: string(in.OldEmail), KeptOld: in.KeptOld}
+		// The new owner learns the old card keeps paying, and how to replace it.
+		if pm := l.PaymentMethod; in.To == in.NewEmail && pm != nil && l.Deployment == licensing.Cloud {
+			d.Card = licensing.CardName(*pm)
+			if licensing.CanUpdateCard(l, in.To) == nil {
+				d.AccountURL = a.PublicBaseURL + "/account"
+			}
+		}
+		kind, data = mail.KindMoveCompleted, d
 	case NotifyMoveCancelled:
 		kind, data = mail.KindMoveCancelled, mail.MoveCancelled{Name: name, SEN: sen, Product: product,
 			NewEmail: string(in.NewEmail), Reason: in.Reason}

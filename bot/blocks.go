@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -13,9 +14,10 @@ import (
 // Slack rejects header text over 150 characters.
 const maxHeaderRunes = 150
 
-// LicenseBlocks renders a licence for /license show: a header, the billing
-// facts, then the people attached to it and the card.
-func LicenseBlocks(l licensing.License) []slack.Block {
+// LicenseBlocks renders a licence for /license show: a header, what a
+// past-due licence owes (o, nil when nothing), the billing facts, then the
+// people attached to it and the card.
+func LicenseBlocks(l licensing.License, o *licensing.Overdue, now time.Time) []slack.Block {
 	facts := []*slack.TextBlockObject{field("Deployment", capitalise(string(l.Deployment)))}
 	if l.Cycle != "" {
 		facts = append(facts, field("Cycle", capitalise(string(l.Cycle))))
@@ -29,6 +31,15 @@ func LicenseBlocks(l licensing.License) []slack.Block {
 	}
 	if l.Currency != "" {
 		facts = append(facts, field("Price", priceText(l)))
+	}
+	if o != nil {
+		facts = append(facts, field("Outstanding", escape(o.Amount()+", invoice "+o.Invoice)))
+		if !o.FailedAt.IsZero() {
+			facts = append(facts, field("Last charge", escape("failed "+licensing.ShortDate(o.FailedAt)+": "+o.DeclineWords())))
+		}
+		if !o.SuspendOn.IsZero() && o.Status != licensing.Suspended {
+			facts = append(facts, field("Suspends on", licensing.ShortDate(o.SuspendOn)))
+		}
 	}
 
 	var people []*slack.TextBlockObject
@@ -44,12 +55,26 @@ func LicenseBlocks(l licensing.License) []slack.Block {
 		people = append(people, field("Card", cardText(l.PaymentMethod)))
 	}
 
-	return []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
-			truncate(string(l.SEN)+" · "+l.Product, maxHeaderRunes), false, false)),
-		slack.NewSectionBlock(nil, facts, nil),
-		slack.NewSectionBlock(nil, people, nil),
+	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
+		truncate(string(l.SEN)+" · "+l.Product, maxHeaderRunes), false, false))}
+	if o != nil {
+		blocks = append(blocks, mrkdwnSection(":warning: "+escape(overdueLine(*o, now))))
 	}
+	return append(blocks, slack.NewSectionBlock(nil, facts, nil), slack.NewSectionBlock(nil, people, nil))
+}
+
+// overdueLine is what sales read about a past-due licence: what failed,
+// when it is suspended, and the two commands that help.
+func overdueLine(o licensing.Overdue, now time.Time) string {
+	s := o.Headline()
+	switch {
+	case o.Status == licensing.Suspended:
+	case o.SuspendOn.IsZero() || !now.Before(o.SuspendOn):
+		s += " It is suspended at the next check unless paid."
+	default:
+		s += " It is suspended on " + licensing.ShortDate(o.SuspendOn) + " unless paid."
+	}
+	return s + " `/license card " + string(o.SEN) + "` mails update-card links; `/license charge " + string(o.SEN) + "` retries now."
 }
 
 // licenseSummary is the notification fallback for LicenseBlocks.

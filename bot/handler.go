@@ -2,17 +2,12 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/slack-go/slack"
 )
-
-// commandDeadline leaves Slack's 3-second limit room for the network.
-var commandDeadline = 2500 * time.Millisecond // a var so tests need not wait for it
 
 // CommandsHandler serves POST /slack/commands. It expects requests already
 // verified by Verifier.Middleware.
@@ -26,7 +21,8 @@ func CommandsHandler(reg *Registry, logger *slog.Logger) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if err := r.ParseForm(); err != nil {
+		sc, err := slack.SlashCommandParse(r)
+		if err != nil {
 			http.Error(w, "malformed form", http.StatusBadRequest)
 			return
 		}
@@ -36,30 +32,7 @@ func CommandsHandler(reg *Registry, logger *slog.Logger) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		req := Request{
-			UserID:      r.PostForm.Get("user_id"),
-			UserName:    r.PostForm.Get("user_name"),
-			ChannelID:   r.PostForm.Get("channel_id"),
-			TeamID:      r.PostForm.Get("team_id"),
-			Text:        r.PostForm.Get("text"),
-			ResponseURL: r.PostForm.Get("response_url"),
-			TriggerID:   r.PostForm.Get("trigger_id"),
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), commandDeadline)
-		defer cancel()
-
-		// A command that ignores its context must still not make Slack
-		// show a timeout: answer at the deadline and let it finish alone.
-		done := make(chan Reply, 1)
-		go func() { done <- reg.Dispatch(ctx, req) }()
-		var reply Reply
-		select {
-		case reply = <-done:
-		case <-ctx.Done():
-			logger.Warn("slack command overran its deadline", "user", req.UserID, "command", reg.commandName(req.Text))
-			reply = ephemeral("That is taking longer than Slack waits for; please try again in a moment.")
-		}
-		writeReply(w, reply, logger)
+		writeReply(w, reg.answerCommand(r.Context(), sc), logger)
 	})
 }
 
@@ -76,6 +49,18 @@ func (r *Registry) commandName(text string) string {
 }
 
 func writeReply(w http.ResponseWriter, reply Reply, logger *slog.Logger) {
+	b, err := encodeReply(reply)
+	if err != nil {
+		logger.Error("encoding slack reply", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// encodeReply is a reply as Slack receives it, over either transport.
+func encodeReply(reply Reply) ([]byte, error) {
 	if reply.ResponseType == "" {
 		reply.ResponseType = slack.ResponseTypeEphemeral
 	}
@@ -83,10 +68,7 @@ func writeReply(w http.ResponseWriter, reply Reply, logger *slog.Logger) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(reply); err != nil {
-		logger.Error("encoding slack reply", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return nil, err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(buf.Bytes())
+	return buf.Bytes(), nil
 }

@@ -94,7 +94,7 @@ func newHarness(t *testing.T, allow Allow, extra ...Command) *harness {
 	h := &harness{now: time.Unix(1_767_225_600, 0), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
 	cmds := append([]Command{
-		ShowCommand(memLicenses{"SEN-1000001": cloudMonthly(), "SEN-2000001": server()}),
+		ShowCommand(memLicenses{"SEN-1000001": cloudMonthly(), "SEN-2000001": server()}, nil, 0),
 		contactAddCommand(),
 		contactRemoveCommand(),
 	}, extra...)
@@ -170,7 +170,7 @@ func TestCommands_ShowRendersTheLicence(t *testing.T) {
 	if reply.ResponseType != slack.ResponseTypeEphemeral {
 		t.Errorf("response_type = %q", reply.ResponseType)
 	}
-	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly())) {
+	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, time.Now())) {
 		t.Errorf("got %d blocks", len(reply.Blocks))
 	}
 	text := PlainText(reply)
@@ -232,9 +232,9 @@ func TestCommands_RefusesUsersNotAllowed(t *testing.T) {
 	h := newHarness(t, ParseAllow("U_READER", "U_ACTOR"))
 
 	wantEphemeral(t, h.command(t, "U_STRANGER", "show SEN-1000001"),
-		"You are not allowed to run /license show; ask an admin to add you to SLACK_ALLOW_READ.")
+		"You are not allowed to run /license show: it needs read permission. Ask the admin who runs licensedesk to grant it.")
 	wantEphemeral(t, h.command(t, "U_READER", "contact add SEN-1000001 billing <mailto:secret@acme.test|secret@acme.test>"),
-		"You are not allowed to run /license contact add; ask an admin to add you to SLACK_ALLOW_ACT.")
+		"You are not allowed to run /license contact add: it needs act permission. Ask the admin who runs licensedesk to grant it.")
 	wantEphemeral(t, h.command(t, "U_READER", "show SEN-1000001"), "SEN-1000001 · Jira Software")
 	wantEphemeral(t, h.command(t, "U_ACTOR", "show SEN-1000001"), "SEN-1000001 · Jira Software")
 
@@ -259,7 +259,7 @@ func TestCommands_HelpListsEveryRegisteredCommand(t *testing.T) {
 	h := newHarness(t, everyone)
 	for _, text := range []string{"help", ""} {
 		text := PlainText(h.command(t, "U1", text))
-		for _, c := range []Command{ShowCommand(nil), contactAddCommand(), contactRemoveCommand(), {Name: "help", Args: "[subcommand]"}} {
+		for _, c := range []Command{ShowCommand(nil, nil, 0), contactAddCommand(), contactRemoveCommand(), {Name: "help", Args: "[subcommand]"}} {
 			if !strings.Contains(text, c.Usage()) {
 				t.Errorf("help lacks %q:\n%s", c.Usage(), text)
 			}
@@ -270,7 +270,7 @@ func TestCommands_HelpListsEveryRegisteredCommand(t *testing.T) {
 	}
 
 	wantEphemeral(t, h.command(t, "U1", "help contact add"),
-		"/license contact add <SEN> <billing|technical> <email>", "Add a contact.", "SLACK_ALLOW_ACT")
+		"/license contact add <SEN> <billing|technical> <email>", "Add a contact.", "Needs act permission.")
 	group := PlainText(h.command(t, "U1", "help contact"))
 	if !strings.Contains(group, "/license contact add") || !strings.Contains(group, "/license contact remove") || strings.Contains(group, "/license show") {
 		t.Errorf("help contact should list exactly the contact commands:\n%s", group)

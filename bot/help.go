@@ -50,8 +50,8 @@ func (r *Registry) helpAll() Reply {
 		title string
 		cmds  []Command
 	}{
-		{"Look up (SLACK_ALLOW_READ or SLACK_ALLOW_ACT)", read},
-		{"Act (SLACK_ALLOW_ACT)", act},
+		{"Look up (read permission)", read},
+		{"Act (act permission)", act},
 	} {
 		if len(group.cmds) == 0 {
 			continue
@@ -89,9 +89,9 @@ func helpList(cmds []Command) Reply {
 func helpOne(c Command) Reply {
 	lines := []string{c.usageMrkdwn(), c.Summary}
 	if c.Class == Act {
-		lines = append(lines, "Needs act permission (SLACK_ALLOW_ACT).")
+		lines = append(lines, "Needs act permission.")
 	} else {
-		lines = append(lines, "Needs read permission (SLACK_ALLOW_READ or SLACK_ALLOW_ACT).")
+		lines = append(lines, "Needs read permission (act permission includes it).")
 	}
 	if c.Destructive {
 		lines = append(lines, "Asks for confirmation before anything starts.")

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/slack-go/slack"
 )
 
 // Responder sends a reply to a Slack response_url (replacing the message
-// that held the pressed button).
+// that held the pressed button when the reply says ReplaceOriginal).
 type Responder interface {
 	Respond(ctx context.Context, responseURL string, reply Reply) error
 }
@@ -22,6 +21,9 @@ type Responder interface {
 // this response) and, for local clients such as `licensedesk slack --yes`,
 // in the body too.
 func InteractionsHandler(reg *Registry, respond Responder, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -33,26 +35,12 @@ func InteractionsHandler(reg *Registry, respond Responder, logger *slog.Logger) 
 			http.Error(w, "bad payload", http.StatusBadRequest)
 			return
 		}
-		if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+		reply, ok := reg.answerInteraction(r.Context(), cb)
+		if !ok {
 			w.WriteHeader(http.StatusOK) // nothing of ours; acknowledge
 			return
 		}
-		action := cb.ActionCallback.BlockActions[0]
-		ctx, cancel := context.WithTimeout(r.Context(), 2500*time.Millisecond)
-		defer cancel()
-		reply := reg.Confirmed(ctx, cb.User.ID, action.ActionID, action.Value, Request{
-			UserID: cb.User.ID, UserName: cb.User.Name, ChannelID: cb.Channel.ID, TeamID: cb.Team.ID, ResponseURL: cb.ResponseURL,
-		})
-		if cb.ResponseURL != "" && respond != nil {
-			// Detached: the reply must reach Slack even though this request ends now.
-			go func() {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-				defer cancel()
-				if err := respond.Respond(rctx, cb.ResponseURL, reply); err != nil {
-					logger.Warn("slack response_url failed", "err", err)
-				}
-			}()
-		}
+		respondLater(r.Context(), respond, cb.ResponseURL, reply, logger)
 		writeReply(w, reply, logger)
 	})
 }

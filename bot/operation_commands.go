@@ -22,6 +22,9 @@ type Workflows interface {
 	// ChargeNow retries the licence's outstanding invoice at once and
 	// answers with its number.
 	ChargeNow(ctx context.Context, sen licensing.SEN, slackUser string) (string, error)
+	// Resend mails a fresh link for the step a running operation waits
+	// on, to email or (empty) everyone it waits on, and says who got one.
+	Resend(ctx context.Context, workflowID string, email licensing.Email, slackUser string) ([]licensing.Email, error)
 	// URL links to a workflow in the Temporal UI.
 	URL(workflowID, runID string) string
 }
@@ -58,9 +61,7 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 				if err != nil {
 					return Reply{}, err
 				}
-				return ephemeral(fmt.Sprintf("*Move %s (%s) to %s?*\n• %s is added as %s contact, then makes themselves primary by emailed link\n• %s confirm%s first by emailed link\n• %s\nNothing changes until %s confirm%s.",
-					mr.SEN, escape(l.Product), escape(string(plan.NewEmail)), escape(string(plan.NewEmail)), roleWords(plan.Add),
-					escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy), escape(fate(plan)), escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy))), nil
+				return ephemeral(movePreview(mr, plan, l)), nil
 			},
 			Confirm: func(ctx context.Context, req Request) (Reply, error) {
 				mr, _, _, err := planMove(ctx, licenses, req.Args)
@@ -207,6 +208,27 @@ func OperationCommands(licenses LicenseReader, ops Workflows) []Command {
 				return ephemeral(fmt.Sprintf("Cancelling “%s”. Its progress message will say what was undone.", escape(st.Summary))), nil
 			},
 		},
+		{
+			Name: "resend", Args: "<workflow-id> [email]", Class: Act, MinArgs: 1, MaxArgs: 2,
+			Summary: "Mail a fresh link for the step an operation waits on (to one person, or all it waits on); the old link stops working. Once per person per 10 minutes.",
+			Run: func(ctx context.Context, req Request) (Reply, error) {
+				id, err := workflowID(req.Args[0])
+				if err != nil {
+					return Reply{}, err
+				}
+				var email licensing.Email
+				if len(req.Args) == 2 {
+					if email, err = licensing.ParseEmail(req.Args[1]); err != nil {
+						return Reply{}, asInvalid(err)
+					}
+				}
+				sent, err := ops.Resend(ctx, id, email, req.UserID)
+				if err != nil {
+					return Reply{}, err
+				}
+				return ephemeral(fmt.Sprintf("A fresh link went to %s; the one sent before no longer works. The operation's thread says so too.", escape(emailWords(sent)))), nil
+			},
+		},
 	}
 }
 
@@ -320,7 +342,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		rest = rest[1:]
 		if flag == "--keep-old" {
 			if hasValue {
-				return fail(licensing.Errorf(licensing.Invalid, "--keep-old takes no value"))
+				return fail(licensing.Errorf(licensing.Invalid, "The option --keep-old takes no value"))
 			}
 			mr.KeepOld = true
 			continue
@@ -330,7 +352,7 @@ func planMove(ctx context.Context, licenses LicenseReader, args []string) (licen
 		}
 		if !hasValue {
 			if len(rest) == 0 {
-				return fail(licensing.Errorf(licensing.Invalid, "%s needs a value", truncate(flag, maxEcho)))
+				return fail(licensing.Errorf(licensing.Invalid, "The option %s needs a value", truncate(flag, maxEcho)))
 			}
 			value, rest = rest[0], rest[1:]
 		}
@@ -371,6 +393,29 @@ func notInvalid(err error) error {
 		return licensing.Errorf(licensing.FailedPrecondition, "%s", licensing.ErrorMessage(err))
 	}
 	return err
+}
+
+// movePreview is the move's confirmation in Slack: its steps in the order
+// they happen, and what stays as it is (the card).
+func movePreview(mr licensing.MoveRequest, plan licensing.MovePlan, l licensing.License) string {
+	newEmail := escape(string(plan.NewEmail))
+	lines := []string{
+		fmt.Sprintf("*Move %s (%s) to %s?*", mr.SEN, escape(l.Product), newEmail),
+		fmt.Sprintf("1. %s confirm%s by emailed link", escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy)),
+		fmt.Sprintf("2. %s is added as %s contact (invited to set up an account if they have none)", newEmail, roleWords(plan.Add)),
+	}
+	n := 3
+	if len(plan.Promote) > 0 {
+		lines = append(lines, fmt.Sprintf("%d. %s makes themselves primary %s contact by emailed link, or declines, which calls the move off", n, newEmail, roleWords(plan.Promote)))
+		n++
+	}
+	lines = append(lines, fmt.Sprintf("%d. %s", n, escape(fate(plan))))
+	if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
+		lines = append(lines, fmt.Sprintf("The card on file (%s) stays on the licence and keeps paying after the move; %s can replace it from their account page.",
+			escape(licensing.CardName(*pm)), newEmail))
+	}
+	lines = append(lines, fmt.Sprintf("Nothing changes until %s confirm%s.", escape(emailWords(plan.ConfirmBy)), verbS(plan.ConfirmBy)))
+	return strings.Join(lines, "\n")
 }
 
 func fate(p licensing.MovePlan) string {

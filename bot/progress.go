@@ -14,8 +14,11 @@ func statusListReply(sen licensing.SEN, list []operation.Status, ops Workflows) 
 	if len(list) == 0 {
 		return ephemeral(fmt.Sprintf("No operations in flight for %s.", sen))
 	}
-	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
-		fmt.Sprintf("%d operation(s) in flight for %s", len(list), sen), false, false))}
+	title := fmt.Sprintf("%d operations in flight for %s", len(list), sen)
+	if len(list) == 1 {
+		title = fmt.Sprintf("1 operation in flight for %s", sen)
+	}
+	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, title, false, false))}
 	for _, st := range list {
 		line := fmt.Sprintf("*%s* — %s", escape(st.Summary), escape(st.Current().Title))
 		switch {
@@ -31,5 +34,5 @@ func statusListReply(sen licensing.SEN, list []operation.Status, ops Workflows) 
 		}
 		blocks = append(blocks, mrkdwnSection(line))
 	}
-	return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: fmt.Sprintf("%d operation(s) in flight for %s", len(list), sen), Blocks: blocks}
+	return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: title, Blocks: blocks}
 }

@@ -155,8 +155,9 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 		if err != nil {
 			return ephemeral(fmt.Sprintf("I could not check whether you may run `%s` just now; please try again in a minute.", cmd.invocation()))
 		}
-		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`; ask an admin to add you to %s.",
-			cmd.invocation(), cmd.Class.envName()))
+		log.Info("slack command refused: the user is not in the allow-list", "setting", cmd.Class.envName())
+		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`: it needs %s permission. Ask the admin who runs licensedesk to grant it.",
+			cmd.invocation(), cmd.Class.String()))
 	}
 
 	switch {
@@ -199,16 +200,34 @@ func failureReply(ctx context.Context, log *slog.Logger, cmd Command, err error)
 	switch {
 	case errors.As(err, &domain) && domain.Code == licensing.Invalid:
 		log.Info("slack command", "outcome", "invalid")
-		return usageReply(cmd, escape(domain.Message))
+		return usageReply(cmd, escape(sentence(domain.Message)))
 	case errors.As(err, &domain):
 		log.Info("slack command", "outcome", string(domain.Code))
-		return ephemeral(escape(licensing.ErrorMessage(err)))
+		return ephemeral(escape(sentence(licensing.ErrorMessage(err))))
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		log.Warn("slack command timed out", "err", err)
 		return ephemeral("That took longer than Slack waits for; please try again in a moment.")
 	}
 	log.Error("slack command failed", "err", err)
 	return ephemeral(licensing.ErrorMessage(err))
+}
+
+// sentence makes every error reply read alike: a capital first letter
+// (unless it starts with an address, a flag or code) and a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	first, _, _ := strings.Cut(s, " ")
+	if c := s[0]; 'a' <= c && c <= 'z' && !strings.ContainsAny(first, "@/") {
+		s = string(c-'a'+'A') + s[1:]
+	}
+	switch s[len(s)-1] {
+	case '.', '!', '?', ')':
+		return s
+	}
+	return s + "."
 }
 
 func usageReply(cmd Command, problem string) Reply {

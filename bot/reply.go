@@ -7,26 +7,30 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Reply is the immediate answer to a slash command, in the shape Slack
+// Reply is the answer to a slash command or a button, in the shape Slack
 // expects (response_type, text, blocks).
 type Reply struct {
 	ResponseType string        `json:"response_type"` // slack.ResponseTypeEphemeral or slack.ResponseTypeInChannel
 	Text         string        `json:"text"`          // fallback for notifications and clients without blocks
 	Blocks       []slack.Block `json:"blocks,omitempty"`
+	// ReplaceOriginal makes the reply replace the message that held the
+	// pressed button, when it goes to a response_url.
+	ReplaceOriginal bool `json:"replace_original,omitempty"`
 }
 
 // UnmarshalJSON lets clients (the licensedesk slack CLI, tests) read replies
 // back: Block Kit blocks need slack.Blocks to pick their concrete types.
 func (r *Reply) UnmarshalJSON(data []byte) error {
 	var wire struct {
-		ResponseType string       `json:"response_type"`
-		Text         string       `json:"text"`
-		Blocks       slack.Blocks `json:"blocks"`
+		ResponseType    string       `json:"response_type"`
+		Text            string       `json:"text"`
+		Blocks          slack.Blocks `json:"blocks"`
+		ReplaceOriginal bool         `json:"replace_original"`
 	}
 	if err := json.Unmarshal(data, &wire); err != nil {
 		return err
 	}
-	*r = Reply{ResponseType: wire.ResponseType, Text: wire.Text, Blocks: wire.Blocks.BlockSet}
+	*r = Reply{ResponseType: wire.ResponseType, Text: wire.Text, Blocks: wire.Blocks.BlockSet, ReplaceOriginal: wire.ReplaceOriginal}
 	return nil
 }
 

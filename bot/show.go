@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -14,10 +15,18 @@ type LicenseReader interface {
 	License(ctx context.Context, sen licensing.SEN) (licensing.License, error)
 }
 
+// OverdueReader reads a past-due or suspended licence's unpaid invoice and
+// its last failed charge (nil when it owes nothing overdue).
+type OverdueReader interface {
+	Overdue(ctx context.Context, sen licensing.SEN) (*licensing.Overdue, error)
+}
+
 // ShowCommand is /license show <SEN>. Its reply is ephemeral: it lists
 // customers' emails and card details, which the asker may share on purpose
-// but the bot should not broadcast.
-func ShowCommand(licenses LicenseReader) Command {
+// but the bot should not broadcast. A past-due licence also shows what it
+// owes, why the charge failed and when it is suspended (suspendAfter, from
+// BILLING_SUSPEND_DAYS, after the due date); overdue nil leaves that out.
+func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter time.Duration) Command {
 	return Command{
 		Name:    "show",
 		Args:    "<SEN>",
@@ -30,10 +39,21 @@ func ShowCommand(licenses LicenseReader) Command {
 			if err != nil {
 				return Reply{}, err
 			}
+			var o *licensing.Overdue
+			if overdue != nil && (l.Status == licensing.PastDue || l.Status == licensing.Suspended) {
+				found, err := overdue.Overdue(ctx, l.SEN)
+				if err != nil {
+					return Reply{}, err
+				}
+				if found != nil {
+					with := found.WithSuspension(suspendAfter)
+					o = &with
+				}
+			}
 			return Reply{
 				ResponseType: slack.ResponseTypeEphemeral,
 				Text:         licenseSummary(l),
-				Blocks:       LicenseBlocks(l),
+				Blocks:       LicenseBlocks(l, o, time.Now()),
 			}, nil
 		},
 	}

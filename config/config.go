@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"licensedesk/licensing"
 )
 
 // Config holds every setting. Field comments name the variable.
@@ -32,12 +34,17 @@ type Config struct {
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string // STRIPE_API_URL
 	PaymentsSandbox     string // PAYMENTS_SANDBOX: "true" runs the payments sandbox outside dev, on purpose
+	SandboxFaults       string // PAYMENTS_SANDBOX_FAULTS: the chaos harness's faults (sandbox only)
 	SMTPURL             string // SMTP_URL
 	MailFrom            string // MAIL_FROM
+	BrandName           string // BRAND_NAME, default "Licence Desk"
+	SupportEmail        string // SUPPORT_EMAIL
+	SupportURL          string // SUPPORT_URL
 	AdminAPIToken       string // ADMIN_API_TOKEN
 	TrustProxy          string // TRUST_PROXY: "true" behind a reverse proxy that sets X-Forwarded-For
 	BillingRetryDays    string // BILLING_RETRY_DAYS, default "1,3,7,14"
 	BillingSuspendDays  string // BILLING_SUSPEND_DAYS, default "15"
+	BillingSweep        string // BILLING_SWEEP_INTERVAL, default "5m"
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -74,11 +81,16 @@ func (c *Config) vars() []struct {
 		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
 		{"PAYMENTS_SANDBOX", &c.PaymentsSandbox, "", "true: use the payments sandbox instead of Stripe (test cards only, nobody is charged; dev does by default)"},
+		{"PAYMENTS_SANDBOX_FAULTS", &c.SandboxFaults, "", "sandbox only, for the chaos harness: drop=P,error=P,slow=P[,seed=N] (charges answered late, lost after charging, or refused)"},
 		{"SMTP_URL", &c.SMTPURL, "", "SMTP server: smtp+starttls://user:pass@host:587 (TLS required), smtps://...:465, or smtp://... (STARTTLS if offered); SSL_CERT_FILE names a private CA"},
-		{"MAIL_FROM", &c.MailFrom, "no-reply@licensedesk.test", "From address of outgoing mail; without a name (Name <address>), the product name the mails sign with"},
+		{"MAIL_FROM", &c.MailFrom, "no-reply@licensedesk.test", "From address of outgoing mail; without a name (Name <address>), the product name (BRAND_NAME)"},
+		{"BRAND_NAME", &c.BrandName, licensing.DefaultBrandName, "the product name customers see in page headers, mails and the From name"},
+		{"SUPPORT_EMAIL", &c.SupportEmail, "", "where customers write for help: the \"contact us\" of every page footer, error page and mail"},
+		{"SUPPORT_URL", &c.SupportURL, "", "a help page for customers; \"contact us\" links to it (before SUPPORT_EMAIL)"},
 		{"ADMIN_API_TOKEN", &c.AdminAPIToken, "", "bearer token for /api/v1"},
 		{"BILLING_RETRY_DAYS", &c.BillingRetryDays, "1,3,7,14", "days after an invoice's due date on which a failed charge is retried"},
 		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
+		{"BILLING_SWEEP_INTERVAL", &c.BillingSweep, "5m", "how often the billing sweep invoices the licences whose billing date has come (10s to 24h)"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},
@@ -143,6 +155,16 @@ func (c *Config) UseSandbox(dev bool) (bool, error) {
 		return true, nil
 	}
 	return false, errors.New("STRIPE_SECRET_KEY is not set: the Stripe secret key; set PAYMENTS_SANDBOX=true instead to run the payments sandbox on purpose (test cards, nobody is charged)")
+}
+
+// Brand is the product name and support contact customers see, checked
+// (an error names the setting at fault).
+func (c *Config) Brand() (licensing.Brand, error) {
+	b := licensing.Brand{Name: c.BrandName, SupportEmail: c.SupportEmail, SupportURL: c.SupportURL}.OrDefault()
+	if err := licensing.CheckBrand(b); err != nil {
+		return licensing.Brand{}, errors.New(licensing.ErrorMessage(err))
+	}
+	return b, nil
 }
 
 // Help lists every variable with its meaning and default, for --help.

@@ -48,3 +48,33 @@ func TestHelp_ListsPaymentsSandbox(t *testing.T) {
 		t.Error("--help does not list PAYMENTS_SANDBOX")
 	}
 }
+
+func TestBrand_DefaultsAndRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // the brand's name, or the error's start
+		err  bool
+	}{
+		{"default", nil, "Licence Desk", false},
+		{"named", map[string]string{"BRAND_NAME": " Acme Licensing ", "SUPPORT_EMAIL": "help@acme.test", "SUPPORT_URL": "https://acme.test/help"}, "Acme Licensing", false},
+		{"email with a name", map[string]string{"SUPPORT_EMAIL": "Help <help@acme.test>"}, "SUPPORT_EMAIL", true},
+		{"not an email", map[string]string{"SUPPORT_EMAIL": "help"}, "SUPPORT_EMAIL", true},
+		{"relative URL", map[string]string{"SUPPORT_URL": "/help"}, "SUPPORT_URL", true},
+		{"script URL", map[string]string{"SUPPORT_URL": "javascript:alert(1)"}, "SUPPORT_URL", true},
+		{"long name", map[string]string{"BRAND_NAME": strings.Repeat("x", 61)}, "BRAND_NAME", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Load(func(k string) string { return tc.env[k] })
+			b, err := cfg.Brand()
+			switch {
+			case tc.err && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+				t.Fatalf("error %v; want one starting %q", err, tc.want)
+			case !tc.err && err != nil:
+				t.Fatalf("error %v", err)
+			case !tc.err && b.Name != tc.want:
+				t.Fatalf("name %q, want %q", b.Name, tc.want)
+			}
+		})
+	}
+}

@@ -3,7 +3,10 @@
 // tested exhaustively without a database, Temporal or Slack.
 package licensing
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is the kind of contact an account is for a licence.
 type Role string
@@ -91,3 +94,14 @@ type SEN string
 // Email is a normalised (trimmed, lower-case) email address. Build one with
 // ParseEmail.
 type Email string
+
+// CardName names a card as customers read it: "Visa ending 4242".
+func CardName(pm PaymentMethod) string {
+	brand := pm.Brand
+	if brand != "" {
+		brand = strings.ToUpper(brand[:1]) + brand[1:]
+	} else {
+		brand = "Card"
+	}
+	return brand + " ending " + pm.Last4
+}

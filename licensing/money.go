@@ -20,3 +20,14 @@ func FormatMoney(cents int64, currency string) string {
 	}
 	return amount
 }
+
+// JoinWords writes a list as a sentence does: "a", "a and b", "a, b and c".
+func JoinWords(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}

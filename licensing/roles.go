@@ -117,3 +117,17 @@ type Actor struct {
 	// workflow run): a retried activity finds its own earlier result by it.
 	Run string
 }
+
+// OurSalesTeam is how a customer reads an action of someone in sales (a
+// Slack user, whose name we do not know).
+const OurSalesTeam = "our sales team"
+
+// ActorName is who acted, as a customer may read it: a person's address,
+// or else our sales team (never empty, never a Slack id like "<@U123>").
+func ActorName(by string) string {
+	by = strings.TrimSpace(by)
+	if by == "" || strings.HasPrefix(by, "<@") || strings.HasPrefix(by, "<!") || by == OurSalesTeam {
+		return OurSalesTeam
+	}
+	return by
+}

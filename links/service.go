@@ -8,9 +8,10 @@ package links
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -32,6 +33,16 @@ type Service struct {
 	// Hasher hashes the passwords people choose in account setup: the
 	// process's one argon2id limiter (accounts.Service.Hasher).
 	Hasher *passwords.Hasher
+	// SuspendAfter is BILLING_SUSPEND_DAYS, for the suspension date a card
+	// page names [15 days].
+	SuspendAfter time.Duration
+}
+
+func (s *Service) suspendAfter() time.Duration {
+	if s.SuspendAfter > 0 {
+		return s.SuspendAfter
+	}
+	return 15 * 24 * time.Hour
 }
 
 // lookup returns the usable link with token, if /l/ serves its purpose: a
@@ -39,6 +50,12 @@ type Service struct {
 // here as a token never made (SPEC §3), and nothing is done with it.
 func (s *Service) lookup(ctx context.Context, token string) (postgres.Link, error) {
 	k, err := s.DB.LookupLink(ctx, token)
+	if licensing.ErrorCode(err) == licensing.Gone {
+		// Say how it ended, if it is one of ours.
+		if e, eerr := s.ended(ctx, token); eerr == nil && served(e.Purpose) {
+			return postgres.Link{}, e
+		}
+	}
 	if err != nil {
 		return postgres.Link{}, err
 	}
@@ -56,6 +73,11 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	return s.view(ctx, k)
+}
+
+// view is a usable link's page.
+func (s *Service) view(ctx context.Context, k postgres.Link) (View, error) {
 	v := View{Purpose: k.Purpose, Email: string(k.Email), SEN: string(k.SEN), ExpiresAt: k.ExpiresAt}
 	if k.SEN != "" {
 		l, err := s.DB.License(ctx, k.SEN)
@@ -63,11 +85,29 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 			return View{}, err
 		}
 		v.Product = l.Product
+		if k.Purpose == licensing.PurposeCardUpdate && (l.Status == licensing.PastDue || l.Status == licensing.Suspended) {
+			o, err := s.DB.Overdue(ctx, k.SEN)
+			if err != nil {
+				return View{}, err
+			}
+			if o != nil {
+				with := o.WithSuspension(s.suspendAfter())
+				v.Overdue = &with
+			}
+		}
 	}
 	for _, line := range stringList(k.Data["summary"]) {
 		v.Summary = append(v.Summary, line)
 	}
 	v.Roles = stringList(k.Data["roles"])
+	v.AskedBy, v.AskedAt = dataString(k.Data, "asked_by"), dataTime(k.Data, "asked_at")
+	v.Demoted = stringList(k.Data["demoted"])
+	v.ForMove, _ = k.Data["for_move"].(bool)
+	v.ApprovedBy, v.ApprovedAt = dataString(k.Data, "approved_by"), dataTime(k.Data, "approved_at")
+	v.NewEmail, v.FromEmail, v.Card = dataString(k.Data, "new_email"), dataString(k.Data, "from"), dataString(k.Data, "card")
+	v.KeepOld, _ = k.Data["keep_old"].(bool)
+	v.MoveRoles = stringList(k.Data["move_roles"])
+	v.Requester, v.Origin = dataString(k.Data, "requester"), dataString(k.Data, "origin")
 	switch v.Purpose {
 	case licensing.PurposeCompleteAccount:
 		v.NeedsAccountDetails = true
@@ -83,6 +123,10 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	v, err := s.view(ctx, k)
+	if err != nil {
+		return Result{}, err
+	}
 	switch k.Purpose {
 	case licensing.PurposeConfirmMove, licensing.PurposeConfirmRequest:
 		var approve bool
@@ -91,27 +135,31 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 			approve = true
 		case "decline":
 		default:
-			return Result{}, licensing.Errorf(licensing.Invalid, "Choose Approve or Decline.")
+			return Result{}, licensing.Errorf(licensing.Invalid, "Choose Confirm or Decline.")
 		}
 		var res workflows.DecideResult
 		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
 			return Result{}, err
 		}
-		if approve {
-			return Result{Title: "Approved", Message: "Thank you. We have recorded your approval and will carry on; you'll get an email when it's done."}, nil
-		}
-		return Result{Title: "Declined", Message: "Thank you. Nothing will change; we have told our sales team."}, nil
+		return decided(k, v, approve), nil
 
 	case licensing.PurposeCompleteAccount:
 		if err := s.completeAccount(ctx, token, k, action); err != nil {
 			return Result{}, err
 		}
-		return Result{Title: "Your account is ready", Message: "You can now sign in with " + string(k.Email) + " and the password you chose."}, nil
+		return accountReady(k, v), nil
 
 	case licensing.PurposeCardUpdate:
-		return s.cardSession(ctx, k)
+		return s.cardSession(ctx, k, token)
 
 	case licensing.PurposePromote:
+		if action.Decision == "decline" {
+			var res workflows.DecideResult
+			if err := s.update(ctx, k.WorkflowID, workflows.DeclinePromotionUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
+				return Result{}, err
+			}
+			return promotionDeclined(v), nil
+		}
 		if k.AccountStatus == licensing.AccountPending {
 			if err := s.completeAccount(ctx, token, k, action); err != nil {
 				return Result{}, err
@@ -121,12 +169,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		if err := s.update(ctx, k.WorkflowID, workflows.PromoteUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
 			return Result{}, err
 		}
-		roles := make([]string, len(res.Roles))
-		for i, r := range res.Roles {
-			roles[i] = string(r)
-		}
-		return Result{Title: "You are now the primary contact",
-			Message: fmt.Sprintf("You are the primary %s contact for %s. The previous primary contact is now a secondary contact.", strings.Join(roles, " and "), k.SEN)}, nil
+		return promoted(k, v, res.Roles, v.Demoted), nil
 	}
 	return Result{}, errNotALink
 }
@@ -135,7 +178,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 // the card is checked again now (a contact may have been removed, or the
 // licence's cycle changed, since the link was sent). The link is spent only
 // when the card is saved, so a person who backs out can use it again.
-func (s *Service) cardSession(ctx context.Context, k postgres.Link) (Result, error) {
+func (s *Service) cardSession(ctx context.Context, k postgres.Link, token string) (Result, error) {
 	l, err := s.DB.License(ctx, k.SEN)
 	if err != nil {
 		return Result{}, err
@@ -154,7 +197,7 @@ func (s *Service) cardSession(ctx context.Context, k postgres.Link) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{RedirectURL: sess.URL}, nil
+	return Result{RedirectURL: sess.URL, ReturnRef: base64.RawURLEncoding.EncodeToString(postgres.TokenHash(token))}, nil
 }
 
 // completeAccount activates k's pending account with the name and password
@@ -209,6 +252,16 @@ func (s *Service) update(ctx context.Context, workflowID, name string, arg, resu
 		return de
 	}
 	return err
+}
+
+func dataString(data map[string]any, key string) string {
+	s, _ := data[key].(string)
+	return s
+}
+
+func dataTime(data map[string]any, key string) time.Time {
+	t, _ := time.Parse(time.RFC3339, dataString(data, key))
+	return t
 }
 
 func stringList(v any) []string {

@@ -1,6 +1,7 @@
 package links
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -34,6 +35,28 @@ type View struct {
 	ExpiresAt time.Time // shown as a deadline
 	// CompleteAccount: the account is pending and needs a name and password.
 	NeedsAccountDetails bool
+	// Overdue (card update): the licence's unpaid invoice and failed charge.
+	Overdue *licensing.Overdue
+
+	// Who asked for this, and when: an address, or "our sales team".
+	AskedBy string
+	AskedAt time.Time // zero: not known (links made before it was kept)
+	// Promote: the primary contacts now, who become secondary; and, for a
+	// move, the contact who confirmed it.
+	Demoted    []string
+	ForMove    bool
+	ApprovedBy string
+	ApprovedAt time.Time
+	// Moves (confirm_move, and promote for a move).
+	NewEmail  string   // the account the licence moves to
+	FromEmail string   // the contact it moves from
+	KeepOld   bool     // FromEmail stays as a secondary contact
+	MoveRoles []string // the roles that move
+	Card      string   // confirm_move: the card that stays on the licence, "Visa ending 4242"
+	Requester string   // confirm_request: who asked sales to act for the licence
+	// Origin "account": the link was made on the account page for the
+	// signed-in person (a card update), not emailed.
+	Origin string
 }
 
 // Action is what a person submitted (POST).
@@ -44,9 +67,51 @@ type Action struct {
 	PasswordConfirm string // complete_account
 }
 
-// Result is the page shown after acting, or where to go instead.
+// Result is the page shown after acting, or where to go instead. It names
+// the licence and the operation, says what happens next and by when, and
+// offers a way on.
 type Result struct {
-	Title       string
-	Message     string
-	RedirectURL string // e.g. the provider's hosted card page (303 See Other)
+	SEN         string // the licence it was about, if any
+	Product     string
+	Title       string   // what was done: "You confirmed moving SEN-1000001 to zoe@new.test"
+	Message     string   // its effect
+	Next        []string // what happens next, and by when
+	Actions     []Step   // ways on; the first is the main one
+	RedirectURL string   // e.g. the provider's hosted card page (303 See Other)
+	// ReturnRef names the card link for the page the provider sends the
+	// person back to (CardSaved): its token's hash, never the token.
+	ReturnRef string
 }
+
+// Step is a way on from a page: a label and where it leads.
+type Step struct {
+	Label string
+	URL   string
+}
+
+// The ways on that result pages offer.
+var (
+	ToAccount = Step{Label: "Go to your account", URL: "/account"}
+	ToSignIn  = Step{Label: "Sign in", URL: "/signin"}
+	ToHome    = Step{Label: "Go to the home page", URL: "/"}
+)
+
+// Ended is a link that no longer works (its Code is Gone): how it ended and
+// when, and what its recipient did with it. Pages show Done and the licence
+// only to the recipient, signed in: anyone else holding the link learns
+// nothing they did not read in the mail.
+type Ended struct {
+	How     string // "used", "expired" or "withdrawn"
+	At      time.Time
+	Purpose licensing.LinkPurpose
+	Email   licensing.Email // its recipient
+	SEN     string
+	Product string
+	Done    string // what the recipient did: "You confirmed moving SEN-1000001 to zoe@new.test."
+	Origin  string // "account": made on the account page, not emailed
+}
+
+func (e *Ended) Error() string { return fmt.Sprintf("This link was %s.", e.How) }
+
+// Unwrap makes an Ended a licensing Gone error.
+func (e *Ended) Unwrap() error { return licensing.Errorf(licensing.Gone, "%s", e.Error()) }

@@ -14,10 +14,9 @@ import (
 	"slices"
 )
 
-// ProductName is what customers know this service as: the From display
-// name (when MAIL_FROM has none) and the name every mail signs with. It is
-// the one place the name is written.
-const ProductName = "Licence Desk"
+// What customers know the service as (BRAND_NAME) is a licensing.Brand: the
+// From display name when MAIL_FROM has none, the name every mail signs with,
+// and the support contact of every mail's footer.
 
 // Message is one email to one person.
 type Message struct {

@@ -28,6 +28,9 @@ type Outbox struct {
 	// not sit in the database and its backups. Nil (dev without SMTP_URL):
 	// mail is only recorded, in full, for /dev/mail.
 	SMTP Sender
+	// OnSend, if set, is told of every hand-over to SMTP: nil when the
+	// server took the mail, its error when not (licensedesk_mails).
+	OnSend func(err error)
 }
 
 // Deliver sends m unless a mail with its Key was already recorded, then
@@ -60,7 +63,11 @@ func (o *Outbox) Deliver(ctx context.Context, m Message) error {
 	}
 	text, html, links := m.Text, m.HTML, m.Links
 	if o.SMTP != nil {
-		if err := o.SMTP.Send(ctx, m); err != nil {
+		err := o.SMTP.Send(ctx, m)
+		if o.OnSend != nil {
+			o.OnSend(err)
+		}
+		if err != nil {
 			return err
 		}
 		text, html, links = withoutLinks(m.Text, m.Links), "", nil

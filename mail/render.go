@@ -7,8 +7,11 @@ import (
 	htmltemplate "html/template"
 	"regexp"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
+
+	"licensedesk/licensing"
 )
 
 // Kind names one kind of email; each has a data struct of the same name.
@@ -119,6 +122,13 @@ type PromoteYourself struct {
 	ForMove   bool
 	OfferedBy string
 	Demoted   []string // the current primary contacts, who become secondary
+	// Who asked and when; for a move, who confirmed it and when, and what
+	// happens to the contact it moves from.
+	RequestedAt time.Time // zero: not said
+	ApprovedBy  string
+	ApprovedAt  time.Time
+	FromEmail   string
+	KeepOld     bool
 }
 
 // MoveCompleted tells both people of a move that it is done.
@@ -129,6 +139,11 @@ type MoveCompleted struct {
 	NewEmail string // the account the licence moved to
 	OldEmail string // the contact it moved from; may be empty
 	KeptOld  bool   // OldEmail stayed on as a secondary contact
+	// To the new owner: the card that stays on the licence and keeps
+	// paying ("Visa ending 4242"), and where they can replace it
+	// (AccountURL; empty: a site admin must).
+	Card       string
+	AccountURL string
 }
 
 // MoveCancelled tells the people of a move that it will not happen.
@@ -192,7 +207,9 @@ type PaymentFailed struct {
 	Product       string    // the licence's product name
 	Amount        string    // the invoice's amount, "USD 10.00"
 	InvoiceNumber string    // the invoice
-	Reason        string    // optional, plain words: "Your card was declined."
+	Reason        string    // optional, the provider's words: "Your card was declined."
+	DeclineCode   string    // optional: "generic_decline"; with Reason, says why in our plain words
+	FailedAt      time.Time // when the charge failed; zero: not said
 	Hard          bool      // the card can't be retried: a new card is needed
 	NextRetry     time.Time // the next automatic retry; zero: no more retries
 	SuspendOn     time.Time // when the licence is suspended if still unpaid; may be zero
@@ -204,6 +221,10 @@ type PaymentFailed struct {
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
 }
+
+// Why is why the charge failed, in plain words ("card declined"), as the
+// account page's banner and /license show say it.
+func (d PaymentFailed) Why() string { return licensing.DeclineWords(d.DeclineCode, d.Reason) }
 
 // PaymentSucceeded confirms to a billing contact that an invoice was paid.
 type PaymentSucceeded struct {
@@ -339,17 +360,8 @@ func (d CardUpdated) check() error {
 	return p.err()
 }
 
-// Who acted, as a customer may read it: a person's address, or else our
-// sales team (never empty, never a Slack user id like "<@U123>").
-func actor(by string) string {
-	by = strings.TrimSpace(by)
-	if by == "" || strings.HasPrefix(by, "<@") || strings.HasPrefix(by, "<!") {
-		return ourSalesTeam
-	}
-	return by
-}
-
-const ourSalesTeam = "our sales team"
+// Who acted, as a customer may read it (licensing.ActorName).
+func actor(by string) string { return licensing.ActorName(by) }
 
 func (d *ConfirmRequest) fill()  { d.RequestedBy = actor(d.RequestedBy) }
 func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
@@ -400,8 +412,6 @@ func (m missing) err() error {
 type kindSpec struct {
 	kind   Kind
 	accept func(any) (any, error)
-	text   *texttemplate.Template
-	html   *htmltemplate.Template
 }
 
 // accept checks data is a T or a non-nil *T with its required fields set,
@@ -467,45 +477,79 @@ type button struct {
 	Deadline time.Time
 }
 
-var funcs = map[string]any{
-	"product": func() string { return ProductName },
-	"hello": func(name string) string {
-		if name = strings.TrimSpace(name); name == "" {
-			return "Hello,"
-		}
-		return "Hi " + name + ","
-	},
-	// date formats a deadline in UTC, which every reader can convert.
-	"date": func(t time.Time) string {
-		return t.UTC().Format("Monday 2 January 2006 at 15:04 UTC")
-	},
-	// roles reads a list of roles: "billing", "billing and technical".
-	"roles": func(r []string) string {
-		switch len(r) {
-		case 0:
-			return ""
-		case 1:
-			return r[0]
-		}
-		return strings.Join(r[:len(r)-1], ", ") + " and " + r[len(r)-1]
-	},
-	"button": func(url, label string, deadline time.Time) button {
-		return button{URL: url, Label: label, Deadline: deadline}
-	},
-}
-
-func init() {
-	textBase := texttemplate.Must(texttemplate.New("layout.txt").Funcs(funcs).
-		ParseFS(templateFiles, "templates/layout.txt"))
-	htmlBase := htmltemplate.Must(htmltemplate.New("layout.html").Funcs(funcs).
-		ParseFS(templateFiles, "templates/layout.html"))
-	for _, k := range kinds {
-		k.text = texttemplate.Must(texttemplate.Must(textBase.Clone()).
-			ParseFS(templateFiles, "templates/"+string(k.kind)+".txt"))
-		k.html = htmltemplate.Must(htmltemplate.Must(htmlBase.Clone()).
-			ParseFS(templateFiles, "templates/"+string(k.kind)+".html"))
+// funcs are the template functions; product and the support contact are
+// the brand's.
+func funcs(b licensing.Brand) map[string]any {
+	return map[string]any{
+		"product": func() string { return b.Name },
+		"brand":   func() licensing.Brand { return b },
+		// capital starts a sentence with a name: "Our sales team", but an
+		// address as it is.
+		"capital": func(s string) string {
+			if s == "" || strings.Contains(s, "@") {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
+		"hello": func(name string) string {
+			if name = strings.TrimSpace(name); name == "" {
+				return "Hello,"
+			}
+			return "Hi " + name + ","
+		},
+		// date formats a deadline in UTC, which every reader can convert.
+		"date": func(t time.Time) string {
+			return t.UTC().Format("Monday 2 January 2006 at 15:04 UTC")
+		},
+		// day is a date without the time: "Monday 13 December 2026".
+		"day": func(t time.Time) string {
+			return t.UTC().Format("Monday 2 January 2006")
+		},
+		// roles reads a list of roles: "billing", "billing and technical".
+		"roles": licensing.JoinWords,
+		"button": func(url, label string, deadline time.Time) button {
+			return button{URL: url, Label: label, Deadline: deadline}
+		},
 	}
 }
+
+// templateSet is every kind's templates, parsed with one brand's functions.
+type templateSet struct {
+	text map[Kind]*texttemplate.Template
+	html map[Kind]*htmltemplate.Template
+}
+
+func parseTemplates(b licensing.Brand) *templateSet {
+	f := funcs(b)
+	textBase := texttemplate.Must(texttemplate.New("layout.txt").Funcs(f).
+		ParseFS(templateFiles, "templates/layout.txt"))
+	htmlBase := htmltemplate.Must(htmltemplate.New("layout.html").Funcs(f).
+		ParseFS(templateFiles, "templates/layout.html"))
+	set := &templateSet{text: map[Kind]*texttemplate.Template{}, html: map[Kind]*htmltemplate.Template{}}
+	for _, k := range kinds {
+		set.text[k.kind] = texttemplate.Must(texttemplate.Must(textBase.Clone()).
+			ParseFS(templateFiles, "templates/"+string(k.kind)+".txt"))
+		set.html[k.kind] = htmltemplate.Must(htmltemplate.Must(htmlBase.Clone()).
+			ParseFS(templateFiles, "templates/"+string(k.kind)+".html"))
+	}
+	return set
+}
+
+// templateSets holds one parsed set per brand a process renders for (one,
+// in practice).
+var templateSets sync.Map // licensing.Brand → *templateSet
+
+func templatesFor(b licensing.Brand) *templateSet {
+	b = b.OrDefault()
+	if set, ok := templateSets.Load(b); ok {
+		return set.(*templateSet)
+	}
+	set, _ := templateSets.LoadOrStore(b, parseTemplates(b))
+	return set.(*templateSet)
+}
+
+// The templates parse at start, so a broken one fails every test at once.
+func init() { templatesFor(licensing.Brand{}) }
 
 func specOf(kind Kind) *kindSpec {
 	for _, k := range kinds {
@@ -517,11 +561,19 @@ func specOf(kind Kind) *kindSpec {
 }
 
 // Render renders an email of kind from data, which is the struct of the
-// same name (ConfirmMove for KindConfirmMove, ...), or a pointer to it.
-// Required fields left empty are an error. A Reminder prefixes the subject
-// with "Reminder: ". The HTML body is escaped for HTML (a display name can
-// not inject markup); the plain-text body is not.
+// same name (ConfirmMove for KindConfirmMove, ...), or a pointer to it,
+// signed with the default brand. Required fields left empty are an error.
+// A Reminder prefixes the subject with "Reminder: ". The HTML body is
+// escaped for HTML (a display name can not inject markup); the plain-text
+// body is not.
 func Render(kind Kind, data any) (subject, text, html string, err error) {
+	return RenderAs(licensing.Brand{}, kind, data)
+}
+
+// RenderAs is Render for a brand: its name signs the mail and its support
+// contact is the footer's.
+func RenderAs(brand licensing.Brand, kind Kind, data any) (subject, text, html string, err error) {
+	set := templatesFor(brand)
 	k := specOf(kind)
 	if k == nil {
 		return "", "", "", fmt.Errorf("mail: unknown kind %q", kind)
@@ -531,7 +583,7 @@ func Render(kind Kind, data any) (subject, text, html string, err error) {
 		return "", "", "", fmt.Errorf("mail: render %s: %w", kind, err)
 	}
 	var b bytes.Buffer
-	if err := k.text.ExecuteTemplate(&b, "subject", d); err != nil {
+	if err := set.text[kind].ExecuteTemplate(&b, "subject", d); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s subject: %w", kind, err)
 	}
 	subject = oneLine(b.String())
@@ -540,12 +592,12 @@ func Render(kind Kind, data any) (subject, text, html string, err error) {
 	}
 	p := page{Subject: subject, Data: d}
 	b.Reset()
-	if err := k.text.Execute(&b, p); err != nil {
+	if err := set.text[kind].Execute(&b, p); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s text: %w", kind, err)
 	}
 	text = tidyText(b.String())
 	b.Reset()
-	if err := k.html.Execute(&b, p); err != nil {
+	if err := set.html[kind].Execute(&b, p); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s HTML: %w", kind, err)
 	}
 	return subject, text, b.String(), nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"licensedesk/config"
+	"licensedesk/licensing"
 	"licensedesk/mail"
 )
 
@@ -53,11 +54,24 @@ func renderCases() []renderCase {
 			URL: "https://desk.example/l/self", Deadline: deadline},
 			"Make yourself the primary billing contact for SEN-1000004", "https://desk.example/l/self",
 			[]string{"becomes a secondary contact"}},
+		// Defect 2: who asked and when, who confirmed, who is demoted, what primary means, and Decline.
+		{mail.KindPromoteYourself, mail.PromoteYourself{Name: evil, SEN: "SEN-1000001", Product: "Jira", Roles: []string{"billing", "technical"},
+			URL: "https://desk.example/l/move", Deadline: deadline, ForMove: true, OfferedBy: "<@U1>", Demoted: []string{"alice@acme.test"},
+			RequestedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), ApprovedBy: "carol@acme.test", ApprovedAt: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC),
+			FromEmail: "alice@acme.test"},
+			"Make yourself the primary billing and technical contact for SEN-1000001", "https://desk.example/l/move",
+			[]string{"Our sales team asked on", "Tuesday 1 December 2026", "approved the move on Wednesday 2 December 2026", "carol@acme.test",
+				"alice@acme.test, the primary contact now, becomes a secondary contact, and alice@acme.test is then removed from the licence",
+				"receives the invoices, payment notices and renewal reminders", "technical and service notices", "Decline", "the move is called off"}},
 		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", Product: "Jira", NewEmail: "new@x.test",
 			OldEmail: "alice@acme.test", KeptOld: true},
 			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test stays on as a secondary contact"}},
 		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", NewEmail: "new@x.test", OldEmail: "alice@acme.test"},
 			"SEN-1000001 has moved to new@x.test", "", []string{"alice@acme.test is no longer a contact"}},
+		// Defect 7: the new owner learns the card stays and keeps paying, and where to replace it.
+		{mail.KindMoveCompleted, mail.MoveCompleted{Name: evil, SEN: "SEN-1000001", Product: "Jira", NewEmail: "new@x.test", OldEmail: "alice@acme.test",
+			Card: "Visa ending 4242", AccountURL: "https://desk.example/account"},
+			"SEN-1000001 has moved to new@x.test", "https://desk.example/account", []string{"Visa ending 4242", "stays on the licence and keeps paying for it"}},
 		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000003", Product: "JSM", URL: "https://desk.example/l/card",
 			Deadline: deadline, PastDue: true, AmountDue: "USD 10.00"},
 			"Update the card for SEN-1000003", "https://desk.example/l/card",
@@ -67,7 +81,13 @@ func renderCases() []renderCase {
 			[]string{"charged on the next billing date", "as one of its site admins"}},
 		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "SEN-1000003-2026-11-20",
 			Reason: "Your card was declined.", NextRetry: deadline, SuspendOn: deadline.AddDate(0, 0, 8)},
-			"Payment for SEN-1000003 failed", "", []string{"USD 10.00", "Your card was declined.", "try again on", "suspended"}},
+			"Payment for SEN-1000003 failed", "", []string{"USD 10.00", "failed: your card was declined.", "try again on", "suspended"}},
+		// The same facts as the account page's banner: when, why in plain words, and the date to act by.
+		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000003", Product: "Jira Service Management", Amount: "USD 10.00",
+			InvoiceNumber: "SEN-1000003-2026-11-20", Reason: "Your card was declined.", DeclineCode: "generic_decline",
+			FailedAt: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC), SuspendOn: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)},
+			"Payment for SEN-1000003 failed", "", []string{"failed on", "Friday 20 November 2026", ": card declined.", "Update the card before",
+				"Saturday 5 December 2026", "to keep Jira Service Management running."}},
 		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1", Hard: true},
 			"Payment for SEN-1000003 failed", "", []string{"cannot be charged again"}},
 		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1",
@@ -109,7 +129,7 @@ func renderCases() []renderCase {
 			InvoiceNumber: "INV-0042", Reason: "Your card was declined.", NextRetry: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC),
 			SuspendOn: time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC), UpdateURL: "https://desk.example/l/fail", Deadline: deadline},
 			"Payment for SEN-1000005 failed", "https://desk.example/l/fail",
-			[]string{"USD 10.00", "INV-0042", "Your card was declined.", "try again on", "Thursday 3 December 2026 at 09:00 UTC",
+			[]string{"USD 10.00", "INV-0042", "your card was declined", "try again on", "Thursday 3 December 2026 at 09:00 UTC",
 				"still unpaid on", "Thursday 10 December 2026 at 09:00 UTC", "Update card"}},
 		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000005", Amount: "EUR 99.00", InvoiceNumber: "INV-0043",
 			Reason: "Your card was reported lost.", Hard: true, NextRetry: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)},
@@ -169,13 +189,15 @@ func TestRender_EveryKind(t *testing.T) {
 					t.Errorf("%s %s: missing %q in\n%s", c.kind, body.name, w, body.s)
 				}
 			}
-			if c.url != "" {
+			switch {
+			case strings.HasSuffix(c.url, "/account"): // the account page is no one-time link
+			case c.url != "":
 				for _, w := range []string{"works once", "Monday 7 December 2026 at 14:30 UTC"} {
 					if !strings.Contains(body.s, w) {
 						t.Errorf("%s %s: missing %q", c.kind, body.name, w)
 					}
 				}
-			} else if strings.Contains(body.s, "works once") || strings.Contains(body.s, "https://") {
+			case strings.Contains(body.s, "works once") || strings.Contains(body.s, "https://"):
 				t.Errorf("%s %s: a link note without a link", c.kind, body.name)
 			}
 		}
@@ -388,8 +410,8 @@ func TestFromName_IsTheNameTheMailsSignWith(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, err := netmail.ParseAddress(s.From())
-	if err != nil || from.Name != mail.ProductName {
-		t.Fatalf("From %q (%v); want the display name %q", s.From(), err, mail.ProductName)
+	if err != nil || from.Name != licensing.DefaultBrandName {
+		t.Fatalf("From %q (%v); want the display name %q", s.From(), err, licensing.DefaultBrandName)
 	}
 	for _, c := range renderCases() {
 		_, text, html, err := mail.Render(c.kind, c.data)
@@ -403,5 +425,44 @@ func TestFromName_IsTheNameTheMailsSignWith(t *testing.T) {
 	// A name in MAIL_FROM is kept.
 	if s, err := mail.NewSMTP("smtp://mail.example.com", "Acme Licensing <desk@acme.test>"); err != nil || s.From() != `"Acme Licensing" <desk@acme.test>` {
 		t.Errorf("From = %v, %v", s, err)
+	}
+}
+
+// TestRenderAs_SignsWithTheBrandAndItsSupport: BRAND_NAME signs every mail
+// and the support contact is in every footer.
+func TestRenderAs_SignsWithTheBrandAndItsSupport(t *testing.T) {
+	b := licensing.Brand{Name: "Acme Licensing", SupportEmail: "help@acme.test", SupportURL: "https://acme.test/help"}
+	for _, c := range renderCases() {
+		subject, text, html, err := mail.RenderAs(b, c.kind, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{text, html} {
+			if !strings.Contains(body, "This email was sent by Acme Licensing,") || strings.Contains(body, licensing.DefaultBrandName) {
+				t.Errorf("%s does not sign as the brand:\n%s", c.kind, body)
+			}
+			if !strings.Contains(body, "help@acme.test") || !strings.Contains(body, "https://acme.test/help") {
+				t.Errorf("%s has no support contact:\n%s", c.kind, body)
+			}
+		}
+		if strings.Contains(subject, licensing.DefaultBrandName) {
+			t.Errorf("%s subject %q names the default brand", c.kind, subject)
+		}
+	}
+	// Without support settings the footer still says whom to ask.
+	_, text, _, _ := mail.Render(mail.KindPasswordReset, mail.PasswordReset{URL: "https://x.test/r", Deadline: deadline})
+	if !strings.Contains(text, "Questions? Contact our sales team") {
+		t.Errorf("no contact line without support settings:\n%s", text)
+	}
+	// The From name follows the brand unless MAIL_FROM names one.
+	s, _ := mail.NewSMTP("smtp://mail.example.com", "desk@acme.test")
+	s.SignAs("Acme Licensing")
+	if s.From() != `"Acme Licensing" <desk@acme.test>` {
+		t.Errorf("From = %s", s.From())
+	}
+	s, _ = mail.NewSMTP("smtp://mail.example.com", "Desk <desk@acme.test>")
+	s.SignAs("Acme Licensing")
+	if s.From() != `"Desk" <desk@acme.test>` {
+		t.Errorf("From = %s, want MAIL_FROM's own name", s.From())
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"licensedesk/licensing"
 )
 
 // DefaultTimeout bounds connecting to the SMTP server and each command.
@@ -40,6 +42,7 @@ type SMTP struct {
 	user, pass  string
 	auth        bool
 	from        *netmail.Address
+	fromNamed   bool   // MAIL_FROM had a display name of its own
 	idDomain    string // right-hand side of Message-IDs: MAIL_FROM's domain
 }
 
@@ -59,7 +62,7 @@ type SMTP struct {
 // (except to localhost). Without one it sends unauthenticated. Percent-encode
 // special characters in the user and password. MAIL_FROM is an address,
 // optionally with a name ("Acme Licensing <desk@example.com>"); without one
-// the name is ProductName, as the mails sign. Errors name the setting at
+// the name is the default brand's (SignAs sets another). Errors name the setting at
 // fault and never repeat the password.
 func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	if strings.TrimSpace(smtpURL) == "" {
@@ -111,11 +114,20 @@ func NewSMTP(smtpURL, from string) (*SMTP, error) {
 	if s.from, err = netmail.ParseAddress(from); err != nil {
 		return nil, fmt.Errorf("MAIL_FROM: %q is not an email address: %v", from, err)
 	}
-	if s.from.Name == "" {
-		s.from.Name = ProductName
+	s.fromNamed = s.from.Name != ""
+	if !s.fromNamed {
+		s.from.Name = licensing.DefaultBrandName
 	}
 	s.idDomain = s.from.Address[strings.LastIndexByte(s.from.Address, '@')+1:]
 	return s, nil
+}
+
+// SignAs makes name (BRAND_NAME, which the mails sign with) the From
+// display name, unless MAIL_FROM named one itself.
+func (s *SMTP) SignAs(name string) {
+	if name = strings.TrimSpace(name); name != "" && !s.fromNamed {
+		s.from.Name = name
+	}
 }
 
 // From is the sender's address (MAIL_FROM).

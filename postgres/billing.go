@@ -64,30 +64,124 @@ func (db *DB) OpenInvoice(ctx context.Context, sen licensing.SEN) (Invoice, erro
 	return db.Invoice(ctx, number)
 }
 
+// Overdue returns a past-due or suspended licence's oldest unpaid invoice
+// with its last failed charge (licensing.Overdue, SuspendOn left zero: the
+// policy sets it), or nil when the licence owes nothing overdue.
+func (db *DB) Overdue(ctx context.Context, sen licensing.SEN) (*licensing.Overdue, error) {
+	var (
+		o        licensing.Overdue
+		status   string
+		failedAt *time.Time
+	)
+	err := db.pool.QueryRow(ctx, `
+		SELECT l.sen, l.product, l.status, i.number, i.amount_cents, i.currency, i.due_date,
+		       a.finished_at, coalesce(a.decline_code, ''), coalesce(a.error, '')
+		FROM licenses l JOIN invoices i ON i.license_id = l.id AND i.status = 'open'
+		LEFT JOIN LATERAL (
+			SELECT coalesce(c.finished_at, c.created_at) AS finished_at, c.decline_code, c.error FROM charge_attempts c
+			WHERE c.invoice_id = i.id AND c.status = 'failed' ORDER BY c.attempt DESC LIMIT 1) a ON true
+		WHERE l.sen = $1 AND l.status IN ('past_due', 'suspended')
+		ORDER BY i.due_date LIMIT 1`, string(sen)).Scan(&o.SEN, &o.Product, &status, &o.Invoice, &o.AmountCents, &o.Currency, &o.DueDate,
+		&failedAt, &o.DeclineCode, &o.Reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.Status = licensing.Status(status)
+	if failedAt != nil {
+		o.FailedAt = *failedAt
+	}
+	return &o, nil
+}
+
+// Payment is an invoice paid: its number, amount and when.
+type Payment struct {
+	Invoice     string
+	AmountCents int64
+	Currency    string
+	PaidAt      time.Time
+}
+
+// PaidSince returns the latest invoice of a licence paid at or after since,
+// or nil when none was.
+func (db *DB) PaidSince(ctx context.Context, sen licensing.SEN, since time.Time) (*Payment, error) {
+	var p Payment
+	err := db.pool.QueryRow(ctx, `
+		SELECT i.number, i.amount_cents, i.currency, i.paid_at FROM invoices i JOIN licenses l ON l.id = i.license_id
+		WHERE l.sen = $1 AND i.status = 'paid' AND i.paid_at >= $2 ORDER BY i.paid_at DESC LIMIT 1`, string(sen), since).
+		Scan(&p.Invoice, &p.AmountCents, &p.Currency, &p.PaidAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // InvoiceRef names an invoice and its licence.
 type InvoiceRef struct {
 	Number string
 	SEN    licensing.SEN
 }
 
-// OpenInvoices lists every unpaid invoice (for resuming collection at start).
-func (db *DB) OpenInvoices(ctx context.Context) ([]InvoiceRef, error) {
+// InvoiceDue invoices up to limit billable licences whose billing date is
+// on or before today, in date order, and moves each one's date a cycle on,
+// in one statement: rows it moved leave the due set, so calling it until
+// it moves fewer than limit is a keyset walk over licenses_due that ends.
+// A licence several cycles behind is invoiced once per call. Idempotent:
+// an invoice for a period that exists is not made again (UNIQUE (license,
+// period)), and a licence locked by someone else is left for the next
+// call. Free licences (price 0) move on without an invoice.
+func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved, invoiced int, err error) {
+	err = db.pool.QueryRow(ctx, `
+		WITH due AS (
+			SELECT id, sen, billing_cycle, price_cents, currency, next_billing_date AS period_start,
+			       (next_billing_date + CASE billing_cycle WHEN 'annual' THEN interval '1 year' ELSE interval '1 month' END)::date AS period_end
+			FROM licenses
+			WHERE deployment = 'cloud' AND status <> 'cancelled' AND next_billing_date <= $1::date
+			ORDER BY next_billing_date, id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED
+		), invoiced AS (
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+			SELECT id, sen || '-' || to_char(period_start, 'YYYY-MM-DD'), period_start, period_end, period_start, price_cents, currency
+			FROM due WHERE price_cents > 0
+			ON CONFLICT (license_id, period_start) DO NOTHING
+			RETURNING license_id, number, amount_cents, currency
+		), audited AS (
+			INSERT INTO audit_log (actor_kind, actor, action, license_id, workflow_id, detail)
+			SELECT 'system', 'billing', 'invoice.create', license_id, 'invoice/' || number,
+			       jsonb_build_object('number', number, 'amount', amount_cents, 'currency', currency)
+			FROM invoiced
+		), moved AS (
+			UPDATE licenses l SET next_billing_date = d.period_end, updated_at = now()
+			FROM due d WHERE l.id = d.id
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM invoiced)`, today, limit).Scan(&moved, &invoiced)
+	return moved, invoiced, err
+}
+
+// PendingCollections lists up to limit open invoices whose collection has
+// not been started, oldest first (the outbox the sweep empties).
+func (db *DB) PendingCollections(ctx context.Context, limit int) ([]InvoiceRef, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT i.number, l.sen FROM invoices i JOIN licenses l ON l.id = i.license_id
-		WHERE i.status = 'open' ORDER BY i.due_date`)
+		WHERE i.collection_started_at IS NULL AND i.status = 'open'
+		ORDER BY i.id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[InvoiceRef])
 }
 
-// CloudLicenses lists the SENs of every billable (cloud, not cancelled) licence.
-func (db *DB) CloudLicenses(ctx context.Context) ([]licensing.SEN, error) {
-	rows, err := db.pool.Query(ctx, `SELECT sen FROM licenses WHERE deployment = 'cloud' AND status <> 'cancelled' ORDER BY sen`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[licensing.SEN])
+// CollectionsStarted stamps invoices whose collection workflow now runs.
+func (db *DB) CollectionsStarted(ctx context.Context, numbers []string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE invoices SET collection_started_at = now() WHERE number = ANY($1) AND collection_started_at IS NULL`, numbers)
+	return err
 }
 
 // AttemptResult is how one charge attempt ended.
@@ -124,20 +218,33 @@ func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key,
 // invoice fail loudly rather than be recorded.
 func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (reactivated bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		var invoiceID int64
+		var (
+			invoiceID, licID int64
+			number           string
+			wasFinished      bool
+		)
 		if err := tx.QueryRow(ctx, `
-			UPDATE charge_attempts SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
-			WHERE idempotency_key = $1 RETURNING invoice_id`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).Scan(&invoiceID); err != nil {
+			WITH old AS (SELECT id, status FROM charge_attempts WHERE idempotency_key = $1 FOR UPDATE)
+			UPDATE charge_attempts a SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
+			FROM old, invoices i WHERE a.id = old.id AND i.id = a.invoice_id
+			RETURNING a.invoice_id, i.license_id, i.number, old.status <> 'pending'`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).
+			Scan(&invoiceID, &licID, &number, &wasFinished); err != nil {
 			return err
 		}
+		by := billingActor(number)
 		if r.Status != "succeeded" {
-			return nil
+			if wasFinished {
+				return nil // recorded before
+			}
+			return audit(ctx, tx, by, "charge.failed", licID, 0, map[string]any{"number": number, "code": r.DeclineCode, "reason": r.Error})
 		}
-		var licID int64
 		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID).Scan(&licID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil // already paid: nothing more to do
 			}
+			return err
+		}
+		if err := audit(ctx, tx, by, "invoice.paid", licID, 0, map[string]any{"number": number}); err != nil {
 			return err
 		}
 		// Active again only once nothing else is owed.
@@ -145,28 +252,60 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 			UPDATE licenses SET status = 'active', past_due_since = NULL, updated_at = now()
 			WHERE id = $1 AND status IN ('past_due', 'suspended')
 			  AND NOT EXISTS (SELECT 1 FROM invoices WHERE license_id = $1 AND status = 'open')`, licID)
-		reactivated = tag.RowsAffected() == 1
-		return err
+		if err != nil {
+			return err
+		}
+		if reactivated = tag.RowsAffected() == 1; reactivated {
+			return audit(ctx, tx, by, "license.reactivated", licID, 0, nil)
+		}
+		return nil
 	})
 	return reactivated, err
 }
 
 // MarkPastDue makes an active licence past due (a suspended one stays
-// suspended). Idempotent.
-func (db *DB) MarkPastDue(ctx context.Context, sen licensing.SEN, since time.Time) error {
-	_, err := db.pool.Exec(ctx, `
-		UPDATE licenses SET status = 'past_due', past_due_since = coalesce(past_due_since, $2), updated_at = now()
-		WHERE sen = $1 AND status = 'active'`, string(sen), since)
-	return err
+// suspended) because invoice is unpaid. Idempotent.
+func (db *DB) MarkPastDue(ctx context.Context, sen licensing.SEN, since time.Time, invoice string) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE licenses SET status = 'past_due', past_due_since = coalesce(past_due_since, $2), updated_at = now()
+			WHERE sen = $1 AND status = 'active' RETURNING id`, string(sen), since).Scan(&licID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, billingActor(invoice), "license.past_due", licID, 0, map[string]any{"number": invoice})
+	})
 }
 
-// Suspend suspends an unpaid licence. Idempotent; a paid-up licence is left alone.
-func (db *DB) Suspend(ctx context.Context, sen licensing.SEN) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE licenses l SET status = 'suspended', updated_at = now()
-		WHERE sen = $1 AND status IN ('active', 'past_due')
-		  AND EXISTS (SELECT 1 FROM invoices i WHERE i.license_id = l.id AND i.status = 'open')`, string(sen))
-	return tag.RowsAffected() == 1, err
+// Suspend suspends a licence because invoice is unpaid. Idempotent; a
+// paid-up licence is left alone.
+func (db *DB) Suspend(ctx context.Context, sen licensing.SEN, invoice string) (bool, error) {
+	suspended := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var licID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE licenses l SET status = 'suspended', updated_at = now()
+			WHERE sen = $1 AND status IN ('active', 'past_due')
+			  AND EXISTS (SELECT 1 FROM invoices i WHERE i.license_id = l.id AND i.status = 'open') RETURNING id`, string(sen)).Scan(&licID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		suspended = true
+		return audit(ctx, tx, billingActor(invoice), "license.suspended", licID, 0, map[string]any{"number": invoice})
+	})
+	return suspended, err
+}
+
+// billingActor is billing itself, acting in an invoice's collection.
+func billingActor(invoice string) licensing.Actor {
+	return licensing.Actor{Kind: "system", ID: "billing", WorkflowID: "invoice/" + invoice}
 }
 
 // NextBillingDate returns when a licence is next billed; ok is false for
@@ -207,13 +346,16 @@ func (db *DB) CreateInvoice(ctx context.Context, sen licensing.SEN, periodStart 
 		}
 		number = fmt.Sprintf("%s-%s", sen, periodStart.Format("2006-01-02"))
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
-			VALUES ($1, $2, $3, $4, $3, $5, $6) ON CONFLICT (license_id, period_start) DO NOTHING`,
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, collection_started_at)
+			VALUES ($1, $2, $3, $4, $3, $5, $6, now()) ON CONFLICT (license_id, period_start) DO NOTHING`,
 			licID, number, periodStart, end, price, curr); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE licenses SET next_billing_date = $2, updated_at = now() WHERE id = $1 AND next_billing_date <= $3`, licID, end, periodStart)
-		return err
+		tag, err := tx.Exec(ctx, `UPDATE licenses SET next_billing_date = $2, updated_at = now() WHERE id = $1 AND next_billing_date <= $3`, licID, end, periodStart)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // invoiced before
+		}
+		return audit(ctx, tx, billingActor(number), "invoice.create", licID, 0, map[string]any{"number": number, "amount": price, "currency": curr})
 	})
 	return number, err
 }
@@ -268,11 +410,15 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 		if err != nil {
 			return err
 		}
-		var email licensing.Email
+		var (
+			email      licensing.Email
+			accID      int64
+			workflowID string
+		)
 		err = tx.QueryRow(ctx, `UPDATE link_tokens t SET used_at = now() FROM accounts a
 			WHERE t.id = $1 AND t.license_id = $2 AND a.id = t.account_id
 			  AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-			RETURNING a.email`, linkID, licID).Scan(&email)
+			RETURNING a.email, a.id, coalesce(t.workflow_id, '')`, linkID, licID).Scan(&email, &accID, &workflowID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errSpentLink
 		}
@@ -291,6 +437,10 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
 			VALUES ($1, $2, $3, $4, $5, $6, true)
 			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true`, licID, ref, brand, last4, expMonth, expYear)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, licensing.Actor{Kind: "link", ID: string(email), WorkflowID: workflowID}, "card.update", licID, accID,
+			map[string]any{"card": brand + " •••• " + last4})
 	})
 }

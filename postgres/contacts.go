@@ -49,6 +49,8 @@ func accountID(ctx context.Context, tx pgx.Tx, email licensing.Email) (int64, er
 	return id, err
 }
 
+// audit records one change in tx (SPEC §10); an id of 0 names no licence
+// or account.
 func audit(ctx context.Context, tx pgx.Tx, a licensing.Actor, action string, licenseID, accountID int64, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}
@@ -57,13 +59,9 @@ func audit(ctx context.Context, tx pgx.Tx, a licensing.Actor, action string, lic
 	if a.WorkflowID != "" {
 		wf = &a.WorkflowID
 	}
-	var acc *int64 // 0: about the licence, no one account
-	if accountID != 0 {
-		acc = &accountID
-	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_log (actor_kind, actor, action, license_id, account_id, workflow_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.Kind, a.ID, action, licenseID, acc, wf, detail)
+		VALUES ($1, $2, $3, nullif($4::bigint, 0), nullif($5::bigint, 0), $6, $7)`, a.Kind, a.ID, action, licenseID, accountID, wf, detail)
 	return err
 }
 

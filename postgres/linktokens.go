@@ -43,7 +43,8 @@ type Link struct {
 	WorkflowID    string
 	Data          map[string]any
 	ExpiresAt     time.Time
-	Used          bool // set by LinkByID only: spent, revoked or expired
+	CreatedAt     time.Time // its lifetime is ExpiresAt - CreatedAt, as the next link of its operation's will be
+	Used          bool      // set by LinkByID only: spent, revoked or expired
 }
 
 // newToken returns a fresh link token: 32 bytes from crypto/rand, base64url.
@@ -72,11 +73,11 @@ func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, err
 	return token, expires, err
 }
 
-const linkColumns = `t.id, t.purpose, a.email, a.status, coalesce(l.sen, ''), coalesce(t.workflow_id, ''), t.data, t.expires_at`
+const linkColumns = `t.id, t.purpose, a.email, a.status, coalesce(l.sen, ''), coalesce(t.workflow_id, ''), t.data, t.expires_at, t.created_at`
 
 func scanLink(row pgx.Row) (Link, error) {
 	var k Link
-	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt)
+	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt)
 	return k, err
 }
 
@@ -91,6 +92,56 @@ func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
 	return usableLink(db.pool.QueryRow(ctx, usableLinkQuery, TokenHash(token)))
 }
 
+// LinkState is a link whatever its state: for the page of a link that no
+// longer works, which says how it ended and when.
+type LinkState struct {
+	Link
+	UsedAt    time.Time // zero: not used
+	RevokedAt time.Time // zero: not revoked (its operation ended, or a newer link replaced it)
+	Expired   bool
+	// Action is the decision recorded when it was used
+	// ("confirm_move.approve", "promote.decline"...), if one was.
+	Action string
+}
+
+// LinkState returns the link with token in whatever state it is, or
+// NotFound for a token never made. It changes nothing.
+func (db *DB) LinkState(ctx context.Context, token string) (LinkState, error) {
+	return db.LinkStateByHash(ctx, TokenHash(token))
+}
+
+// LinkStateByHash is LinkState for a token's hash (a page the provider
+// sends people back to knows only that).
+func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, error) {
+	var (
+		st            LinkState
+		used, revoked *time.Time
+		action        *string
+	)
+	err := db.pool.QueryRow(ctx, `
+		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= now(),
+		       (SELECT g.action FROM audit_log g WHERE g.license_id = t.license_id AND g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
+		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+		WHERE t.token_hash = $1`, hash).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
+		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return LinkState{}, errUnknownLink
+	}
+	if err != nil {
+		return LinkState{}, err
+	}
+	if used != nil {
+		st.UsedAt = *used
+	}
+	if revoked != nil {
+		st.RevokedAt = *revoked
+	}
+	if action != nil {
+		st.Action = *action
+	}
+	return st, nil
+}
+
 // usableLinkQuery reads a link by token hash with whether it is spent and
 // alive; usableLink turns that into the link or the reason it is not.
 const usableLinkQuery = `
@@ -101,7 +152,7 @@ const usableLinkQuery = `
 func usableLink(row pgx.Row) (Link, error) {
 	var used, alive bool
 	var k Link
-	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &used, &alive)
+	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt, &used, &alive)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Link{}, errUnknownLink
 	}
@@ -329,9 +380,18 @@ func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurp
 		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now()
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
 		WHERE t.id = $1 AND t.purpose = $2 AND coalesce(t.workflow_id, '') = $3`, id, purpose, workflowID).
-		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.Used)
+		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt, &k.Used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Link{}, errUnknownLink
 	}
 	return k, err
+}
+
+// RevokePersonLinks revokes one person's unused links of a purpose in a
+// workflow (a fresh link replaces them).
+func (db *DB) RevokePersonLinks(ctx context.Context, workflowID string, email licensing.Email, purpose licensing.LinkPurpose) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = now() FROM accounts a
+		WHERE t.workflow_id = $1 AND t.purpose = $3 AND a.id = t.account_id AND lower(a.email) = lower($2)
+		  AND t.used_at IS NULL AND t.revoked_at IS NULL`, workflowID, string(email), purpose)
+	return tag.RowsAffected(), err
 }

@@ -178,3 +178,33 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		}
 	})
 }
+
+// TestLinkState_TellsUsedExpiredAndRevokedApart (defect 5): a link that no
+// longer works still says how it ended, when, and the decision recorded.
+func TestLinkState_TellsUsedExpiredAndRevokedApart(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	expired := newLink(t, db, "confirm_move", "move/x", time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	used := newLink(t, db, "confirm_move", "move/x", time.Hour)
+	if _, err := db.SpendLink(ctx, postgres.TokenHash(used), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "confirm_move.approve"); err != nil {
+		t.Fatal(err)
+	}
+	revoked := newLink(t, db, "confirm_move", "move/y", time.Hour)
+	if _, err := db.RevokeLinks(ctx, "move/y"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.LinkState(ctx, used)
+	if err != nil || st.UsedAt.IsZero() || !st.RevokedAt.IsZero() || st.Expired || st.Action != "confirm_move.approve" || st.Email != "alice@acme.test" || st.SEN != "SEN-1000001" {
+		t.Errorf("used: %+v, %v", st, err)
+	}
+	if st, err := db.LinkState(ctx, expired); err != nil || !st.Expired || !st.UsedAt.IsZero() || st.Action != "" {
+		t.Errorf("expired: %+v, %v", st, err)
+	}
+	if st, err := db.LinkState(ctx, revoked); err != nil || st.RevokedAt.IsZero() || st.Expired || st.CreatedAt.IsZero() {
+		t.Errorf("revoked: %+v, %v", st, err)
+	}
+	if _, err := db.LinkState(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); licensing.ErrorCode(err) != licensing.NotFound {
+		t.Errorf("unknown: %v", err)
+	}
+}

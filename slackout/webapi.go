@@ -32,9 +32,19 @@ type WebAPI struct {
 	// accepts only the ID; remembered here so Update can take what Post took.
 	mu         sync.Mutex
 	channelIDs map[string]string
+
+	// OnError, if set, is told the method of every call that failed (after
+	// the rate-limit retries), for the licensedesk_slack_api_errors metric.
+	OnError func(method string)
 }
 
 var _ Poster = (*WebAPI)(nil)
+
+func (w *WebAPI) failed(method string) {
+	if w.OnError != nil {
+		w.OnError(method)
+	}
+}
 
 // NewWebAPI returns a WebAPI using the bot token. apiURL is SLACK_API_URL,
 // or "" for Slack's own; hc is the HTTP client for every call (nil for one
@@ -70,6 +80,7 @@ func (w *WebAPI) Post(ctx context.Context, m Message) (string, error) {
 		return err
 	})
 	if err != nil {
+		w.failed("chat.postMessage")
 		return "", fmt.Errorf("slack chat.postMessage to %s: %w", m.Channel, err)
 	}
 	if channel != "" && channel != m.Channel {
@@ -96,6 +107,7 @@ func (w *WebAPI) Update(ctx context.Context, channel, ts string, m Message) erro
 		return err
 	})
 	if err != nil {
+		w.failed("chat.update")
 		return fmt.Errorf("slack chat.update of %s in %s: %w", ts, channel, err)
 	}
 	return nil
@@ -120,6 +132,7 @@ func (w *WebAPI) Respond(ctx context.Context, responseURL string, m Message) err
 	}
 	err = retryRateLimited(ctx, func() error { return w.respondOnce(ctx, responseURL, body) })
 	if err != nil {
+		w.failed("response_url")
 		return fmt.Errorf("slack response_url: %w", err)
 	}
 	return nil
@@ -243,6 +256,7 @@ func (g UserGroups) Members(ctx context.Context, groupID string) ([]string, erro
 		return err
 	})
 	if err != nil {
+		g.api.failed("usergroups.users.list")
 		return nil, fmt.Errorf("slack usergroups.users.list %s: %w", groupID, err)
 	}
 	return users, nil

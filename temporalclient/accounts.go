@@ -22,13 +22,9 @@ type Accounts struct {
 	Wait time.Duration
 }
 
-// Card updates from the account page: the link the page makes lives an
-// hour; the workflow waiting for the card a day (a later click starts it
-// again).
-const (
-	accountCardLinkTTL = time.Hour
-	accountCardExpiry  = 24 * time.Hour
-)
+// Card updates from the account page: the link the page makes, and the
+// workflow waiting for the card, live a day (a later click starts it again).
+const accountCardExpiry = 24 * time.Hour
 
 // AddContact runs ContactAdd for the signed-in actor.
 func (o *Accounts) AddContact(ctx context.Context, actor licensing.Email, sen licensing.SEN, role licensing.Role, email licensing.Email, offerPrimary bool) (string, error) {
@@ -118,8 +114,9 @@ func (o *Accounts) UpdateCardURL(ctx context.Context, actor licensing.Email, sen
 		return "", err
 	}
 	token, _, err := o.DB.CreateLink(ctx, postgres.NewLink{
-		Purpose: licensing.PurposeCardUpdate, Email: actor, SEN: sen, WorkflowID: id, TTL: accountCardLinkTTL,
-		Data: map[string]any{"summary": licensing.CardUpdateSummary(l)},
+		Purpose: licensing.PurposeCardUpdate, Email: actor, SEN: sen, WorkflowID: id, TTL: accountCardExpiry,
+		// Made on the account page, not emailed: its page says so.
+		Data: map[string]any{"summary": licensing.CardUpdateSummary(l), "origin": "account"},
 	})
 	if err != nil {
 		return "", err

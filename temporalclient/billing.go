@@ -5,8 +5,13 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"licensedesk/licensing"
 	"licensedesk/operation"
@@ -39,25 +44,67 @@ func (c *Client) collection(sen licensing.SEN, invoice string) launch {
 		Fn: workflows.CollectInvoice, Arg: workflows.CollectInput{SEN: sen, Invoice: invoice, Channel: c.AlertChannel, Policy: c.Policy}}
 }
 
-// EnsureBilling makes sure every cloud licence has its billing cycle and
-// every unpaid invoice its collection running. Safe to call at every start:
-// running workflows are left alone, and an invoice whose collection already
-// ran (and stopped) is not retried behind anyone's back.
-func (c *Client) EnsureBilling(ctx context.Context, licenses []licensing.SEN, openInvoices []postgres.InvoiceRef) error {
-	for _, sen := range licenses {
-		if _, err := c.launch(ctx, launch{ID: operation.BillingID(sen), Kind: operation.KindBilling, SEN: sen, Join: true,
-			Fn: workflows.BillingCycle, Arg: workflows.BillingCycleInput{SEN: sen, Channel: c.AlertChannel, Policy: c.Policy}}); err != nil {
-			return err
-		}
+// SweepScheduleID names the Temporal Schedule that runs the billing sweep.
+const SweepScheduleID = "billing-sweep"
+
+// EnsureBilling makes sure the billing sweep's schedule exists and runs
+// every c.SweepEvery (default 5 minutes), creating it (and running a sweep
+// at once) the first time. Safe to call at every start, from every worker:
+// nothing here grows with the number of licences. A sweep still running
+// when the next is due is skipped, not doubled.
+func (c *Client) EnsureBilling(ctx context.Context) error {
+	every := c.SweepEvery
+	if every <= 0 {
+		every = 5 * time.Minute
 	}
-	for _, inv := range openInvoices {
-		l := c.collection(inv.SEN, inv.Number)
-		l.Once = true
-		if _, err := c.launch(ctx, l); err != nil {
-			return err
-		}
+	sched := c.Temporal.ScheduleClient()
+	_, err := sched.Create(ctx, client.ScheduleOptions{
+		ID:                 SweepScheduleID,
+		Spec:               client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
+		Overlap:            enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		TriggerImmediately: true,
+		Action: &client.ScheduleWorkflowAction{
+			ID: operation.BillingID("sweep"), Workflow: workflows.BillingSweep, Args: []any{workflows.BillingSweepInput{}},
+			TaskQueue: c.TaskQueue, WorkflowExecutionTimeout: time.Hour,
+			TypedSearchAttributes: launch{Kind: operation.KindBilling}.searchAttributes(),
+		},
+	})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
 	}
-	return nil
+	// It exists: keep its interval what this process was configured with.
+	return sched.GetHandle(ctx, SweepScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			spec := in.Description.Schedule.Spec
+			if len(spec.Intervals) == 1 && spec.Intervals[0].Every == every {
+				return nil, temporal.ErrSkipScheduleUpdate
+			}
+			spec.Intervals = []client.ScheduleIntervalSpec{{Every: every}}
+			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+		},
+	})
+}
+
+// startConcurrency bounds the collection starts in flight from one sweep
+// page: enough to keep the Temporal frontend busy, few enough not to swamp
+// it.
+const startConcurrency = 16
+
+// StartCollections starts the collection of each invoice (the billing
+// sweep's outbox); one that was ever started, running or ended, is left
+// as it is (activities.CollectionStarter).
+func (c *Client) StartCollections(ctx context.Context, invoices []postgres.InvoiceRef) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(startConcurrency)
+	for _, inv := range invoices {
+		g.Go(func() error {
+			l := c.collection(inv.SEN, inv.Number)
+			l.Once = true
+			_, err := c.launch(ctx, l)
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 // HandlePaymentEvent is the webhook's handler: a captured card is signalled

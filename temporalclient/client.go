@@ -8,12 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/postgres"
@@ -29,11 +32,19 @@ type Client struct {
 	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
 	// Policy is the retry schedule of collections (zero: the default).
 	Policy workflows.RetryPolicy
+	// SweepEvery is how often the billing sweep runs (default 5 minutes).
+	SweepEvery time.Duration
 	// AlertChannel is where billing alerts go (SLACK_CHANNEL).
 	AlertChannel string
 	Invoices     interface {
 		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
 	}
+	// History records who asked for each operation started (postgres.DB);
+	// nil records nothing.
+	History interface {
+		RecordRequest(ctx context.Context, by licensing.Actor, sen licensing.SEN, kind string) error
+	}
+	Logger *slog.Logger // [slog.Default()]
 }
 
 // Start starts the operation, or finds the same one already running: the
@@ -64,7 +75,25 @@ func (c *Client) Start(ctx context.Context, req operation.StartRequest) (operati
 	default:
 		return operation.Started{}, fmt.Errorf("temporalclient: %q is not an operation people start", req.Kind)
 	}
-	return c.launch(ctx, l)
+	l.Memo = map[string]any{"started_by": by.String()}
+	started, err := c.launch(ctx, l)
+	if err == nil && !started.AlreadyRunning && c.History != nil {
+		actor := licensing.Actor{Kind: "slack", ID: req.SlackUser, WorkflowID: started.WorkflowID}
+		if req.SlackUser == "" {
+			actor.Kind, actor.ID = "account", req.ByEmail
+		}
+		if herr := c.History.RecordRequest(ctx, actor, l.SEN, string(req.Kind)); herr != nil {
+			c.logger().WarnContext(ctx, "request not recorded in the history", "workflow_id", started.WorkflowID, "err", herr)
+		}
+	}
+	return started, err
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
 }
 
 // Status asks a workflow (running or finished) for its status.
@@ -125,6 +154,30 @@ func (c *Client) Cancel(ctx context.Context, workflowID, by string) error {
 		return err
 	}
 	return c.Temporal.CancelWorkflow(ctx, workflowID, "")
+}
+
+// Resend asks a running operation to mail a fresh link for the step it
+// waits on (workflows.ResendUpdate); its refusals (not waiting, not that
+// person, too soon) come back as domain errors with the reason.
+func (c *Client) Resend(ctx context.Context, workflowID string, email licensing.Email, slackUser string) ([]licensing.Email, error) {
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: workflows.ResendUpdate, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.ResendInput{Email: email, By: slackUser}},
+	})
+	var res workflows.ResendResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return nil, licensing.Errorf(licensing.NotFound, "No running operation %s.", workflowID)
+	case temporalerr.ToDomain(err) != nil:
+		return nil, temporalerr.ToDomain(err)
+	case err != nil:
+		return nil, err
+	}
+	return res.Sent, nil
 }
 
 // URL links to a workflow in the Temporal UI.

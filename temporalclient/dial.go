@@ -45,7 +45,6 @@ func Dial(ctx context.Context, o DialOptions) (client.Client, func(), error) {
 			CachedReporter:  reporter,
 			Separator:       tallyprom.DefaultSeparator,
 			SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
-			Prefix:          "temporal",
 		}, time.Second)
 		opts.MetricsHandler = sdktally.NewMetricsHandler(scope)
 		closeScope = func() { _ = closer.Close() }

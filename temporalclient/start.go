@@ -25,6 +25,7 @@ type launch struct {
 	People []licensing.Email // CustomerEmails until the workflow sets its own
 	Fn     any               // the workflow function
 	Arg    any               // its one input struct
+	Memo   map[string]any    // shown in the Temporal UI: who started it
 
 	// Join: a run in flight is the one wanted (billing: make sure it runs).
 	// Otherwise a run in flight is reported as AlreadyRunning: the same
@@ -62,6 +63,7 @@ func (l launch) options(taskQueue string) client.StartWorkflowOptions {
 		TaskQueue:             taskQueue,
 		TypedSearchAttributes: l.searchAttributes(),
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		Memo:                  l.Memo,
 	}
 	if l.Once {
 		o.WorkflowIDReusePolicy = enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE

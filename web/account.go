@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"licensedesk/accounts"
 	"licensedesk/licensing"
@@ -76,17 +78,6 @@ type AccountService interface {
 	UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error)
 }
 
-// AccountOption adjusts Account.
-type AccountOption func(*accountPages)
-
-// TrustForwardedFor makes throttling key on the client address a reverse
-// proxy puts last in X-Forwarded-For instead of the connection's peer. Only
-// use it behind a proxy that sets that header: otherwise clients choose
-// their own address.
-func TrustForwardedFor() AccountOption {
-	return func(h *accountPages) { h.trustForwarded = true }
-}
-
 // maxAccountForm bounds every self-service form body.
 const maxAccountForm = 64 << 10
 
@@ -101,11 +92,10 @@ const maxAccountForm = 64 << 10
 // secureCookies marks the session cookie Secure and names it
 // "__Host-session" (set it whenever the site is served over HTTPS).
 func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts ...AccountOption) http.Handler {
-	h := &accountPages{svc: svc, logger: logger, secure: secureCookies}
-	for _, o := range opts {
-		o(h)
-	}
+	h := &accountPages{svc: svc, logger: logger, pageSettings: newPageSettings(opts)}
+	h.sessions, h.secure = svc, secureCookies
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /signin", h.signinForm)
 	mux.HandleFunc("POST /signin", h.signin)
 	mux.HandleFunc("POST /signout", h.signout)
@@ -140,10 +130,9 @@ func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts .
 }
 
 type accountPages struct {
+	pageSettings
 	svc             AccountService
 	logger          *slog.Logger
-	secure          bool
-	trustForwarded  bool
 	warnedForwarded atomic.Bool // X-Forwarded-For arrived untrusted; said once
 }
 
@@ -197,7 +186,7 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
 	p.Pager = pagerOf(mine, page)
 	for _, m := range mine.Licences {
-		v := licenceViewOf(m, acc.Email)
+		v := licenceViewOf(m, acc.Email, time.Now())
 		if f.Notice.Section == string(m.License.SEN) {
 			shown = true
 			v.Notice = f.Notice
@@ -223,24 +212,35 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 type licenceView struct {
 	accounts.MyLicense
 	Anchor         string
-	MyRoles        string        // "primary billing contact, site admin"
-	Contacts       []contactView // what the person may see
-	BillingOnly    bool          // a site admin who is not a contact sees the billing contacts only
-	CanAdd         bool          // contacts may add contacts
+	MyRoles        string       // "primary billing contact, site admin"
+	People         []personView // what the person may see: each contact once, with their roles
+	BillingOnly    bool         // a site admin who is not a contact sees the billing contacts only
+	CanAdd         bool         // contacts may add contacts
 	PromoteRoles   []licensing.Role
 	BillingAddress string
 	Notice         accounts.Notice
 	AddRole        string
 	AddEmail       string
+	// A past-due or suspended licence's banner: its title and sentence.
+	OverdueTitle, OverdueText string
 }
 
-type contactView struct {
-	licensing.Contact
+// personView is one contact of a licence, with every role they hold.
+type personView struct {
+	Email     licensing.Email
 	Me        bool
+	Pending   bool // invited, account not set up yet
+	Roles     []roleView
+	Removable int // how many of the roles the viewer may remove
+}
+
+type roleView struct {
+	Role      licensing.Role
+	Primary   bool
 	CanRemove bool
 }
 
-func licenceViewOf(m accounts.MyLicense, me licensing.Email) licenceView {
+func licenceViewOf(m accounts.MyLicense, me licensing.Email, now time.Time) licenceView {
 	l := m.License
 	v := licenceView{MyLicense: m, Anchor: licenceAnchor(l.SEN), BillingAddress: m.BillingAddress}
 	v.CanAdd = m.Me.IsContact() && l.Status != licensing.Cancelled
@@ -249,10 +249,18 @@ func licenceViewOf(m accounts.MyLicense, me licensing.Email) licenceView {
 		if v.BillingOnly && c.Role != licensing.Billing {
 			continue
 		}
-		cv := contactView{Contact: c, Me: c.Email == me}
-		cv.CanRemove = m.Me.IsContact() && licensing.CanRemoveContact(l, me, c.Role, c.Email) == nil
-		v.Contacts = append(v.Contacts, cv)
-		if cv.Me && !c.Primary {
+		i := slices.IndexFunc(v.People, func(p personView) bool { return p.Email == c.Email })
+		if i < 0 {
+			v.People = append(v.People, personView{Email: c.Email, Me: c.Email == me, Pending: c.AccountStatus == licensing.AccountPending})
+			i = len(v.People) - 1
+		}
+		r := roleView{Role: c.Role, Primary: c.Primary}
+		r.CanRemove = m.Me.IsContact() && licensing.CanRemoveContact(l, me, c.Role, c.Email) == nil
+		if r.CanRemove {
+			v.People[i].Removable++
+		}
+		v.People[i].Roles = append(v.People[i].Roles, r)
+		if c.Email == me && !c.Primary {
 			v.PromoteRoles = append(v.PromoteRoles, c.Role)
 		}
 	}
@@ -270,6 +278,7 @@ func licenceViewOf(m accounts.MyLicense, me licensing.Email) licenceView {
 		roles = append(roles, "site admin")
 	}
 	v.MyRoles = titleWord(joinWords(roles))
+	v.OverdueTitle, v.OverdueText = overdueBanner(m.Overdue, now)
 	return v
 }
 

@@ -93,7 +93,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 
 	pages := web.Account(svc, logger, false, hopts...)
 	mux := http.NewServeMux()
-	for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
 		mux.Handle(p, pages)
 	}
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {
@@ -622,7 +622,7 @@ func TestAccount_RemoveContact(t *testing.T) {
 		t.Fatalf("contacts: %v", l.Contacts)
 	}
 	// bob has lost the licence.
-	wantText(t, c.get("/account"), "No licences are attached to bob@acme.test yet.")
+	wantText(t, c.get("/account"), "No licences are attached to bob@acme.test.", "When a licence moves to another account it leaves this page")
 }
 
 func TestAccount_PromoteSelf(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 
+	"licensedesk/licensing"
 	"licensedesk/postgres"
 )
 
@@ -24,7 +26,8 @@ var devTemplates = template.Must(template.ParseFS(templateFiles, "templates/layo
 const devLimit = 200
 
 // Dev serves /dev/mail and /dev/slack (HTML and JSON). Only dev mode mounts it.
-func Dev(sinks DevSinks, logger *slog.Logger) http.Handler {
+func Dev(sinks DevSinks, logger *slog.Logger, opts ...Option) http.Handler {
+	brand := newPageSettings(opts).brand
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/mail.json", func(w http.ResponseWriter, r *http.Request) {
 		mail, err := sinks.KeptMail(r.Context(), devLimit)
@@ -36,7 +39,7 @@ func Dev(sinks DevSinks, logger *slog.Logger) http.Handler {
 	})
 	mux.HandleFunc("GET /dev/mail", func(w http.ResponseWriter, r *http.Request) {
 		mail, err := sinks.KeptMail(r.Context(), devLimit)
-		render(w, r, logger, "dev_mail.html", "Dev mail", mail, err)
+		render(w, r, logger, brand, "dev_mail.html", "Dev mail", mail, err)
 	})
 	mux.HandleFunc("GET /dev/slack.json", func(w http.ResponseWriter, r *http.Request) {
 		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
@@ -48,24 +51,41 @@ func Dev(sinks DevSinks, logger *slog.Logger) http.Handler {
 	})
 	mux.HandleFunc("GET /dev/slack", func(w http.ResponseWriter, r *http.Request) {
 		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
-		render(w, r, logger, "dev_slack.html", "Dev Slack", msgs, err)
+		render(w, r, logger, brand, "dev_slack.html", "Dev Slack", slackThreads(msgs), err)
+	})
+	// One mail's HTML body as the recipient's mail program shows it.
+	mux.HandleFunc("GET /dev/mail/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mail, err := sinks.KeptMail(r.Context(), devLimit)
+		if err != nil {
+			writeError(w, logger, r, err)
+			return
+		}
+		for _, m := range mail {
+			if strconv.FormatInt(m.ID, 10) == r.PathValue("id") && m.HTML != "" {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				_, _ = w.Write([]byte(m.HTML))
+				return
+			}
+		}
+		http.Error(w, "No such mail (or it has no HTML body).", http.StatusNotFound)
 	})
 	return mux
 }
 
 type page struct {
 	Title string
+	Brand licensing.Brand
 	Data  any
 }
 
-func render(w http.ResponseWriter, r *http.Request, logger *slog.Logger, name, title string, data any, err error) {
+func render(w http.ResponseWriter, r *http.Request, logger *slog.Logger, brand licensing.Brand, name, title string, data any, err error) {
 	if err != nil {
 		logger.ErrorContext(r.Context(), "page failed", "page", name, "err", err)
 		http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := devTemplates.ExecuteTemplate(w, name, page{Title: title, Data: data}); err != nil {
+	if err := devTemplates.ExecuteTemplate(w, name, page{Title: title, Brand: brand, Data: data}); err != nil {
 		logger.ErrorContext(r.Context(), "render failed", "page", name, "err", err)
 	}
 }

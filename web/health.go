@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -48,8 +49,17 @@ func readyz(checks []Check, logger *slog.Logger) http.Handler {
 	})
 }
 
-func notFound() http.Handler {
+// notFound answers every other path: machines (the API, Slack, webhooks)
+// in plain text, people with a page that leads home.
+func notFound(logger *slog.Logger, opts []Option) http.Handler {
+	h := newLinkPages(nil, logger, opts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "Not found.", http.StatusNotFound)
+		for _, machine := range []string{"/api/", "/slack/", "/webhooks/", "/metrics", "/healthz", "/readyz"} {
+			if strings.HasPrefix(r.URL.Path, machine) {
+				http.Error(w, "Not found.", http.StatusNotFound)
+				return
+			}
+		}
+		h.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.", "", false)
 	})
 }

@@ -9,9 +9,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/passwords"
@@ -24,6 +26,10 @@ const maxLinkForm = 64 << 10
 var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
+	"shortDate":       licensing.ShortDate,
+	"join":            joinWords,
+	"title":           titleWord,
+	"has":             func(list []string, s string) bool { return slices.Contains(list, s) },
 }).ParseFS(templateFiles, "templates/layout.html", "templates/link_*.html"))
 
 // LinkService looks links up and acts on them. Errors are *licensing.Error:
@@ -33,6 +39,10 @@ var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
 type LinkService interface {
 	Lookup(ctx context.Context, token string) (links.View, error)
 	Act(ctx context.Context, token string, action links.Action) (links.Result, error)
+	// CardSaved is the outcome of a card saved through the link that ref
+	// (Result.ReturnRef) names, as far as it is known now; a ref it does
+	// not know gets a general answer.
+	CardSaved(ctx context.Context, ref string, now time.Time) (links.Result, error)
 }
 
 // LinkPages serves every emailed link (SPEC §3): GET /l/{token} shows what the
@@ -44,29 +54,76 @@ type LinkService interface {
 // prefix of its SHA-256), pages never repeat it (forms post to their own
 // address), and every response asks browsers not to cache it, send it as a
 // referrer, or index it.
-func LinkPages(svc LinkService, logger *slog.Logger) http.Handler {
-	h := &linkPages{svc: svc, logger: logger}
+func LinkPages(svc LinkService, logger *slog.Logger, opts ...Option) http.Handler {
+	return newLinkPages(svc, logger, opts).handler()
+}
+
+func newLinkPages(svc LinkService, logger *slog.Logger, opts []Option) *linkPages {
+	return &linkPages{svc: svc, logger: logger, pageSettings: newPageSettings(opts)}
+}
+
+func (h *linkPages) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /l/{token}", h.show)
 	mux.HandleFunc("POST /l/{token}", h.act)
 	mux.HandleFunc("/l/", h.other)
+	return private(mux)
+}
+
+// private marks a response as not to be cached, indexed or sent on as a
+// referrer: link pages, and the card pages a link leads back to.
+func private(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Robots-Tag", "noindex")
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
 type linkPages struct {
+	pageSettings
 	svc    LinkService
 	logger *slog.Logger
 }
 
+// CountRedemptions tells count the outcome of every link pressed (ok,
+// gone, unknown, forbidden, invalid, failed), for the
+// licensedesk_link_redemptions metric.
+func CountRedemptions(count func(outcome string)) Option {
+	return func(p *pageSettings) { p.countRedemptions = count }
+}
+
+func (h *linkPages) counted(err error) {
+	if h.countRedemptions == nil {
+		return
+	}
+	outcome := "ok"
+	switch licensing.ErrorCode(err) {
+	case licensing.Internal:
+		if err != nil {
+			outcome = "failed"
+		}
+	case licensing.NotFound:
+		outcome = "unknown"
+	case licensing.Gone:
+		outcome = "gone"
+	case licensing.Forbidden:
+		outcome = "forbidden"
+	case licensing.Invalid:
+		outcome = "invalid"
+	default:
+		outcome = "refused"
+	}
+	h.countRedemptions(outcome)
+}
+
 // linkPage is what every link template receives.
 type linkPage struct {
-	Title string
+	Title   string
+	Brand   licensing.Brand
+	Account *accounts.AccountDetails // signed in: the header says who, with a sign-out button
 
 	// Form pages.
 	View        links.View
@@ -76,10 +133,17 @@ type linkPage struct {
 	MinLength   int    // passwords.MinLength, for the browser's own check
 	RolesText   string // "billing and technical"
 
+	// Card pages: a past-due licence's banner.
+	OverdueTitle, OverdueText string
+
 	// Result and error pages.
+	Result  links.Result // after acting: the licence, what happens next, ways on
 	Message string
 	Detail  string // an extra sentence from the service, when it adds something
 	Reload  bool   // offer to load the link again (expired form)
+	// AskForLink: say whom to ask for a new link (unknown or ended links).
+	AskForLink bool
+	Ended      *links.Ended
 }
 
 // show renders the page for a link. It calls nothing but Lookup.
@@ -129,6 +193,7 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 		PasswordConfirm: r.PostForm.Get("password_confirm"),
 	}
 	res, err := h.svc.Act(r.Context(), token, action)
+	h.counted(err)
 	if err != nil {
 		if licensing.ErrorCode(err) != licensing.Invalid {
 			h.fail(w, r, token, err)
@@ -145,10 +210,33 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
 	if res.RedirectURL != "" {
+		if res.ReturnRef != "" {
+			// The provider's page sends the person back to /card/saved
+			// without the token: this says which link it was.
+			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: "/card/", MaxAge: 3600,
+				HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+		}
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message})
+	h.result(w, r, res)
+}
+
+// result renders a result page: what was done, what happens next, and the
+// ways on (for someone signed in, their account rather than sign-in).
+func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Result) {
+	if len(res.Actions) == 0 {
+		res.Actions = []links.Step{links.ToHome}
+	}
+	acc := h.signedInAccount(r)
+	if acc != nil {
+		for i, a := range res.Actions {
+			if a == links.ToSignIn || a == links.ToHome {
+				res.Actions[i] = links.ToAccount
+			}
+		}
+	}
+	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc})
 }
 
 // other answers paths and methods that are not a link.
@@ -176,9 +264,13 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 		tmpl, p.Title = "link_account.html", "Set up your account"
 	case licensing.PurposePromote:
 		tmpl, p.Title = "link_promote.html", "Become the primary contact"
+		if view.ForMove {
+			p.Title = "Take over " + view.SEN + " as its primary contact"
+		}
 		p.RolesText = joinWords(view.Roles)
 	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
+		p.OverdueTitle, p.OverdueText = overdueBanner(view.Overdue, time.Now())
 	default:
 		// A token of another purpose (SPEC §3: a clear page, 404).
 		h.logger.WarnContext(r.Context(), "link of a purpose /l/ does not serve", "link", tokenRef(token), "purpose", view.Purpose)
@@ -189,6 +281,19 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	h.render(w, r, status, tmpl, p)
 }
 
+// overdueBanner is the title and sentence of a past-due licence's banner
+// (empty for none).
+func overdueBanner(o *licensing.Overdue, now time.Time) (title, text string) {
+	if o == nil {
+		return "", ""
+	}
+	title = "Payment failed for " + string(o.SEN)
+	if o.Status == licensing.Suspended {
+		title = string(o.SEN) + " is suspended"
+	}
+	return title, o.Sentence(now)
+}
+
 var errLinkUnknown = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 
 // fail renders the page for an error from the service (or the handler).
@@ -197,11 +302,16 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 	msg := licensing.ErrorMessage(err)
 	switch code {
 	case licensing.NotFound:
-		h.errorPage(w, r, http.StatusNotFound, "This link isn't valid",
-			"Check that you opened the whole address from the email (some mail programs split long links), or ask for a new link.", "", false)
+		h.render(w, r, http.StatusNotFound, "link_error.html", linkPage{Title: "This link isn't valid", AskForLink: true,
+			Message: "Check that you opened the whole address from the email: some mail programs split long links."})
 	case licensing.Gone:
-		h.errorPage(w, r, http.StatusGone, "This link has already been used or has expired",
-			"Each link works once, for a limited time. If you still need to do this, ask for a new link.", extraDetail(msg), false)
+		var ended *links.Ended
+		if errors.As(err, &ended) {
+			h.endedPage(w, r, ended)
+			return
+		}
+		h.render(w, r, http.StatusGone, "link_error.html", linkPage{Title: "This link has already been used or has expired", AskForLink: true,
+			Message: "Each link works once, for a limited time.", Detail: extraDetail(msg)})
 	case licensing.Internal:
 		h.logger.ErrorContext(r.Context(), "link page failed", "method", r.Method, "link", tokenRef(token), "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
@@ -209,6 +319,27 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 	default:
 		h.errorPage(w, r, statusOf(code), errorTitle(code), msg, "", false)
 	}
+}
+
+// endedPage answers a link that no longer works (410): how it ended and
+// when, what to do now and whom to ask, and, to its recipient signed in,
+// what they did with it.
+func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.Ended) {
+	p := linkPage{Ended: e}
+	switch e.How {
+	case "used":
+		p.Title, p.Message = "You have already used this link", "It was used on "+formatDeadline(e.At)+". Each link works once."
+	case "withdrawn":
+		p.Title, p.Message = "This link no longer works", "It was withdrawn on "+formatDeadline(e.At)+
+			": what it was for has ended (it was done, declined, cancelled or ran out of time), or a newer link replaced it."
+	default:
+		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
+	}
+	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
+		p.Detail = e.Done
+		p.View = links.View{SEN: e.SEN, Product: e.Product}
+	}
+	h.render(w, r, http.StatusGone, "link_ended.html", p)
 }
 
 func errorTitle(code licensing.Code) string {
@@ -238,6 +369,13 @@ func (h *linkPages) errorPage(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *linkPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p linkPage) {
+	p.Brand = h.brand
+	if p.Account == nil {
+		p.Account = h.signedInAccount(r)
+	}
+	if p.Account != nil && p.CSRF == "" {
+		p.CSRF = csrfToken(w, r) // for the header's sign-out button
+	}
 	renderPage(w, r, h.logger, linkTemplates, status, name, p)
 }
 
@@ -283,15 +421,7 @@ func tokenRef(token string) string {
 }
 
 // joinWords writes "a", "a and b", "a, b and c".
-func joinWords(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
-}
+var joinWords = licensing.JoinWords
 
 // formatDeadline shows an expiry unambiguously; we do not know the reader's
 // time zone, so it says UTC.
@@ -304,20 +434,29 @@ func formatDeadline(t time.Time) string {
 
 // cardCancelled is where the payment provider sends people back when they
 // leave its card page without saving a card.
-func cardCancelled(logger *slog.Logger) http.Handler {
-	h := &linkPages{logger: logger}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "No card was saved",
-			Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page."})
-	})
+func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
+	h.result(w, r, links.Result{Title: "No card was saved",
+		Message: "Nothing has changed. To try again, open the link in your email once more (it works until it expires), or sign in and use your account page.",
+		Actions: []links.Step{links.ToAccount}})
 }
 
+// cardReturnCookie names the card link a person left for the provider's
+// page with (its token's hash), for the page they come back to.
+const cardReturnCookie = "card_return"
+
 // cardSaved is where the payment provider sends people back after they saved
-// a card. The card itself arrives by webhook; this page only says so.
-func cardSaved(logger *slog.Logger) http.Handler {
-	h := &linkPages{logger: logger}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: "Thank you: your card is saved",
-			Message: "We'll email the licence's billing contacts once it is on file. If the licence was past due, the outstanding invoice is charged now."})
-	})
+// a card. The card arrives by webhook, and the charge it triggers a moment
+// later: the page says how far that got (reload to see more), and when it
+// does not know which link it was, that the result comes by mail.
+func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
+	var ref string
+	if c, err := r.Cookie(cardReturnCookie); err == nil {
+		ref = c.Value
+	}
+	res, err := h.svc.CardSaved(r.Context(), ref, time.Now())
+	if err != nil {
+		h.fail(w, r, "", err)
+		return
+	}
+	h.result(w, r, res)
 }

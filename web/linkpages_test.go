@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"licensedesk/accounts"
 	"licensedesk/licensing"
 	"licensedesk/links"
 )
@@ -41,6 +42,7 @@ type fakeLinks struct {
 	views   map[string]links.View
 	errs    map[string]error                         // Lookup and Act fail with these
 	act     func(links.Action) (links.Result, error) // nil: a fixed result
+	results map[string]links.Result                  // per token and decision ("tok" or "tok/decline"), before act
 	lookups []string
 	acts    []fakeAct
 }
@@ -58,13 +60,17 @@ func newFakeLinks() *fakeLinks {
 			tokConfirmRequest: {Purpose: licensing.PurposeConfirmRequest, Email: "carol@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Sales asked to add dana@new.test as a billing contact of SEN-1000001."}, ExpiresAt: expires},
 			tokConfirmMove: {Purpose: licensing.PurposeConfirmMove, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
-				Summary: []string{"SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed."}, ExpiresAt: expires},
+				Summary: []string{"SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed."}, ExpiresAt: expires,
+				AskedBy: "our sales team", AskedAt: expires.AddDate(0, 0, -14), NewEmail: "zoe@new.test", FromEmail: "alice@acme.test",
+				MoveRoles: []string{"billing", "technical"}, Card: "Visa ending 4242"},
 			tokComplete: {Purpose: licensing.PurposeCompleteAccount, Email: "dana@new.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Summary: []string{"Alice added you as a billing contact of SEN-1000001."}, ExpiresAt: expires, NeedsAccountDetails: true},
 			tokPromote: {Purpose: licensing.PurposePromote, Email: "bob@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
 				Roles: []string{"billing", "technical"}, ExpiresAt: expires},
 			tokPromotePending: {Purpose: licensing.PurposePromote, Email: "zoe@new.test", SEN: "SEN-1000002", Product: "Confluence",
-				Roles: []string{"technical"}, ExpiresAt: expires, NeedsAccountDetails: true},
+				Roles: []string{"technical"}, ExpiresAt: expires, NeedsAccountDetails: true,
+				ForMove: true, AskedBy: "our sales team", AskedAt: expires.AddDate(0, 0, -15), ApprovedBy: "frank@globex.test", ApprovedAt: expires.AddDate(0, 0, -14),
+				Demoted: []string{"erin@globex.test"}, NewEmail: "zoe@new.test", FromEmail: "erin@globex.test", MoveRoles: []string{"technical"}},
 		},
 		errs: map[string]error{
 			tokUnknown: licensing.Errorf(licensing.NotFound, "This link isn't valid."),
@@ -100,10 +106,26 @@ func (f *fakeLinks) Act(_ context.Context, token string, a links.Action) (links.
 	if !known {
 		return links.Result{}, licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 	}
+	f.mu.Lock()
+	res, ok := f.results[token+"/"+a.Decision]
+	if !ok {
+		res, ok = f.results[token]
+	}
+	f.mu.Unlock()
+	if ok {
+		return res, nil
+	}
 	if act != nil {
 		return act(a)
 	}
 	return links.Result{Title: "Done", Message: "It is done."}, nil
+}
+
+func (f *fakeLinks) CardSaved(_ context.Context, ref string, _ time.Time) (links.Result, error) {
+	if ref == "" {
+		return links.Result{Title: "Thank you", Message: "If you saved a card, our payment provider passes it on to us in a moment."}, nil
+	}
+	return links.Result{SEN: "SEN-1000003", Title: "Thank you: your card is saved and the invoice is paid", Message: "ref " + ref}, nil
 }
 
 func (f *fakeLinks) calls() (lookups []string, acts []fakeAct) {
@@ -217,10 +239,13 @@ func TestLinks_GetRendersEachPurposeAndChangesNothing(t *testing.T) {
 		not   []string
 	}{
 		{tokConfirmRequest, []string{"Please confirm this request", "Sales asked to add dana@new.test", "carol@acme.test",
-			"Link expires", "Saturday 14 March 2026, 15:04 UTC", `value="approve"`, ">Approve<", `value="decline"`, ">Decline<", "SEN-1000001"},
+			"Link expires", "Saturday 14 March 2026, 15:04 UTC", `value="approve"`, ">Confirm the request<", `value="decline"`, ">Decline<", "SEN-1000001"},
 			[]string{`type="password"`}},
-		{tokConfirmMove, []string{"Please confirm this licence move", "SEN-1000001 will move to zoe@new.test.", "alice@acme.test will be removed.",
-			"Approve", "Decline"}, nil},
+		// Defect 7: who asked and when, what happens to whom, and that the card stays and keeps paying; the button says what the mail says.
+		{tokConfirmMove, []string{"Please confirm this licence move", "Our sales team asked on 28 Feb 2026 to move SEN-1000001 (Jira Software) to the account <strong>zoe@new.test</strong>",
+			"zoe@new.test is added as billing and technical contact and then makes themselves the primary contact, in place of alice@acme.test.",
+			"alice@acme.test is then removed from the licence.", "The card on file, Visa ending 4242, stays on the licence and keeps paying for it after the move.",
+			">Confirm the move<", ">Decline<"}, []string{"Approve"}},
 		{tokComplete, []string{"Set up your account", `name="display_name"`, `name="password"`, `name="password_confirm"`,
 			`autocomplete="new-password"`, "At least 15 characters; a passphrase of several words works well.", "Create my account",
 			`autocomplete="username"`, "dana@new.test"},
@@ -228,8 +253,13 @@ func TestLinks_GetRendersEachPurposeAndChangesNothing(t *testing.T) {
 		{tokPromote, []string{`Make me the primary billing and technical contact for <span class="nowrap">SEN-1000001</span> (Jira Software)`,
 			"becomes a secondary contact"},
 			[]string{`type="password"`, `value="approve"`}},
+		// Defect 2: who asked and when, that the confirmer approved, who is demoted, what primary means, and a Decline.
 		{tokPromotePending, []string{`Make me the primary technical contact for <span class="nowrap">SEN-1000002</span> (Confluence)`,
-			"First, set up your account", `name="password"`, `autocomplete="new-password"`}, nil},
+			"First, set up your account", `name="password"`, `autocomplete="new-password"`, "Take over SEN-1000002 as its primary contact",
+			"Our sales team asked on 27 Feb 2026 to move SEN-1000002 (Confluence) to your address, zoe@new.test, and frank@globex.test approved the move on 28 Feb 2026.",
+			"erin@globex.test, the primary contact now, becomes a secondary contact and is then removed from the licence.",
+			"The primary technical contact receives the technical and service notices", `value="decline" formnovalidate>Decline<`,
+			"Decline ends this offer and calls the move off"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.token, func(t *testing.T) {
@@ -608,7 +638,7 @@ func TestLinks_MountedByNew(t *testing.T) {
 func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
 	h := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Links: newFakeLinks()})
 	for path, want := range map[string]string{
-		links.CardSavedPath:     "your card is saved",
+		links.CardSavedPath:     "If you saved a card",
 		links.CardCancelledPath: "No card was saved",
 	} {
 		w := httptest.NewRecorder()
@@ -616,5 +646,62 @@ func TestCardReturnPages_MountedByNewWithoutAToken(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), want) {
 			t.Errorf("GET %s: %d\n%s", path, w.Code, w.Body.String())
 		}
+	}
+}
+
+// fakeSessions signs in whoever the cookie "session" names.
+type fakeSessions struct{}
+
+func (fakeSessions) Session(_ context.Context, cookie string) (accounts.AccountDetails, error) {
+	return accounts.AccountDetails{Email: licensing.Email(cookie)}, nil
+}
+
+// TestLinks_CardPageFromTheAccountStaysInTheAccount (defect 6): the card
+// page the account page's Update card leads to keeps the signed-in header,
+// leads back to the account, and does not claim it was emailed.
+func TestLinks_CardPageFromTheAccountStaysInTheAccount(t *testing.T) {
+	fake := newFakeLinks()
+	const tokCard = "tokCardFromAccount0123456789abcdefghijklmnop"
+	fake.views[tokCard] = links.View{Purpose: licensing.PurposeCardUpdate, Email: "alice@acme.test", SEN: "SEN-1000001", Product: "Jira Software",
+		ExpiresAt: time.Now().Add(24 * time.Hour), Origin: "account"}
+	h := LinkPages(fake, slog.New(slog.DiscardHandler), WithSessions(fakeSessions{}, false))
+	r := httptest.NewRequest("GET", "/l/"+tokCard, nil)
+	r.AddCookie(&http.Cookie{Name: "session", Value: "alice@acme.test"})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	body := w.Body.String()
+	for _, want := range []string{`<span class="who">alice@acme.test</span>`, `action="/signout"`, `href="/account">Back to your account</a>`, "made for you from your account page"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "This link was emailed") || strings.Contains(body, "Don't forward it") {
+		t.Error("the page claims it was emailed")
+	}
+	// The same kind of link from a mail, opened by someone not signed in.
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/l/"+tokPromote, nil))
+	if !strings.Contains(w.Body.String(), "This link was emailed to bob@acme.test") || strings.Contains(w.Body.String(), `class="who"`) {
+		t.Errorf("emailed link page:\n%s", w.Body.String())
+	}
+}
+
+// TestCardSaved_SaysTheOutcomeOfThisCardOnly (defect 4): /card/saved asks
+// the service about the link the browser left with (its cookie), and with
+// none, says the result comes by mail instead of claiming a charge.
+func TestCardSaved_SaysTheOutcomeOfThisCardOnly(t *testing.T) {
+	fake := newFakeLinks()
+	h := New(Deps{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Links: fake})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", links.CardSavedPath, nil))
+	if body := w.Body.String(); !strings.Contains(body, "If you saved a card") || strings.Contains(body, "is charged now") {
+		t.Errorf("opened directly:\n%s", body)
+	}
+	r := httptest.NewRequest("GET", links.CardSavedPath, nil)
+	r.AddCookie(&http.Cookie{Name: cardReturnCookie, Value: "abc"})
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if body := w.Body.String(); !strings.Contains(body, "the invoice is paid") || !strings.Contains(body, "ref abc") || w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("after a card:\n%s", body)
 	}
 }

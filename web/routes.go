@@ -30,9 +30,10 @@ type Check struct {
 type Deps struct {
 	Logger         *slog.Logger
 	Licenses       LicenseReader
-	Provisioning   Provisioning // the provisioning API (SPEC §9)
-	Invites        Inviter      // invitations of provisioned licences; nil: none are sent
-	AdminAPIToken  string       // empty: the API answers 401 to everyone
+	Provisioning   Provisioning  // the provisioning API (SPEC §9)
+	Invites        Inviter       // invitations of provisioned licences; nil: none are sent
+	History        HistoryReader // GET /api/v1/licenses/{sen}/history
+	AdminAPIToken  string        // empty: the API answers 401 to everyone
 	Ready          []Check
 	Registry       *prometheus.Registry // also served at /metrics
 	SlackCommands  http.Handler         // already signature-checked
@@ -40,7 +41,10 @@ type Deps struct {
 	Links          LinkService          // emailed links
 	PaymentWebhook http.Handler         // POST /webhooks/stripe, signature-checked inside
 	Sandbox        http.Handler         // the payments sandbox's hosted card page
-	Account        http.Handler         // sign-in, account page, password reset (web.Account)
+	Account        http.Handler         // sign-in, account page, password reset (web.Account); also GET /
+	Sessions       SessionReader        // who is signed in, for link pages (the service behind Account)
+	SecureCookies  bool                 // as given to Account
+	Brand          licensing.Brand      // product name and support contact on every page
 	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
 }
@@ -59,13 +63,25 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.SlackActions != nil {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
 	}
+	pages := []Option{WithBrand(d.Brand)}
+	if d.Sessions != nil {
+		pages = append(pages, WithSessions(d.Sessions, d.SecureCookies))
+	}
 	if d.Links != nil {
-		mux.Handle("/l/", LinkPages(d.Links, d.Logger))
-		mux.Handle("GET "+links.CardSavedPath, cardSaved(d.Logger))
-		mux.Handle("GET "+links.CardCancelledPath, cardCancelled(d.Logger))
+		if d.Registry != nil {
+			used := prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "licensedesk_link_redemptions_total", Help: "Emailed links pressed, by outcome.",
+			}, []string{"outcome"})
+			d.Registry.MustRegister(used)
+			pages = append(pages, CountRedemptions(func(outcome string) { used.WithLabelValues(outcome).Inc() }))
+		}
+		lp := newLinkPages(d.Links, d.Logger, pages)
+		mux.Handle("/l/", lp.handler())
+		mux.Handle("GET "+links.CardSavedPath, private(http.HandlerFunc(lp.cardSaved)))
+		mux.Handle("GET "+links.CardCancelledPath, private(http.HandlerFunc(lp.cardCancelled)))
 	}
 	if d.Account != nil {
-		for _, p := range []string{"/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
 			mux.Handle(p, d.Account)
 		}
 	}
@@ -87,11 +103,14 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("PUT /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, true, d.Logger)))
 		mux.Handle("DELETE /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, false, d.Logger)))
 	}
+	if d.History != nil {
+		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))
+	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	if d.Dev != nil {
 		mux.Handle("/dev/", d.Dev)
 	}
-	mux.Handle("/", notFound())
+	mux.Handle("/", notFound(d.Logger, pages))
 }

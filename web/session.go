@@ -23,8 +23,10 @@ const (
 	sessionCookieSecure = "__Host-session"
 )
 
-func (h *accountPages) cookieName() string {
-	if h.secure {
+func (h *accountPages) cookieName() string { return sessionCookieName(h.secure) }
+
+func sessionCookieName(secure bool) string {
+	if secure {
 		return sessionCookieSecure
 	}
 	return sessionCookie
@@ -151,6 +153,7 @@ var profileLimits = limits{MaxDisplayName, MaxPhone, MaxCompany, MaxAddress, Max
 // acctPage is what every self-service template receives.
 type acctPage struct {
 	Title   string
+	Brand   licensing.Brand
 	CSRF    string
 	Account *accounts.AccountDetails // signed in: the header shows who, and a sign-out button
 	Wide    bool                     // the account page uses the full width
@@ -189,7 +192,7 @@ var accountTemplates = template.Must(template.New("account").Funcs(template.Func
 	"licenceArgs": func(page acctPage, l licenceView) licenceArgs {
 		return licenceArgs{Page: page, L: l}
 	},
-}).ParseFS(templateFiles, "templates/layout.html", "templates/account_*.html", "templates/signin.html", "templates/reset_*.html"))
+}).ParseFS(templateFiles, "templates/layout.html", "templates/account_*.html", "templates/signin.html", "templates/home.html", "templates/reset_*.html"))
 
 // licenceArgs hands one licence and the page it is on to a template.
 type licenceArgs struct {
@@ -213,6 +216,7 @@ func twoDigits(n int) string {
 }
 
 func (h *accountPages) render(w http.ResponseWriter, r *http.Request, status int, name string, p acctPage) {
+	p.Brand = h.brand
 	renderPage(w, r, h.logger, accountTemplates, status, name, p)
 }
 

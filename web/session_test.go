@@ -16,7 +16,7 @@ var SecurityHeaders = securityHeaders
 
 func TestSessionCookie_Attributes(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		h := &accountPages{secure: secure}
+		h := &accountPages{pageSettings: pageSettings{secure: secure}}
 		w := httptest.NewRecorder()
 		h.setSession(w, accounts.SessionCookie{Value: "v", Expires: time.Now().Add(7 * 24 * time.Hour)})
 		cs := w.Result().Cookies()
@@ -58,7 +58,7 @@ func TestClientAddr(t *testing.T) {
 		{"forwarded garbage", true, "10.0.0.2:5555", []string{"not an ip"}, "10.0.0.2"},
 	}
 	for _, tt := range tests {
-		h := &accountPages{trustForwarded: tt.trust, logger: slog.New(slog.DiscardHandler)}
+		h := &accountPages{pageSettings: pageSettings{trustForwarded: tt.trust}, logger: slog.New(slog.DiscardHandler)}
 		r := httptest.NewRequest("GET", "/signin", nil)
 		r.RemoteAddr = tt.remote
 		for _, f := range tt.forward {

@@ -10,6 +10,16 @@ import (
 	"licensedesk/licensing"
 )
 
+// home is GET /: someone signed in goes to their account; anyone else
+// learns what the site is for and where to sign in.
+func (h *accountPages) home(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := h.signedIn(w, r); ok {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "home.html", acctPage{Title: "Manage your licences"})
+}
+
 // signinForm shows the sign-in form; someone already signed in goes
 // straight to their account.
 func (h *accountPages) signinForm(w http.ResponseWriter, r *http.Request) {

@@ -194,6 +194,14 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 				return CollectResult{}, err
 			}
 			attempt++
+			chargeOutcome := "succeeded"
+			switch {
+			case !res.Paid && res.Hard:
+				chargeOutcome = "declined_hard"
+			case !res.Paid:
+				chargeOutcome = "declined_soft"
+			}
+			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": chargeOutcome}).Counter(metricCharges).Inc(1)
 			if res.Paid {
 				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
 					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
@@ -369,6 +377,70 @@ type BillingCycleInput struct {
 	Policy  RetryPolicy
 }
 
+// BillingSweepInput tunes one sweep.
+type BillingSweepInput struct {
+	PageSize int // licences invoiced, or collections started, per activity [500]
+}
+
+// BillingSweepResult says what one sweep did.
+type BillingSweepResult struct {
+	Invoiced, Started int
+}
+
+const (
+	stepSweepInvoice = "invoice"
+	stepSweepCollect = "collect"
+)
+
+// BillingSweep is billing: a Temporal Schedule starts it every few
+// minutes (temporalclient.Client.EnsureBilling). It invoices every licence
+// whose billing date has come, a page at a time in date order (each page
+// moves its licences' dates on, so they leave the due set), then starts
+// the collection of every invoice that has none yet (the outbox
+// invoices.collection_started_at). Its cost grows with what is due, not
+// with the number of licences: importing a million licences starts no
+// workflow, and renewing or cancelling one is a row change. Every step is
+// idempotent, so a sweep that dies is simply done again by the next.
+func BillingSweep(ctx workflow.Context, in BillingSweepInput) (BillingSweepResult, error) {
+	if in.PageSize <= 0 {
+		in.PageSize = 500
+	}
+	t, err := newTracker(ctx, operation.KindBilling, "", "Billing sweep", Requester{},
+		operation.Step{Key: stepSweepInvoice, Title: "Invoice the licences whose billing date has come"},
+		operation.Step{Key: stepSweepCollect, Title: "Start the collection of every new invoice"},
+	)
+	if err != nil {
+		return BillingSweepResult{}, err
+	}
+	actx := withActivities(ctx)
+	var res BillingSweepResult
+	t.begin(ctx, stepSweepInvoice)
+	for {
+		var page activities.InvoiceDueOutput
+		if err := workflow.ExecuteActivity(actx, a.InvoiceDue, activities.InvoiceDueInput{Today: workflow.Now(ctx), Limit: in.PageSize}).Get(ctx, &page); err != nil {
+			return res, err
+		}
+		res.Invoiced += page.Invoiced
+		if page.Moved < in.PageSize {
+			break
+		}
+	}
+	t.done(stepSweepInvoice)
+	t.begin(ctx, stepSweepCollect)
+	for {
+		var page activities.StartCollectionsOutput
+		if err := workflow.ExecuteActivity(actx, a.StartCollections, activities.StartCollectionsInput{Limit: in.PageSize}).Get(ctx, &page); err != nil {
+			return res, err
+		}
+		res.Started += page.Started
+		if page.Started < in.PageSize {
+			break
+		}
+	}
+	_, err = t.finish(ctx, operation.Completed, fmt.Sprintf("%d invoices created, %d collections started.", res.Invoiced, res.Started))
+	return res, err
+}
+
 // BillingCycle runs one billing cycle of a cloud licence per run: it sleeps
 // until the next billing date, invoices the period, starts CollectInvoice
 // for it (which lives on its own) and continues as new for the next cycle.
@@ -377,7 +449,15 @@ type BillingCycleInput struct {
 // afresh each time; cancelled licences end their cycle. It answers the
 // status query like every operation, with the next billing date as its
 // deadline.
+//
+// Billing is now BillingSweep's; runs of BillingCycle still in flight from
+// an earlier version finish the cycle they sleep in (invoice, collection:
+// the sweep's SQL is idempotent with theirs per period), and the run they
+// continue as new ends at once. Nothing starts new ones.
 func BillingCycle(ctx workflow.Context, in BillingCycleInput) error {
+	if workflow.GetVersion(ctx, "billing-by-sweep", workflow.DefaultVersion, 1) >= 1 {
+		return nil
+	}
 	t, err := newTracker(ctx, operation.KindBilling, in.SEN, "Billing cycle of "+string(in.SEN), Requester{},
 		operation.Step{Key: stepBillingWait, Title: "Wait for the next billing date"},
 		operation.Step{Key: stepBillingInvoice, Title: "Invoice the period and start its collection"},
@@ -502,9 +582,9 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(plan.Recipients...)))
 	if in.For == "" {
-		if err := workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
+		if err := t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
-		}).Get(ctx, nil); err != nil {
+		}); err != nil {
 			return t.fail(ctx, err)
 		}
 	}

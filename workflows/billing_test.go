@@ -180,12 +180,14 @@ func TestCollect_CardUpdateAndChargeNowTogetherMakeOneAttempt(t *testing.T) {
 	}
 }
 
-// A billing cycle answers the status query like every operation (it is
-// waiting for the next billing date, which is its deadline) and sets the
-// search attributes ops filter on, so /license status billing/<SEN> works.
+// A billing cycle in flight from before the sweep answers the status query
+// like every operation (it is waiting for the next billing date, which is
+// its deadline) and sets the search attributes ops filter on, so /license
+// status billing/<SEN> works.
 func TestBillingCycle_AnswersStatusAndSetsSearchAttributes(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	e := s.NewTestWorkflowEnvironment()
+	e.OnGetVersion("billing-by-sweep", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	e.RegisterActivity(&activities.Activities{})
 	next := e.Now().Add(10 * day)
 	e.OnActivity(a.NextBilling, mock.Anything, mock.Anything).Return(activities.NextBillingOutput{
@@ -250,5 +252,73 @@ func TestCollect_CardCapturedThroughItsOwnLinkIsAppliedAndCharged(t *testing.T) 
 	}
 	if e.cards != 0 {
 		t.Errorf("%d CardUpdate workflows started", e.cards)
+	}
+}
+
+// Billing is the sweep's: a billing cycle started now (or continued as new
+// from one in flight) ends at once, doing nothing; one in flight from
+// before finishes its cycle as it always did (invoice, collection, then
+// continue as new into a run that ends).
+func TestBillingCycle_EndsAtOnceUnlessInFlightFromBefore(t *testing.T) {
+	for _, inFlight := range []bool{false, true} {
+		var s testsuite.WorkflowTestSuite
+		e := s.NewTestWorkflowEnvironment()
+		if inFlight {
+			e.OnGetVersion("billing-by-sweep", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
+		e.RegisterActivity(&activities.Activities{})
+		e.RegisterWorkflow(CollectInvoice)
+		invoiced := 0
+		e.OnActivity(a.NextBilling, mock.Anything, mock.Anything).Return(activities.NextBillingOutput{Date: e.Now().Add(day), Billable: true}, nil)
+		e.OnActivity(a.CreateInvoice, mock.Anything, mock.Anything).Return(func(context.Context, activities.CreateInvoiceInput) (activities.CreateInvoiceOutput, error) {
+			invoiced++
+			return activities.CreateInvoiceOutput{Number: "SEN-1000001-2026-12-02"}, nil
+		})
+		e.OnWorkflow(CollectInvoice, mock.Anything, mock.Anything).Return(CollectResult{Paid: true}, nil)
+		e.ExecuteWorkflow(BillingCycle, BillingCycleInput{SEN: sen})
+		err := e.GetWorkflowError()
+		switch {
+		case !inFlight && (err != nil || invoiced != 0):
+			t.Errorf("a new billing cycle: %v, %d invoices; want it to end at once", err, invoiced)
+		case inFlight && (invoiced != 1 || !workflow.IsContinueAsNewError(err)):
+			t.Errorf("a cycle in flight: %v, %d invoices; want its one invoice, then continue as new", err, invoiced)
+		}
+	}
+}
+
+// The sweep invoices page after page until a page comes back short, then
+// empties the collection outbox the same way, and says what it did.
+func TestBillingSweep_PagesUntilNothingIsDue(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	e := s.NewTestWorkflowEnvironment()
+	e.RegisterActivity(&activities.Activities{})
+	due := 1250 // licences due
+	e.OnActivity(a.InvoiceDue, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InvoiceDueInput) (activities.InvoiceDueOutput, error) {
+		n := min(due, in.Limit)
+		due -= n
+		return activities.InvoiceDueOutput{Moved: n, Invoiced: n}, nil
+	})
+	pending := 1250 // collections to start
+	e.OnActivity(a.StartCollections, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartCollectionsInput) (activities.StartCollectionsOutput, error) {
+		n := min(pending, in.Limit)
+		pending -= n
+		return activities.StartCollectionsOutput{Started: n}, nil
+	})
+	e.ExecuteWorkflow(BillingSweep, BillingSweepInput{PageSize: 500})
+	var res BillingSweepResult
+	if err := e.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Invoiced != 1250 || res.Started != 1250 || due != 0 || pending != 0 {
+		t.Errorf("result %+v, %d still due, %d still pending", res, due, pending)
+	}
+	v, err := e.QueryWorkflow(StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st operation.Status
+	_ = v.Get(&st)
+	if !st.Done || st.Message != "1250 invoices created, 1250 collections started." {
+		t.Errorf("status %+v", st)
 	}
 }

@@ -168,7 +168,30 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	var promoted *PromoteResult
+	var (
+		promoted *PromoteResult
+		declined *DecideResult // Decline on the link: the offer ends
+	)
+	err = workflow.SetUpdateHandlerWithOptions(ctx, DeclinePromotionUpdate,
+		func(ctx workflow.Context, p PromoteInput) (DecideResult, error) {
+			by, err := declinePromotion(ctx, p, t.st.WorkflowID)
+			if err != nil {
+				return DecideResult{}, err
+			}
+			if declined == nil {
+				declined = &DecideResult{By: by}
+			}
+			return *declined, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PromoteInput) error {
+			if promoted != nil || declined != nil || t.st.Done {
+				return errNotWaiting
+			}
+			return nil
+		}})
+	if err != nil {
+		return Result{}, err
+	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate,
 		func(ctx workflow.Context, p PromoteInput) (PromoteResult, error) {
 			var out activities.RedeemPromotionOutput
@@ -188,7 +211,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 			return *promoted, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PromoteInput) error {
-			if promoted != nil || t.st.Done {
+			if promoted != nil || declined != nil || t.st.Done {
 				return errNotWaiting
 			}
 			return nil
@@ -200,16 +223,17 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	t.begin(ctx, stepPromote)
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
-		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, Roles: in.Roles, RequestedBy: in.OfferedBy,
-		}).Get(ctx, nil)
+			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
+		})
 	}
 	if err := send(ctx, false); err != nil {
 		return t.fail(ctx, err)
 	}
 	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
-	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil }, func(ctx workflow.Context) {
+	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil || declined != nil }, func(ctx workflow.Context) {
 		_ = send(ctx, true)
 	})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -224,6 +248,10 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 	case err != nil:
 		return Result{}, err
+	case declined != nil:
+		revoke()
+		finishHandlers(ctx)
+		return t.finish(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary %s contact of %s; nothing changed.", in.Email, roleList(in.Roles), in.SEN))
 	case !ok:
 		revoke()
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))

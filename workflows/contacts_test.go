@@ -56,6 +56,25 @@ func TestPromote_PressedLinkPromotesAndTellsTheFormerPrimary(t *testing.T) {
 	}
 }
 
+// TestPromote_DeclineEndsTheOffer (defect 2): Decline on the offer's link
+// ends it at once (its links revoked) and changes nothing.
+func TestPromote_DeclineEndsTheOffer(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, 2*day, DeclinePromotionUpdate, PromoteInput{TokenHash: []byte("p")})
+	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}, OfferedBy: "alice@acme.test"})
+	var res Result
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Declined ||
+		res.Message != "bob@acme.test declined to become the primary technical contact of SEN-1000001; nothing changed." {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if len(e.notified) != 0 {
+		t.Errorf("notified %+v; nobody was demoted", e.notified)
+	}
+	if e.revoked == 0 || len(e.sent) != 1 || e.sent[0].RequestedAt.IsZero() {
+		t.Errorf("revoked %d, sent %+v; want the links revoked and one mail saying when it was asked", e.revoked, e.sent)
+	}
+}
+
 // A removal that wins the race against a promotion leaves the promotion
 // link without effect: RedeemPromotion reports the person is no longer a
 // contact, the update fails with that message, and the offer stays open
@@ -101,5 +120,29 @@ func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 		if len(e.sent) != 1 || e.sent[0].Purpose != licensing.PurposeCompleteAccount || e.sent[0].OfferPrimary != offer {
 			t.Errorf("offer %v: invitation %+v", offer, e.sent)
 		}
+	}
+}
+
+// TestContactAdd_FromTheAccountPageNamesTheCustomer (defect 6): a contact
+// added from alice's account page is invited, and offered the primary role,
+// by alice@acme.test, not by "our sales team".
+func TestContactAdd_FromTheAccountPageNamesTheCustomer(t *testing.T) {
+	e := newMoveEnv(t)
+	var offeredBy string
+	e.RegisterWorkflow(Promote)
+	e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in PromoteOfferInput) (Result, error) {
+		offeredBy = in.OfferedBy
+		return Result{}, nil
+	})
+	e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Billing, Email: "dana@new.test",
+		By: Requester{Email: "alice@acme.test"}, OfferPrimary: true})
+	if len(e.sent) != 1 || e.sent[0].RequestedBy != "alice@acme.test" || offeredBy != "alice@acme.test" {
+		t.Fatalf("invitation %+v, offer by %q; want both by alice@acme.test", e.sent, offeredBy)
+	}
+	if got := licensing.ActorName(e.sent[0].RequestedBy); got != "alice@acme.test" {
+		t.Errorf("the mail names %q", got)
+	}
+	if got := licensing.ActorName(Requester{SlackUser: "U1"}.String()); got != licensing.OurSalesTeam {
+		t.Errorf("a Slack user reads as %q", got)
 	}
 }

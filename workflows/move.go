@@ -111,8 +111,11 @@ type move struct {
 	plan   licensing.MovePlan
 	prod   string
 
-	decision *DecideResult
-	promoted *PromoteResult
+	decision  *DecideResult
+	decidedAt time.Time // when the confirmer decided, for the new contact's page
+	promoted  *PromoteResult
+	// declined: the new contact pressed Decline on their promotion link.
+	declined *DecideResult
 	added    []licensing.Role // contact rows this move created, for undo
 }
 
@@ -128,11 +131,34 @@ func (m *move) registerHandlers(ctx workflow.Context) error {
 			}
 			if m.decision == nil {
 				m.decision = &DecideResult{By: out.By, Approve: in.Approve}
+				m.decidedAt = workflow.Now(ctx)
 			}
 			return *m.decision, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in DecideInput) error {
 			if m.t.st.Step != stepConfirm || m.decision != nil {
+				return errNotWaiting
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	// Decline on the promotion link: the move is called off, as when it
+	// expires. (A run that never gets this update replays as before.)
+	err = workflow.SetUpdateHandlerWithOptions(ctx, DeclinePromotionUpdate,
+		func(ctx workflow.Context, in PromoteInput) (DecideResult, error) {
+			by, err := declinePromotion(ctx, in, m.t.st.WorkflowID)
+			if err != nil {
+				return DecideResult{}, err
+			}
+			if m.declined == nil {
+				m.declined = &DecideResult{By: by}
+			}
+			return *m.declined, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in PromoteInput) error {
+			if m.t.st.Step != stepPromote || m.promoted != nil || m.declined != nil {
 				return errNotWaiting
 			}
 			return nil
@@ -153,11 +179,21 @@ func (m *move) registerHandlers(ctx workflow.Context) error {
 			return *m.promoted, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in PromoteInput) error {
-			if m.t.st.Step != stepPromote || m.promoted != nil {
+			if m.t.st.Step != stepPromote || m.promoted != nil || m.declined != nil {
 				return errNotWaiting
 			}
 			return nil
 		}})
+}
+
+// declinePromotion spends a promote link as declined (audited
+// promote.decline) and says whose it was.
+func declinePromotion(ctx workflow.Context, in PromoteInput, workflowID string) (licensing.Email, error) {
+	var out activities.RedeemDecisionOutput
+	err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemDecision, activities.RedeemDecisionInput{
+		TokenHash: in.TokenHash, WorkflowID: workflowID, Purpose: licensing.PurposePromote, Approve: false,
+	}).Get(ctx, &out)
+	return out.By, err
 }
 
 // errNotWaiting rejects a link pressed when the operation no longer waits
@@ -231,7 +267,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 			return m.fail(ctx, err)
 		}
 		m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
-		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil }, func(ctx workflow.Context) {
+		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil || m.declined != nil }, func(ctx workflow.Context) {
 			if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
 				workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
 			}
@@ -239,6 +275,9 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		})
 		if err != nil {
 			return MoveResult{}, err
+		}
+		if m.declined != nil {
+			return m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed.", m.plan.NewEmail)), nil
 		}
 		if !ok && !m.promotedMeanwhile(ctx) {
 			return m.undo(ctx, operation.Expired, fmt.Sprintf("%s did not make themselves primary within %s; the contact added for the move was removed again.", m.plan.NewEmail, days(m.timing.Expiry))), nil
@@ -313,10 +352,17 @@ func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string)
 		}
 	}
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(ctx, nil)
+	var tell []licensing.Email
 	if len(m.added) > 0 { // the new person was told about the move: tell them it ended
+		tell = append(tell, m.plan.NewEmail)
+	}
+	if m.declined != nil && m.plan.From != "" { // the contact it was moving from learns why it did not
+		tell = append(tell, m.plan.From)
+	}
+	for _, to := range tell {
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
-			Key: m.t.mailKey("ended", string(m.plan.NewEmail)), Kind: activities.NotifyMoveCancelled,
-			To: m.plan.NewEmail, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: msg,
+			Key: m.t.mailKey("ended", string(to)), Kind: activities.NotifyMoveCancelled,
+			To: to, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: msg,
 		}).Get(ctx, nil)
 	}
 	m.t.end(ctx, outcome, msg)
@@ -337,12 +383,16 @@ func (m *move) fail(ctx workflow.Context, err error) (MoveResult, error) {
 }
 
 func (m *move) sendLinks(ctx workflow.Context, purpose licensing.LinkPurpose, to []licensing.Email, deadline time.Time, reminder bool) error {
-	return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+	in := activities.SendLinksInput{
 		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID, MailKey: m.t.mailKey(),
 		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,
 		NewEmail: m.plan.NewEmail, FromEmail: m.plan.From, MoveRoles: m.plan.Add, KeepOld: m.plan.KeepOld,
-		RequestedBy: m.in.By.String(),
-	}).Get(ctx, nil)
+		RequestedBy: m.in.By.String(), RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
+	}
+	if m.decision != nil && m.decision.Approve {
+		in.ApprovedBy, in.ApprovedAt = m.decision.By, m.decidedAt
+	}
+	return m.t.sendLinks(ctx, in)
 }
 
 func (m *move) actor() licensing.Actor { return actorOf(m.in.By, m.t) }

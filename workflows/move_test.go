@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +51,9 @@ type moveEnv struct {
 	removed  []activities.RemoveContactInput
 	undone   []activities.UndoContactsInput
 	revoked  int
+
+	revokedFor []licensing.Email // RevokePersonLinks calls
+	decisions  []activities.RedeemDecisionInput
 }
 
 func newMoveEnv(t *testing.T) *moveEnv {
@@ -65,7 +70,13 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return nil
 	})
 	e.OnActivity(a.EnsureContacts, mock.Anything, mock.Anything).Return(activities.EnsureContactsOutput{Added: movePlan.Add, AccountCreated: true, AccountPending: true}, nil)
-	e.OnActivity(a.RedeemDecision, mock.Anything, mock.Anything).Return(activities.RedeemDecisionOutput{By: "alice@acme.test"}, nil)
+	e.OnActivity(a.RedeemDecision, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RedeemDecisionInput) (activities.RedeemDecisionOutput, error) {
+		e.decisions = append(e.decisions, in)
+		if in.Purpose == licensing.PurposePromote { // a promotion link's Decline: its recipient's
+			return activities.RedeemDecisionOutput{By: "new@acme.test"}, nil
+		}
+		return activities.RedeemDecisionOutput{By: "alice@acme.test"}, nil
+	})
 	e.OnActivity(a.RedeemPromotion, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.RedeemPromotionInput) (activities.RedeemPromotionOutput, error) {
 		return e.promoteOut, e.promoteErr
 	})
@@ -100,6 +111,11 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return activities.ReportProgressOutput{Ref: in.Ref}, nil
 	})
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(func(context.Context, activities.PostThreadInput) error { return e.slackErr })
+	e.OnActivity(a.RevokePersonLinks, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RevokePersonLinksInput) error {
+		e.revokedFor = append(e.revokedFor, in.Email)
+		return nil
+	})
+	e.OnActivity(a.RecordResend, mock.Anything, mock.Anything).Return(nil)
 	return e
 }
 
@@ -247,6 +263,57 @@ func TestMove_PromotionExpiryRemovesTheAddedContact(t *testing.T) {
 	}
 }
 
+// TestMove_DeclinedPromotionCallsTheMoveOff (defect 2): the new contact
+// presses Decline on their promotion link: the link is spent as declined,
+// the move undoes like an expiry (the rows it added go, nobody is removed)
+// and both the new and the old contact are told.
+func TestMove_DeclinedPromotionCallsTheMoveOff(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.update(t, 30*time.Hour, DeclinePromotionUpdate, PromoteInput{TokenHash: []byte("p")})
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Declined || res.Message != "new@acme.test declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed." {
+		t.Fatalf("result = %+v", res)
+	}
+	if last := e.decisions[len(e.decisions)-1]; last.Purpose != licensing.PurposePromote || last.Approve || string(last.TokenHash) != "p" {
+		t.Errorf("the promotion link was spent as %+v", last)
+	}
+	if len(e.undone) != 1 || e.undone[0].Email != "new@acme.test" || len(e.removed) != 0 {
+		t.Errorf("undone %+v, removed %+v; want the added rows undone and nobody removed", e.undone, e.removed)
+	}
+	var told []licensing.Email
+	for _, n := range e.notified {
+		if n.Kind == activities.NotifyMoveCancelled {
+			told = append(told, n.To)
+		}
+	}
+	if len(told) != 2 || told[0] != "new@acme.test" || told[1] != "alice@acme.test" {
+		t.Errorf("told the move ended: %v; want the new and the old contact", told)
+	}
+	// The promote link has nothing left to do: the confirmation's context
+	// went into the promotion mail.
+	if p := e.sent[len(e.sent)-1]; p.Purpose != licensing.PurposePromote || p.ApprovedBy != "alice@acme.test" || p.ApprovedAt.IsZero() || p.RequestedAt.IsZero() {
+		t.Errorf("promotion link sent without who approved and when: %+v", p)
+	}
+}
+
+// TestMove_DeclineOnlyWhileWaitingForThePromotion: a Decline pressed while
+// the move still waits for its confirmation is refused.
+func TestMove_DeclineOnlyWhileWaitingForThePromotion(t *testing.T) {
+	e := newMoveEnv(t)
+	var rejected error
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(DeclinePromotionUpdate, "", &testsuite_callback{onComplete: func(err error) { rejected = err }}, PromoteInput{})
+	}, time.Hour)
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.update(t, 3*time.Hour, PromoteUpdate, PromoteInput{})
+	e.ExecuteWorkflow(Move, moveInput())
+	if res := e.result(t); res.Outcome != operation.Completed || rejected == nil {
+		t.Fatalf("outcome %s, early decline error %v; want it refused and the move completed", res.Outcome, rejected)
+	}
+}
+
 func TestMove_PromotionThatRacedTheTimerIsKept(t *testing.T) {
 	e := newMoveEnv(t)
 	e.primary = true
@@ -334,5 +401,62 @@ func TestMove_FailingSlackNeverHoldsTheMoveUp(t *testing.T) {
 				t.Errorf("%d progress reports for a permanent error; each must be tried once", e.reports)
 			}
 		})
+	}
+}
+
+// /license resend mails whoever the step waits on a fresh link under a
+// fresh mail key, revoking their old one, at most once per person per 10
+// minutes; it refuses someone the step does not wait on and an operation
+// that has ended.
+func TestResend_MailsAFreshLinkToWhoTheStepWaitsOn(t *testing.T) {
+	e := newMoveEnv(t)
+	type try struct {
+		at time.Duration
+		in ResendInput
+	}
+	var got []string
+	for _, tr := range []try{
+		{time.Hour, ResendInput{By: "U1"}},
+		{time.Hour + 5*time.Minute, ResendInput{Email: "alice@acme.test", By: "U1"}},
+		{time.Hour + 6*time.Minute, ResendInput{Email: "zed@other.test", By: "U1"}},
+		{time.Hour + 11*time.Minute, ResendInput{Email: "alice@acme.test", By: "U2"}},
+	} {
+		e.RegisterDelayedCallback(func() {
+			e.UpdateWorkflow(ResendUpdate, "", &testsuite.TestUpdateCallback{
+				OnReject:   func(err error) { got = append(got, "rejected: "+err.Error()) },
+				OnAccept:   func() {},
+				OnComplete: func(_ any, err error) { got = append(got, fmt.Sprint("completed: ", err)) },
+			}, tr.in)
+		}, tr.at)
+	}
+	e.update(t, 2*time.Hour, DecideUpdate, DecideInput{TokenHash: []byte("c"), Approve: false})
+	e.RegisterDelayedCallback(func() {
+		e.UpdateWorkflow(ResendUpdate, "", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { got = append(got, "rejected: "+err.Error()) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) { got = append(got, "completed after the end") },
+		}, ResendInput{By: "U1"})
+	}, 3*time.Hour)
+	e.ExecuteWorkflow(Move, moveInput())
+	want := []string{"completed: <nil>", "another can be sent from", "does not wait on zed@other.test", "completed: <nil>"}
+	if len(got) < len(want) {
+		t.Fatalf("updates: %q", got)
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("update %d: %q; want %q", i, got[i], w)
+		}
+	}
+	var fresh []activities.SendLinksInput
+	for _, s := range e.sent {
+		if strings.Contains(s.MailKey, "/resend/") {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) != 2 || fresh[0].MailKey == fresh[1].MailKey || fresh[0].Purpose != e.sent[0].Purpose || len(fresh[0].To) != 1 {
+		t.Errorf("fresh links %+v", fresh)
+	}
+	if len(e.revokedFor) != 2 || e.revokedFor[0] != "alice@acme.test" {
+		t.Errorf("revoked %v", e.revokedFor)
 	}
 }

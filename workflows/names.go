@@ -3,13 +3,16 @@ package workflows
 // The wire contract of licensedesk's workflows: query, update and signal
 // names. Their IDs are built in package operation (operation.MoveID...).
 const (
-	StatusQuery        = "status"
-	DecideUpdate       = "decide"  // a confirm link was pressed: approve or decline
-	PromoteUpdate      = "promote" // a promote link was pressed
-	CancelReasonSignal = "cancel-reason"
+	StatusQuery   = "status"
+	DecideUpdate  = "decide"  // a confirm link was pressed: approve or decline
+	PromoteUpdate = "promote" // a promote link was pressed
+	// DeclinePromotionUpdate is a promote link's Decline: the offer ends
+	// (and a move waiting for it is called off).
+	DeclinePromotionUpdate = "decline-promotion"
+	CancelReasonSignal     = "cancel-reason"
 )
 
 // All lists every workflow function, for worker registration and replay
 // tests.
-var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, CardUpdate,
+var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
 	PromoteSelf, PasswordReset, PasswordChanged, Invite}

@@ -14,6 +14,14 @@ import (
 	"licensedesk/operation"
 )
 
+// Business metrics the workflows count (docs/metrics.md), through the
+// Temporal SDK's metrics handler, which the worker exports to Prometheus.
+const (
+	metricStarted  = "licensedesk_operations_started"  // kind
+	metricFinished = "licensedesk_operations_finished" // kind, outcome
+	metricCharges  = "licensedesk_charge_attempts"     // outcome
+)
+
 // isCancel reports whether err (or ctx) says the workflow was cancelled.
 func isCancel(ctx workflow.Context, err error) bool {
 	return temporal.IsCanceledError(err) || errors.Is(ctx.Err(), workflow.ErrCanceled)
@@ -38,6 +46,10 @@ type tracker struct {
 	dirty    bool     // st changed since it was last reported
 	notes    []string // thread notes not yet posted
 	busy     bool     // a report or note is being sent
+
+	links   *activities.SendLinksInput    // the last links mailed, for /license resend while a step waits
+	resent  map[licensing.Email]time.Time // when each person was last sent a fresh link
+	resends int                           // fresh links sent, for their mail keys
 }
 
 func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
@@ -48,6 +60,7 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 			Operation: string(kind), SEN: string(sen), Summary: summary, StartedBy: by.String(), Steps: steps,
 		},
 		progress: activities.ProgressRef{Channel: by.Channel},
+		resent:   map[licensing.Email]time.Time{},
 	}
 	for i := range t.st.Steps {
 		t.st.Steps[i].State = operation.Pending
@@ -66,6 +79,11 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 	if by.Channel != "" {
 		t.async = workflow.GetVersion(ctx, "async-progress", workflow.DefaultVersion, 1) >= 1
 	}
+	if err := t.registerResend(ctx); err != nil {
+		return nil, err
+	}
+	// The SDK's handler counts only what really happens, never a replay.
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(kind)}).Counter(metricStarted).Inc(1)
 	return t, nil
 }
 
@@ -122,6 +140,7 @@ func (t *tracker) end(ctx workflow.Context, outcome operation.Outcome, message s
 		}
 	}
 	t.st.Done, t.st.Outcome, t.st.Message = true, outcome, message
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": t.st.Operation, "outcome": string(outcome)}).Counter(metricFinished).Inc(1)
 	t.st.WaitingOn, t.st.Deadline = nil, time.Time{}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrOperationStep.ValueSet(string(outcome)))
 	t.report(ctx)

@@ -101,10 +101,11 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	t.begin(ctx, stepVerifyConfirm)
 	deadline := workflow.Now(ctx).Add(timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
-		return workflow.ExecuteActivity(withActivities(ctx), a.SendLinks, activities.SendLinksInput{
+		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
-		}).Get(ctx, nil)
+			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
+		})
 	}
 	if err := send(ctx, false); err != nil {
 		if de := temporalerr.ToDomain(err); de != nil {

@@ -299,3 +299,78 @@ func TestBench_Collection(t *testing.T) {
 		t.Errorf("paid %d of %d, %d charged twice", paid, n, twice)
 	}
 }
+
+// TestBench_BillingSweep measures the billing sweep on a 1st-of-the-month
+// spike: BENCH_DUE licences due at once are invoiced and their collections
+// started by one BillingSweep run, against raw Temporal starting the same
+// number of workflows, 16 at a time as the sweep does, on the same server.
+//
+// LICENSEDESK_BENCH=1 BENCH_DUE=5000 go test ./cmd/licensedesk -run TestBench_BillingSweep -v -timeout 30m
+func TestBench_BillingSweep(t *testing.T) {
+	if os.Getenv("LICENSEDESK_BENCH") == "" {
+		t.Skip("set LICENSEDESK_BENCH=1 to run the benchmark (a few minutes)")
+	}
+	n := envInt("BENCH_DUE", 2000)
+	dbURL := pgtest.NewDatabase(t)
+	s := startDevWith(t, map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	addBenchLicenses(t, pool, n)
+	if _, err := pool.Exec(ctx, `UPDATE licenses SET next_billing_date = current_date WHERE sen LIKE 'SEN-3%'`); err != nil {
+		t.Fatal(err)
+	}
+	tc := s.temporalClient(t)
+
+	t0 := time.Now()
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "billing/sweep-bench", TaskQueue: "licensedesk"},
+		"BillingSweep", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Invoiced, Started int }
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	sweep := time.Since(t0)
+	if res.Invoiced < n || res.Started < n {
+		t.Fatalf("sweep invoiced %d and started %d; want %d each", res.Invoiced, res.Started, n)
+	}
+
+	w := worker.New(tc, "bench-baseline", worker.Options{})
+	w.RegisterWorkflowWithOptions(baselineWorkflow, workflow.RegisterOptions{Name: "BenchBaseline"})
+	w.RegisterActivity(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	stamp := time.Now().UnixNano()
+	t0 = time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("bench-start/%d/%d", stamp, i), TaskQueue: "bench-baseline"},
+				"BenchBaseline", 0); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	raw := time.Since(t0)
+	var invoices, pending int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM invoices i JOIN licenses l ON l.id = i.license_id WHERE l.sen LIKE 'SEN-3%'`).Scan(&invoices)
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE collection_started_at IS NULL`).Scan(&pending)
+	t.Logf("billing sweep of a %d-licence spike: %v (%.0f licences/s invoiced and collection started); raw Temporal starting %d workflows 16 at a time: %v (%.0f/s); sweep at %.0f%% of raw; %d invoices, %d collections not started",
+		n, sweep.Round(time.Millisecond), float64(n)/sweep.Seconds(), n, raw.Round(time.Millisecond), float64(n)/raw.Seconds(),
+		100*raw.Seconds()/sweep.Seconds(), invoices, pending)
+	if invoices != n || pending != 0 {
+		t.Errorf("%d invoices for %d due licences, %d collections not started", invoices, n, pending)
+	}
+}

@@ -217,6 +217,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := svc.ensureBilling(ctx); err != nil {
 		return fmt.Errorf("start billing: %w", err)
 	}
+	if err := svc.startSlack(ctx); err != nil {
+		return err
+	}
 	if f.demoScale > 0 && seeded {
 		if err := importBook(ctx, svc.db, bookgen.Options{Licenses: f.demoScale, Seed: 1}, logger); err != nil {
 			return fmt.Errorf("load the demo book: %w", err)
@@ -225,7 +228,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	run, runCtx := errgroup.WithContext(ctx)
 	run.Go(func() error {
-		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger)), logger)
+		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger, web.WithBrand(svc.brand))), logger)
 	})
 	run.Go(func() error { svc.pruneAuthState(runCtx); return nil })
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
@@ -278,6 +281,9 @@ func banner(r readyInfo) string {
 	} else {
 		line("Dev mail", "%s/dev/mail", r.appURL)
 	}
+	if r.cfg.SlackAppToken != "" {
+		line("Socket Mode", "Slack reaches the bot through %s (SLACK_APP_TOKEN), HTTP too", socketModeHost(r.cfg.SlackAPIURL))
+	}
 	if r.cfg.SlackBotToken != "" {
 		line("Slack", "posted to Slack with SLACK_BOT_TOKEN (alerts to %s)", r.cfg.SlackChannel)
 	} else {
@@ -297,6 +303,16 @@ func banner(r readyInfo) string {
 	}
 	fmt.Fprintf(&b, "\nTry:  %s \"/license show SEN-1000001\"\nStop: Ctrl-C (state is kept; --fresh starts clean)\n\n", try)
 	return b.String()
+}
+
+// socketModeHost says where Socket Mode connects: Slack, or the host of
+// SLACK_API_URL.
+func socketModeHost(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if apiURL == "" || err != nil || u.Host == "" {
+		return "Slack"
+	}
+	return u.Host
 }
 
 // smtpHost is SMTP_URL's host and port, without the credentials.

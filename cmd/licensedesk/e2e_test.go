@@ -299,11 +299,21 @@ func TestDev_LicenseShowEndToEnd(t *testing.T) {
 		if code, _ := s.get(t, "/healthz", ""); code != 200 {
 			t.Errorf("healthz: %d", code)
 		}
-		_, metrics := s.get(t, "/metrics", "")
-		for _, want := range []string{"licensedesk_http_request_duration_seconds", "temporal_", "go_goroutines"} {
-			if !strings.Contains(string(metrics), want) {
-				t.Errorf("metrics lack %s", want)
-			}
+		wants := []string{"licensedesk_http_request_duration_seconds", "temporal_", "go_goroutines",
+			"licensedesk_invoices_past_due 1", "licensedesk_licences_past_due 1", "licensedesk_licences_suspended 0",
+			`licensedesk_operations_started{`, `kind="billing"`}
+		var metrics []byte
+		missing := wants
+		// The billing sweep dev starts may still be on its way.
+		for deadline := time.Now().Add(20 * time.Second); len(missing) > 0 && time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+			_, metrics = s.get(t, "/metrics", "")
+			missing = slices.DeleteFunc(slices.Clone(wants), func(w string) bool { return strings.Contains(string(metrics), w) })
+		}
+		for _, want := range missing {
+			t.Errorf("metrics lack %s", want)
+		}
+		if strings.Contains(string(metrics), "temporal_temporal_") {
+			t.Error("the Temporal SDK's metrics carry a doubled prefix")
 		}
 	})
 

@@ -59,6 +59,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "gen":
 		err = runGen(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		err = runCluster(ctx, args[1:], stdout)
+	case "chaos":
+		err = runChaos(ctx, args[1:], stdout)
 	default:
 		err = usageErrorf("unknown subcommand %q; run `licensedesk --help`", args[0])
 	}

@@ -167,7 +167,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 		"move SEN-1000001 not-an-email":                              `"not-an-email" is not an email address`,
 		"move SEN-12 x@acme.test":                                    `"SEN-12" is not a SEN`,
 		"move SEN-1000001 x@acme.test --roles sales":                 "sales",
-		"move SEN-1000001 x@acme.test --bogus":                       "unknown option",
+		"move SEN-1000001 x@acme.test --bogus":                       "Unknown option",
 	} {
 		if got := bot.PlainText(s.slack(t, text)); !strings.Contains(got, want) || strings.Contains(got, "Confirm") {
 			t.Errorf("%q → %q; want a refusal mentioning %q", text, got, want)
@@ -193,7 +193,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	if len(confirm.Links) != 1 {
 		t.Fatalf("confirmation mail links = %v", confirm.Links)
 	}
-	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "Approved") {
+	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "You confirmed moving SEN-1000001 to "+newEmail) {
 		t.Fatalf("approve: %d\n%s", code, page)
 	}
 	// A second click on the used link is refused.
@@ -279,6 +279,46 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	if progress != 1 || thread < 3 {
 		t.Errorf("progress messages %d (want 1), thread notes %d (want several)", progress, thread)
 	}
+
+	// The history names, in order, the Slack user who asked (command and
+	// Confirm), alice who approved by link, the Slack user's move adding
+	// the new owner, the new owner promoting themselves, and the removal.
+	hist := bot.PlainText(s.slack(t, "history SEN-1000001"))
+	var order []int
+	for _, want := range []string{
+		"@U0TEST asked for moving SEN-1000001 to " + newEmail + " (Slack)",
+		"alice@acme.test approved moving SEN-1000001 to " + newEmail + " (emailed link)",
+		"@U0TEST added " + newEmail + " as billing contact (Slack)",
+		newEmail + " became the primary billing contact (alice@acme.test is now secondary) (emailed link)",
+		"@U0TEST removed alice@acme.test as billing contact (Slack)",
+	} {
+		i := strings.Index(hist, want)
+		if i < 0 {
+			t.Errorf("history lacks %q:\n%s", want, hist)
+		}
+		order = append(order, i)
+	}
+	if !sortedDesc(order) {
+		t.Errorf("history not newest first in that order: %v\n%s", order, hist)
+	}
+	code, body = s.get(t, "/api/v1/licenses/SEN-1000001/history", s.state.AdminAPIToken)
+	if code != http.StatusOK || !strings.Contains(string(body), `"via":"link","id":"alice@acme.test","email":"alice@acme.test"`) {
+		t.Errorf("history API: %d %s", code, body)
+	}
+	if strings.Contains(string(body), "/l/") {
+		t.Errorf("the history holds a link: %s", body)
+	}
+}
+
+// sortedDesc reports whether positions decrease: newest first, so the
+// first event of the story is found last.
+func sortedDesc(pos []int) bool {
+	for i := 1; i < len(pos); i++ {
+		if pos[i] >= pos[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *stack) temporalAddr(t *testing.T) string {

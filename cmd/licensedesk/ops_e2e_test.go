@@ -46,7 +46,7 @@ func TestDev_OperationsEndToEnd(t *testing.T) {
 		}
 		s.waitMail(t, "dave@globex.test", "Please confirm a request about SEN-1000002")
 		m := s.waitMail(t, "erin@globex.test", "Please confirm a request about SEN-1000002")
-		if code, page := follow(t, s.rebase(m.Links[0]), url.Values{"decision": {"decline"}}); code != 200 || !strings.Contains(page, "Declined") {
+		if code, page := follow(t, s.rebase(m.Links[0]), url.Values{"decision": {"decline"}}); code != 200 || !strings.Contains(page, "You declined caller@globex.test&#39;s request about SEN-1000002") {
 			t.Fatalf("decline: %d %s", code, page)
 		}
 		s.waitStatus(t, "verify/SEN-1000002/caller@globex.test", "declined")

@@ -141,6 +141,45 @@ func TestDev_TheSecondTime(t *testing.T) {
 		s.waitStatus(t, id, "cancelled")
 	})
 
+	t.Run("resend mails a fresh working link, the old one dies, and it is refused with the reason", func(t *testing.T) {
+		const id = "verify/SEN-1000002/resend.me@globex.test"
+		const subject = "Please confirm a request about SEN-1000002"
+		before := len(s.mails(t, "dave@globex.test", subject))
+		s.slack(t, "verify SEN-1000002 resend.me@globex.test")
+		old := s.waitMails(t, "dave@globex.test", subject, before+1)[0]
+		s.waitStatus(t, id, "waiting on")
+		for text, want := range map[string]string{
+			"resend " + id + " nobody@globex.test":  "does not wait on nobody@globex.test",
+			"resend move/SEN-1000002/nobody@x.test": "No running operation",
+			"resend SEN-1000002":                    "neither a SEN nor an operation id",
+			"resend " + id + " not-an-email":        "Usage:",
+		} {
+			if got := bot.PlainText(s.slack(t, text)); !strings.Contains(got, want) {
+				t.Errorf("%q → %s; want %q", text, got, want)
+			}
+		}
+		if got := bot.PlainText(s.slack(t, "resend "+id+" dave@globex.test")); !strings.Contains(got, "A fresh link went to dave@globex.test") {
+			t.Fatalf("resend: %s", got)
+		}
+		fresh := s.waitMails(t, "dave@globex.test", subject, before+2)[0]
+		if code, _ := s.getURL(t, s.rebase(old.Links[0])); code != http.StatusGone {
+			t.Errorf("the link before the resend: %d; want 410", code)
+		}
+		if got := bot.PlainText(s.slack(t, "resend "+id+" dave@globex.test")); !strings.Contains(got, "another can be sent from") {
+			t.Errorf("a second resend at once: %s", got)
+		}
+		if code, _ := follow(t, s.rebase(fresh.Links[0]), url.Values{"decision": {"approve"}}); code != http.StatusOK {
+			t.Errorf("the fresh link: %d", code)
+		}
+		s.waitStatus(t, id, "completed")
+		if got := bot.PlainText(s.slack(t, "resend "+id)); !strings.Contains(got, "No running operation") && !strings.Contains(got, "has already ended") {
+			t.Errorf("resend after the end: %s", got)
+		}
+		if hist := bot.PlainText(s.slack(t, "history SEN-1000002")); !strings.Contains(hist, "@U0TEST had a fresh link mailed to dave@globex.test (Slack)") {
+			t.Errorf("history lacks the resend:\n%s", hist)
+		}
+	})
+
 	t.Run("a confirmer removed meanwhile cannot approve; a move declined and asked again mails again", func(t *testing.T) {
 		const id = "move/SEN-1000001/zed@newco.test"
 		s.press(t, s.slack(t, "move SEN-1000001 zed@newco.test --confirm-by bob@acme.test"))
@@ -171,12 +210,21 @@ func TestDev_TheSecondTime(t *testing.T) {
 		s.waitStatus(t, id, "cancelled")
 	})
 
-	t.Run("billing answers status and cannot be cancelled", func(t *testing.T) {
-		got := bot.PlainText(s.slack(t, "status billing/SEN-1000001"))
-		if !strings.Contains(got, "Billing cycle of SEN-1000001") || !strings.Contains(got, "Wait for the next billing date") {
-			t.Errorf("status billing: %s", got)
+	t.Run("the billing sweep answers status and cannot be cancelled", func(t *testing.T) {
+		tc := s.temporalClient(t)
+		var sweeps []string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && len(sweeps) == 0; time.Sleep(200 * time.Millisecond) {
+			sweeps = listIDs(t, tc, `Operation = "billing"`)
 		}
-		for _, id := range []string{"billing/SEN-1000001"} {
+		if len(sweeps) == 0 {
+			t.Fatal("no billing sweep ran when dev started")
+		}
+		got := s.waitStatus(t, sweeps[0], "completed")
+		if !strings.Contains(got, "Billing sweep") || !strings.Contains(got, "collections started") {
+			t.Errorf("status of %s: %s", sweeps[0], got)
+		}
+		recordHistory(t, tc, sweeps[0], "billing-sweep-completed")
+		for _, id := range []string{sweeps[0], "billing/SEN-1000001"} {
 			if got := bot.PlainText(s.slack(t, "cancel "+id)); !strings.Contains(got, "cancel the licence") || strings.Contains(got, "[Confirm]") {
 				t.Errorf("cancel %s: %s", id, got)
 			}
@@ -210,6 +258,5 @@ func TestDev_TheSecondTime(t *testing.T) {
 		} else {
 			t.Errorf("collections of SEN-1000003: %v", ids)
 		}
-		recordHistory(t, tc, "billing/SEN-1000001", "billing-cycle-waiting")
 	})
 }

@@ -83,6 +83,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer p.close()
+	if err := p.svc.startSlack(ctx); err != nil {
+		return err
+	}
 	p.logger.Info("serving HTTP", "addr", p.ln.Addr().String())
 	go p.svc.pruneAuthState(ctx)
 	return serveHTTP(ctx, p.ln, p.svc.handler(nil), p.logger)

@@ -46,10 +46,24 @@ type services struct {
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
+	metrics  *processMetrics
+
+	slackBot   *slackBot       // the inbound Slack front end, once built
+	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
+	stopSocket func()
+	brand      licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
 	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	sweepEvery, err := time.ParseDuration(cfg.BillingSweep)
+	if err != nil || sweepEvery < 10*time.Second || sweepEvery > 24*time.Hour {
+		return nil, usageErrorf("BILLING_SWEEP_INTERVAL: %q is not a duration from 10s to 24h (like 5m)", cfg.BillingSweep)
+	}
+	brand, err := cfg.Brand()
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -67,28 +81,36 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC}
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand,
+		metrics: newProcessMetrics(reg, db, logger)}
 	switch {
 	case cfg.SlackBotToken != "":
-		svc.slack = slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+		api := slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
+		api.OnError = svc.metrics.slackFailed
+		svc.slack = api
 	case dev:
 		svc.slack = slackout.NewDevSink(db)
 	}
-	svc.mail = &mail.Outbox{DB: db}
+	svc.mail = &mail.Outbox{DB: db, OnSend: svc.metrics.mailSent}
 	if cfg.SMTPURL != "" {
 		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
 			svc.close()
 			return nil, usageError{err.Error()}
 		}
+		smtp.SignAs(brand.Name)
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy}
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery, History: db, Logger: logger}
 	useSandbox, err := cfg.UseSandbox(dev)
 	if err != nil {
 		svc.close()
 		return nil, usageError{err.Error()}
+	}
+	if !useSandbox && cfg.SandboxFaults != "" {
+		svc.close()
+		return nil, usageErrorf("PAYMENTS_SANDBOX_FAULTS applies to the payments sandbox only, not to Stripe")
 	}
 	if !useSandbox {
 		p, err := stripeprovider.New(stripeprovider.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, Logger: logger})
@@ -104,8 +126,17 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			return nil, err
 		}
 		svc.payments, svc.sandbox = sb, sb
+		if cfg.SandboxFaults != "" {
+			f, err := sandbox.ParseFaults(cfg.SandboxFaults)
+			if err != nil {
+				svc.close()
+				return nil, usageError{err.Error()}
+			}
+			svc.payments = sandbox.WithFaults(sb, f)
+			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
+		}
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -134,70 +165,64 @@ func (s *services) pruneAuthState(ctx context.Context) {
 	}
 }
 
-// ensureBilling starts any missing billing cycles and collections.
-func (s *services) ensureBilling(ctx context.Context) error {
-	sens, err := s.db.CloudLicenses(ctx)
-	if err != nil {
-		return err
-	}
-	open, err := s.db.OpenInvoices(ctx)
-	if err != nil {
-		return err
-	}
-	return s.ops.EnsureBilling(ctx, sens, open)
-}
+// ensureBilling makes sure the billing sweep is scheduled.
+func (s *services) ensureBilling(ctx context.Context) error { return s.ops.EnsureBilling(ctx) }
 
 func (s *services) close() {
+	if s.stopSocket != nil {
+		s.stopSocket()
+	}
 	s.closeTC()
 	s.db.Close()
 }
 
 func (s *services) readyChecks() []web.Check {
-	return []web.Check{
+	checks := []web.Check{
 		{Name: "database", Ping: s.db.Ping},
 		{Name: "temporal", Ping: func(ctx context.Context) error {
 			_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}},
 	}
+	if s.socket != nil {
+		checks = append(checks, web.Check{Name: "slack_socket", Ping: s.socket.Ready})
+	}
+	return checks
 }
 
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
-	allow := bot.ParseAllow(s.cfg.SlackAllowRead, s.cfg.SlackAllowAct)
-	var groups bot.GroupMembers
-	if api, ok := s.slack.(*slackout.WebAPI); ok {
-		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
-	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db), bot.FindCommand(finder{s.db})}, bot.OperationCommands(s.db, s.ops)...)
-	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
-	verifier := bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}
-	var responder bot.Responder
-	if s.slack != nil {
-		responder = slackResponder{s.slack}
-	}
-	var accountOptions []web.AccountOption
+	slackBot := s.inboundSlack()
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
 	return web.New(web.Deps{
-		Logger:         s.logger,
-		Licenses:       s.db,
-		Provisioning:   s.db,
-		Invites:        s.ops,
-		AdminAPIToken:  s.cfg.AdminAPIToken,
-		Ready:          s.readyChecks(),
-		Registry:       s.registry,
-		SlackCommands:  verifier.Middleware(bot.CommandsHandler(registry, s.logger)),
-		SlackActions:   verifier.Middleware(bot.InteractionsHandler(registry, responder, s.logger)),
-		Links:          &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher()},
+		Logger:        s.logger,
+		Licenses:      s.db,
+		History:       s.db,
+		Provisioning:  s.db,
+		Invites:       s.ops,
+		AdminAPIToken: s.cfg.AdminAPIToken,
+		Ready:         s.readyChecks(),
+		Registry:      s.registry,
+		SlackCommands: slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
+		SlackActions:  slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
+		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
+			SuspendAfter: s.ops.Policy.SuspendAfter},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
 		Sandbox:        sandboxHandler(s.sandbox),
-		Account:        web.Account(s.accounts, s.logger, strings.HasPrefix(s.cfg.PublicBaseURL, "https://"), accountOptions...),
+		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),
+		Sessions:       s.accounts,
+		SecureCookies:  s.secureCookies(),
+		Brand:          s.brand,
 		FormTargets:    s.formTargets(),
 		Dev:            dev,
 	})
 }
+
+// secureCookies: sessions over HTTPS only, when customers reach us by it.
+func (s *services) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicBaseURL, "https://") }
 
 // formTargets are the other origins our forms lead to: Stripe Checkout,
 // where the update-card button redirects (the sandbox's page is ours).
@@ -230,17 +255,11 @@ func (f finder) FindLicences(ctx context.Context, q licensing.FindQuery, after l
 	return out, nil
 }
 
-// slackResponder answers button presses through the outgoing Slack client.
-type slackResponder struct{ p slackout.Poster }
-
-func (r slackResponder) Respond(ctx context.Context, url string, reply bot.Reply) error {
-	return r.p.Respond(ctx, url, slackout.Message{Text: reply.Text, Blocks: reply.Blocks, ReplaceOriginal: true})
-}
-
 func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
-		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments,
+		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+		Brand: s.brand,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err

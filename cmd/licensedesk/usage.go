@@ -25,6 +25,8 @@ var subcommands = []subcommand{
 	{"slack", `[flags] "/license show SEN-1000001"`, "sign a slash command, send it to a running server, print the reply", func() *flag.FlagSet { return slackFlagSet(new(slackOptions)) }},
 	{"import", "[flags] FILE", "send NDJSON licences (FILE, - for stdin) to a running server's import, print what it did", func() *flag.FlagSet { return importFlagSet(new(importOptions)) }},
 	{"gen", "--licenses N [--seed S] > book.ndjson", "write a realistic book of N licences as NDJSON", func() *flag.FlagSet { return genFlagSet(new(genOptions)) }},
+	{"cluster", "[flags]", "what deploy/ runs, as processes on this machine: PostgreSQL, Temporal, serves behind a proxy, workers", func() *flag.FlagSet { return clusterFlagSet(new(clusterFlags)) }},
+	{"chaos", "[flags]", "the cluster under real traffic and faults, then the books (last line: chaos: ...)", func() *flag.FlagSet { return chaosFlagSet(new(chaosFlags)) }},
 }
 
 // usage is the top-level help: each subcommand with its flags, then every

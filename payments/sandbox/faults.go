@@ -1,0 +1,104 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"licensedesk/payments"
+)
+
+// Faults makes a provider misbehave as a real one does on a bad day, for
+// the chaos harness (PAYMENTS_SANDBOX_FAULTS, sandbox only): each charge,
+// with its probability, is
+//
+//   - drop: charged, then the answer is lost (the caller sees a network
+//     error and calls again with the same idempotency key);
+//   - error: refused with a 5xx before anything is charged;
+//   - slow: answered after a delay.
+type Faults struct {
+	Drop, Error, Slow float64
+	Delay             time.Duration // of a slow answer [2 s]
+	Seed              uint64
+}
+
+// ParseFaults reads "drop=0.1,error=0.05,slow=0.1[,delay=2s][,seed=7]".
+func ParseFaults(s string) (Faults, error) {
+	f := Faults{Delay: 2 * time.Second}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return Faults{}, fmt.Errorf("PAYMENTS_SANDBOX_FAULTS: %q is not name=value", part)
+		}
+		var err error
+		switch k {
+		case "drop", "error", "slow":
+			var p float64
+			if p, err = strconv.ParseFloat(v, 64); err == nil && (p < 0 || p > 1) {
+				err = fmt.Errorf("not between 0 and 1")
+			}
+			*map[string]*float64{"drop": &f.Drop, "error": &f.Error, "slow": &f.Slow}[k] = p
+		case "delay":
+			f.Delay, err = time.ParseDuration(v)
+		case "seed":
+			f.Seed, err = strconv.ParseUint(v, 10, 64)
+		default:
+			err = fmt.Errorf("unknown fault")
+		}
+		if err != nil {
+			return Faults{}, fmt.Errorf("PAYMENTS_SANDBOX_FAULTS: %s: %v", part, err)
+		}
+	}
+	return f, nil
+}
+
+// WithFaults wraps p so its charges fail as f says.
+func WithFaults(p payments.Provider, f Faults) payments.Provider {
+	return &faulty{Provider: p, f: f, rnd: rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))}
+}
+
+type faulty struct {
+	payments.Provider
+	f   Faults
+	mu  sync.Mutex
+	rnd *rand.Rand
+}
+
+func (p *faulty) roll() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rnd.Float64()
+}
+
+func (p *faulty) Charge(ctx context.Context, in payments.ChargeInput) (payments.Charge, error) {
+	r := p.roll()
+	switch {
+	case r < p.f.Error:
+		return payments.Charge{}, &payments.ProviderDownError{Op: "charge", StatusCode: 503, Err: fmt.Errorf("sandbox fault: 503 before charging %s", in.IdempotencyKey)}
+	case r < p.f.Error+p.f.Drop:
+		if _, err := p.Provider.Charge(ctx, in); err != nil {
+			return payments.Charge{}, err
+		}
+		return payments.Charge{}, &payments.ProviderDownError{Op: "charge", Err: fmt.Errorf("sandbox fault: connection lost after charging %s", in.IdempotencyKey)}
+	case r < p.f.Error+p.f.Drop+p.f.Slow:
+		select {
+		case <-time.After(p.f.Delay):
+		case <-ctx.Done():
+			return payments.Charge{}, ctx.Err()
+		}
+	}
+	return p.Provider.Charge(ctx, in)
+}
+
+// ResolveSetup forwards to the wrapped provider (payments.SetupResolver).
+func (p *faulty) ResolveSetup(ctx context.Context, sessionID string) (string, error) {
+	r, ok := p.Provider.(payments.SetupResolver)
+	if !ok {
+		return "", fmt.Errorf("sandbox faults: the provider resolves no setups")
+	}
+	return r.ResolveSetup(ctx, sessionID)
+}

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"licensedesk/accounts"
+	"licensedesk/licensing"
+)
+
+// What every customer page shares: the brand in its header and footer, and
+// who is signed in (so an account's own flows keep its header and sign-out
+// button, on link pages too).
+
+// SessionReader says whose session a cookie is (AccountService has it).
+// Errors: NotFound for a cookie that names no live session.
+type SessionReader interface {
+	Session(ctx context.Context, cookie string) (accounts.AccountDetails, error)
+}
+
+// Option adjusts the customer pages: Account and LinkPages.
+type Option func(*pageSettings)
+
+// AccountOption is the Option of Account.
+type AccountOption = Option
+
+// WithBrand sets the product name and the support contact the pages show
+// (BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL); without it, the default brand.
+func WithBrand(b licensing.Brand) Option {
+	return func(p *pageSettings) { p.brand = b.OrDefault() }
+}
+
+// WithSessions lets link pages know who is signed in, with the session
+// cookie Account sets (secureCookies as given to Account).
+func WithSessions(s SessionReader, secureCookies bool) Option {
+	return func(p *pageSettings) { p.sessions, p.secure = s, secureCookies }
+}
+
+// TrustForwardedFor makes throttling key on the client address a reverse
+// proxy puts last in X-Forwarded-For instead of the connection's peer. Only
+// use it behind a proxy that sets that header: otherwise clients choose
+// their own address.
+func TrustForwardedFor() Option {
+	return func(p *pageSettings) { p.trustForwarded = true }
+}
+
+type pageSettings struct {
+	brand          licensing.Brand
+	sessions       SessionReader // nil: nobody is ever signed in
+	secure         bool
+	trustForwarded bool
+	// countRedemptions, if set, is told the outcome of every link pressed.
+	countRedemptions func(outcome string)
+}
+
+func newPageSettings(opts []Option) pageSettings {
+	p := pageSettings{brand: licensing.Brand{}.OrDefault()}
+	for _, o := range opts {
+		o(&p)
+	}
+	return p
+}
+
+// signedInAccount is who is signed in, or nil; it never changes cookies
+// (a stale one is cleared by the account pages themselves).
+func (p *pageSettings) signedInAccount(r *http.Request) *accounts.AccountDetails {
+	if p.sessions == nil {
+		return nil
+	}
+	c, err := r.Cookie(sessionCookieName(p.secure))
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	acc, err := p.sessions.Session(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return &acc
+}
