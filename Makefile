@@ -22,6 +22,9 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseEmail$$' -fuzztime $(FUZZTIME) ./licensing
 	go test -run '^$$' -fuzz '^FuzzParseRoles$$' -fuzztime $(FUZZTIME) ./licensing
 	go test -run '^$$' -fuzz '^FuzzParseEnums$$' -fuzztime $(FUZZTIME) ./licensing
+	go test -run '^$$' -fuzz '^FuzzDecodeLicense$$' -fuzztime $(FUZZTIME) ./licensing
+	go test -run '^$$' -fuzz '^FuzzDecodePatch$$' -fuzztime $(FUZZTIME) ./licensing
+	go test -run '^$$' -fuzz '^FuzzParseFindQuery$$' -fuzztime $(FUZZTIME) ./licensing
 	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME) ./bot
 
 # deploy/ without a cluster or Docker: the kustomization rendered and every

@@ -511,11 +511,11 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 	ctx := context.Background()
 	mine := func(email licensing.Email) []accounts.MyLicense {
 		a, _ := e.db.AccountByEmail(ctx, email)
-		l, err := e.svc.MyLicenses(ctx, a.ID)
+		l, err := e.svc.MyLicenses(ctx, a.ID, accounts.LicencePage{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return l
+		return l.Licences
 	}
 	alice := mine("alice@acme.test")
 	if len(alice) != 1 || !alice[0].Me.Billing || !alice[0].Me.Technical || alice[0].Me.SiteAdmin || !alice[0].CanUpdateCard || alice[0].BillingAddress != "" {

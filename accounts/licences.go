@@ -9,38 +9,89 @@ import (
 	"licensedesk/postgres"
 )
 
-// MyLicenses returns the licences the account is a contact or site admin
-// of, with its relation to each. The billing address is only filled in for
-// site admins (SPEC §2, Payment).
-func (s *Service) MyLicenses(ctx context.Context, accountID int64) ([]MyLicense, error) {
+// LicencesPerPage is how many licences one account page lists. Someone may
+// hold hundreds (a reseller, an IT team); the page shows a slice of them
+// and links to the next.
+const LicencesPerPage = 20
+
+// LicencePage says which licences of the account page: those after After
+// in SEN order, or starting with From (the licence an action was about),
+// Size of them (0: LicencesPerPage).
+type LicencePage struct {
+	After, From licensing.SEN
+	Size        int
+}
+
+// MyLicences is one page of an account's licences.
+type MyLicences struct {
+	Licences []MyLicense
+	Total    int           // all the account's licences
+	Next     licensing.SEN // the next page starts after it; "" on the last
+}
+
+// MyLicenses returns a page of the licences the account is a contact or
+// site admin of, with its relation to each. The billing address is only
+// filled in for site admins (SPEC §2, Payment).
+func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicencePage) (MyLicences, error) {
 	acc, err := s.db.AccountByID(ctx, accountID)
 	if err != nil {
-		return nil, err
+		return MyLicences{}, err
 	}
-	list, err := s.db.AccountLicenses(ctx, accountID)
+	if page.Size <= 0 {
+		page.Size = LicencesPerPage
+	}
+	p, err := s.db.AccountLicensesPage(ctx, accountID, postgres.PageRequest{After: page.After, From: page.From, Size: page.Size})
 	if err != nil {
-		return nil, err
+		return MyLicences{}, err
 	}
-	out := make([]MyLicense, 0, len(list))
-	for _, al := range list {
-		m := MyLicense{License: al.License, Me: licensing.RelationOf(al.License, acc.Email)}
-		if m.Me.SiteAdmin {
-			m.BillingAddress = al.BillingAddress
+	out := MyLicences{Licences: make([]MyLicense, 0, len(p.Licenses)), Total: p.Total, Next: p.Next}
+	for _, al := range p.Licenses {
+		m := myLicenseOf(al.License, al.BillingAddress, acc.Email)
+		if err := s.addOverdue(ctx, &m); err != nil {
+			return MyLicences{}, err
 		}
-		m.CanUpdateCard = licensing.CanUpdateCard(al.License, acc.Email) == nil
-		if st := al.License.Status; st == licensing.PastDue || st == licensing.Suspended {
-			o, err := s.db.Overdue(ctx, al.License.SEN)
-			if err != nil {
-				return nil, err
-			}
-			if o != nil {
-				with := o.WithSuspension(s.opt.SuspendAfter)
-				m.Overdue = &with
-			}
-		}
-		out = append(out, m)
+		out.Licences = append(out.Licences, m)
 	}
 	return out, nil
+}
+
+// MyLicence returns one of actor's licences as the account page shows it,
+// or licensing.ErrNotYourLicence (see myLicence).
+func (s *Service) MyLicence(ctx context.Context, actor licensing.Email, sen string) (MyLicense, error) {
+	l, err := s.myLicence(ctx, actor, sen)
+	if err != nil {
+		return MyLicense{}, err
+	}
+	m := myLicenseOf(l, "", actor)
+	if err := s.addOverdue(ctx, &m); err != nil {
+		return MyLicense{}, err
+	}
+	return m, nil
+}
+
+// addOverdue tells a past-due or suspended licence what is overdue and
+// until when it keeps running (one read, only for those licences: a page
+// of 20 reads at most 20).
+func (s *Service) addOverdue(ctx context.Context, m *MyLicense) error {
+	if st := m.License.Status; st != licensing.PastDue && st != licensing.Suspended {
+		return nil
+	}
+	o, err := s.db.Overdue(ctx, m.License.SEN)
+	if err != nil || o == nil {
+		return err
+	}
+	with := o.WithSuspension(s.opt.SuspendAfter)
+	m.Overdue = &with
+	return nil
+}
+
+func myLicenseOf(l licensing.License, billingAddress string, me licensing.Email) MyLicense {
+	m := MyLicense{License: l, Me: licensing.RelationOf(l, me)}
+	if m.Me.SiteAdmin {
+		m.BillingAddress = billingAddress
+	}
+	m.CanUpdateCard = licensing.CanUpdateCard(l, me) == nil
+	return m
 }
 
 // myLicence parses sen and reads the licence for actor, who must be one of

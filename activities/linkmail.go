@@ -155,8 +155,12 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 	case licensing.PurposeCardUpdate:
 		return licensing.CardUpdateSummary(l)
 	case licensing.PurposeCompleteAccount:
+		added := fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic)
+		if len(in.MoveRoles) == 0 { // a site admin of a provisioned licence
+			added = fmt.Sprintf("You were added as a site admin of %s.", lic)
+		}
 		return []string{
-			fmt.Sprintf("You were added as %s contact of %s.", strings.Join(roleStrings(in.MoveRoles), " and "), lic),
+			added,
 			"Choose your name and a password to finish setting up your account.",
 		}
 	default:
@@ -181,7 +185,7 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
 			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
 	case licensing.PurposeCompleteAccount:
-		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles),
+		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles), SiteAdmin: len(in.MoveRoles) == 0,
 			InvitedBy: in.RequestedBy, URL: url, Deadline: expires, Reminder: in.Reminder, OfferPrimary: in.OfferPrimary}
 	default: // licensing.PurposePromote
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,

@@ -4,6 +4,7 @@ package history
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,11 +123,43 @@ func what(e Event) string {
 		return "suspended the licence"
 	case "license.reactivated":
 		return "made the licence active again"
+	case "license.create":
+		return "created the licence"
+	case "license.update":
+		return "changed " + changes(e.Details)
+	case "site_admin.add":
+		return "added " + d("email") + " as site admin"
+	case "site_admin.remove":
+		return "removed " + d("email") + " as site admin"
 	}
 	if strings.HasSuffix(e.Action, ".request") {
 		return "asked for " + aboutOperation(e.WorkflowID)
 	}
 	return e.Action
+}
+
+// changes lists a license.update's fields ({"field": {"from": a, "to": b}})
+// in name order: "billing_cycle from monthly to annual, price_minor from
+// 1000 to 1200".
+func changes(details map[string]any) string {
+	fields := make([]string, 0, len(details))
+	for f := range details {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		c, ok := details[f].(map[string]any)
+		if !ok {
+			parts = append(parts, f)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s from %v to %v", f, c["from"], c["to"]))
+	}
+	if len(parts) == 0 {
+		return "the licence"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // aboutOperation names an operation from its workflow ID:

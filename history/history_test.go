@@ -26,7 +26,16 @@ func TestSentence_SaysWhoDidWhatThroughWhat(t *testing.T) {
 			Details: map[string]any{"number": "SEN-1000001-2026-12-01", "amount": 1000.0, "currency": "USD"}, WorkflowID: "invoice/SEN-1000001-2026-12-01"},
 			"12 Nov 14:02 — billing invoiced SEN-1000001-2026-12-01 (USD 10.00) · invoice/SEN-1000001-2026-12-01"},
 		{Event{At: at, Actor: Actor{Via: "api", ID: "api"}, Action: "license.create"},
-			"12 Nov 14:02 — the provisioning API license.create"},
+			"12 Nov 14:02 — the provisioning API created the licence"},
+		{Event{At: at, Actor: Actor{Via: "api", ID: "api"}, Action: "license.update", Details: map[string]any{
+			"price_minor": map[string]any{"from": 1000.0, "to": 1200.0}, "billing_cycle": map[string]any{"from": "monthly", "to": "annual"}}},
+			"12 Nov 14:02 — the provisioning API changed billing_cycle from monthly to annual, price_minor from 1000 to 1200"},
+		{Event{At: at, Actor: Actor{Via: "api", ID: "api"}, Action: "site_admin.add", Details: map[string]any{"email": "ann@acme.test", "account_created": true}},
+			"12 Nov 14:02 — the provisioning API added ann@acme.test as site admin"},
+		{Event{At: at, Actor: Actor{Via: "api", ID: "api"}, Action: "site_admin.remove", Details: map[string]any{"email": "ann@acme.test"}},
+			"12 Nov 14:02 — the provisioning API removed ann@acme.test as site admin"},
+		{Event{At: at, Actor: Actor{Via: "system", ID: "billing"}, Action: "some.new_action"},
+			"12 Nov 14:02 — billing some.new_action"},
 	} {
 		if got := Sentence(tc.e); got != tc.want {
 			t.Errorf("Sentence = %q\n        want %q", got, tc.want)

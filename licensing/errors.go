@@ -23,9 +23,12 @@ const (
 var Codes = []Code{Invalid, NotFound, Conflict, Forbidden, FailedPrecondition, Gone}
 
 // Error is a domain error: Message is safe to show to the person who asked.
+// Field, when set, names the input field at fault as the caller sent it
+// ("contacts[1].email"), for edges that point at it (the provisioning API).
 type Error struct {
 	Code    Code
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -33,6 +36,20 @@ func (e *Error) Error() string { return e.Message }
 // Errorf builds an *Error with a formatted, user-facing message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf builds an *Error about one input field.
+func FieldErrorf(code Code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorField returns the Field of err, or "" when it names none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode returns the Code of err, or Internal when err is not an *Error.

@@ -25,12 +25,22 @@ func MayUseLink(l License, p LinkPurpose, who Email) error {
 		return CanConfirmRequest(l, who)
 	case PurposeCardUpdate:
 		return CanUpdateCard(l, who)
-	case PurposePromote, PurposeCompleteAccount:
+	case PurposePromote:
 		if err := needEmail(who); err != nil {
 			return err
 		}
 		if !RelationOf(l, who).IsContact() {
 			return Errorf(Forbidden, "%s is no longer a contact of %s, so this link no longer does anything", who, l.SEN)
+		}
+		return nil
+	case PurposeCompleteAccount:
+		// Invitations go to the contacts and site admins of a licence the
+		// provisioning API created (SPEC §9 "invite").
+		if err := needEmail(who); err != nil {
+			return err
+		}
+		if r := RelationOf(l, who); !r.IsContact() && !r.SiteAdmin {
+			return Errorf(Forbidden, "%s is no longer a contact or site admin of %s, so this link no longer does anything", who, l.SEN)
 		}
 		return nil
 	case PurposePasswordReset:

@@ -17,6 +17,8 @@ func TestMayUseLink(t *testing.T) {
 		{monthly, PurposePromote, "bob@acme.test", ""},
 		{monthly, PurposePromote, "carol@acme.test", Forbidden}, // a site admin is no contact
 		{monthly, PurposeCompleteAccount, "zed@newco.test", Forbidden},
+		{monthly, PurposeCompleteAccount, "bob@acme.test", ""},
+		{monthly, PurposeCompleteAccount, "carol@acme.test", ""}, // an invited site admin sets up their account too
 		{monthly, PurposeCardUpdate, "bob@acme.test", ""},
 		{annual, PurposeCardUpdate, "dave@globex.test", Forbidden}, // annual: site admins only
 		{monthly, PurposePasswordReset, "zed@newco.test", ""},

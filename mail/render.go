@@ -82,6 +82,7 @@ type Invitation struct {
 	SEN       string    // the licence
 	Product   string    // the licence's product name
 	Roles     []string  // the contact roles they were given
+	SiteAdmin bool      // a site admin with no contact role (Roles empty): a provisioned licence's
 	InvitedBy string    // who added them; empty (or a Slack id): "our sales team"
 	URL       string    // the link's page, where the account is completed
 	Deadline  time.Time // when the link expires
@@ -296,7 +297,11 @@ func (d ConfirmMove) check() error {
 	return need("SEN", d.SEN, "NewEmail", d.NewEmail, "URL", d.URL).roles(d.Roles).deadline(d.Deadline).err()
 }
 func (d Invitation) check() error {
-	return need("SEN", d.SEN, "URL", d.URL).roles(d.Roles).deadline(d.Deadline).err()
+	m := need("SEN", d.SEN, "URL", d.URL)
+	if !d.SiteAdmin {
+		m = m.roles(d.Roles)
+	}
+	return m.deadline(d.Deadline).err()
 }
 func (d AddedAsContact) check() error {
 	p := need("SEN", d.SEN, "Role", d.Role)

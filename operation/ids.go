@@ -66,3 +66,10 @@ func PasswordResetID(email licensing.Email) string { return KindPasswordReset.id
 func PasswordChangedID(email licensing.Email, at time.Time) string {
 	return KindPasswordChanged.id(string(email), at.UTC().Format("20060102T150405.000Z"))
 }
+
+// InviteID names mailing the account-setup invitation to a person a
+// provisioned licence names (SPEC §9 "invite": true). One per person and
+// licence, ever: provisioning the same licence again invites nobody twice.
+func InviteID(sen licensing.SEN, email licensing.Email) string {
+	return KindInvite.id(string(sen), string(email))
+}

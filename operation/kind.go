@@ -21,11 +21,12 @@ const (
 	KindBilling         Kind = "billing"
 	KindPasswordReset   Kind = "password-reset"
 	KindPasswordChanged Kind = "password-changed"
+	KindInvite          Kind = "invite"
 )
 
 // Kinds lists every kind, in the order help and documentation show them.
 var Kinds = []Kind{KindMove, KindVerify, KindContactAdd, KindContactRemove, KindPromote, KindPromoteSelf,
-	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged}
+	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged, KindInvite}
 
 // KindOf returns the kind a workflow ID names; ok is false when the ID is
 // not one of ours (unknown kind, or nothing after it).

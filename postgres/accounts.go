@@ -303,37 +303,22 @@ type AccountLicense struct {
 }
 
 // AccountLicenses returns, ordered by SEN, every licence the account is a
-// contact (in any role) or a site admin of.
+// contact (in any role) or a site admin of. Someone may hold hundreds:
+// pages use AccountLicensesPage.
 func (db *DB) AccountLicenses(ctx context.Context, accountID int64) ([]AccountLicense, error) {
-	rows, err := db.pool.Query(ctx, `
-		SELECT l.sen, l.billing_address FROM licenses l
-		WHERE l.id IN (SELECT license_id FROM license_contacts WHERE account_id = $1
-		               UNION SELECT license_id FROM site_admins WHERE account_id = $1)
-		ORDER BY l.sen`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	type item struct {
-		sen     licensing.SEN
-		address string
-	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (item, error) {
-		var it item
-		err := row.Scan(&it.sen, &it.address)
-		return it, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AccountLicense, 0, len(items))
-	for _, it := range items {
-		l, err := db.License(ctx, it.sen)
+	var out []AccountLicense
+	req := PageRequest{Size: 500}
+	for {
+		p, err := db.AccountLicensesPage(ctx, accountID, req)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, AccountLicense{License: l, BillingAddress: it.address})
+		out = append(out, p.Licenses...)
+		if p.Next == "" {
+			return out, nil
+		}
+		req.After = p.Next
 	}
-	return out, nil
 }
 
 // RelatedToLicense reports whether email is a contact (in any role) or a

@@ -64,7 +64,10 @@ type AccountService interface {
 	// sign anyone in.
 	CompleteReset(ctx context.Context, token, password, confirm string) error
 
-	MyLicenses(ctx context.Context, accountID int64) ([]accounts.MyLicense, error)
+	// MyLicenses returns a page of the account's licences; MyLicence one
+	// of them (licensing.ErrNotYourLicence for any other SEN).
+	MyLicenses(ctx context.Context, accountID int64, page accounts.LicencePage) (accounts.MyLicences, error)
+	MyLicence(ctx context.Context, actor licensing.Email, sen string) (accounts.MyLicense, error)
 	// Actions on a licence, on behalf of the signed-in person (actor). They
 	// return a sentence saying what happened.
 	AddContact(ctx context.Context, actor licensing.Email, sen, role, email string, offerPrimary bool) (string, error)
@@ -162,7 +165,11 @@ func profileOf(a accounts.AccountDetails) accounts.Profile {
 }
 
 func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, status int, acc accounts.AccountDetails, f accountForms) {
-	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
+	page := licencePageOf(r)
+	if sen, err := licensing.ParseSEN(f.Notice.Section); err == nil && page == (accounts.LicencePage{}) {
+		page.From = sen // an action's answer: the page shows its licence
+	}
+	mine, err := h.svc.MyLicenses(r.Context(), acc.ID, page)
 	if err != nil {
 		h.failPage(w, r, err)
 		return
@@ -177,7 +184,8 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		Limits:    profileLimits,
 	}
 	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
-	for _, m := range mine {
+	p.Pager = pagerOf(mine, page)
+	for _, m := range mine.Licences {
 		v := licenceViewOf(m, acc.Email, time.Now())
 		if f.Notice.Section == string(m.License.SEN) {
 			shown = true
@@ -422,22 +430,12 @@ func (h *accountPages) act(w http.ResponseWriter, r *http.Request, acc accounts.
 // myLicence finds one of the signed-in person's licences for a
 // confirmation page; any other SEN gets the same answer.
 func (h *accountPages) myLicence(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, sen string) (licensing.License, bool) {
-	mine, err := h.svc.MyLicenses(r.Context(), acc.ID)
-	if err != nil {
-		h.failPage(w, r, err)
-		return licensing.License{}, false
-	}
-	parsed, err := licensing.ParseSEN(sen)
+	m, err := h.svc.MyLicence(r.Context(), acc.Email, sen)
 	if err != nil {
 		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
 		return licensing.License{}, false
 	}
-	i := slices.IndexFunc(mine, func(m accounts.MyLicense) bool { return m.License.SEN == parsed })
-	if i < 0 {
-		h.actionFailed(w, r, acc, sen, licensing.ErrNotYourLicence, accountForms{Profile: profileOf(acc)})
-		return licensing.License{}, false
-	}
-	return mine[i].License, true
+	return m.License, true
 }
 
 func (h *accountPages) confirm(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, title string, c confirmation) {
@@ -484,7 +482,36 @@ func (h *accountPages) done(w http.ResponseWriter, r *http.Request, cookie, sect
 	if err := h.svc.SetNotice(r.Context(), cookie, accounts.Notice{Kind: accounts.NoticeOK, Message: sentence(msg), Section: section}); err != nil {
 		h.logger.WarnContext(r.Context(), "saving the session notice failed", "err", err)
 	}
-	http.Redirect(w, r, "/account#"+sectionAnchor(section), http.StatusSeeOther)
+	target := "/account#" + sectionAnchor(section)
+	if sen, err := licensing.ParseSEN(section); err == nil {
+		// The page of the account's licences that starts with this one.
+		target = "/account?from=" + url.QueryEscape(string(sen)) + "#" + licenceAnchor(sen)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// licencePageOf reads which page of licences a request asks for:
+// ?after=SEN (the "next" link) or ?from=SEN (back from an action). A value
+// that is not a SEN gives the first page.
+func licencePageOf(r *http.Request) accounts.LicencePage {
+	var p accounts.LicencePage
+	if sen, err := licensing.ParseSEN(r.URL.Query().Get("after")); err == nil {
+		p.After = sen
+	} else if sen, err := licensing.ParseSEN(r.URL.Query().Get("from")); err == nil {
+		p.From = sen
+	}
+	return p
+}
+
+// pager is the account page's navigation through a person's licences.
+type pager struct {
+	Total, Shown int
+	Next         string // ?after= of the next page; "" on the last
+	First        bool   // this is the first page
+}
+
+func pagerOf(m accounts.MyLicences, page accounts.LicencePage) pager {
+	return pager{Total: m.Total, Shown: len(m.Licences), Next: string(m.Next), First: page == (accounts.LicencePage{})}
 }
 
 func sectionAnchor(section string) string {

@@ -555,7 +555,7 @@ func TestAccount_AddContact(t *testing.T) {
 	}
 
 	p = add("billing", "Dana@New.test")
-	if p.Status != http.StatusSeeOther || p.Location != "/account#lic-SEN-1000001" {
+	if p.Status != http.StatusSeeOther || p.Location != "/account?from=SEN-1000001#lic-SEN-1000001" {
 		t.Fatalf("add: %d %q: %s", p.Status, p.Location, text(p.Body))
 	}
 	p = c.follow(p)
@@ -780,4 +780,62 @@ func TestAccount_UnknownActionAndPaths(t *testing.T) {
 	wantStatus(t, c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-12"}, "role": {"billing"}, "email": {"x@y.test"}}), http.StatusUnprocessableEntity)
 	req, _ := http.NewRequest("DELETE", c.base+"/account", nil)
 	wantStatus(t, c.do(req), http.StatusMethodNotAllowed)
+}
+
+// Someone who holds many licences sees them a page at a time, moves on
+// with "Next licences", and comes back from an action to the page that
+// shows the licence it was about.
+func TestAccount_ManyLicencesComeInPages(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	ctx := context.Background()
+	var lines []postgres.ImportLine
+	for i := range 45 {
+		rec := fmt.Sprintf(`{"sen": "SEN-40000%02d", "product": "Confluence", "deployment": "server",
+		 "contacts": [{"email": "alice@acme.test", "role": "billing", "primary": true},
+		              {"email": "zed@acme.test", "role": "technical", "primary": true},
+		              {"email": "alice@acme.test", "role": "technical"}]}`, i)
+		n, sen, err := licensing.DecodeLicense([]byte(rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, postgres.ImportLine{Line: i + 1, SEN: sen, License: n})
+	}
+	next := func() (postgres.ImportLine, error) {
+		if len(lines) == 0 {
+			return postgres.ImportLine{}, io.EOF
+		}
+		l := lines[0]
+		lines = lines[1:]
+		return l, nil
+	}
+	if sum, err := s.db.Import(ctx, next, licensing.Actor{Kind: "api", ID: "api"}, postgres.ImportOptions{}); err != nil || sum.Created != 45 {
+		t.Fatalf("import = %+v, %v", sum, err)
+	}
+	c := s.client()
+	p := c.signIn("alice@acme.test", demoPassword)
+	wantText(t, p, "20 of your 46 licences", "SEN-1000001", "SEN-4000018", "Next licences")
+	if strings.Contains(p.Body, "SEN-4000019") || strings.Contains(p.Body, "First licences") {
+		t.Fatal("the first page shows more than 20, or a link back to itself")
+	}
+	p = c.get("/account?after=SEN-4000018")
+	wantText(t, p, "SEN-4000019", "SEN-4000038", "First licences", "Next licences")
+	p = c.get("/account?after=SEN-4000038")
+	wantText(t, p, "SEN-4000039", "SEN-4000044", "First licences")
+	if strings.Contains(p.Body, "Next licences") {
+		t.Error("the last page links to a next one")
+	}
+	// An action on a licence of the third page comes back to it.
+	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-4000040"}, "role": {"technical"}})
+	wantText(t, p, "Become the primary technical contact?", "zed@acme.test")
+	p = c.post("/account", url.Values{"action": {"promote"}, "sen": {"SEN-4000040"}, "role": {"technical"}, "confirm": {"yes"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/account?from=SEN-4000040#lic-SEN-4000040" {
+		t.Fatalf("promote: %d %q: %s", p.Status, p.Location, text(p.Body))
+	}
+	p = c.follow(p)
+	wantText(t, p, "SEN-4000040", "SEN-4000044")
+	if strings.Contains(p.Body, "SEN-4000039") {
+		t.Error("the page back from the action does not start with its licence")
+	}
+	// A page that asks for nonsense is the first page.
+	wantText(t, c.get("/account?after=%3Cscript%3E"), "SEN-1000001", "20 of your 46 licences")
 }

@@ -58,7 +58,7 @@ func licenseAPI(licenses LicenseReader, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sen, err := licensing.ParseSEN(r.PathValue("sen"))
 		if err != nil {
-			writeError(w, logger, r, err)
+			writeError(w, logger, r, licensing.FieldErrorf(licensing.Invalid, "sen", "%s", licensing.ErrorMessage(err)))
 			return
 		}
 		l, err := licenses.License(r.Context(), sen)
@@ -103,13 +103,27 @@ func statusOf(code licensing.Code) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers with the error's safe message; internals are logged.
+// writeError answers with the error's safe message and, when the error
+// names one, the field at fault (SPEC §9: a 400 always has "field", null
+// when the fault is the whole body); internals are logged.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
 	code := licensing.ErrorCode(err)
 	if code == licensing.Internal {
 		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, statusOf(code), map[string]string{"error": licensing.ErrorMessage(err)})
+	status := statusOf(code)
+	body := map[string]any{"error": licensing.ErrorMessage(err)}
+	if f := licensing.ErrorField(err); f != "" {
+		body["field"] = f
+	} else if status == http.StatusBadRequest {
+		body["field"] = nil
+	}
+	writeJSON(w, status, body)
+}
+
+// errorBody is an error answer that names no field.
+type errorBody struct {
+	Error string `json:"error"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -30,6 +30,8 @@ type Check struct {
 type Deps struct {
 	Logger         *slog.Logger
 	Licenses       LicenseReader
+	Provisioning   Provisioning  // the provisioning API (SPEC §9)
+	Invites        Inviter       // invitations of provisioned licences; nil: none are sent
 	History        HistoryReader // GET /api/v1/licenses/{sen}/history
 	AdminAPIToken  string        // empty: the API answers 401 to everyone
 	Ready          []Check
@@ -91,6 +93,15 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Licenses != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}", requireBearer(d.AdminAPIToken, licenseAPI(d.Licenses, d.Logger)))
+	}
+	if p := d.Provisioning; p != nil {
+		api := func(h http.Handler) http.Handler { return requireBearer(d.AdminAPIToken, h) }
+		mux.Handle("POST /api/v1/licenses", api(createAPI(p, d.Invites, d.Logger)))
+		mux.Handle("GET /api/v1/licenses", api(listAPI(p, d.Logger)))
+		mux.Handle("POST /api/v1/licenses/import", api(importAPI(p, d.Invites, d.Logger)))
+		mux.Handle("PATCH /api/v1/licenses/{sen}", api(patchAPI(p, d.Logger)))
+		mux.Handle("PUT /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, true, d.Logger)))
+		mux.Handle("DELETE /api/v1/licenses/{sen}/site-admins/{email}", api(siteAdminAPI(p, false, d.Logger)))
 	}
 	if d.History != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))

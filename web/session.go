@@ -168,6 +168,7 @@ type acctPage struct {
 	Notice   accounts.Notice
 	Profile  accounts.Profile
 	Licences []licenceView
+	Pager    pager
 	Confirm  *confirmation
 
 	// Result pages.

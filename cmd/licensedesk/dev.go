@@ -20,6 +20,7 @@ import (
 
 	"licensedesk/config"
 	"licensedesk/devstack"
+	"licensedesk/internal/bookgen"
 	"licensedesk/postgres"
 	"licensedesk/web"
 	"licensedesk/worker"
@@ -43,6 +44,7 @@ type devFlags struct {
 	temporalPort int
 	uiPort       int
 	fresh        bool
+	demoScale    int
 }
 
 // defaultDataDir is where dev keeps its state, and where `licensedesk
@@ -56,6 +58,7 @@ func devFlagSet(f *devFlags) *flag.FlagSet {
 	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal gRPC `PORT`")
 	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal web UI `PORT`")
 	fs.BoolVar(&f.fresh, "fresh", false, "wipe the data dir first")
+	fs.IntVar(&f.demoScale, "demo-scale", 0, "with a fresh database, also import a generated book of `N` licences (licensedesk gen's)")
 	return fs
 }
 
@@ -216,6 +219,11 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if err := svc.startSlack(ctx); err != nil {
 		return err
+	}
+	if f.demoScale > 0 && seeded {
+		if err := importBook(ctx, svc.db, bookgen.Options{Licenses: f.demoScale, Seed: 1}, logger); err != nil {
+			return fmt.Errorf("load the demo book: %w", err)
+		}
 	}
 
 	run, runCtx := errgroup.WithContext(ctx)

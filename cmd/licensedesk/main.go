@@ -1,6 +1,7 @@
 // Command licensedesk runs licensedesk: `dev` (everything on one machine),
-// `serve` (HTTP), `worker` (Temporal worker), `migrate`, and `slack` (send a
-// signed slash command to a running server).
+// `serve` (HTTP), `worker` (Temporal worker), `migrate`, `slack` (send a
+// signed slash command to a running server), `import` (send licences to a
+// running server) and `gen` (make a book of licences to import).
 package main
 
 import (
@@ -54,6 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "slack":
 		err = runSlack(ctx, args[1:], getenv, stdout)
+	case "import":
+		err = runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "gen":
+		err = runGen(ctx, args[1:], stdout, stderr)
 	case "cluster":
 		err = runCluster(ctx, args[1:], stdout)
 	case "chaos":

@@ -201,6 +201,8 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Logger:        s.logger,
 		Licenses:      s.db,
 		History:       s.db,
+		Provisioning:  s.db,
+		Invites:       s.ops,
 		AdminAPIToken: s.cfg.AdminAPIToken,
 		Ready:         s.readyChecks(),
 		Registry:      s.registry,
@@ -236,6 +238,21 @@ func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
 		return nil
 	}
 	return sb.Handler()
+}
+
+// finder is the store's find, as /license find pages it.
+type finder struct{ db *postgres.DB }
+
+func (f finder) FindLicences(ctx context.Context, q licensing.FindQuery, after licensing.SEN, size int) (bot.FoundPage, error) {
+	p, err := f.db.FindLicenses(ctx, q, postgres.PageRequest{After: after, Size: size})
+	if err != nil {
+		return bot.FoundPage{}, err
+	}
+	out := bot.FoundPage{Total: p.Total, Next: p.Next}
+	for _, l := range p.Licenses {
+		out.Licenses = append(out.Licenses, l.License)
+	}
+	return out, nil
 }
 
 func (s *services) activities() *activities.Activities {
@@ -292,5 +309,7 @@ var (
 	_ web.AccountService  = (*accounts.Service)(nil)
 	_ web.LinkService     = (*links.Service)(nil)
 	_ bot.Workflows       = (*temporalclient.Client)(nil)
+	_ web.Inviter         = (*temporalclient.Client)(nil)
+	_ web.Provisioning    = (*postgres.DB)(nil)
 	_ accounts.Operations = (*temporalclient.Accounts)(nil)
 )

@@ -60,17 +60,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	if secret == "" {
 		return usageErrorf("SLACK_SIGNING_SECRET is not set and no dev data dir at %s holds one", o.dataDir)
 	}
-	base := o.serverURL
-	if base == "" {
-		base = state.HTTPURL
-	}
-	if base == "" {
-		addr := getenv("HTTP_ADDR")
-		if addr == "" {
-			addr = "127.0.0.1:8080"
-		}
-		base = "http://" + addr
-	}
+	base := serverBase(o.serverURL, state, getenv)
 
 	form := url.Values{
 		"command":      {command},

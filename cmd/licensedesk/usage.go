@@ -23,6 +23,8 @@ var subcommands = []subcommand{
 	{"worker", "", "the Temporal worker", nil},
 	{"migrate", "", "apply database migrations and exit", nil},
 	{"slack", `[flags] "/license show SEN-1000001"`, "sign a slash command, send it to a running server, print the reply", func() *flag.FlagSet { return slackFlagSet(new(slackOptions)) }},
+	{"import", "[flags] FILE", "send NDJSON licences (FILE, - for stdin) to a running server's import, print what it did", func() *flag.FlagSet { return importFlagSet(new(importOptions)) }},
+	{"gen", "--licenses N [--seed S] > book.ndjson", "write a realistic book of N licences as NDJSON", func() *flag.FlagSet { return genFlagSet(new(genOptions)) }},
 	{"cluster", "[flags]", "what deploy/ runs, as processes on this machine: PostgreSQL, Temporal, serves behind a proxy, workers", func() *flag.FlagSet { return clusterFlagSet(new(clusterFlags)) }},
 	{"chaos", "[flags]", "the cluster under real traffic and faults, then the books (last line: chaos: ...)", func() *flag.FlagSet { return chaosFlagSet(new(chaosFlags)) }},
 }
@@ -64,7 +66,7 @@ func subcommandHelp(name string) string {
 		if c.flags != nil {
 			s += "\nFlags:\n" + flagsHelp(c.flags())
 		}
-		if c.name != "slack" {
+		if c.name != "slack" && c.name != "import" && c.name != "gen" {
 			s += "\nEnvironment:\n" + configHelp()
 		}
 		return s
