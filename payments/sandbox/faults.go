@@ -36,12 +36,12 @@ func ParseFaults(s string) (Faults, error) {
 		}
 		var err error
 		switch k {
-		case "drop", "error", "slow":
-			var p float64
-			if p, err = strconv.ParseFloat(v, 64); err == nil && (p < 0 || p > 1) {
-				err = fmt.Errorf("not between 0 and 1")
-			}
-			*map[string]*float64{"drop": &f.Drop, "error": &f.Error, "slow": &f.Slow}[k] = p
+		case "drop":
+			f.Drop, err = probability(v)
+		case "error":
+			f.Error, err = probability(v)
+		case "slow":
+			f.Slow, err = probability(v)
 		case "delay":
 			f.Delay, err = time.ParseDuration(v)
 		case "seed":
@@ -53,7 +53,18 @@ func ParseFaults(s string) (Faults, error) {
 			return Faults{}, fmt.Errorf("PAYMENTS_SANDBOX_FAULTS: %s: %v", part, err)
 		}
 	}
+	if sum := f.Drop + f.Error + f.Slow; sum > 1 {
+		return Faults{}, fmt.Errorf("PAYMENTS_SANDBOX_FAULTS: drop, error and slow add up to %g, more than 1", sum)
+	}
 	return f, nil
+}
+
+func probability(v string) (float64, error) {
+	p, err := strconv.ParseFloat(v, 64)
+	if err == nil && (p < 0 || p > 1) {
+		err = fmt.Errorf("%g is not between 0 and 1", p)
+	}
+	return p, err
 }
 
 // WithFaults wraps p so its charges fail as f says.
