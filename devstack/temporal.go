@@ -88,10 +88,26 @@ func findToolsMod(dir string) (string, bool) {
 }
 
 // StartTemporal starts a dev server and waits until it answers health checks.
+// Ports it picks itself (all but those opts names) are free when picked but
+// may be taken by another process before the server binds them; then it
+// tries again with new ones, up to three times (a port opts names that is
+// taken fails the same way three times).
 func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
 	}
+	for attempt := 1; ; attempt++ {
+		t, err := startTemporal(ctx, opts)
+		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return t, err
+		}
+	}
+}
+
+// errPortTaken: the server could not bind a port picked for it.
+var errPortTaken = errors.New("a port picked for the server was taken meanwhile")
+
+func startTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
 	var err error
 	if opts.Port == 0 {
 		if opts.Port, err = FreePort(); err != nil {
@@ -145,7 +161,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 
 	if err := t.waitHealthy(ctx, opts.Namespace, 60*time.Second); err != nil {
 		_ = t.Stop(context.Background())
-		return nil, fmt.Errorf("Temporal dev server did not become ready: %w%s", err, tail.tail())
+		log := tail.tail()
+		if strings.Contains(log, "address already in use") {
+			err = errors.Join(err, errPortTaken) // the HTTP and metrics ports are always picked here
+		}
+		return nil, fmt.Errorf("Temporal dev server did not become ready: %w%s", err, log)
 	}
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"licensedesk/bot"
+	"licensedesk/operation"
 )
 
 // A licence provisioned with "invite": true on the real stack: each
@@ -67,6 +68,7 @@ func TestDev_ProvisioningInvitesAndImports(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d invitations to the site admin; want 1", n)
 	}
+	recordHistory(t, s.temporalClient(t), operation.InviteID("SEN-3000001", "owner@newco.test"), "invite-completed")
 
 	// licensedesk import, with the URL and token from the data dir.
 	code, book, stderr := runCLI(t, nil, "gen", "--licenses", "60", "--seed", "3")
