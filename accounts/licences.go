@@ -27,6 +27,10 @@ type MyLicences struct {
 	Licences []MyLicense
 	Total    int           // all the account's licences
 	Next     licensing.SEN // the next page starts after it; "" on the last
+	// Unpaid are the account's licences that are past due or suspended
+	// (up to LicencesPerPage), on this page or not: each gets a banner at
+	// the top of every page.
+	Unpaid []MyLicense
 }
 
 // MyLicenses returns a page of the licences the account is a contact or
@@ -51,6 +55,17 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 			return MyLicences{}, err
 		}
 		out.Licences = append(out.Licences, m)
+	}
+	unpaid, err := s.db.AccountUnpaidLicenses(ctx, accountID, LicencesPerPage)
+	if err != nil {
+		return MyLicences{}, err
+	}
+	for _, al := range unpaid {
+		m := myLicenseOf(al.License, al.BillingAddress, acc.Email)
+		if err := s.addOverdue(ctx, &m); err != nil {
+			return MyLicences{}, err
+		}
+		out.Unpaid = append(out.Unpaid, m)
 	}
 	return out, nil
 }

@@ -56,6 +56,7 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"find by domain", findQuery(licensing.FindByDomain), []any{s.Domain, "", 51}},
 		{"find by site", findQuery(licensing.FindBySite), []any{s.Site, "", 51}},
 		{"account page", accountPageQuery, []any{s.AccountID, "", 21}},
+		{"account page banners", accountUnpaidQuery, []any{s.AccountID, "", 21}},
 		{"open links of a licence", sqlOpenLinks, []any{int64(1)}},
 	}
 	for _, r := range reads {

@@ -76,6 +76,28 @@ func (db *DB) AccountLicensesPage(ctx context.Context, accountID int64, p PageRe
 	return db.page(ctx, accountPageQuery, accountID, p)
 }
 
+// AccountUnpaidLicenses returns the first limit of the account's licences
+// that are past due or suspended, in SEN order, wherever they fall in its
+// pages: the account page puts each one's banner at the top.
+func (db *DB) AccountUnpaidLicenses(ctx context.Context, accountID int64, limit int) ([]AccountLicense, error) {
+	p, err := db.page(ctx, accountUnpaidQuery, accountID, PageRequest{Size: limit})
+	return p.Licenses, err
+}
+
+// accountUnpaidQuery is accountPageQuery for the licences that owe money;
+// it reads the account's licences by index as the page does and filters
+// them (an account holds hundreds at most; licenses_unpaid serves the
+// whole-book gauges instead).
+const accountUnpaidQuery = `
+	WITH ids AS (SELECT license_id FROM license_contacts WHERE account_id = $1::bigint
+	             UNION SELECT license_id FROM site_admins WHERE account_id = $1::bigint),
+	page AS (SELECT l.id FROM licenses l JOIN ids ON ids.license_id = l.id
+	         WHERE l.sen > $2 AND l.status IN ('past_due', 'suspended')
+	         ORDER BY l.sen LIMIT $3)
+	SELECT` + licenseColumns + `, l.billing_address, 0::bigint
+	FROM page JOIN licenses l ON l.id = page.id
+	ORDER BY l.sen`
+
 // accountPageQuery is findQuery for one account: $1 its id.
 const accountPageQuery = `
 	WITH ids AS (SELECT license_id FROM license_contacts WHERE account_id = $1::bigint

@@ -199,6 +199,14 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		}
 		p.Licences = append(p.Licences, v)
 	}
+	for _, m := range mine.Unpaid {
+		v := licenceViewOf(m, acc.Email, time.Now())
+		v.SeeLink = "#" + v.Anchor
+		if !slices.ContainsFunc(mine.Licences, func(l accounts.MyLicense) bool { return l.License.SEN == m.License.SEN }) {
+			v.SeeLink = "/account?from=" + url.QueryEscape(string(m.License.SEN)) + "#" + v.Anchor
+		}
+		p.Unpaid = append(p.Unpaid, v)
+	}
 	if !shown {
 		// About a licence that is not on the page (not theirs, or no
 		// longer): shown above the list.
@@ -223,6 +231,7 @@ type licenceView struct {
 	AddEmail       string
 	// A past-due or suspended licence's banner: its title and sentence.
 	OverdueTitle, OverdueText string
+	SeeLink                   string // the banner's "See the licence": its card on this page, or the page it is on
 }
 
 // personView is one contact of a licence, with every role they hold.

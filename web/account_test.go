@@ -838,4 +838,20 @@ func TestAccount_ManyLicencesComeInPages(t *testing.T) {
 	}
 	// A page that asks for nonsense is the first page.
 	wantText(t, c.get("/account?after=%3Cscript%3E"), "SEN-1000001", "20 of your 46 licences")
+
+	// A past-due licence on the first page has its banner on every page,
+	// leading to the page it is on.
+	if _, err := s.db.Pool().Exec(ctx, `INSERT INTO license_contacts (license_id, account_id, role, is_primary)
+		SELECT l.id, a.id, 'billing', false FROM licenses l, accounts a WHERE l.sen = 'SEN-1000003' AND a.email = 'alice@acme.test'`); err != nil {
+		t.Fatal(err)
+	}
+	p = c.get("/account?after=SEN-4000038")
+	wantText(t, p, "SEN-4000039", "Payment failed for SEN-1000003", "Update the card for")
+	if !strings.Contains(p.Body, `href="/account?from=SEN-1000003#lic-SEN-1000003"`) {
+		t.Errorf("the banner of a licence on another page does not lead there:\n%s", text(p.Body))
+	}
+	p = c.get("/account")
+	if !strings.Contains(p.Body, `href="#lic-SEN-1000003"`) {
+		t.Errorf("on its own page, the banner does not lead to the licence's card:\n%s", text(p.Body))
+	}
 }

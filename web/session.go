@@ -168,6 +168,7 @@ type acctPage struct {
 	Notice   accounts.Notice
 	Profile  accounts.Profile
 	Licences []licenceView
+	Unpaid   []licenceView // past due or suspended, on this page or another: a banner each
 	Pager    pager
 	Confirm  *confirmation
 
