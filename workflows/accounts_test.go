@@ -446,5 +446,17 @@ func TestCardUpdate_SaysHowTheChargeItAskedForWent(t *testing.T) {
 		if len(signalled) != 1 || signalled[0].ReplyTo != e.id {
 			t.Errorf("signals to the collection = %+v; want one asking for the result", signalled)
 		}
+		// The card was saved and made the default either way: only the
+		// charge step carries the outcome.
+		charge := operation.Done
+		if tc.outcome != operation.Completed {
+			charge = operation.Failed
+		}
+		want := map[string]operation.StepState{stepCardLinks: operation.Done, stepCardWait: operation.Done, stepCardApply: operation.Done, stepCardCharge: charge}
+		for _, step := range e.status(t).Steps {
+			if step.State != want[step.Key] {
+				t.Errorf("%s: step %s is %s; want %s", tc.outcome, step.Key, step.State, want[step.Key])
+			}
+		}
 	}
 }

@@ -617,6 +617,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 			msg := "Nobody saved a new card within " + days(in.Expiry) + "; the card is unchanged."
 			return t.finish(ctx, operation.Expired, msg)
 		}
+		t.done(stepCardWait)
 		t.begin(ctx, stepCardApply)
 		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
 			SEN: in.SEN, WorkflowID: t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
@@ -625,12 +626,14 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 			// A duplicate or stale report (webhook delivered twice, a link
 			// no longer allowed): note it and keep waiting for a good one.
 			t.note(ctx, "Card not applied: "+de.Message)
+			t.set(stepCardApply, operation.Pending)
 			t.begin(ctx, stepCardWait)
 			continue
 		}
 		if err != nil {
 			return Result{}, err
 		}
+		t.done(stepCardApply)
 		break
 	}
 	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
