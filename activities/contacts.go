@@ -170,9 +170,12 @@ type RemoveContactInput struct {
 	By    licensing.Actor
 }
 
-// RemoveContactOutput says whether a row went.
+// RemoveContactOutput says whether a row went, and which workflows had
+// links of the person withdrawn because they no longer belong to the
+// licence (to be told: they may be waiting on them).
 type RemoveContactOutput struct {
-	Removed bool
+	Removed   bool
+	Withdrawn []string
 }
 
 // RemoveContact removes a secondary contact; the database refuses primaries
@@ -182,5 +185,11 @@ func (a *Activities) RemoveContact(ctx context.Context, in RemoveContactInput) (
 	if err != nil {
 		return RemoveContactOutput{}, temporalerr.FromDomain(err)
 	}
-	return RemoveContactOutput{Removed: ok}, nil
+	// Read after the removal, so a retry after a lost answer (Removed false
+	// then) still names them.
+	withdrawn, err := a.DB.WithdrawnLinkWorkflows(ctx, in.SEN, in.Email)
+	if err != nil {
+		return RemoveContactOutput{}, err
+	}
+	return RemoveContactOutput{Removed: ok, Withdrawn: withdrawn}, nil
 }

@@ -237,6 +237,27 @@ func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, licID, accID int64) e
 	return err
 }
 
+// WithdrawnLinkWorkflows names the workflows holding links of email for
+// the licence that were withdrawn unused and would still be live, because
+// the person no longer belongs to it: those workflows may be waiting on
+// them. Nothing while the person is still a contact or site admin. Read by
+// the person's links (link_tokens_account): a handful.
+func (db *DB) WithdrawnLinkWorkflows(ctx context.Context, sen licensing.SEN, email licensing.Email) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT DISTINCT t.workflow_id FROM link_tokens t
+		JOIN accounts a ON a.id = t.account_id
+		JOIN licenses l ON l.id = t.license_id
+		WHERE lower(a.email) = lower($2) AND l.sen = $1
+		  AND t.workflow_id IS NOT NULL AND t.used_at IS NULL AND t.revoked_at IS NOT NULL AND t.expires_at > now()
+		  AND NOT EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
+		  AND NOT EXISTS (SELECT 1 FROM site_admins s WHERE s.license_id = l.id AND s.account_id = a.id)
+		ORDER BY 1`, string(sen), string(email))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // SpendLink spends a link on its own (a decision that is recorded by the
 // workflow itself).
 func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by licensing.Actor, action string) (Link, error) {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -146,6 +147,13 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		if licensing.ErrorCode(err) != licensing.Gone {
 			t.Errorf("spending it: %v; want Gone", err)
 		}
+		// The move that waited on him is named, on every asking (an
+		// activity retried after the removal committed).
+		for range 2 {
+			if ids, err := db.WithdrawnLinkWorkflows(ctx, "SEN-1000001", "bob@acme.test"); err != nil || !slices.Equal(ids, []string{"move/SEN-1000001/zed@newco.test"}) {
+				t.Errorf("WithdrawnLinkWorkflows = %v, %v", ids, err)
+			}
+		}
 	})
 
 	t.Run("a link is re-checked where it is spent", func(t *testing.T) {
@@ -175,6 +183,9 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		}
 		if _, err := db.LookupLink(ctx, alice); err != nil {
 			t.Errorf("alice is still the billing contact, yet her card link went: %v", err)
+		}
+		if ids, err := db.WithdrawnLinkWorkflows(ctx, "SEN-1000001", "alice@acme.test"); err != nil || len(ids) != 0 {
+			t.Errorf("someone still on the licence has withdrawn links: %v, %v", ids, err)
 		}
 	})
 }

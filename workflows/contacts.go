@@ -129,6 +129,11 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (Result, error) {
 	}).Get(ctx, &removed); err != nil {
 		return t.fail(ctx, err)
 	}
+	// Version 1: operations that held links of someone who no longer
+	// belongs to the licence are told, so none waits on them for days.
+	if workflow.GetVersion(ctx, "contact-remove-tells-waiters", workflow.DefaultVersion, 1) >= 1 {
+		tellWithdrawn(ctx, t.st.WorkflowID, PersonLeft{SEN: in.SEN, Email: in.Email}, removed.Withdrawn)
+	}
 	if !removed.Removed {
 		msg := fmt.Sprintf("%s was not a %s contact of %s; nothing changed.", in.Email, in.Role, in.SEN)
 		return t.finish(ctx, operation.Completed, msg)
@@ -233,7 +238,8 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		return t.fail(ctx, err)
 	}
 	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
-	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil || declined != nil }, func(ctx workflow.Context) {
+	me := []licensing.Email{in.Email}
+	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil || declined != nil || t.allLeft(me) }, func(ctx workflow.Context) {
 		_ = send(ctx, true)
 	})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -252,6 +258,10 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		revoke()
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary %s contact of %s; nothing changed.", in.Email, roleList(in.Roles), in.SEN))
+	case promoted == nil && t.allLeft(me):
+		revoke()
+		finishHandlers(ctx)
+		return t.finish(ctx, operation.Failure, fmt.Sprintf("%s no longer belongs to %s, so the offer to make themselves primary was withdrawn.", in.Email, in.SEN))
 	case !ok:
 		revoke()
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))

@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -24,6 +27,47 @@ func TestContactRemove_RefusedPrimaryEndsWithTheReason(t *testing.T) {
 	}
 	if len(e.notified) != 0 {
 		t.Error("a refused removal sent mail")
+	}
+}
+
+// A removal that withdrew the person's links from other operations tells
+// each of them (not itself), and a workflow already gone is no failure.
+func TestContactRemove_TellsTheOperationsThatHeldTheirLinks(t *testing.T) {
+	e := newMoveEnv(t)
+	self := operation.ContactRemoveID(sen, licensing.Technical, "bob@acme.test")
+	e.withdrawn = []string{"move/SEN-1000001/zed@newco.test", self, "verify/SEN-1000001/x@y.test"}
+	var told []string
+	e.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", PersonLeftSignal, mock.Anything).Return(
+		func(_, id, _, _ string, arg any) error {
+			if p := arg.(PersonLeft); p.Email != "bob@acme.test" || p.SEN != sen {
+				t.Errorf("told %+v", p)
+			}
+			told = append(told, id)
+			if id == "verify/SEN-1000001/x@y.test" {
+				return errors.New("workflow execution already completed")
+			}
+			return nil
+		})
+	e.OnRequestCancelExternalWorkflow(mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	e.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: self})
+	e.ExecuteWorkflow(ContactRemove, ContactInput{SEN: sen, Role: licensing.Technical, Email: "bob@acme.test", By: Requester{SlackUser: "U1", Channel: "C1"}})
+	var res Result
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Completed {
+		t.Fatalf("result %+v, %v", res, err)
+	}
+	if !slices.Equal(told, []string{"move/SEN-1000001/zed@newco.test", "verify/SEN-1000001/x@y.test"}) {
+		t.Errorf("told %v", told)
+	}
+}
+
+// The person offered the promotion leaves the licence: the offer ends then.
+func TestPromote_EndsWhenThePersonLeaves(t *testing.T) {
+	e := newMoveEnv(t)
+	e.RegisterDelayedCallback(func() { e.SignalWorkflow(PersonLeftSignal, PersonLeft{SEN: sen, Email: "bob@acme.test"}) }, day)
+	e.ExecuteWorkflow(Promote, PromoteOfferInput{SEN: sen, Email: "bob@acme.test", Roles: []licensing.Role{licensing.Technical}})
+	var res Result
+	if err := e.GetWorkflowResult(&res); err != nil || res.Outcome != operation.Failure || len(e.sent) != 1 || e.revoked == 0 {
+		t.Fatalf("result %+v, %v; %d mails, %d revokes", res, err, len(e.sent), e.revoked)
 	}
 }
 

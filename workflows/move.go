@@ -224,7 +224,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		return m.fail(ctx, err)
 	}
 	m.t.waiting(ctx, m.plan.ConfirmBy, deadline)
-	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.decision != nil }, func(ctx workflow.Context) {
+	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.decision != nil || m.t.allLeft(m.plan.ConfirmBy) }, func(ctx workflow.Context) {
 		if err := m.sendLinks(ctx, licensing.PurposeConfirmMove, m.plan.ConfirmBy, deadline, true); err != nil {
 			workflow.GetLogger(ctx).Warn("confirmation reminder failed", "err", err)
 		}
@@ -232,6 +232,10 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	})
 	if err != nil {
 		return MoveResult{}, err
+	}
+	if m.decision == nil && m.t.allLeft(m.plan.ConfirmBy) {
+		return m.undo(ctx, operation.Failure, fmt.Sprintf("%s, asked to confirm, no longer belongs to %s; nothing was changed. Ask again, naming another contact or site admin with --confirm-by.",
+			emailList(m.plan.ConfirmBy), req.SEN)), nil
 	}
 	if !ok {
 		return m.undo(ctx, operation.Expired, fmt.Sprintf("Nobody confirmed within %s; nothing was changed.", days(m.timing.Expiry))), nil
@@ -267,7 +271,8 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 			return m.fail(ctx, err)
 		}
 		m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
-		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil || m.declined != nil }, func(ctx workflow.Context) {
+		newContact := []licensing.Email{m.plan.NewEmail}
+		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil || m.declined != nil || m.t.allLeft(newContact) }, func(ctx workflow.Context) {
 			if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
 				workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
 			}
@@ -278,6 +283,9 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		}
 		if m.declined != nil {
 			return m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed.", m.plan.NewEmail)), nil
+		}
+		if m.promoted == nil && m.t.allLeft(newContact) {
+			return m.undo(ctx, operation.Failure, fmt.Sprintf("%s was removed from %s before making themselves primary, so the move was called off; nothing else changed.", m.plan.NewEmail, req.SEN)), nil
 		}
 		if !ok && !m.promotedMeanwhile(ctx) {
 			return m.undo(ctx, operation.Expired, fmt.Sprintf("%s did not make themselves primary within %s; the contact added for the move was removed again.", m.plan.NewEmail, days(m.timing.Expiry))), nil
@@ -296,12 +304,19 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		m.t.skipped(stepRemove)
 	} else {
 		m.t.begin(dctx, stepRemove)
+		var withdrawn []string
 		for _, role := range m.plan.Remove {
+			var removed activities.RemoveContactOutput
 			if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
 				SEN: req.SEN, Role: role, Email: m.plan.From, By: m.actor(),
-			}).Get(dctx, nil); err != nil {
+			}).Get(dctx, &removed); err != nil {
 				return m.fail(dctx, err)
 			}
+			withdrawn = append(withdrawn, removed.Withdrawn...)
+		}
+		// Version 1: as ContactRemove, tell what waited on the old contact.
+		if workflow.GetVersion(dctx, "move-remove-tells-waiters", workflow.DefaultVersion, 1) >= 1 {
+			tellWithdrawn(dctx, m.t.st.WorkflowID, PersonLeft{SEN: req.SEN, Email: m.plan.From}, withdrawn)
 		}
 		m.t.done(stepRemove)
 	}

@@ -39,6 +39,7 @@ type moveEnv struct {
 	planErr    error
 	primary    bool // CheckPrimary's answer
 	removeErr  error
+	withdrawn  []string // RemoveContact's answer: workflows whose links of the person went
 	promoteOut activities.RedeemPromotionOutput
 	promoteErr error
 
@@ -85,7 +86,7 @@ func newMoveEnv(t *testing.T) *moveEnv {
 			return activities.RemoveContactOutput{}, e.removeErr
 		}
 		e.removed = append(e.removed, in)
-		return activities.RemoveContactOutput{Removed: true}, nil
+		return activities.RemoveContactOutput{Removed: true, Withdrawn: e.withdrawn}, nil
 	})
 	e.OnActivity(a.UndoContacts, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UndoContactsInput) (activities.UndoContactsOutput, error) {
 		e.undone = append(e.undone, in)
@@ -218,6 +219,51 @@ func TestMove_DeclinedChangesNothing(t *testing.T) {
 	}
 	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 {
 		t.Errorf("undone %v removed %v revoked %d; want nothing touched and links revoked", e.undone, e.removed, e.revoked)
+	}
+}
+
+// The one asked to confirm is removed from the licence meanwhile (their
+// links withdrawn; ContactRemove signals PersonLeft): the move ends then,
+// not on day 14, changing nothing and saying how to ask again.
+func TestMove_ConfirmerWhoLeftEndsTheMoveAtOnce(t *testing.T) {
+	e := newMoveEnv(t)
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(PersonLeftSignal, PersonLeft{SEN: sen, Email: "bob@acme.test"}) // someone else: it waits on
+	}, time.Hour)
+	e.RegisterDelayedCallback(func() {
+		if st := e.status(t); st.Done {
+			t.Error("the move ended when someone it does not wait on left")
+		}
+		e.SignalWorkflow(PersonLeftSignal, PersonLeft{SEN: sen, Email: "alice@acme.test"})
+	}, 2*time.Hour)
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Failure || !strings.Contains(res.Message, "alice@acme.test, asked to confirm, no longer belongs to SEN-1000001; nothing was changed. Ask again") {
+		t.Fatalf("result = %+v", res)
+	}
+	if e.Now().Sub(e.sent[0].Deadline) > -13*day || len(e.sent) != 1 {
+		t.Errorf("ended at %v with %d mails; want soon after the 2nd hour, before any reminder", e.Now(), len(e.sent))
+	}
+	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 {
+		t.Errorf("undone %v removed %v revoked %d; want nothing touched and links revoked", e.undone, e.removed, e.revoked)
+	}
+}
+
+// The new contact is removed while the move waits for them to promote
+// themselves: the move is called off as if they had declined.
+func TestMove_NewContactWhoLeftCallsTheMoveOff(t *testing.T) {
+	e := newMoveEnv(t)
+	e.update(t, time.Hour, DecideUpdate, DecideInput{Approve: true})
+	e.RegisterDelayedCallback(func() {
+		e.SignalWorkflow(PersonLeftSignal, PersonLeft{SEN: sen, Email: "new@acme.test"})
+	}, 2*day)
+	e.ExecuteWorkflow(Move, moveInput())
+	res := e.result(t)
+	if res.Outcome != operation.Failure || !strings.Contains(res.Message, "new@acme.test was removed from SEN-1000001 before making themselves primary") {
+		t.Fatalf("result = %+v", res)
+	}
+	if len(e.removed) != 0 {
+		t.Errorf("the old contact was removed: %+v", e.removed)
 	}
 }
 

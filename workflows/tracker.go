@@ -50,6 +50,8 @@ type tracker struct {
 	links   *activities.SendLinksInput    // the last links mailed, for /license resend while a step waits
 	resent  map[licensing.Email]time.Time // when each person was last sent a fresh link
 	resends int                           // fresh links sent, for their mail keys
+
+	left []licensing.Email // people who left the licence while this ran (PersonLeftSignal)
 }
 
 func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, summary string, by Requester, steps ...operation.Step) (*tracker, error) {
@@ -76,6 +78,7 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 			t.cancelBy = by
 		}
 	})
+	t.listenForLeavers(ctx)
 	if by.Channel != "" {
 		t.async = workflow.GetVersion(ctx, "async-progress", workflow.DefaultVersion, 1) >= 1
 	}

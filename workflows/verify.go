@@ -114,7 +114,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 		return VerifyResult{}, err
 	}
 	t.waiting(ctx, plan.Confirmers, deadline)
-	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return decision() != nil }, func(ctx workflow.Context) {
+	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return decision() != nil || t.allLeft(plan.Confirmers) }, func(ctx workflow.Context) {
 		if err := send(ctx, true); err != nil {
 			workflow.GetLogger(ctx).Warn("verification reminder failed", "err", err)
 		}
@@ -122,6 +122,10 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	})
 	if err != nil {
 		return VerifyResult{}, err
+	}
+	if decision() == nil && t.allLeft(plan.Confirmers) {
+		return end(operation.Failure, fmt.Sprintf("%s, asked to confirm %s's request, no longer belongs to %s; %s is not verified. Ask again to reach the licence's contacts as they are now.",
+			emailList(plan.Confirmers), in.Requester, in.SEN, in.Requester), "")
 	}
 	if !ok {
 		return end(operation.Expired, fmt.Sprintf("Nobody confirmed %s's request within %s.", in.Requester, days(timing.Expiry)), "")

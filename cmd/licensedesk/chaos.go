@@ -130,6 +130,9 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 			_ = os.RemoveAll(*dir)
 		}
 	}()
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
 	_ = os.Chmod(*dir, 0o755)
 	logFile, err := os.Create(filepath.Join(*dir, "cluster.log"))
 	if err != nil {
