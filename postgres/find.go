@@ -84,30 +84,28 @@ func (db *DB) AccountUnpaidLicenses(ctx context.Context, accountID int64, limit 
 	return p.Licenses, err
 }
 
-// accountUnpaidQuery is accountPageQuery for the licences that owe money;
-// it reads the account's licences by index as the page does and filters
-// them (an account holds hundreds at most; licenses_unpaid serves the
-// whole-book gauges instead).
-const accountUnpaidQuery = `
+// accountQuery is findQuery for one account ($1 its id): its licences as
+// contact or site admin, read by index, those matching where; total says
+// how many it holds in all.
+func accountQuery(where, total string) string {
+	return `
 	WITH ids AS (SELECT license_id FROM license_contacts WHERE account_id = $1::bigint
 	             UNION SELECT license_id FROM site_admins WHERE account_id = $1::bigint),
 	page AS (SELECT l.id FROM licenses l JOIN ids ON ids.license_id = l.id
-	         WHERE l.sen > $2 AND l.status IN ('past_due', 'suspended')
+	         WHERE l.sen > $2` + where + `
 	         ORDER BY l.sen LIMIT $3)
-	SELECT` + licenseColumns + `, l.billing_address, 0::bigint
+	SELECT` + licenseColumns + `, l.billing_address, ` + total + `
 	FROM page JOIN licenses l ON l.id = page.id
 	ORDER BY l.sen`
+}
 
-// accountPageQuery is findQuery for one account: $1 its id.
-const accountPageQuery = `
-	WITH ids AS (SELECT license_id FROM license_contacts WHERE account_id = $1::bigint
-	             UNION SELECT license_id FROM site_admins WHERE account_id = $1::bigint),
-	page AS (SELECT l.id FROM licenses l JOIN ids ON ids.license_id = l.id
-	         WHERE l.sen > $2
-	         ORDER BY l.sen LIMIT $3)
-	SELECT` + licenseColumns + `, l.billing_address, (SELECT count(*) FROM ids)
-	FROM page JOIN licenses l ON l.id = page.id
-	ORDER BY l.sen`
+var (
+	accountPageQuery = accountQuery("", "(SELECT count(*) FROM ids)")
+	// The licences that owe money, filtered from the account's own (it
+	// holds hundreds at most; licenses_unpaid serves the whole-book
+	// gauges instead).
+	accountUnpaidQuery = accountQuery(" AND l.status IN ('past_due', 'suspended')", "0::bigint")
+)
 
 func (db *DB) page(ctx context.Context, query string, value any, p PageRequest) (Page, error) {
 	size := p.Size
