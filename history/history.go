@@ -174,7 +174,7 @@ func aboutOperation(workflowID string) string {
 	case kind == operation.KindMove && len(parts) == 3:
 		return "moving " + parts[1] + " to " + parts[2]
 	case kind == operation.KindVerify && len(parts) == 3:
-		return "the request of " + parts[2] + " about " + parts[1]
+		return "verifying " + parts[2] + " for " + parts[1]
 	case kind == operation.KindContactAdd && len(parts) == 4:
 		return "adding " + parts[3] + " as " + parts[2] + " contact"
 	case kind == operation.KindContactRemove && len(parts) == 4:
