@@ -25,6 +25,7 @@ type Samples struct {
 	Domain    string
 	Site      string
 	AccountID int64
+	LicenseID int64 // the licence whose history is explained
 	// Chunk is how many keys the import's look-ups by list are explained
 	// with (0: LookupChunk, what a batch sends). A smaller book needs a
 	// smaller one for the same share of its tables (10 of 20k licences is
@@ -58,6 +59,7 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"account page", accountPageQuery, []any{s.AccountID, "", 21}},
 		{"account page banners", accountUnpaidQuery, []any{s.AccountID, "", 21}},
 		{"open links of a licence", sqlOpenLinks, []any{int64(1)}},
+		{"history of a licence (/license history, GET …/history)", historyQuery, []any{s.LicenseID, int64(1<<63 - 1), 51}},
 	}
 	for _, r := range reads {
 		if err := add(db.pool, r.name, r.sql, r.args...); err != nil {

@@ -151,8 +151,12 @@ func TestFind_PlansUseIndexes(t *testing.T) {
 		lines = append(lines, postgres.ImportLine{Line: i + 1, SEN: *r.SEN, License: l})
 		return true
 	})
+	var licID int64
+	if err := db.Pool().QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1`, st.SENs[len(st.SENs)/2]).Scan(&licID); err != nil {
+		t.Fatal(err)
+	}
 	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(st.SENs[len(st.SENs)/2]), Email: person.Email,
-		Domain: st.Domains[1], Site: st.Sites[1], AccountID: person.ID, Chunk: 20}, lines)
+		Domain: st.Domains[1], Site: st.Sites[1], AccountID: person.ID, LicenseID: licID, Chunk: 20}, lines)
 	if err != nil {
 		t.Fatal(err)
 	}

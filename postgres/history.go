@@ -10,6 +10,14 @@ import (
 	"licensedesk/licensing"
 )
 
+// historyQuery reads a page of a licence's history, newest first, through
+// audit_log_license_id: $1 the licence's id, $2 the id to start below, $3
+// how many.
+const historyQuery = `
+	SELECT id, at, actor_kind, actor, action, detail, coalesce(workflow_id, '')
+	FROM audit_log WHERE license_id = $1 AND id < $2
+	ORDER BY id DESC LIMIT $3`
+
 // History returns up to limit events of a licence, newest first, before
 // cursor ("" for the newest), and the cursor of the next page ("" when
 // there is none). It reads the index audit_log_license_id, so a page costs
@@ -30,10 +38,7 @@ func (db *DB) History(ctx context.Context, sen licensing.SEN, cursor string, lim
 		}
 		return history.Page{}, err
 	}
-	rows, err := db.pool.Query(ctx, `
-		SELECT id, at, actor_kind, actor, action, detail, coalesce(workflow_id, '')
-		FROM audit_log WHERE license_id = $1 AND id < $2
-		ORDER BY id DESC LIMIT $3`, licID, before, limit+1)
+	rows, err := db.pool.Query(ctx, historyQuery, licID, before, limit+1)
 	if err != nil {
 		return history.Page{}, err
 	}

@@ -200,6 +200,26 @@ func TestBench_Scale(t *testing.T) {
 	}
 	out.line("")
 
+	// History of a busy licence among a million (the import wrote one event
+	// per licence): 1,000 more events of its own.
+	busy := licensing.SEN(bookgen.SEN(n / 3))
+	if _, err := db.Pool().Exec(ctx, `
+		INSERT INTO audit_log (actor_kind, actor, action, license_id, detail)
+		SELECT 'slack', 'UBENCH', 'link.resend', (SELECT id FROM licenses WHERE sen = $1), jsonb_build_object('email', 'x' || i || '@bench.test')
+		FROM generate_series(1, 1000) i`, string(busy)); err != nil {
+		t.Fatal(err)
+	}
+	var events int64
+	_ = db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log`).Scan(&events)
+	for _, q := range []benchQuery{
+		{fmt.Sprintf("/license history %s (1,001 events of %s)", busy, thousands(events)), func(int) { srv.slackWant(t, "history "+string(busy), "History of") }},
+		{"GET /api/v1/licenses/{sen}/history, its first page of 50", func(int) { srv.apiWant(t, "/api/v1/licenses/"+string(busy)+"/history", `"events"`) }},
+	} {
+		d := q.run(requests / 2)
+		out.line("%s: p50 %v, p99 %v (goal p99 ≤ 20 ms)", q.name, d.p(50), d.p(99))
+	}
+	out.line("")
+
 	// 5. Size on disk, once autovacuum would have cleaned up after the
 	// import (the primary-check queue's dead rows, the tables' statistics).
 	if _, err := db.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
@@ -224,7 +244,7 @@ func TestBench_Scale(t *testing.T) {
 
 	// 6. Plans at this size.
 	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(bookgen.SEN(n / 2)), Email: bookgen.HeavyEmail,
-		Domain: st.LargestDomain, Site: st.Sites[0], AccountID: accountIDOf(t, db, bookgen.HeavyEmail)}, explainBatch(n))
+		Domain: st.LargestDomain, Site: st.Sites[0], AccountID: accountIDOf(t, db, bookgen.HeavyEmail), LicenseID: licenseIDOf(t, db, busy)}, explainBatch(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +352,7 @@ type benchServer struct {
 func newBenchServer(t *testing.T, db *postgres.DB) *benchServer {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	reg := bot.NewRegistry(bot.ParseAllow("*", "*"), nil, logger, bot.ShowCommand(db, db, 0), bot.FindCommand(finder{db}))
+	reg := bot.NewRegistry(bot.ParseAllow("*", "*"), nil, logger, bot.ShowCommand(db, db, 0), bot.FindCommand(finder{db}), bot.HistoryCommand(db, db))
 	secret := []byte("bench-signing-secret")
 	v := bot.Verifier{Secret: secret, Now: time.Now, MaxAge: 5 * time.Minute, Logger: logger}
 	ops := accountstest.New(db)
@@ -341,27 +361,40 @@ func newBenchServer(t *testing.T, db *postgres.DB) *benchServer {
 		t.Fatal(err)
 	}
 	ops.Service = svc
-	h := web.New(web.Deps{Logger: logger, Licenses: db, Provisioning: db, AdminAPIToken: benchToken, Registry: prometheus.NewRegistry(),
+	h := web.New(web.Deps{Logger: logger, Licenses: db, Provisioning: db, History: db, AdminAPIToken: benchToken, Registry: prometheus.NewRegistry(),
 		SlackCommands: v.Middleware(bot.CommandsHandler(reg, logger)), Account: web.Account(svc, logger, false)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &benchServer{Server: srv, secret: secret}
 }
 
-func (s *benchServer) slack(t *testing.T, text string) {
+func (s *benchServer) slack(t *testing.T, text string) { s.slackWant(t, text, `"blocks"`) }
+
+func (s *benchServer) slackWant(t *testing.T, text, want string) {
 	body := url.Values{"command": {"/license"}, "text": {text}, "user_id": {"UBENCH"}, "channel_id": {"C1"}, "team_id": {"T1"}}.Encode()
 	ts, sig := bot.Sign(s.secret, time.Now(), []byte(body))
 	req, _ := http.NewRequest("POST", s.URL+"/slack/commands", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", sig)
-	s.expect(t, req, `"blocks"`)
+	s.expect(t, req, want)
 }
 
-func (s *benchServer) api(t *testing.T, path string) {
+func (s *benchServer) api(t *testing.T, path string) { s.apiWant(t, path, `"sen"`) }
+
+func (s *benchServer) apiWant(t *testing.T, path, want string) {
 	req, _ := http.NewRequest("GET", s.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+benchToken)
-	s.expect(t, req, `"sen"`)
+	s.expect(t, req, want)
+}
+
+func licenseIDOf(t *testing.T, db *postgres.DB, sen licensing.SEN) int64 {
+	t.Helper()
+	var id int64
+	if err := db.Pool().QueryRow(context.Background(), `SELECT id FROM licenses WHERE sen = $1`, string(sen)).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func (s *benchServer) account(t *testing.T, cookie, path string) {
