@@ -44,7 +44,7 @@ deploy:
 # traffic while workers, servers, PostgreSQL and Temporal are killed or
 # restarted and SMTP, Slack and the payment provider fail for a while; the
 # books are checked at the end and the last line says what broke
-# (CHAOS_SIZE=full for the issue's full figures, about 40 minutes).
+# (CHAOS_SIZE=full for the issue's full figures, about 25 minutes).
 CHAOS_SIZE ?= small
 CHAOS_SEED ?= 1
 chaos:
