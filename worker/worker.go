@@ -19,7 +19,8 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
 		// On shutdown, let running activities finish (deployments give the
 		// pod 60 s); workflow tasks are simply picked up by another worker.
-		WorkerStopTimeout: 50 * time.Second,
+		WorkerStopTimeout:                50 * time.Second,
+		MaxConcurrentWorkflowTaskPollers: 8,
 	})
 	for _, wf := range workflows.All {
 		w.RegisterWorkflow(wf)

@@ -87,6 +87,7 @@ type chaos struct {
 type chaosFlags struct {
 	size, dir, binary string
 	seed              uint64
+	waiting           int
 }
 
 func chaosFlagSet(f *chaosFlags) *flag.FlagSet {
@@ -95,6 +96,7 @@ func chaosFlagSet(f *chaosFlags) *flag.FlagSet {
 	fs.Uint64Var(&f.seed, "seed", 1, "seeds every random choice, so a run can be repeated")
 	fs.StringVar(&f.dir, "data-dir", "", "where the cluster keeps its state (default: a new temporary directory)")
 	fs.StringVar(&f.binary, "binary", "", "the licensedesk binary the cluster runs (default: this one)")
+	fs.IntVar(&f.waiting, "waiting", 0, "how many operations wait on people at the end (default: the size's)")
 	return fs
 }
 
@@ -112,6 +114,12 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	size, ok := chaosSizes[*sizeName]
 	if !ok {
 		return usageErrorf("--size %q: want small or full", *sizeName)
+	}
+	if f.waiting < 0 || f.waiting > 100000 {
+		return usageErrorf("--waiting %d: want 0 (the size's) to 100000", f.waiting)
+	}
+	if f.waiting > 0 {
+		size.Waiting = f.waiting
 	}
 	var err error
 	if *binary == "" {
