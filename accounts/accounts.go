@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/postgres"
@@ -126,7 +127,7 @@ func (o Options) withDefaults() Options {
 		o.Hasher = passwords.NewHasher(o.HashConcurrent)
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Real
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleep

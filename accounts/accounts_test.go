@@ -17,6 +17,7 @@ import (
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -53,20 +54,9 @@ type env struct {
 // newEnv returns the service on a migrated database with the demo data.
 func newEnv(t *testing.T, opt accounts.Options) *env {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{now: time.Now().Truncate(time.Microsecond)} // as PostgreSQL stores it
+	db, now := postgrestest.NewDemo(t)
+	c := &clock{now: now.Now().Truncate(time.Microsecond)} // as PostgreSQL stores it
+	db.SetClock(c.Now)                                     // the test's clock rules the store too
 	if opt.Now == nil {
 		opt.Now = c.Now
 	}

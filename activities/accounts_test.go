@@ -23,11 +23,11 @@ import (
 	"licensedesk/accounts"
 	"licensedesk/accounts/accountstest"
 	"licensedesk/activities"
-	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/mail"
 	"licensedesk/operation"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/workflows"
 )
 
@@ -104,20 +104,8 @@ type resetFixture struct {
 // activities mailing through the real SMTP client to a greylister.
 func newResetFixture(t *testing.T) *resetFixture {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := accounts.New(db, accountstest.New(db), accounts.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, now := postgrestest.NewDemo(t)
+	svc, err := accounts.New(db, accountstest.New(db), accounts.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +116,7 @@ func newResetFixture(t *testing.T) *resetFixture {
 	}
 	sender.Timeout = 5 * time.Second
 	acts := &activities.Activities{
-		DB: db, Mail: &mail.Outbox{DB: db, SMTP: sender}, PublicBaseURL: resetBase,
+		DB: db, Mail: &mail.Outbox{DB: db, SMTP: sender}, PublicBaseURL: resetBase, Clock: now,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := svc.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err

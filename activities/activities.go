@@ -9,6 +9,9 @@ import (
 	"context"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
+	"licensedesk/internal/clock"
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
@@ -36,6 +39,7 @@ type Activities struct {
 	TemporalUIURL   string // for links to workflows in Slack
 	Namespace       string
 	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
+	Clock           clock.Clock     // what "now" is for what activities decide and render; nil: the wall clock
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false
@@ -43,6 +47,20 @@ type Activities struct {
 	// this hour, or the request's link no longer usable).
 	// accounts.Service.IssueResetLink; nil: resets send nothing.
 	ResetLinks func(ctx context.Context, email licensing.Email, workflowID, request string) (link ResetLink, ok bool, err error)
+}
+
+// timeLeft is how long remains until a workflow's deadline. The deadline is
+// on the workflow's clock (the Temporal server's), so it is measured from
+// when the server started this activity, not from this process's clock:
+// the two agree in production, and a test that moves the process's clock
+// still gives links the lifetime their workflow meant.
+func (a *Activities) timeLeft(ctx context.Context, deadline time.Time) time.Duration {
+	if activity.IsActivity(ctx) {
+		if started := activity.GetInfo(ctx).StartedTime; !started.IsZero() {
+			return deadline.Sub(started)
+		}
+	}
+	return a.Clock.Until(deadline)
 }
 
 // ResetLink is a password-reset link to mail, as ResetLinks returns it.

@@ -446,7 +446,7 @@ func noticeRecipients(l licensing.License, in BillingNoticeInput) []licensing.Em
 // cardLink makes one person's update-card link for a billing notice; only
 // its hash is stored, and it acts for the collection in links.WorkflowID.
 func (a *Activities) cardLink(ctx context.Context, l licensing.License, to licensing.Email, links *CardLinks) (string, time.Time, error) {
-	ttl := time.Until(links.Deadline)
+	ttl := a.timeLeft(ctx, links.Deadline)
 	if ttl <= 0 {
 		ttl = time.Hour // a retried activity long after the notice: a short-lived link still helps
 	}

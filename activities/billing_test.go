@@ -15,6 +15,7 @@ import (
 	"licensedesk/payments"
 	"licensedesk/payments/sandbox"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -49,25 +50,14 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: "http://127.0.0.1:1", WebhookSecret: "whsec_test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, prov: &crashing{Provider: sb}}
-	f.acts = &activities.Activities{DB: db, Payments: f.prov, Mail: &mail.Outbox{DB: db}, PublicBaseURL: "http://127.0.0.1:1"}
-	if err := db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_visa", "visa", "4242", 12, 2030); err != nil {
+	f.acts = &activities.Activities{DB: db, Payments: f.prov, Mail: &mail.Outbox{DB: db}, PublicBaseURL: "http://127.0.0.1:1", Clock: now}
+	if err := db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_visa", "visa", "4242", 12, now.Now().Year()+4); err != nil {
 		t.Fatal(err)
 	}
 	if f.inv, err = db.OpenInvoice(ctx, "SEN-1000003"); err != nil {

@@ -49,7 +49,7 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 	if err != nil {
 		return temporalerr.FromDomain(err)
 	}
-	ttl := time.Until(in.Deadline)
+	ttl := a.timeLeft(ctx, in.Deadline)
 	if ttl <= 0 {
 		return temporalerr.FromDomain(licensing.Errorf(licensing.Gone, "The deadline for this step has passed."))
 	}

@@ -129,7 +129,7 @@ type groupEntry struct {
 // NewGroupCache wraps inner, keeping each group's members for ttl (the bot
 // uses 5 minutes). Failed lookups are not cached.
 func NewGroupCache(inner GroupMembers, ttl time.Duration) *GroupCache {
-	return &GroupCache{inner: inner, ttl: ttl, now: time.Now, entries: map[string]groupEntry{}}
+	return &GroupCache{inner: inner, ttl: ttl, now: time.Now, entries: map[string]groupEntry{}} //clock:wall a cache's freshness
 }
 
 // Members implements GroupMembers.

@@ -62,13 +62,13 @@ func (r *Registry) Confirmed(ctx context.Context, userID, actionID, value string
 	if len(p.Args) < cmd.MinArgs || (cmd.MaxArgs != NoMax && len(p.Args) > cmd.MaxArgs) {
 		return usageReply(cmd, "That confirmation no longer matches the command.")
 	}
-	req.UserID, req.Args = userID, p.Args
-	start := time.Now()
+	req.UserID, req.Args, req.Now = userID, p.Args, r.clock.Now()
+	start := time.Now() //clock:wall measures the command for the log
 	reply, err := run(ctx, cmd, req, cmd.Confirm)
 	if err != nil {
 		return failureReply(ctx, log, cmd, err)
 	}
-	log.Info("slack command", "outcome", "ok", "duration", time.Since(start))
+	log.Info("slack command", "outcome", "ok", "duration", time.Since(start)) //clock:wall measures the command for the log
 	if reply.ResponseType == "" {
 		reply.ResponseType = slack.ResponseTypeEphemeral
 	}

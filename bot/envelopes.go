@@ -44,7 +44,7 @@ func (s *SocketMode) envelope(ctx context.Context, evt socketmode.Event) {
 		s.ack(ctx, log, req, &tooLarge, "")
 		return
 	}
-	h, first := s.seen.claim(time.Now(), envelopeKeys(req, evt.Data)...)
+	h, first := s.seen.claim(time.Now(), envelopeKeys(req, evt.Data)...) //clock:wall Slack redelivers envelopes in real time
 	if !first {
 		log.Info("slack socket mode: envelope seen before, answered again without running it", "retry_attempt", req.RetryAttempt, "retry_reason", req.RetryReason)
 		s.ack(ctx, log, req, h.wait(ctx), "")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 )
 
@@ -63,6 +64,9 @@ type Request struct {
 	Text                                string // everything after /license, as Slack sent it
 	ResponseURL, TriggerID              string
 	Args                                []string // tokens after the subcommand, links unwrapped
+	// Now is when the command was received, by the registry's clock: what
+	// a reply renders "today", "overdue" and "in 3 days" against.
+	Now time.Time
 }
 
 // Registry routes /license text to its Command after checking who asks.
@@ -73,7 +77,12 @@ type Registry struct {
 	allow    Allow
 	groups   GroupMembers
 	logger   *slog.Logger
+	clock    clock.Clock // nil: the wall clock
 }
+
+// SetClock makes replies render by c instead of the wall clock. Call it
+// before the registry serves.
+func (r *Registry) SetClock(c clock.Clock) { r.clock = c }
 
 // NewRegistry registers cmds after the built-in help. groups may be nil when
 // the allow lists name no user groups; wrap real lookups in a GroupCache.
@@ -169,12 +178,13 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 		return usageReply(cmd, fmt.Sprintf("`%s` got more arguments than it takes.", cmd.invocation()))
 	}
 
-	start := time.Now()
+	req.Now = r.clock.Now()
+	start := time.Now() //clock:wall measures the command for the log
 	reply, err := run(ctx, cmd, req, cmd.Run)
 	if err != nil {
 		return failureReply(ctx, log, cmd, err)
 	}
-	log.Info("slack command", "outcome", "ok", "duration", time.Since(start))
+	log.Info("slack command", "outcome", "ok", "duration", time.Since(start)) //clock:wall measures the command for the log
 	if reply.ResponseType == "" {
 		reply.ResponseType = slack.ResponseTypeEphemeral
 	}

@@ -53,7 +53,7 @@ func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter tim
 			return Reply{
 				ResponseType: slack.ResponseTypeEphemeral,
 				Text:         licenseSummary(l),
-				Blocks:       LicenseBlocks(l, o, time.Now()),
+				Blocks:       LicenseBlocks(l, o, req.Now),
 			}, nil
 		},
 	}

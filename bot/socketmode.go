@@ -164,7 +164,7 @@ func (s *SocketMode) Ready(context.Context) error {
 	if !s.everUp {
 		return errors.New("slack socket mode has not connected yet")
 	}
-	return fmt.Errorf("slack socket mode disconnected %s ago", time.Since(s.downSince).Round(time.Millisecond))
+	return fmt.Errorf("slack socket mode disconnected %s ago", time.Since(s.downSince).Round(time.Millisecond)) //clock:wall connection liveness
 }
 
 // run keeps slack-go's client running: it returns only on a refused token
@@ -274,7 +274,7 @@ func (s *SocketMode) event(ctx context.Context, evt socketmode.Event) {
 
 func (s *SocketMode) up() {
 	s.mu.Lock()
-	again, down := s.everUp, time.Since(s.downSince)
+	again, down := s.everUp, time.Since(s.downSince) //clock:wall connection liveness
 	s.everUp = true
 	s.mu.Unlock()
 	s.connected.Store(true)
@@ -290,7 +290,7 @@ func (s *SocketMode) up() {
 func (s *SocketMode) down() {
 	if s.connected.Swap(false) {
 		s.mu.Lock()
-		s.downSince = time.Now()
+		s.downSince = time.Now() //clock:wall connection liveness
 		s.mu.Unlock()
 	}
 }
@@ -348,7 +348,7 @@ type watchedConn struct {
 func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.lastRead.Store(time.Now().UnixNano())
+		c.lastRead.Store(time.Now().UnixNano()) //clock:wall connection liveness
 	}
 	return n, err
 }
@@ -362,7 +362,7 @@ func (c *watchedConn) Close() error {
 // then fails its read and reconnects.
 func (s *SocketMode) watch(conn net.Conn) net.Conn {
 	c := &watchedConn{Conn: conn, closed: make(chan struct{})}
-	c.lastRead.Store(time.Now().UnixNano())
+	c.lastRead.Store(time.Now().UnixNano()) //clock:wall connection liveness
 	go func() {
 		// The timer is re-armed for what is left of the idle timeout
 		// since the last read, so silence is noticed when it reaches it.

@@ -171,7 +171,7 @@ func startTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 }
 
 func (t *Temporal) waitHealthy(ctx context.Context, namespace string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(limit) //clock:wall waits for a process
 	for {
 		select {
 		case <-t.done:
@@ -192,7 +192,7 @@ func (t *Temporal) waitHealthy(ctx context.Context, namespace string, limit time
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if time.Now().After(deadline) || ctx.Err() != nil { //clock:wall waits for a process
 			return errors.Join(err, ctx.Err())
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/payments/sandbox"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 // TestCardLink_TokenStaysOutOfTheProvidersURLs follows an update-card
@@ -23,18 +23,7 @@ import (
 // keeps and shows.
 func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	const base = "https://desk.example"
 	sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: base, WebhookSecret: "whsec_test"})
 	if err != nil {
@@ -45,7 +34,7 @@ func TestCardLink_TokenStaysOutOfTheProvidersURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &links.Service{DB: db, Payments: sb, PublicBaseURL: base}
+	svc := &links.Service{DB: db, Payments: sb, PublicBaseURL: base, Clock: now}
 	res, err := svc.Act(ctx, token, links.Action{})
 	if err != nil {
 		t.Fatal(err)

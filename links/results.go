@@ -29,7 +29,7 @@ func byDate(t time.Time) string {
 	return " by " + licensing.ShortDate(t)
 }
 
-func decided(k postgres.Link, v View, approve bool) Result {
+func decided(k postgres.Link, v View, approve bool, now time.Time) Result {
 	r := Result{SEN: v.SEN, Product: v.Product, Actions: []Step{ToAccount}}
 	asker := orSales(v.AskedBy)
 	switch {
@@ -38,7 +38,7 @@ func decided(k postgres.Link, v View, approve bool) Result {
 		r.Title = fmt.Sprintf("You confirmed moving %s to %s", v.SEN, newEmail)
 		r.Message = fmt.Sprintf("Thank you. %s (%s) now moves to %s.", v.SEN, v.Product, newEmail)
 		r.Next = []string{fmt.Sprintf("%s gets an email to set up their account if they need one and to make themselves the primary %s contact; they have until %s.",
-			newEmail, orSomeone(licensing.JoinWords(v.MoveRoles), "billing and technical"), licensing.ShortDate(nextDeadline(k, time.Now())))}
+			newEmail, orSomeone(licensing.JoinWords(v.MoveRoles), "billing and technical"), licensing.ShortDate(nextDeadline(k, now)))}
 		if v.FromEmail != "" {
 			if v.KeepOld {
 				r.Next = append(r.Next, fmt.Sprintf("%s then stays on as a secondary contact.", v.FromEmail))

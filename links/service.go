@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"licensedesk/internal/clock"
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/passwords"
@@ -36,6 +37,8 @@ type Service struct {
 	// SuspendAfter is BILLING_SUSPEND_DAYS, for the suspension date a card
 	// page names [15 days].
 	SuspendAfter time.Duration
+	// Clock is what "now" is for the pages' deadlines; nil: the wall clock.
+	Clock clock.Clock
 }
 
 func (s *Service) suspendAfter() time.Duration {
@@ -141,7 +144,7 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		if err := s.update(ctx, k.WorkflowID, workflows.DecideUpdate, workflows.DecideInput{TokenHash: postgres.TokenHash(token), Approve: approve}, &res); err != nil {
 			return Result{}, err
 		}
-		return decided(k, v, approve), nil
+		return decided(k, v, approve, s.Clock.Now()), nil
 
 	case licensing.PurposeCompleteAccount:
 		if err := s.completeAccount(ctx, token, k, action); err != nil {

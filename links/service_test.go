@@ -21,6 +21,7 @@ import (
 	"licensedesk/links"
 	"licensedesk/passwords"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/web"
 )
 
@@ -37,22 +38,10 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	f := &fixture{db: db, log: &bytes.Buffer{}}
-	f.svc = &links.Service{DB: db, PublicBaseURL: "https://desk.licensedesk.test", Hasher: passwords.NewHasher(2)}
-	f.h = web.LinkPages(f.svc, slog.New(slog.NewTextHandler(f.log, nil)))
+	f.svc = &links.Service{DB: db, PublicBaseURL: "https://desk.licensedesk.test", Hasher: passwords.NewHasher(2), Clock: now}
+	f.h = web.LinkPages(f.svc, slog.New(slog.NewTextHandler(f.log, nil)), web.WithClock(now))
 	return f
 }
 

@@ -82,12 +82,12 @@ func (db *DB) ChangePassword(ctx context.Context, accountID int64, oldHash, newH
 		if err != nil {
 			return err
 		}
-		revoked, err := revokeAccountSessions(ctx, tx, accountID)
+		revoked, err := revokeAccountSessions(ctx, tx, db.now(), accountID)
 		if err != nil {
 			return err
 		}
 		s.AccountID = accountID
-		if expires, err = insertSession(ctx, tx, s); err != nil {
+		if expires, err = insertSession(ctx, tx, s, db.now()); err != nil {
 			return err
 		}
 		return auditAccount(ctx, tx, "account", email, "account.password_change", accountID, map[string]any{"sessions_revoked": revoked})
@@ -150,6 +150,7 @@ type IssuedResetLink struct {
 // usable link.
 func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedResetLink, error) {
 	var out IssuedResetLink
+	now := db.now()
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var status licensing.AccountStatus
 		err := tx.QueryRow(ctx, `SELECT id, status FROM accounts WHERE lower(email) = lower($1) FOR NO KEY UPDATE`,
@@ -167,16 +168,16 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			expires time.Time
 		)
 		err = tx.QueryRow(ctx, `
-			SELECT id, used_at IS NULL AND revoked_at IS NULL AND expires_at > now(), expires_at, coalesce((data->>'issue')::int, 1)
+			SELECT id, used_at IS NULL AND revoked_at IS NULL AND expires_at > $4::timestamptz, expires_at, coalesce((data->>'issue')::int, 1)
 			FROM link_tokens WHERE account_id = $1 AND purpose = $2 AND data->>'request' = $3
 			ORDER BY id DESC LIMIT 1`,
-			out.AccountID, licensing.PurposePasswordReset, r.Request).Scan(&out.LinkID, &usable, &expires, &out.Issue)
+			out.AccountID, licensing.PurposePasswordReset, r.Request, now).Scan(&out.LinkID, &usable, &expires, &out.Issue)
 		switch {
 		case err == nil && !usable:
 			out.Outcome = ResetLinkGone
 			return nil
 		case err == nil:
-			if _, err := tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = now() WHERE id = $1`, out.LinkID); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2 WHERE id = $1`, out.LinkID, now); err != nil {
 				return err
 			}
 			out.Issue++
@@ -192,9 +193,9 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 				return nil
 			}
 			if _, err := tx.Exec(ctx, `
-				UPDATE link_tokens SET revoked_at = now()
+				UPDATE link_tokens SET revoked_at = $3
 				WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`,
-				out.AccountID, licensing.PurposePasswordReset); err != nil {
+				out.AccountID, licensing.PurposePasswordReset, now); err != nil {
 				return err
 			}
 			out.Issue = 1
@@ -203,12 +204,12 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 		}
 		token := newToken()
 		if err := tx.QueryRow(ctx, `
-			INSERT INTO link_tokens (token_hash, purpose, account_id, workflow_id, data, expires_at)
+			INSERT INTO link_tokens (token_hash, purpose, account_id, workflow_id, data, created_at, expires_at)
 			VALUES ($1, $2, $3, nullif($4, ''), jsonb_build_object('request', $5::text, 'issue', $6::int),
-			        coalesce($7, now() + $8::interval))
+			        $9::timestamptz, coalesce($7, $9::timestamptz + $8::interval))
 			RETURNING id, expires_at`,
 			TokenHash(token), licensing.PurposePasswordReset, out.AccountID, r.WorkflowID, r.Request, out.Issue,
-			nullTime(expires), r.TTL).Scan(&out.LinkID, &out.ExpiresAt); err != nil {
+			nullTime(expires), r.TTL, now).Scan(&out.LinkID, &out.ExpiresAt); err != nil {
 			return err
 		}
 		out.Outcome, out.Token = ResetLinkIssued, token
@@ -248,15 +249,15 @@ func (db *DB) ResetLinkIssue(ctx context.Context, email licensing.Email, request
 // used, revoked or expired ones Gone; an account that is no longer active
 // FailedPrecondition, and then nothing changes.
 func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licensing.Email, error) {
-	hash := TokenHash(token)
+	hash, now := TokenHash(token), db.now()
 	var email licensing.Email
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var linkID, accountID int64
 		err := tx.QueryRow(ctx, `
-			UPDATE link_tokens SET used_at = now()
+			UPDATE link_tokens SET used_at = $3
 			WHERE token_hash = $1 AND purpose = $2
-			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-			RETURNING id, account_id`, hash, licensing.PurposePasswordReset).Scan(&linkID, &accountID)
+			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+			RETURNING id, account_id`, hash, licensing.PurposePasswordReset, now).Scan(&linkID, &accountID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM link_tokens WHERE token_hash = $1 AND purpose = $2)`,
@@ -280,14 +281,14 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 		if err != nil {
 			return err
 		}
-		revoked, err := revokeAccountSessions(ctx, tx, accountID)
+		revoked, err := revokeAccountSessions(ctx, tx, now, accountID)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE link_tokens SET revoked_at = now()
+			UPDATE link_tokens SET revoked_at = $4
 			WHERE account_id = $1 AND purpose = $2 AND id <> $3 AND used_at IS NULL AND revoked_at IS NULL`,
-			accountID, licensing.PurposePasswordReset, linkID); err != nil {
+			accountID, licensing.PurposePasswordReset, linkID, now); err != nil {
 			return err
 		}
 		return auditAccount(ctx, tx, "link", string(email), "account.password_reset", accountID,

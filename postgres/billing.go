@@ -225,9 +225,9 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 		)
 		if err := tx.QueryRow(ctx, `
 			WITH old AS (SELECT id, status FROM charge_attempts WHERE idempotency_key = $1 FOR UPDATE)
-			UPDATE charge_attempts a SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = now()
+			UPDATE charge_attempts a SET status = $2, provider_ref = nullif($3, ''), decline_code = nullif($4, ''), error = nullif($5, ''), finished_at = $6
 			FROM old, invoices i WHERE a.id = old.id AND i.id = a.invoice_id
-			RETURNING a.invoice_id, i.license_id, i.number, old.status <> 'pending'`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error).
+			RETURNING a.invoice_id, i.license_id, i.number, old.status <> 'pending'`, key, r.Status, r.ProviderRef, r.DeclineCode, r.Error, db.now()).
 			Scan(&invoiceID, &licID, &number, &wasFinished); err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 			}
 			return audit(ctx, tx, by, "charge.failed", licID, 0, map[string]any{"number": number, "code": r.DeclineCode, "reason": r.Error})
 		}
-		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID).Scan(&licID); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = $2 WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID, db.now()).Scan(&licID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil // already paid: nothing more to do
 			}
@@ -415,10 +415,10 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 			accID      int64
 			workflowID string
 		)
-		err = tx.QueryRow(ctx, `UPDATE link_tokens t SET used_at = now() FROM accounts a
+		err = tx.QueryRow(ctx, `UPDATE link_tokens t SET used_at = $3 FROM accounts a
 			WHERE t.id = $1 AND t.license_id = $2 AND a.id = t.account_id
-			  AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-			RETURNING a.email, a.id, coalesce(t.workflow_id, '')`, linkID, licID).Scan(&email, &accID, &workflowID)
+			  AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $3
+			RETURNING a.email, a.id, coalesce(t.workflow_id, '')`, linkID, licID, db.now()).Scan(&email, &accID, &workflowID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errSpentLink
 		}

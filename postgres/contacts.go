@@ -127,7 +127,7 @@ func (db *DB) RemoveContact(ctx context.Context, sen licensing.SEN, role licensi
 			return err
 		}
 		removed = true
-		if err := revokeLinksOfStranger(ctx, tx, licID, accID); err != nil {
+		if err := revokeLinksOfStranger(ctx, tx, db.now(), licID, accID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, by, "contact.remove", licID, accID, map[string]any{"role": role, "email": email})

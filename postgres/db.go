@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
+
+	"licensedesk/internal/clock"
 )
 
 //go:embed migrations/*.sql
@@ -21,7 +24,8 @@ var migrationFiles embed.FS
 
 // DB is the application's handle on PostgreSQL.
 type DB struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	clock clock.Clock // what "now" is for link expiry, sessions and throttles; nil: the wall clock
 }
 
 // Open connects a pool to url and checks the connection.
@@ -40,6 +44,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	return &DB{pool: pool}, nil
 }
+
+// SetClock makes the store decide by c (link expiry, sessions, throttles,
+// the times it records for them) instead of the wall clock. Call it before
+// the DB is shared.
+func (db *DB) SetClock(c clock.Clock) { db.clock = c }
+
+// now is the store's clock: every decision by the time passes it to SQL
+// as a parameter rather than asking PostgreSQL's now(), so one clock rules
+// the process and tests can pin it.
+func (db *DB) now() time.Time { return db.clock.Now() }
 
 // Close releases every connection.
 func (db *DB) Close() { db.pool.Close() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -58,7 +59,7 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"find by site", findQuery(licensing.FindBySite), []any{s.Site, "", 51}},
 		{"account page", accountPageQuery, []any{s.AccountID, "", 21}},
 		{"account page banners", accountUnpaidQuery, []any{s.AccountID, "", 21}},
-		{"open links of a licence", sqlOpenLinks, []any{int64(1)}},
+		{"open links of a licence", sqlOpenLinks, []any{int64(1), time.Now()}}, //clock:wall a plan check needs only a timestamp
 		{"history of a licence (/license history, GET …/history)", historyQuery, []any{s.LicenseID, int64(1<<63 - 1), 51}},
 	}
 	for _, r := range reads {

@@ -253,6 +253,7 @@ type importer struct {
 	conn   *pgxpool.Conn
 	by     licensing.Actor
 	update bool
+	now    func() time.Time // the store's clock, for the links it re-checks
 }
 
 // newImporter takes a connection and makes sure it has the staging tables.
@@ -265,7 +266,7 @@ func (db *DB) newImporter(ctx context.Context, by licensing.Actor, update bool) 
 		conn.Release()
 		return nil, err
 	}
-	return &importer{conn: conn, by: by, update: update}, nil
+	return &importer{conn: conn, by: by, update: update, now: db.now}, nil
 }
 
 // batch applies lines: first the accounts of the people they add, in a
@@ -459,7 +460,7 @@ func (imp *importer) apply(ctx context.Context, tx pgx.Tx, lines []ImportLine) (
 		return nil, err
 	}
 	if updates > 0 {
-		if err := recheckUpdatedLinks(ctx, tx); err != nil {
+		if err := recheckUpdatedLinks(ctx, tx, imp.now()); err != nil {
 			return nil, err
 		}
 	}
@@ -742,7 +743,7 @@ func updateLicenses(ctx context.Context, tx pgx.Tx) error {
 // in this batch against its rule (licensing.MayUseLink: a removed contact,
 // a card rule that changed with the cycle) and revokes those that no
 // longer hold. Runs after the contacts and site admins are written.
-func recheckUpdatedLinks(ctx context.Context, tx pgx.Tx) error {
+func recheckUpdatedLinks(ctx context.Context, tx pgx.Tx, at time.Time) error {
 	rows, err := tx.Query(ctx, sqlLinkedUpdates)
 	if err != nil {
 		return err
@@ -759,7 +760,7 @@ func recheckUpdatedLinks(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	for id, l := range now {
-		if err := recheckLinks(ctx, tx, id, l); err != nil {
+		if err := recheckLinks(ctx, tx, at, id, l); err != nil {
 			return err
 		}
 	}

@@ -62,11 +62,11 @@ func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, err
 	}
 	var expires time.Time
 	err := db.pool.QueryRow(ctx, `
-		INSERT INTO link_tokens (token_hash, purpose, account_id, license_id, workflow_id, data, expires_at)
-		SELECT $1, $2, a.id, (SELECT id FROM licenses WHERE sen = $3), nullif($4, ''), $5, now() + $6::interval
+		INSERT INTO link_tokens (token_hash, purpose, account_id, license_id, workflow_id, data, created_at, expires_at)
+		SELECT $1, $2, a.id, (SELECT id FROM licenses WHERE sen = $3), nullif($4, ''), $5, $8::timestamptz, $8::timestamptz + $6::interval
 		FROM accounts a WHERE lower(a.email) = lower($7)
 		RETURNING expires_at`,
-		TokenHash(token), l.Purpose, string(l.SEN), l.WorkflowID, l.Data, l.TTL, string(l.Email)).Scan(&expires)
+		TokenHash(token), l.Purpose, string(l.SEN), l.WorkflowID, l.Data, l.TTL, string(l.Email), db.now()).Scan(&expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", time.Time{}, licensing.Errorf(licensing.NotFound, "No account %s found.", l.Email)
 	}
@@ -89,7 +89,7 @@ var (
 // LookupLink returns the usable link with token, or NotFound (unknown) or
 // Gone (used, expired or revoked). It changes nothing.
 func (db *DB) LookupLink(ctx context.Context, token string) (Link, error) {
-	return usableLink(db.pool.QueryRow(ctx, usableLinkQuery, TokenHash(token)))
+	return usableLink(db.pool.QueryRow(ctx, usableLinkQuery, TokenHash(token), db.now()))
 }
 
 // LinkState is a link whatever its state: for the page of a link that no
@@ -119,10 +119,10 @@ func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, erro
 		action        *string
 	)
 	err := db.pool.QueryRow(ctx, `
-		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= now(),
+		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= $2::timestamptz,
 		       (SELECT g.action FROM audit_log g WHERE g.license_id = t.license_id AND g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
-		WHERE t.token_hash = $1`, hash).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
+		WHERE t.token_hash = $1`, hash, db.now()).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
 		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return LinkState{}, errUnknownLink
@@ -145,7 +145,7 @@ func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, erro
 // usableLinkQuery reads a link by token hash with whether it is spent and
 // alive; usableLink turns that into the link or the reason it is not.
 const usableLinkQuery = `
-	SELECT ` + linkColumns + `, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > now()
+	SELECT ` + linkColumns + `, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL, t.expires_at > $2::timestamptz
 	FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
 	WHERE t.token_hash = $1`
 
@@ -172,20 +172,20 @@ func usableLink(row pgx.Row) (Link, error) {
 // removed from the licence since the mail was sent gets Forbidden and the
 // link stays as it was. The licence row is locked first, in the order
 // contact changes take, so a removal and a click serialise.
-func spendLink(ctx context.Context, tx pgx.Tx, hash []byte, purpose licensing.LinkPurpose, workflowID string) (Link, error) {
+func spendLink(ctx context.Context, tx pgx.Tx, now time.Time, hash []byte, purpose licensing.LinkPurpose, workflowID string) (Link, error) {
 	lic, err := lockLinkLicense(ctx, tx, hash)
 	if err != nil {
 		return Link{}, err
 	}
 	row := tx.QueryRow(ctx, `
 		WITH spent AS (
-			UPDATE link_tokens SET used_at = now()
+			UPDATE link_tokens SET used_at = $4
 			WHERE token_hash = $1 AND purpose = $2 AND coalesce(workflow_id, '') = $3
-			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+			  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $4
 			RETURNING *)
 		SELECT `+linkColumns+`
 		FROM spent t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id`,
-		hash, purpose, workflowID)
+		hash, purpose, workflowID, now)
 	k, err := scanLink(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var exists bool
@@ -228,12 +228,12 @@ func lockLinkLicense(ctx context.Context, tx pgx.Tx, hash []byte) (*licensing.Li
 // licence once they hold no role on it (no contact row, not a site admin):
 // whatever those links were for, it is no longer theirs to do. Called in
 // the transaction that removes them.
-func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, licID, accID int64) error {
+func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, now time.Time, licID, accID int64) error {
 	_, err := tx.Exec(ctx, `
-		UPDATE link_tokens SET revoked_at = now()
+		UPDATE link_tokens SET revoked_at = $3
 		WHERE license_id = $1 AND account_id = $2 AND used_at IS NULL AND revoked_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM license_contacts WHERE license_id = $1 AND account_id = $2)
-		  AND NOT EXISTS (SELECT 1 FROM site_admins WHERE license_id = $1 AND account_id = $2)`, licID, accID)
+		  AND NOT EXISTS (SELECT 1 FROM site_admins WHERE license_id = $1 AND account_id = $2)`, licID, accID, now)
 	return err
 }
 
@@ -248,10 +248,10 @@ func (db *DB) WithdrawnLinkWorkflows(ctx context.Context, sen licensing.SEN, ema
 		JOIN accounts a ON a.id = t.account_id
 		JOIN licenses l ON l.id = t.license_id
 		WHERE lower(a.email) = lower($2) AND l.sen = $1
-		  AND t.workflow_id IS NOT NULL AND t.used_at IS NULL AND t.revoked_at IS NOT NULL AND t.expires_at > now()
+		  AND t.workflow_id IS NOT NULL AND t.used_at IS NULL AND t.revoked_at IS NOT NULL AND t.expires_at > $3
 		  AND NOT EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
 		  AND NOT EXISTS (SELECT 1 FROM site_admins s WHERE s.license_id = l.id AND s.account_id = a.id)
-		ORDER BY 1`, string(sen), string(email))
+		ORDER BY 1`, string(sen), string(email), db.now())
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.Link
 	var k Link
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if k, err = spendLink(ctx, tx, hash, purpose, workflowID); err != nil {
+		if k, err = spendLink(ctx, tx, db.now(), hash, purpose, workflowID); err != nil {
 			return err
 		}
 		by.ID = string(k.Email)
@@ -307,7 +307,7 @@ func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID strin
 	)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if k, err = spendLink(ctx, tx, hash, licensing.PurposePromote, workflowID); err != nil {
+		if k, err = spendLink(ctx, tx, db.now(), hash, licensing.PurposePromote, workflowID); err != nil {
 			return err
 		}
 		if k.AccountStatus != licensing.AccountActive {
@@ -353,7 +353,7 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 		if err != nil {
 			return err
 		}
-		k, err = lookupForUpdate(ctx, tx, TokenHash(token))
+		k, err = lookupForUpdate(ctx, tx, TokenHash(token), db.now())
 		if err != nil {
 			return err
 		}
@@ -363,7 +363,7 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 			}
 		}
 		if k.Purpose == licensing.PurposeCompleteAccount {
-			if k, err = spendLink(ctx, tx, TokenHash(token), k.Purpose, k.WorkflowID); err != nil {
+			if k, err = spendLink(ctx, tx, db.now(), TokenHash(token), k.Purpose, k.WorkflowID); err != nil {
 				return err
 			}
 		}
@@ -381,15 +381,15 @@ func (db *DB) CompleteAccount(ctx context.Context, token, displayName, passwordH
 	return k, err
 }
 
-func lookupForUpdate(ctx context.Context, tx pgx.Tx, hash []byte) (Link, error) {
-	return usableLink(tx.QueryRow(ctx, usableLinkQuery+` FOR UPDATE OF t`, hash))
+func lookupForUpdate(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time) (Link, error) {
+	return usableLink(tx.QueryRow(ctx, usableLinkQuery+` FOR UPDATE OF t`, hash, now))
 }
 
 // RevokeLinks revokes every unused link of a workflow (it ended: declined,
 // expired, cancelled or done), so none of them can act any more.
 func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = now()
-		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID)
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2
+		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID, db.now())
 	return tag.RowsAffected(), err
 }
 
@@ -398,9 +398,9 @@ func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error)
 func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurpose, workflowID string) (Link, error) {
 	var k Link
 	err := db.pool.QueryRow(ctx, `
-		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now()
+		SELECT `+linkColumns+`, t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= $4::timestamptz
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
-		WHERE t.id = $1 AND t.purpose = $2 AND coalesce(t.workflow_id, '') = $3`, id, purpose, workflowID).
+		WHERE t.id = $1 AND t.purpose = $2 AND coalesce(t.workflow_id, '') = $3`, id, purpose, workflowID, db.now()).
 		Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt, &k.Used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Link{}, errUnknownLink
@@ -411,8 +411,8 @@ func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurp
 // RevokePersonLinks revokes one person's unused links of a purpose in a
 // workflow (a fresh link replaces them).
 func (db *DB) RevokePersonLinks(ctx context.Context, workflowID string, email licensing.Email, purpose licensing.LinkPurpose) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = now() FROM accounts a
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = $4 FROM accounts a
 		WHERE t.workflow_id = $1 AND t.purpose = $3 AND a.id = t.account_id AND lower(a.email) = lower($2)
-		  AND t.used_at IS NULL AND t.revoked_at IS NULL`, workflowID, string(email), purpose)
+		  AND t.used_at IS NULL AND t.revoked_at IS NULL`, workflowID, string(email), purpose, db.now())
 	return tag.RowsAffected(), err
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"licensedesk/internal/clock/clocktest"
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -22,20 +24,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // newDB returns a migrated database with the demo data loaded.
 func newDB(t *testing.T) *postgres.DB {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := postgrestest.NewDemo(t)
 	return db
+}
+
+func firstOfNextMonth(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 }
 
 var system = licensing.Actor{Kind: "system", ID: "test"}
@@ -73,7 +67,7 @@ func TestSeedDemo_LoadsSpecDataOnce(t *testing.T) {
 		t.Errorf("contacts = %v\nwant %v", l.Contacts, want)
 	}
 	if l.Cycle != licensing.Monthly || l.Status != licensing.Active || l.Site != "acme.example.net" ||
-		l.PriceCents != 1000 || l.NextBillingDate.Format("2006-01-02") != "2026-12-01" {
+		l.PriceCents != 1000 || !l.NextBillingDate.Equal(firstOfNextMonth(clocktest.Now(t))) {
 		t.Errorf("licence fields = %+v", l)
 	}
 	if len(l.SiteAdmins) != 1 || l.SiteAdmins[0] != "carol@acme.test" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -87,7 +88,7 @@ func (db *DB) PatchLicense(ctx context.Context, sen licensing.SEN, p licensing.L
 		if err := audit(ctx, tx, by, "license.update", id, 0, detail); err != nil {
 			return err
 		}
-		return recheckLinks(ctx, tx, id, next)
+		return recheckLinks(ctx, tx, db.now(), id, next)
 	})
 	if err != nil {
 		return licensing.License{}, err
@@ -136,7 +137,7 @@ func (db *DB) RemoveSiteAdmin(ctx context.Context, sen licensing.SEN, email lice
 		if err != nil {
 			return false, err
 		}
-		if err := revokeLinksOfStranger(ctx, tx, id, accID); err != nil {
+		if err := revokeLinksOfStranger(ctx, tx, db.now(), id, accID); err != nil {
 			return false, err
 		}
 		return true, audit(ctx, tx, by, "site_admin.remove", id, accID, map[string]any{"email": email})
@@ -160,7 +161,7 @@ func (db *DB) changeSiteAdmin(ctx context.Context, sen licensing.SEN, change fun
 		if out, err = scanLicense(tx.QueryRow(ctx, licenseQuery, string(sen)), sen); err != nil || !changed {
 			return err
 		}
-		return recheckLinks(ctx, tx, id, out)
+		return recheckLinks(ctx, tx, db.now(), id, out)
 	})
 	return out, err
 }
@@ -170,8 +171,8 @@ func (db *DB) changeSiteAdmin(ctx context.Context, sen licensing.SEN, change fun
 // (licensing.MayUseLink): a contact removed, a site admin gone, a card
 // rule changed with the cycle or by a cancellation. They would be refused
 // when used anyway; revoked, their pages say so at once.
-func recheckLinks(ctx context.Context, tx pgx.Tx, id int64, l licensing.License) error {
-	rows, err := tx.Query(ctx, sqlOpenLinks, id)
+func recheckLinks(ctx context.Context, tx pgx.Tx, now time.Time, id int64, l licensing.License) error {
+	rows, err := tx.Query(ctx, sqlOpenLinks, id, now)
 	if err != nil {
 		return err
 	}
@@ -197,14 +198,14 @@ func recheckLinks(ctx context.Context, tx pgx.Tx, id int64, l licensing.License)
 	if len(revoke) == 0 {
 		return nil
 	}
-	_, err = tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = now() WHERE id = ANY($1)`, revoke)
+	_, err = tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2 WHERE id = ANY($1)`, revoke, now)
 	if err != nil {
 		return fmt.Errorf("revoke links of %s: %w", l.SEN, err)
 	}
 	return nil
 }
 
-// sqlOpenLinks are the usable links of licence $1.
+// sqlOpenLinks are the usable links of licence $1 at time $2.
 const sqlOpenLinks = `
 	SELECT t.id, t.purpose, a.email FROM link_tokens t JOIN accounts a ON a.id = t.account_id
-	WHERE t.license_id = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()`
+	WHERE t.license_id = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2`

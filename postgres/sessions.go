@@ -56,28 +56,29 @@ var ErrNoSession = licensing.Errorf(licensing.NotFound, "Your session has ended;
 // a fresh session id.
 func (db *DB) CreateSession(ctx context.Context, s NewSession, replaces []byte) (time.Time, error) {
 	var expires time.Time
+	now := db.now()
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if replaces != nil {
-			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE id_hash = $1 AND revoked_at IS NULL`, replaces); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL`, replaces, now); err != nil {
 				return err
 			}
 		}
 		var err error
-		expires, err = insertSession(ctx, tx, s)
+		expires, err = insertSession(ctx, tx, s, now)
 		return err
 	})
 	return expires, err
 }
 
-func insertSession(ctx context.Context, tx pgx.Tx, s NewSession) (time.Time, error) {
+func insertSession(ctx context.Context, tx pgx.Tx, s NewSession, now time.Time) (time.Time, error) {
 	if len(s.IDHash) != 32 || s.TTL <= 0 {
 		return time.Time{}, errors.New("postgres: a session needs a 32-byte id hash and a positive lifetime")
 	}
 	var expires time.Time
 	err := tx.QueryRow(ctx, `
-		INSERT INTO sessions (id_hash, account_id, expires_at, user_agent)
-		VALUES ($1, $2, now() + $3::interval, $4)
-		RETURNING expires_at`, s.IDHash, s.AccountID, s.TTL, truncateUTF8(s.UserAgent, 512)).Scan(&expires)
+		INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, user_agent)
+		VALUES ($1, $2, $5::timestamptz, $5::timestamptz, $5::timestamptz + $3::interval, $4)
+		RETURNING expires_at`, s.IDHash, s.AccountID, s.TTL, truncateUTF8(s.UserAgent, 512), now).Scan(&expires)
 	return expires, err
 }
 
@@ -93,13 +94,13 @@ func (db *DB) SessionAccount(ctx context.Context, idHash []byte, idle time.Durat
 	row := db.pool.QueryRow(ctx, `
 		WITH s AS (
 			SELECT id_hash, account_id, last_seen_at FROM sessions
-			WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > now()
-			  AND last_seen_at > now() - $2::interval),
+			WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $4
+			  AND last_seen_at > $4::timestamptz - $2::interval),
 		touched AS (
-			UPDATE sessions t SET last_seen_at = now() FROM s
-			WHERE t.id_hash = s.id_hash AND s.last_seen_at < now() - $3::interval)
+			UPDATE sessions t SET last_seen_at = $4 FROM s
+			WHERE t.id_hash = s.id_hash AND s.last_seen_at < $4::timestamptz - $3::interval)
 		SELECT `+accountColumns+` FROM s JOIN accounts a ON a.id = s.account_id
-		WHERE a.status = 'active'`, idHash, idle, touchEvery)
+		WHERE a.status = 'active'`, idHash, idle, touchEvery, db.now())
 	a, err := scanAccount(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrNoSession
@@ -110,14 +111,14 @@ func (db *DB) SessionAccount(ctx context.Context, idHash []byte, idle time.Durat
 // RevokeSession ends one session (sign-out). Revoking an unknown or already
 // revoked session is not an error.
 func (db *DB) RevokeSession(ctx context.Context, idHash []byte) error {
-	_, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE id_hash = $1 AND revoked_at IS NULL`, idHash)
+	_, err := db.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL`, idHash, db.now())
 	return err
 }
 
 // RevokeAccountSessions ends every live session of an account and reports
 // how many there were.
 func (db *DB) RevokeAccountSessions(ctx context.Context, accountID int64) (int64, error) {
-	return revokeAccountSessions(ctx, db.pool, accountID)
+	return revokeAccountSessions(ctx, db.pool, db.now(), accountID)
 }
 
 // execer is a pool or a transaction.
@@ -125,8 +126,8 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-func revokeAccountSessions(ctx context.Context, q execer, accountID int64) (int64, error) {
-	tag, err := q.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL`, accountID)
+func revokeAccountSessions(ctx context.Context, q execer, now time.Time, accountID int64) (int64, error) {
+	tag, err := q.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`, accountID, now)
 	return tag.RowsAffected(), err
 }
 
@@ -190,8 +191,8 @@ func (db *DB) RecordFailure(ctx context.Context, key string, next func(Throttle)
 		// Make sure a row exists to lock: a concurrent first failure waits
 		// here for ours to commit, then counts on top of it.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO auth_throttle (key, failures, last_failure_at) VALUES ($1, 0, now())
-			ON CONFLICT (key) DO NOTHING`, key); err != nil {
+			INSERT INTO auth_throttle (key, failures, last_failure_at) VALUES ($1, 0, $2)
+			ON CONFLICT (key) DO NOTHING`, key, db.now()); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `

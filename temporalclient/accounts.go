@@ -135,7 +135,7 @@ func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email
 
 // PasswordChanged starts PasswordChanged, which emails the confirmation.
 func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
-	_, err := o.Client.launch(ctx, launch{ID: operation.PasswordChangedID(email, time.Now()), Kind: operation.KindPasswordChanged, People: []licensing.Email{email},
+	_, err := o.Client.launch(ctx, launch{ID: operation.PasswordChangedID(email, time.Now() /*clock:wall a unique id, not a decision*/), Kind: operation.KindPasswordChanged, People: []licensing.Email{email},
 		Fn: workflows.PasswordChanged, Arg: workflows.PasswordInput{Email: email, Reset: reset}})
 	return err
 }

@@ -186,7 +186,7 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
 	p.Pager = pagerOf(mine, page)
 	for _, m := range mine.Licences {
-		v := licenceViewOf(m, acc.Email, time.Now())
+		v := licenceViewOf(m, acc.Email, h.now())
 		if f.Notice.Section == string(m.License.SEN) {
 			shown = true
 			v.Notice = f.Notice
@@ -200,7 +200,7 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		p.Licences = append(p.Licences, v)
 	}
 	for _, m := range mine.Unpaid {
-		v := licenceViewOf(m, acc.Email, time.Now())
+		v := licenceViewOf(m, acc.Email, h.now())
 		v.SeeLink = "#" + v.Anchor
 		if !slices.ContainsFunc(mine.Licences, func(l accounts.MyLicense) bool { return l.License.SEN == m.License.SEN }) {
 			v.SeeLink = "/account?from=" + url.QueryEscape(string(m.License.SEN)) + "#" + v.Anchor

@@ -20,15 +20,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"licensedesk/accounts"
 	"licensedesk/accounts/accountstest"
+	"licensedesk/internal/clock"
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/web"
 )
 
@@ -44,6 +45,7 @@ type site struct {
 	svc  *accounts.Service
 	srv  *httptest.Server
 	logs *syncBuffer
+	now  clock.Clock // the pages' and the services' clock
 }
 
 type syncBuffer struct {
@@ -67,22 +69,15 @@ func (s *syncBuffer) String() string {
 // every response gets, plus a stand-in card page at /test/card/.
 func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *site {
 	t.Helper()
-	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.Logger = logger
+	if opt.Now != nil {
+		now = opt.Now // the test's own clock rules the pages too
+	}
+	opt.Now = now
+	hopts = append([]web.AccountOption{web.WithClock(now)}, hopts...)
 	ops := accountstest.New(db)
 	svc, err := accounts.New(db, ops, opt)
 	if err != nil {
@@ -101,7 +96,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 	})
 	srv := httptest.NewServer(web.SecurityHeaders(mux))
 	t.Cleanup(srv.Close)
-	return &site{t: t, db: db, ops: ops, svc: svc, srv: srv, logs: logs}
+	return &site{t: t, db: db, ops: ops, svc: svc, srv: srv, logs: logs, now: now}
 }
 
 // client is a browser without JavaScript: it keeps cookies, does not

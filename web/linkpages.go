@@ -270,7 +270,7 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 		p.RolesText = joinWords(view.Roles)
 	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
-		p.OverdueTitle, p.OverdueText = overdueBanner(view.Overdue, time.Now())
+		p.OverdueTitle, p.OverdueText = overdueBanner(view.Overdue, h.now())
 	default:
 		// A token of another purpose (SPEC §3: a clear page, 404).
 		h.logger.WarnContext(r.Context(), "link of a purpose /l/ does not serve", "link", tokenRef(token), "purpose", view.Purpose)
@@ -453,7 +453,7 @@ func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(cardReturnCookie); err == nil {
 		ref = c.Value
 	}
-	res, err := h.svc.CardSaved(r.Context(), ref, time.Now())
+	res, err := h.svc.CardSaved(r.Context(), ref, h.now())
 	if err != nil {
 		h.fail(w, r, "", err)
 		return

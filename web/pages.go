@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"licensedesk/accounts"
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 )
 
@@ -36,6 +38,15 @@ func WithSessions(s SessionReader, secureCookies bool) Option {
 	return func(p *pageSettings) { p.sessions, p.secure = s, secureCookies }
 }
 
+// WithClock makes the pages render and decide by c (what is overdue, how
+// long a cookie lives) instead of the wall clock.
+func WithClock(c clock.Clock) Option {
+	return func(p *pageSettings) { p.clock = c }
+}
+
+// now is the pages' clock.
+func (p *pageSettings) now() time.Time { return p.clock.Now() }
+
 // TrustForwardedFor makes throttling key on the client address a reverse
 // proxy puts last in X-Forwarded-For instead of the connection's peer. Only
 // use it behind a proxy that sets that header: otherwise clients choose
@@ -45,6 +56,7 @@ func TrustForwardedFor() Option {
 }
 
 type pageSettings struct {
+	clock          clock.Clock // what today is for banners, deadlines and cookies; nil: the wall clock
 	brand          licensing.Brand
 	sessions       SessionReader // nil: nobody is ever signed in
 	secure         bool

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"licensedesk/accounts"
+	"licensedesk/internal/clock/clocktest"
+	"licensedesk/licensing"
 )
 
 // TestAccount_PastDueBannerAtTheTop (defect 1): gina's past-due licence is
@@ -19,8 +22,11 @@ func TestAccount_PastDueBannerAtTheTop(t *testing.T) {
 	c := s.client()
 	p := c.signIn("gina@initech.test", demoPassword)
 	wantStatus(t, p, http.StatusOK)
-	// The demo's invoice fell due on 20 Nov 2026 and its charge failed then.
-	const sentence = "Payment of USD 10.00 for SEN-1000003 failed on 20 Nov 2026: card declined. Update your card before 5 Dec 2026 to keep Jira Service Management running."
+	// The demo's invoice fell due three days before the day the data was
+	// loaded (the test's day), and its charge failed then.
+	due := clocktest.Now(t).Truncate(24*time.Hour).AddDate(0, 0, -3)
+	sentence := fmt.Sprintf("Payment of USD 10.00 for SEN-1000003 failed on %s: card declined. Update your card before %s to keep Jira Service Management running.",
+		licensing.ShortDate(due), licensing.ShortDate(due.AddDate(0, 0, 15)))
 	wantText(t, p, "Payment failed for SEN-1000003", sentence, "Update the card for")
 	banner := strings.Index(p.Body, `class="banner"`)
 	licences := strings.Index(p.Body, `id="licences"`)

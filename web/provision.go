@@ -149,7 +149,7 @@ func importAPI(p Provisioning, inv Inviter, logger *slog.Logger) http.Handler {
 		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{})
-		_ = rc.SetReadDeadline(time.Now().Add(importIdle))
+		_ = rc.SetReadDeadline(time.Now().Add(importIdle)) //clock:wall network deadline
 		lines := newLineReader(r.Body)
 		next := func() (postgres.ImportLine, error) {
 			for {
@@ -158,7 +158,7 @@ func importAPI(p Provisioning, inv Inviter, logger *slog.Logger) http.Handler {
 					return postgres.ImportLine{}, err
 				}
 				if lines.n%1000 == 0 {
-					_ = rc.SetReadDeadline(time.Now().Add(importIdle))
+					_ = rc.SetReadDeadline(time.Now().Add(importIdle)) //clock:wall network deadline
 				}
 				if tooLong {
 					return postgres.ImportLine{Line: lines.n, Err: licensing.Errorf(licensing.Invalid, "the line is longer than %d KiB", MaxLicenseBytes>>10)}, nil

@@ -13,13 +13,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/web"
 )
 
@@ -51,22 +50,10 @@ type apiServer struct {
 
 func newAPI(t *testing.T) *apiServer {
 	t.Helper()
-	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	inv := &fakeInviter{}
 	h := web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db, Invites: inv,
-		AdminAPIToken: apiToken, Registry: prometheus.NewRegistry()})
+		AdminAPIToken: apiToken, Registry: prometheus.NewRegistry(), Clock: now})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &apiServer{t: t, db: db, inv: inv, url: srv.URL}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 	"licensedesk/links"
 )
@@ -47,6 +48,7 @@ type Deps struct {
 	Brand          licensing.Brand      // product name and support contact on every page
 	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
+	Clock          clock.Clock          // the pages' clock; nil: the wall clock
 }
 
 // New returns the root handler.
@@ -63,7 +65,7 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.SlackActions != nil {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
 	}
-	pages := []Option{WithBrand(d.Brand)}
+	pages := []Option{WithBrand(d.Brand), WithClock(d.Clock)}
 	if d.Sessions != nil {
 		pages = append(pages, WithSessions(d.Sessions, d.SecureCookies))
 	}

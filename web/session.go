@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"licensedesk/accounts"
 	"licensedesk/licensing"
@@ -42,7 +41,7 @@ func (h *accountPages) sessionValue(r *http.Request) string {
 }
 
 func (h *accountPages) setSession(w http.ResponseWriter, s accounts.SessionCookie) {
-	maxAge := int(time.Until(s.Expires).Seconds())
+	maxAge := int(h.clock.Until(s.Expires).Seconds())
 	if maxAge <= 0 {
 		maxAge = -1
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"licensedesk/devstack"
+	"licensedesk/internal/clock"
 	"licensedesk/postgres"
 	"licensedesk/workflows"
 )
@@ -144,7 +145,7 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 			c.stop()
 			return nil, err
 		}
-		_, err = db.SeedDemo(ctx, time.Now())
+		_, err = db.SeedDemo(ctx, clock.Real.Now())
 		db.Close()
 		if err != nil {
 			c.stop()

@@ -21,6 +21,7 @@ import (
 	"licensedesk/config"
 	"licensedesk/devstack"
 	"licensedesk/internal/bookgen"
+	"licensedesk/internal/clock"
 	"licensedesk/postgres"
 	"licensedesk/web"
 	"licensedesk/worker"
@@ -77,8 +78,8 @@ func parseDevFlags(args []string, stdout io.Writer) (f devFlags, help bool, err 
 // runDev runs the whole system on one machine: a private PostgreSQL (unless
 // DATABASE_URL), a Temporal dev server with its UI (unless TEMPORAL_ADDRESS),
 // the worker and the HTTP server, with mail and Slack kept for /dev pages.
-func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	started := time.Now()
+func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	started := time.Now() //clock:wall measures start-up
 	f, help, err := parseDevFlags(args, stdout)
 	if help || err != nil {
 		return err
@@ -204,13 +205,13 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		cfg.PublicBaseURL = appURL
 	}
 
-	svc, err := openServices(ctx, cfg, true, logger)
+	svc, err := openServices(ctx, cfg, true, logger, now)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer svc.close()
-	seeded, err := svc.db.SeedDemo(ctx, time.Now())
+	seeded, err := svc.db.SeedDemo(ctx, now.Now())
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
@@ -221,7 +222,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	if f.demoScale > 0 && seeded {
-		if err := importBook(ctx, svc.db, bookgen.Options{Licenses: f.demoScale, Seed: 1}, logger); err != nil {
+		if err := importBook(ctx, svc.db, bookgen.Options{Licenses: f.demoScale, Seed: 1, Start: bookgen.FirstOfNextMonth(now.Now())}, logger); err != nil {
 			return fmt.Errorf("load the demo book: %w", err)
 		}
 	}
@@ -245,7 +246,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprint(stdout, banner(readyInfo{cfg: cfg, appURL: appURL, dataDir: dataDir, seeded: seeded,
-		sandbox: svc.sandbox != nil, took: time.Since(started)}))
+		sandbox: svc.sandbox != nil, took: time.Since(started)})) //clock:wall measures start-up
 	err = run.Wait()
 	logger.Info("licensedesk dev stopped")
 	return err

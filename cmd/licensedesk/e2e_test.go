@@ -19,6 +19,8 @@ import (
 
 	"licensedesk/bot"
 	"licensedesk/devstack"
+	"licensedesk/internal/clock"
+	"licensedesk/internal/clock/clocktest"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from run's goroutines while
@@ -43,6 +45,7 @@ func (s *syncBuffer) String() string {
 // stack is a running `licensedesk dev`, started through run() exactly as
 // the README's first command starts it.
 type stack struct {
+	clock        clock.Clock // the services' clock (clocktest.System: moved only by LICENSEDESK_TEST_NOW)
 	env          map[string]string
 	dir          string
 	state        devState
@@ -79,7 +82,7 @@ func startDevWith(t *testing.T, env map[string]string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
+	s := &stack{clock: clocktest.System(t), env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
 	for k, v := range env {
 		s.env[k] = v
 	}
@@ -99,7 +102,7 @@ func (s *stack) start(t *testing.T) {
 	s.cancel, s.exit, s.exited = cancel, make(chan int, 1), false
 	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}
 	go func() {
-		s.exit <- run(ctx, []string{"dev", "--data-dir", s.dir, "--http", "127.0.0.1:0",
+		s.exit <- runAt(ctx, s.clock, []string{"dev", "--data-dir", s.dir, "--http", "127.0.0.1:0",
 			"--temporal-port", strconv.Itoa(s.temporalPort), "--ui-port", strconv.Itoa(s.uiPort)}, getenv, s.stdout, s.stderr)
 	}()
 	// The first run may build the pinned Temporal CLI, which takes minutes.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"licensedesk/internal/bookgen"
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
 )
@@ -39,7 +40,7 @@ func runGen(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 || o.licenses <= 0 {
 		return usageErrorf("give --licenses N (and nothing else), e.g. licensedesk gen --licenses 1000000 > book.ndjson")
 	}
-	opt := bookgen.Options{Licenses: o.licenses, Seed: o.seed}
+	opt := bookgen.Options{Licenses: o.licenses, Seed: o.seed, Start: bookgen.FirstOfNextMonth(clock.Real.Now())}
 	if o.start != "" {
 		d, err := licensing.ParseDate(o.start)
 		if err != nil {

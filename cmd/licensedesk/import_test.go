@@ -13,8 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"licensedesk/internal/pgtest"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/web"
 )
 
@@ -22,21 +22,9 @@ import (
 // database (no Temporal: nothing here invites anyone).
 func apiServer(t *testing.T) (*httptest.Server, *postgres.DB) {
 	t.Helper()
-	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	if _, _, err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	db, now := postgrestest.NewDemo(t)
 	srv := httptest.NewServer(web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db,
-		AdminAPIToken: "tok", Registry: prometheus.NewRegistry()}))
+		AdminAPIToken: "tok", Registry: prometheus.NewRegistry(), Clock: now}))
 	t.Cleanup(srv.Close)
 	return srv, db
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"licensedesk/internal/clock"
 )
 
 func main() {
@@ -32,6 +34,12 @@ func usageErrorf(format string, args ...any) error {
 
 // run is main without process globals, so tests can call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runAt(ctx, clock.Real, args, getenv, stdout, stderr)
+}
+
+// runAt is run with the clock the services decide and render by: the wall
+// clock, except in tests that run the system as if on another day.
+func runAt(ctx context.Context, now clock.Clock, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || wantsHelp(args[:1]) {
 		fmt.Fprint(stdout, usage())
 		return 0
@@ -46,11 +54,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var err error
 	switch args[0] {
 	case "dev":
-		err = runDev(ctx, args[1:], getenv, stdout, stderr)
+		err = runDev(ctx, now, args[1:], getenv, stdout, stderr)
 	case "serve":
-		err = runServe(ctx, args[1:], getenv, stderr)
+		err = runServe(ctx, now, args[1:], getenv, stderr)
 	case "worker":
-		err = runWorker(ctx, args[1:], getenv, stderr)
+		err = runWorker(ctx, now, args[1:], getenv, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "slack":

@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"licensedesk/config"
+	"licensedesk/internal/clock"
 )
 
 func loadConfig(getenv func(string) string, required ...string) (config.Config, error) {
@@ -30,7 +31,7 @@ type process struct {
 	svc    *services
 }
 
-func startProcess(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, required ...string) (*process, error) {
+func startProcess(ctx context.Context, now clock.Clock, name string, args []string, getenv func(string) string, stderr io.Writer, required ...string) (*process, error) {
 	if len(args) > 0 {
 		return nil, usageErrorf("%s takes no arguments, only environment settings (see --help)", name)
 	}
@@ -52,7 +53,7 @@ func startProcess(ctx context.Context, name string, args []string, getenv func(s
 	if err != nil {
 		return nil, err
 	}
-	svc, err := openServices(ctx, cfg, false, logger)
+	svc, err := openServices(ctx, cfg, false, logger, now)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -76,8 +77,8 @@ func checkPayments(cfg config.Config, dev bool, logger *slog.Logger) error {
 	return nil
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	p, err := startProcess(ctx, "serve", args, getenv, stderr,
+func runServe(ctx context.Context, now clock.Clock, args []string, getenv func(string) string, stderr io.Writer) error {
+	p, err := startProcess(ctx, now, "serve", args, getenv, stderr,
 		"DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SLACK_SIGNING_SECRET", "STRIPE_WEBHOOK_SECRET")
 	if err != nil {
 		return err

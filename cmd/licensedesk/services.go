@@ -18,6 +18,7 @@ import (
 	"licensedesk/activities"
 	"licensedesk/bot"
 	"licensedesk/config"
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/mail"
@@ -52,9 +53,10 @@ type services struct {
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
 	stopSocket func()
 	brand      licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
+	clock      clock.Clock     // what every decision and rendering by the time reads
 }
 
-func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
+func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger, now clock.Clock) (*services, error) {
 	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
 	if err != nil {
 		return nil, usageError{err.Error()}
@@ -73,6 +75,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	if err != nil {
 		return nil, err
 	}
+	db.SetClock(now)
 	tc, closeTC, err := temporalclient.Dial(ctx, temporalclient.DialOptions{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, APIKey: cfg.TemporalAPIKey,
 		Logger: logger, Metrics: reg,
@@ -81,7 +84,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand,
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, clock: now,
 		metrics: newProcessMetrics(reg, db, logger)}
 	switch {
 	case cfg.SlackBotToken != "":
@@ -136,7 +139,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
 		}
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter, Now: now})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -151,7 +154,7 @@ func (s *services) pruneAuthState(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		sessions, throttles, err := s.db.PruneAuthState(ctx, time.Now().Add(-24*time.Hour))
+		sessions, throttles, err := s.db.PruneAuthState(ctx, s.clock.Now().Add(-24*time.Hour))
 		if err != nil && ctx.Err() == nil {
 			s.logger.WarnContext(ctx, "pruning sessions failed", "err", err)
 		} else if sessions+throttles > 0 {
@@ -193,7 +196,7 @@ func (s *services) readyChecks() []web.Check {
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
 	slackBot := s.inboundSlack()
-	accountOptions := []web.AccountOption{web.WithBrand(s.brand)}
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
@@ -209,8 +212,8 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		SlackCommands: slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
 		SlackActions:  slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
 		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
-			SuspendAfter: s.ops.Policy.SuspendAfter},
-		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger),
+			SuspendAfter: s.ops.Policy.SuspendAfter, Clock: s.clock},
+		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger), //clock:wall the provider's timestamps are real time
 		Sandbox:        sandboxHandler(s.sandbox),
 		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),
 		Sessions:       s.accounts,
@@ -218,6 +221,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Brand:          s.brand,
 		FormTargets:    s.formTargets(),
 		Dev:            dev,
+		Clock:          s.clock,
 	})
 }
 
@@ -259,7 +263,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
-		Brand: s.brand,
+		Brand: s.brand, Clock: s.clock,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err

@@ -70,7 +70,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 		"team_id":      {"T0LOCALDEV"},
 		"channel_id":   {"C0LOCALDEV"},
 		"channel_name": {"licensedesk-dev"},
-		"trigger_id":   {fmt.Sprintf("local.%d", time.Now().UnixNano())},
+		"trigger_id":   {fmt.Sprintf("local.%d", time.Now().UnixNano())}, //clock:wall a unique trigger id
 		"response_url": {strings.TrimRight(base, "/") + "/dev/slack/response"},
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -111,7 +111,7 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 // post signs a form and posts it like Slack does, and decodes the reply.
 func post(ctx context.Context, secret, target string, form url.Values) (bot.Reply, error) {
 	body := []byte(form.Encode())
-	ts, sig := bot.Sign([]byte(secret), time.Now(), body)
+	ts, sig := bot.Sign([]byte(secret), time.Now(), body) //clock:wall a signature is checked against real time
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return bot.Reply{}, err

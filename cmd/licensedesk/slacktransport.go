@@ -40,10 +40,12 @@ func (s *services) inboundSlack() *slackBot {
 	if out == nil {
 		out = slackout.NewWebAPI("", s.cfg.SlackAPIURL, nil)
 	}
+	registry := bot.NewRegistry(allow, groups, s.logger, cmds...)
+	registry.SetClock(s.clock)
 	s.slackBot = &slackBot{
-		registry:  bot.NewRegistry(allow, groups, s.logger, cmds...),
+		registry:  registry,
 		responder: slackResponder{out},
-		verifier:  bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger},
+		verifier:  bot.Verifier{Secret: []byte(s.cfg.SlackSigningSecret), Now: time.Now, MaxAge: 5 * time.Minute, Logger: s.logger}, //clock:wall Slack's timestamps are real time
 	}
 	return s.slackBot
 }

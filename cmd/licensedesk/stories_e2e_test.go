@@ -25,14 +25,14 @@ import (
 // and the banner is gone.
 func TestDev_PastDueStoryInABrowser(t *testing.T) {
 	s := startDev(t)
-	today := licensing.ShortDate(time.Now())
+	today := licensing.ShortDate(s.clock.Now())
 
 	// A failed charge: sales retries with the declining card on file.
 	if got := bot.PlainText(s.slack(t, "charge SEN-1000003")); strings.Contains(got, "nothing") {
 		t.Fatalf("charge: %s", got)
 	}
 	failure := s.waitMail(t, "gina@initech.test", "Payment for SEN-1000003 failed")
-	if !strings.Contains(failure.Text, "failed on "+time.Now().UTC().Format("Monday 2 January 2006")+": card declined.") {
+	if !strings.Contains(failure.Text, "failed on "+s.clock.Now().UTC().Format("Monday 2 January 2006")+": card declined.") {
 		t.Errorf("failure mail without today's failed charge:\n%s", failure.Text)
 	}
 
@@ -90,7 +90,7 @@ func TestDev_PastDueStoryInABrowser(t *testing.T) {
 func TestDev_MoveStoryFromTheNewOwnersSide(t *testing.T) {
 	s := startDev(t)
 	const zoe = "zoe@new.test"
-	today := licensing.ShortDate(time.Now())
+	today := licensing.ShortDate(s.clock.Now())
 	before := contactsOf(s.license(t, "SEN-1000001"))
 	askAndApprove := func(n int) keptMail {
 		t.Helper()

@@ -7,12 +7,13 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"licensedesk/internal/clock"
 	"licensedesk/web"
 	"licensedesk/worker"
 )
 
-func runWorker(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	p, err := startProcess(ctx, "worker", args, getenv, stderr,
+func runWorker(ctx context.Context, now clock.Clock, args []string, getenv func(string) string, stderr io.Writer) error {
+	p, err := startProcess(ctx, now, "worker", args, getenv, stderr,
 		"DATABASE_URL", "TEMPORAL_ADDRESS", "PUBLIC_BASE_URL", "SMTP_URL", "STRIPE_WEBHOOK_SECRET")
 	if err != nil {
 		return err

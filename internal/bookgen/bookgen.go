@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 )
 
@@ -98,14 +99,19 @@ type customer struct {
 	licences int // left to hand out
 }
 
+// FirstOfNextMonth is the first billing date of a book made at now.
+func FirstOfNextMonth(now time.Time) time.Time {
+	now = now.UTC()
+	return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
 // Generate calls yield with each licence of the book in order, until it
 // returns false, and describes what it made.
 func Generate(opt Options, yield func(licensing.LicenseRecord) bool) Stats {
 	r := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
 	start := opt.Start
 	if start.IsZero() {
-		now := time.Now().UTC()
-		start = time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		start = FirstOfNextMonth(clock.Real.Now())
 	}
 	heavyEvery := 0
 	if n := min(HeavyLicences, opt.Licenses/2); n > 0 {

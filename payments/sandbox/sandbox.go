@@ -213,7 +213,7 @@ func New(cfg Config) (*Sandbox, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now = time.Now //clock:wall it stands in for the provider, whose clock is the real one
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = 24 * time.Hour

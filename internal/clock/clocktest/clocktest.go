@@ -40,10 +40,17 @@ func Fixed(tb testing.TB) clock.Clock {
 	return clock.Fixed(Now(tb))
 }
 
-// Moved is a clock that reads Now(tb) at once and keeps ticking; without
-// LICENSEDESK_TEST_NOW it is the real clock, for tests of a running system
-// whose workflows read the Temporal server's time.
-func Moved(tb testing.TB) clock.Clock {
+// Ticking is a clock that reads Now(tb) at once and keeps ticking: for
+// tests where time must pass (sessions idle out, throttles decay).
+func Ticking(tb testing.TB) clock.Clock {
+	tb.Helper()
+	return clock.Moved(Now(tb))
+}
+
+// System is the clock for a whole running system (dev with a real Temporal
+// server, whose workflows read the server's own time): the wall clock,
+// unless LICENSEDESK_TEST_NOW moves everything but Temporal to that day.
+func System(tb testing.TB) clock.Clock {
 	tb.Helper()
 	if os.Getenv(Env) == "" {
 		return clock.Real
