@@ -216,7 +216,7 @@ func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
 		}
 		return subject, text
 	}
-	next := time.Now().Add(72 * time.Hour)
+	next := f.acts.Clock.Now().Add(72 * time.Hour)
 
 	if err := f.acts.BillingNotice(ctx, activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: f.inv.Number, Key: "monthly", Reason: "Your card was declined.", NextRetry: next}); err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
 		t.Errorf("failure mail without the failed charge's date and reason:\n%s", text)
 	}
 
-	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", time.Now().AddDate(0, 0, -1))
+	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", f.acts.Clock.Now().AddDate(0, 0, -1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,9 +262,9 @@ func TestBillingNotice_SaysWhoMayUpdateTheCard(t *testing.T) {
 func TestBillingNotice_CarriesItsOwnUpdateCardLinks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	links := &activities.CardLinks{WorkflowID: "invoice/" + f.inv.Number, Deadline: time.Now().Add(7 * 24 * time.Hour)}
+	links := &activities.CardLinks{WorkflowID: "invoice/" + f.inv.Number, Deadline: f.acts.Clock.Now().Add(7 * 24 * time.Hour)}
 	in := activities.BillingNoticeInput{Kind: activities.NoticeFailed, Number: f.inv.Number, Key: "invoice/x/failed/2",
-		Reason: "Your card was declined.", NextRetry: time.Now().Add(72 * time.Hour), CardLinks: links}
+		Reason: "Your card was declined.", NextRetry: f.acts.Clock.Now().Add(72 * time.Hour), CardLinks: links}
 	for range 2 { // the activity retried
 		if err := f.acts.BillingNotice(ctx, in); err != nil {
 			t.Fatal(err)
@@ -282,7 +282,7 @@ func TestBillingNotice_CarriesItsOwnUpdateCardLinks(t *testing.T) {
 		t.Errorf("%d update-card links of the collection; want 1", n)
 	}
 
-	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", time.Now().AddDate(0, 0, -1))
+	annual, err := f.db.CreateInvoice(ctx, "SEN-1000002", f.acts.Clock.Now().AddDate(0, 0, -1))
 	if err != nil {
 		t.Fatal(err)
 	}

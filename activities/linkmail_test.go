@@ -20,7 +20,7 @@ func TestSendLinks_ANewRunMailsFreshLinksARetryDoesNot(t *testing.T) {
 		t.Helper()
 		err := f.acts.SendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: []licensing.Email{"gina@initech.test"}, SEN: "SEN-1000003",
-			WorkflowID: "card/SEN-1000003", MailKey: "card/SEN-1000003/" + run + "/", Deadline: time.Now().Add(time.Hour),
+			WorkflowID: "card/SEN-1000003", MailKey: "card/SEN-1000003/" + run + "/", Deadline: f.acts.Clock.Now().Add(time.Hour),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +60,7 @@ func TestSendLinks_PromotionLinkKnowsItsContext(t *testing.T) {
 	asked, approved := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	err := f.acts.SendLinks(ctx, activities.SendLinksInput{
 		Purpose: licensing.PurposePromote, To: []licensing.Email{"bob@acme.test"}, SEN: "SEN-1000001", WorkflowID: "move/SEN-1000001/bob@acme.test",
-		Deadline: time.Now().Add(time.Hour), Roles: []licensing.Role{licensing.Billing, licensing.Technical},
+		Deadline: f.acts.Clock.Now().Add(time.Hour), Roles: []licensing.Role{licensing.Billing, licensing.Technical},
 		NewEmail: "bob@acme.test", FromEmail: "alice@acme.test", MoveRoles: []licensing.Role{licensing.Billing},
 		RequestedBy: "<@U1>", RequestedAt: asked, ApprovedBy: "carol@acme.test", ApprovedAt: approved,
 	})
@@ -90,7 +90,7 @@ func TestSendLinks_PromotionLinkKnowsItsContext(t *testing.T) {
 
 	err = f.acts.SendLinks(ctx, activities.SendLinksInput{
 		Purpose: licensing.PurposeConfirmMove, To: []licensing.Email{"alice@acme.test"}, SEN: "SEN-1000001", WorkflowID: "move/SEN-1000001/zoe@new.test",
-		Deadline: time.Now().Add(time.Hour), NewEmail: "zoe@new.test", FromEmail: "alice@acme.test", MoveRoles: []licensing.Role{licensing.Billing}, RequestedBy: "<@U1>",
+		Deadline: f.acts.Clock.Now().Add(time.Hour), NewEmail: "zoe@new.test", FromEmail: "alice@acme.test", MoveRoles: []licensing.Role{licensing.Billing}, RequestedBy: "<@U1>",
 	})
 	if err != nil {
 		t.Fatal(err)

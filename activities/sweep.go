@@ -16,7 +16,11 @@ type CollectionStarter interface {
 
 // InvoiceDueInput is one page of the billing sweep.
 type InvoiceDueInput struct {
-	Today time.Time // the workflow's clock: licences billed on or before this date are due
+	// Today is the workflow's clock when it asked. The activity bills by
+	// its own clock (Activities.Clock), which is the same day in
+	// production, so that what is due agrees with the day every page and
+	// mail renders; Today stays in the input for the recorded histories.
+	Today time.Time
 	Limit int
 }
 
@@ -29,7 +33,7 @@ type InvoiceDueOutput struct {
 // InvoiceDue invoices one page of due licences (postgres.DB.InvoiceDue).
 // Idempotent: a retry finds the page's licences already moved on.
 func (a *Activities) InvoiceDue(ctx context.Context, in InvoiceDueInput) (InvoiceDueOutput, error) {
-	moved, invoiced, err := a.DB.InvoiceDue(ctx, in.Today, in.Limit)
+	moved, invoiced, err := a.DB.InvoiceDue(ctx, a.Clock.Now(), in.Limit)
 	return InvoiceDueOutput{Moved: moved, Invoiced: invoiced}, err
 }
 

@@ -154,7 +154,7 @@ func (m memOverdue) Overdue(_ context.Context, sen licensing.SEN) (*licensing.Ov
 // date (BILLING_SUSPEND_DAYS after the due date).
 func TestShow_PastDueNamesWhatIsOwedAndWhen(t *testing.T) {
 	cmd := ShowCommand(memLicenses{"SEN-1000003": pastDue()}, memOverdue{"SEN-1000003": pastDueInvoice()}, 10*24*time.Hour)
-	reply, err := cmd.Run(context.Background(), Request{Args: []string{"SEN-1000003"}})
+	reply, err := cmd.Run(context.Background(), Request{Args: []string{"SEN-1000003"}, Now: showNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func TestCommands_ShowRendersTheLicence(t *testing.T) {
 	if reply.ResponseType != slack.ResponseTypeEphemeral {
 		t.Errorf("response_type = %q", reply.ResponseType)
 	}
-	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, time.Now())) {
+	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, showNow)) {
 		t.Errorf("got %d blocks", len(reply.Blocks))
 	}
 	text := PlainText(reply)

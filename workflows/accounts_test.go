@@ -44,8 +44,7 @@ type accountEnv struct {
 }
 
 func newAccountEnv(t *testing.T, id string) *accountEnv {
-	var s testsuite.WorkflowTestSuite
-	e := &accountEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), id: id, runID: "default-test-run-id",
+	e := &accountEnv{TestWorkflowEnvironment: newTestEnv(t), id: id, runID: "default-test-run-id",
 		recipients: []licensing.Email{"alice@acme.test", "bob@acme.test"},
 		applyOut:   activities.ApplyCardOutput{By: "bob@acme.test", Card: "visa •••• 4242"},
 	}

@@ -33,8 +33,7 @@ type billingEnv struct {
 }
 
 func newBillingEnv(t *testing.T, results ...string) *billingEnv {
-	var s testsuite.WorkflowTestSuite
-	e := &billingEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), results: results}
+	e := &billingEnv{TestWorkflowEnvironment: newTestEnv(t), results: results}
 	e.due = e.Now()
 	e.RegisterActivity(&activities.Activities{})
 	e.RegisterWorkflow(CardUpdate)
@@ -185,8 +184,7 @@ func TestCollect_CardUpdateAndChargeNowTogetherMakeOneAttempt(t *testing.T) {
 // its deadline) and sets the search attributes ops filter on, so /license
 // status billing/<SEN> works.
 func TestBillingCycle_AnswersStatusAndSetsSearchAttributes(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	e := s.NewTestWorkflowEnvironment()
+	e := newTestEnv(t)
 	e.OnGetVersion("billing-by-sweep", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	e.RegisterActivity(&activities.Activities{})
 	next := e.Now().Add(10 * day)
@@ -261,8 +259,7 @@ func TestCollect_CardCapturedThroughItsOwnLinkIsAppliedAndCharged(t *testing.T) 
 // continue as new into a run that ends).
 func TestBillingCycle_EndsAtOnceUnlessInFlightFromBefore(t *testing.T) {
 	for _, inFlight := range []bool{false, true} {
-		var s testsuite.WorkflowTestSuite
-		e := s.NewTestWorkflowEnvironment()
+		e := newTestEnv(t)
 		if inFlight {
 			e.OnGetVersion("billing-by-sweep", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		}
@@ -289,8 +286,7 @@ func TestBillingCycle_EndsAtOnceUnlessInFlightFromBefore(t *testing.T) {
 // The sweep invoices page after page until a page comes back short, then
 // empties the collection outbox the same way, and says what it did.
 func TestBillingSweep_PagesUntilNothingIsDue(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	e := s.NewTestWorkflowEnvironment()
+	e := newTestEnv(t)
 	e.RegisterActivity(&activities.Activities{})
 	due := 1250 // licences due
 	e.OnActivity(a.InvoiceDue, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InvoiceDueInput) (activities.InvoiceDueOutput, error) {

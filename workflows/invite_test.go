@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"licensedesk/activities"
 
@@ -42,8 +41,7 @@ func TestInvite_MailsTheAccountSetupLink(t *testing.T) {
 // A licence gone meanwhile (a domain error from SendLinks) ends the
 // operation with the reason, not a retry loop.
 func TestInvite_AFailedMailEndsWithTheReason(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	e := s.NewTestWorkflowEnvironment()
+	e := newTestEnv(t)
 	e.RegisterActivity(&activities.Activities{})
 	e.RegisterWorkflow(Invite)
 	e.OnActivity(a.SendLinks, mock.Anything, mock.Anything).Return(

@@ -58,8 +58,7 @@ type moveEnv struct {
 }
 
 func newMoveEnv(t *testing.T) *moveEnv {
-	var s testsuite.WorkflowTestSuite
-	e := &moveEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), plan: movePlan,
+	e := &moveEnv{TestWorkflowEnvironment: newTestEnv(t), plan: movePlan,
 		promoteOut: activities.RedeemPromotionOutput{Email: "new@acme.test", Roles: movePlan.Promote}}
 	e.RegisterActivity(&activities.Activities{})
 	e.OnActivity(a.PlanMove, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.PlanMoveInput) (activities.PlanMoveOutput, error) {

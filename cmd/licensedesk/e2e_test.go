@@ -20,7 +20,6 @@ import (
 	"licensedesk/bot"
 	"licensedesk/devstack"
 	"licensedesk/internal/clock"
-	"licensedesk/internal/clock/clocktest"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from run's goroutines while
@@ -45,7 +44,13 @@ func (s *syncBuffer) String() string {
 // stack is a running `licensedesk dev`, started through run() exactly as
 // the README's first command starts it.
 type stack struct {
-	clock        clock.Clock // the services' clock (clocktest.System: moved only by LICENSEDESK_TEST_NOW)
+	// clock is the services' clock: the wall clock, whatever
+	// LICENSEDESK_TEST_NOW says, because a real Temporal server keeps its
+	// own and cannot be moved; a system whose timers and dunning dates run on
+	// today while its data sits on another day is in a state production
+	// never sees. Every date these tests expect is derived from it, so they
+	// pass on any day.
+	clock        clock.Clock
 	env          map[string]string
 	dir          string
 	state        devState
@@ -82,7 +87,7 @@ func startDevWith(t *testing.T, env map[string]string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{clock: clocktest.System(t), env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
+	s := &stack{clock: clock.Real, env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
 	for k, v := range env {
 		s.env[k] = v
 	}

@@ -46,14 +46,3 @@ func Ticking(tb testing.TB) clock.Clock {
 	tb.Helper()
 	return clock.Moved(Now(tb))
 }
-
-// System is the clock for a whole running system (dev with a real Temporal
-// server, whose workflows read the server's own time): the wall clock,
-// unless LICENSEDESK_TEST_NOW moves everything but Temporal to that day.
-func System(tb testing.TB) clock.Clock {
-	tb.Helper()
-	if os.Getenv(Env) == "" {
-		return clock.Real
-	}
-	return clock.Moved(Now(tb))
-}
