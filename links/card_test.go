@@ -101,7 +101,7 @@ func TestCardSaved_TellsTheRealOutcome(t *testing.T) {
 	ref := base64.RawURLEncoding.EncodeToString(postgres.TokenHash(token))
 	say := func(ref string) links.Result {
 		t.Helper()
-		r, err := f.svc.CardSaved(ctx, ref, time.Now())
+		r, err := f.svc.CardSaved(ctx, ref, f.db.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

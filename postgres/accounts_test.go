@@ -18,7 +18,7 @@ var resetRequests atomic.Int64
 func resetLink(t *testing.T, db *postgres.DB, email licensing.Email, ttl time.Duration) string {
 	t.Helper()
 	got, err := db.IssueResetLink(context.Background(), postgres.ResetLinkRequest{
-		Email: email, Request: fmt.Sprintf("test/%d", resetRequests.Add(1)), TTL: ttl, Since: time.Now().Add(-time.Hour), PerHour: 100,
+		Email: email, Request: fmt.Sprintf("test/%d", resetRequests.Add(1)), TTL: ttl, Since: db.Now().Add(-time.Hour), PerHour: 100,
 	})
 	if err != nil || got.Outcome != postgres.ResetLinkIssued {
 		t.Fatalf("IssueResetLink = %+v, %v", got, err)
@@ -126,7 +126,7 @@ func TestResetLinks_IssueCountsRequests(t *testing.T) {
 	req := func(email licensing.Email, request string) postgres.IssuedResetLink {
 		t.Helper()
 		got, err := db.IssueResetLink(ctx, postgres.ResetLinkRequest{
-			Email: email, Request: request, TTL: time.Hour, Since: time.Now().Add(-time.Hour), PerHour: 3,
+			Email: email, Request: request, TTL: time.Hour, Since: db.Now().Add(-time.Hour), PerHour: 3,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -50,10 +50,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // the DB is shared.
 func (db *DB) SetClock(c clock.Clock) { db.clock = c }
 
-// now is the store's clock: every decision by the time passes it to SQL
+// Now is the store's clock: every decision by the time passes it to SQL
 // as a parameter rather than asking PostgreSQL's now(), so one clock rules
 // the process and tests can pin it.
-func (db *DB) now() time.Time { return db.clock.Now() }
+func (db *DB) Now() time.Time { return db.clock.Now() }
+
+func (db *DB) now() time.Time { return db.Now() }
 
 // Close releases every connection.
 func (db *DB) Close() { db.pool.Close() }

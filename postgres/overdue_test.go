@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"licensedesk/internal/clock/clocktest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
 )
@@ -19,8 +20,8 @@ func TestOverdue_TheOutstandingInvoiceWithItsLastFailedCharge(t *testing.T) {
 	if err != nil || o == nil {
 		t.Fatalf("SEN-1000003: %v, %v", o, err)
 	}
-	due := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	if o.SEN != "SEN-1000003" || o.Product != "Jira Service Management" || o.Status != licensing.PastDue || o.Invoice != "SEN-1000003-2026-11-20" ||
+	due := clocktest.Now(t).Truncate(24*time.Hour).AddDate(0, 0, -3) // the demo's invoice fell due three days before it was loaded
+	if o.SEN != "SEN-1000003" || o.Product != "Jira Service Management" || o.Status != licensing.PastDue || o.Invoice != "SEN-1000003-"+due.Format("2006-01-02") ||
 		o.Amount() != "USD 10.00" || !o.DueDate.Equal(due) || o.DeclineCode != "generic_decline" || o.Reason != "Your card was declined." ||
 		o.FailedAt.IsZero() || o.FailedAt.Before(due) {
 		t.Fatalf("overdue %+v", o)

@@ -50,7 +50,7 @@ func TestMigrate_IsIdempotent(t *testing.T) {
 func TestSeedDemo_LoadsSpecDataOnce(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	again, err := db.SeedDemo(ctx, time.Now())
+	again, err := db.SeedDemo(ctx, db.Now())
 	if err != nil || again {
 		t.Fatalf("second seed = %v, %v; want false, nil", again, err)
 	}

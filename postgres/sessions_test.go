@@ -101,7 +101,7 @@ func TestSessions_ExpireWhenIdleOrOldOrAccountDisabled(t *testing.T) {
 	}
 
 	idle := newSession(t, db, alice.ID, 7*24*time.Hour, nil)
-	if _, err := db.Pool().Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '13 hours' WHERE id_hash = $1`, idle); err != nil {
+	if _, err := db.Pool().Exec(ctx, `UPDATE sessions SET last_seen_at = $2::timestamptz - interval '13 hours' WHERE id_hash = $1`, idle, db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if live(t, db, idle) {
@@ -110,14 +110,14 @@ func TestSessions_ExpireWhenIdleOrOldOrAccountDisabled(t *testing.T) {
 
 	// Use refreshes last_seen_at (at most once a minute).
 	active := newSession(t, db, alice.ID, 7*24*time.Hour, nil)
-	if _, err := db.Pool().Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '11 hours' WHERE id_hash = $1`, active); err != nil {
+	if _, err := db.Pool().Exec(ctx, `UPDATE sessions SET last_seen_at = $2::timestamptz - interval '11 hours' WHERE id_hash = $1`, active, db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if !live(t, db, active) {
 		t.Fatal("a session idle for 11 h does not work")
 	}
 	var age time.Duration
-	_ = db.Pool().QueryRow(ctx, `SELECT extract(epoch FROM now() - last_seen_at)::bigint * 1000000000 FROM sessions WHERE id_hash = $1`, active).Scan(&age)
+	_ = db.Pool().QueryRow(ctx, `SELECT extract(epoch FROM $2::timestamptz - last_seen_at)::bigint * 1000000000 FROM sessions WHERE id_hash = $1`, active, db.Now()).Scan(&age)
 	if age > time.Minute {
 		t.Fatalf("last_seen_at not refreshed: %v ago", age)
 	}
@@ -188,7 +188,7 @@ func TestSessions_NoticeIsShownOnce(t *testing.T) {
 func TestThrottle_CountsUnderALockAndClears(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.Now().UTC().Truncate(time.Microsecond)
 	inc := func(prev postgres.Throttle) postgres.Throttle {
 		next := prev
 		next.Failures++
@@ -241,7 +241,7 @@ func TestPruneAuthState(t *testing.T) {
 		t.Fatal(err)
 	}
 	keep := newSession(t, db, alice.ID, time.Hour, nil)
-	sessions, _, err := db.PruneAuthState(ctx, time.Now().Add(time.Minute))
+	sessions, _, err := db.PruneAuthState(ctx, db.Now().Add(time.Minute))
 	if err != nil || sessions != 1 || !live(t, db, keep) {
 		t.Fatalf("pruned %d, %v", sessions, err)
 	}

@@ -4,11 +4,14 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"licensedesk/accounts"
 	"licensedesk/internal/browsertest"
+	"licensedesk/internal/clock/clocktest"
+	"licensedesk/licensing"
 )
 
 // TestScreenshots_AccountPages photographs and checks every self-service
@@ -52,7 +55,8 @@ func TestScreenshots_AccountPages(t *testing.T) {
 			// gina's licence is past due: the banner comes first, with its
 			// button on the first screen, even on a phone.
 			signInPage(b, "gina@initech.test", demoPassword)
-			b.WantText(".banner", "Payment of USD 10.00 for SEN-1000003 failed on 20 Nov 2026: card declined.")
+			due := clocktest.Now(t).Truncate(24*time.Hour).AddDate(0, 0, -3) // the demo invoice's due date
+			b.WantText(".banner", "Payment of USD 10.00 for SEN-1000003 failed on "+licensing.ShortDate(due)+": card declined.")
 			if btn := browsertest.Box(t, b.Ctx, ".banner .btn-primary"); btn.Bottom > float64(browsertest.PhoneHeight) {
 				t.Errorf("the banner's Update card button ends %v px down; want it on the first screen", btn.Bottom)
 			}
