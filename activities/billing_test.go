@@ -126,7 +126,7 @@ func TestChargeInvoice_PaidInvoiceIsNeverChargedAgain(t *testing.T) {
 func TestChargeInvoice_FinishedAttemptIsNotRepeated(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	if err := f.db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_chargeDeclinedStolenCard", "visa", "9979", 12, 2030); err != nil {
+	if err := f.db.SetDefaultCard(ctx, "SEN-1000003", "pm_card_chargeDeclinedStolenCard", "visa", "9979", 12, f.acts.Clock.Now().Year()+4); err != nil {
 		t.Fatal(err)
 	}
 	first, err := f.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: f.inv.Number, Attempt: 2})

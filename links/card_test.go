@@ -117,7 +117,7 @@ func TestCardSaved_TellsTheRealOutcome(t *testing.T) {
 		t.Errorf("before the webhook: %+v", r)
 	}
 	k, _ := f.db.LookupLink(ctx, token)
-	if err := f.db.ApplyCard(ctx, k.ID, "SEN-1000003", "pm_card_chargeDeclinedInsufficientFunds", "visa", "9995", 12, 2030); err != nil {
+	if err := f.db.ApplyCard(ctx, k.ID, "SEN-1000003", "pm_card_chargeDeclinedInsufficientFunds", "visa", "9995", 12, f.db.Now().Year()+4); err != nil {
 		t.Fatal(err)
 	}
 	if r := say(ref); r.Title != "Your card is saved; we're charging it now" || !strings.Contains(r.Message, "Visa ending 9995") {

@@ -191,7 +191,7 @@ func seqScans(node map[string]any) []string {
 func AddBookActivity(ctx context.Context, db *DB) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-		SELECT id, 'pm_card_visa', 'visa', '4242', 12, 2030, true FROM licenses l
+		SELECT id, 'pm_card_visa', 'visa', '4242', 12, extract(year FROM now())::int + 4, true FROM licenses l
 		WHERE deployment = 'cloud' AND NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.license_id = l.id)
 		ON CONFLICT DO NOTHING;
 		INSERT INTO link_tokens (token_hash, purpose, account_id, license_id, workflow_id, expires_at, used_at)

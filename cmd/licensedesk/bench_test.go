@@ -241,7 +241,7 @@ func TestBench_Collection(t *testing.T) {
 			SELECT id, sen || '-bench', current_date, current_date + 30, current_date, 1000, 'USD'
 			FROM licenses WHERE sen LIKE 'SEN-3%' RETURNING license_id)
 		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-		SELECT license_id, 'pm_card_visa', 'visa', '4242', 12, 2030, true FROM i`); err != nil {
+		SELECT license_id, 'pm_card_visa', 'visa', '4242', 12, extract(year FROM now())::int + 4, true FROM i`); err != nil {
 		t.Fatal(err)
 	}
 	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})

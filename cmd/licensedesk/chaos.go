@@ -324,7 +324,7 @@ func (h *chaos) addLicences(ctx context.Context) error {
 				CROSS JOIN unnest(ARRAY['billing', 'technical']) r
 				RETURNING license_id)
 			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-			SELECT DISTINCT license_id, 'pm_card_visa', 'visa', '4242', 12, 2030, true FROM c`, from, n, prefix, hash)
+			SELECT DISTINCT license_id, 'pm_card_visa', 'visa', '4242', 12, extract(year FROM now())::int + 4, true FROM c`, from, n, prefix, hash)
 		return err
 	}
 	// Collection licences stay off the due list until their batch is swept.
