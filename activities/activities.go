@@ -36,6 +36,7 @@ type Activities struct {
 	TemporalUIURL   string // for links to workflows in Slack
 	Namespace       string
 	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
+	Webhooks        Webhooks        // outbound events: the sender and its metrics
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false
