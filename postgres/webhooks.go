@@ -382,3 +382,57 @@ func (db *DB) ReadWebhookGauges(ctx context.Context) (WebhookGauges, error) {
 	})
 	return g, err
 }
+
+// ListenWebhookEvents calls nudge with the ID of each enabled endpoint
+// that has new events, as their transactions commit (the trigger's
+// NOTIFY), until ctx ends; it reconnects after a lost connection (telling
+// lost why). It holds one connection of the pool.
+func (db *DB) ListenWebhookEvents(ctx context.Context, nudge func(endpointID string), lost func(error)) error {
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, nudge)
+		if ctx.Err() != nil {
+			return nil
+		}
+		lost(err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return nil
+}
+
+func (db *DB) listenOnce(ctx context.Context, nudge func(string)) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN webhook_events`); err != nil {
+		return err
+	}
+	defer func() {
+		// Back in the pool, the connection must not keep listening.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `UNLISTEN webhook_events`)
+	}()
+	// Whatever was recorded before we listened: nudge every enabled
+	// endpoint once.
+	rows, err := conn.Query(ctx, `SELECT id FROM webhook_endpoints WHERE enabled`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		nudge(id)
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		nudge(n.Payload)
+	}
+}

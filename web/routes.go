@@ -47,6 +47,7 @@ type Deps struct {
 	Brand          licensing.Brand      // product name and support contact on every page
 	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
+	Webhooks       *Webhooks            // the webhook endpoints API; nil: none
 }
 
 // New returns the root handler.
@@ -105,6 +106,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.History != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))
+	}
+	if d.Webhooks != nil {
+		webhookRoutes(mux, d.AdminAPIToken, *d.Webhooks, d.Logger)
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

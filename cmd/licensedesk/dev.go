@@ -231,6 +231,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger, web.WithBrand(svc.brand))), logger)
 	})
 	run.Go(func() error { svc.pruneAuthState(runCtx); return nil })
+	run.Go(func() error { svc.listenWebhooks(runCtx); return nil })
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
 	if err := w.Start(); err != nil {
 		return err
