@@ -167,3 +167,11 @@ func NewSecret() []byte {
 func FormatSecret(key []byte) string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
 }
+
+// ParseSecret reads a whsec_ secret back into its key.
+func ParseSecret(s string) ([]byte, error) {
+	if !strings.HasPrefix(s, SecretPrefix) {
+		return nil, fmt.Errorf("a webhook secret starts with %s", SecretPrefix)
+	}
+	return base64.StdEncoding.DecodeString(strings.TrimPrefix(s, SecretPrefix))
+}

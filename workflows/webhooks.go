@@ -18,7 +18,7 @@ import (
 type DeliverWebhooksInput struct {
 	EndpointID  string
 	Channel     string        // Slack channel for the alert when the endpoint is disabled
-	Batch       int           // events per batch [256]
+	Batch       int           // events per batch [512]
 	Concurrency int           // posts in flight [16]
 	Poll        time.Duration // longest wait without a nudge [1 minute]
 	State       WebhookState
@@ -49,6 +49,8 @@ const (
 	// webhookRuns is how many batches a run makes before it continues as
 	// new, keeping its history short whatever the volume.
 	webhookRuns = 500
+	// webhookBudget is how long one activity goes on taking full batches.
+	webhookBudget = 20 * time.Second
 )
 
 // DeliverWebhooks delivers an endpoint's events for as long as it exists:
@@ -66,7 +68,7 @@ const (
 // deleted.
 func DeliverWebhooks(ctx workflow.Context, in DeliverWebhooksInput) error {
 	if in.Batch <= 0 {
-		in.Batch = 256
+		in.Batch = 512
 	}
 	if in.Concurrency <= 0 {
 		in.Concurrency = 16
@@ -160,12 +162,12 @@ func (d *webhookDelivery) batch(ctx workflow.Context) (activities.DeliverWebhook
 		limit = d.in.Concurrency
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
+		StartToCloseTimeout: 10 * time.Minute, // a budget's batches, then one of slow receivers (512/16 × 15 s)
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	var out activities.DeliverWebhooksOutput
 	err := workflow.ExecuteActivity(actx, a.DeliverWebhooks, activities.DeliverWebhooksInput{
-		EndpointID: d.in.EndpointID, Now: workflow.Now(ctx), Limit: limit, Concurrency: d.in.Concurrency,
+		EndpointID: d.in.EndpointID, Now: workflow.Now(ctx), Limit: limit, Concurrency: d.in.Concurrency, Budget: webhookBudget,
 	}).Get(ctx, &out)
 	return out, err
 }

@@ -109,7 +109,7 @@ func TestDeliverWebhooks_ReceiverDownForAnHourLosesNothing(t *testing.T) {
 		t.Errorf("status during the outage: %+v", during)
 	}
 	// While down, each round probes a few events rather than the backlog.
-	if f.attempts > 600+256+20*16 { // the delivered ones, a first full batch, then probes
+	if f.attempts > 600+512+20*16 { // the delivered ones, a first full batch, then probes
 		t.Errorf("%d attempts for 600 events and an hour's outage: the backlog was hammered", f.attempts)
 	}
 }
