@@ -53,9 +53,9 @@ var chaosSizes = map[string]chaosSize{
 // chaosReport is what the books say once everything settled.
 type chaosReport struct {
 	DoubleCharges, Unpaid, LostOps, InvariantBreaks, LostMails, DuplicateMails, LostEvents int
-	Settle                                                                     time.Duration
-	ResumeTook                                                                 time.Duration
-	WorkerRSSMiB                                                               float64
+	Settle                                                                                 time.Duration
+	ResumeTook                                                                             time.Duration
+	WorkerRSSMiB                                                                           float64
 }
 
 func (r chaosReport) line() string {
