@@ -40,6 +40,7 @@ type Activities struct {
 	Namespace       string
 	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
 	Clock           clock.Clock     // what "now" is for what activities decide and render; nil: the wall clock
+	Webhooks        Webhooks        // outbound events: the sender and its metrics
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

@@ -193,3 +193,17 @@ func (a *Activities) RemoveContact(ctx context.Context, in RemoveContactInput) (
 	}
 	return RemoveContactOutput{Removed: ok, Withdrawn: withdrawn}, nil
 }
+
+// RecordMoveInput is a move that has just completed.
+type RecordMoveInput struct {
+	SEN      licensing.SEN
+	From, To licensing.Email
+	KeptOld  bool
+	By       licensing.Actor
+}
+
+// RecordMove records the completed move in the licence's history (once per
+// operation), which tells receivers of license.moved.
+func (a *Activities) RecordMove(ctx context.Context, in RecordMoveInput) error {
+	return temporalerr.FromDomain(a.DB.RecordMove(ctx, in.By, in.SEN, in.From, in.To, in.KeptOld))
+}

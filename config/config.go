@@ -45,6 +45,7 @@ type Config struct {
 	BillingRetryDays    string // BILLING_RETRY_DAYS, default "1,3,7,14"
 	BillingSuspendDays  string // BILLING_SUSPEND_DAYS, default "15"
 	BillingSweep        string // BILLING_SWEEP_INTERVAL, default "5m"
+	WebhookAllowPrivate string // WEBHOOK_ALLOW_PRIVATE: "true" lets webhooks reach http:// and private addresses
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -91,6 +92,7 @@ func (c *Config) vars() []struct {
 		{"BILLING_RETRY_DAYS", &c.BillingRetryDays, "1,3,7,14", "days after an invoice's due date on which a failed charge is retried"},
 		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
 		{"BILLING_SWEEP_INTERVAL", &c.BillingSweep, "5m", "how often the billing sweep invoices the licences whose billing date has come (10s to 24h)"},
+		{"WEBHOOK_ALLOW_PRIVATE", &c.WebhookAllowPrivate, "", "true: webhook endpoints may be http:// and on private, loopback or link-local addresses (tests, a receiver on this host; dev allows them anyway); otherwise https:// to public addresses only"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},

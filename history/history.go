@@ -127,6 +127,12 @@ func what(e Event) string {
 		return "created the licence"
 	case "license.update":
 		return "changed " + changes(e.Details)
+	case "license.move":
+		s := "moved the licence from " + d("from") + " to " + d("to")
+		if kept, _ := e.Details["kept_old"].(bool); kept {
+			s += " (" + d("from") + " stays as a secondary contact)"
+		}
+		return s
 	case "site_admin.add":
 		return "added " + d("email") + " as site admin"
 	case "site_admin.remove":

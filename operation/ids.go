@@ -73,3 +73,6 @@ func PasswordChangedID(email licensing.Email, at time.Time) string {
 func InviteID(sen licensing.SEN, email licensing.Email) string {
 	return KindInvite.id(string(sen), string(email))
 }
+
+// WebhooksID names the delivery of events to one webhook endpoint.
+func WebhooksID(endpointID string) string { return KindWebhooks.id(endpointID) }

@@ -22,11 +22,14 @@ const (
 	KindPasswordReset   Kind = "password-reset"
 	KindPasswordChanged Kind = "password-changed"
 	KindInvite          Kind = "invite"
+	// KindWebhooks is the delivery of events to one webhook endpoint
+	// (webhooks/<endpoint ID>), running for as long as the endpoint exists.
+	KindWebhooks Kind = "webhooks"
 )
 
 // Kinds lists every kind, in the order help and documentation show them.
 var Kinds = []Kind{KindMove, KindVerify, KindContactAdd, KindContactRemove, KindPromote, KindPromoteSelf,
-	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged, KindInvite}
+	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged, KindInvite, KindWebhooks}
 
 // KindOf returns the kind a workflow ID names; ok is false when the ID is
 // not one of ours (unknown kind, or nothing after it).
@@ -46,9 +49,10 @@ func KindOf(workflowID string) (k Kind, ok bool) {
 // Cancellable reports whether a person may cancel operations of this kind.
 // Billing and the collection of an invoice are not requests someone made:
 // cancelling them would stop billing a licence for good behind everyone's
-// back. Billing stops when the licence is cancelled.
+// back. Billing stops when the licence is cancelled. Webhook delivery
+// stops when its endpoint is disabled or deleted (the API).
 func (k Kind) Cancellable() bool {
-	return k != KindBilling && k != KindInvoice
+	return k != KindBilling && k != KindInvoice && k != KindWebhooks
 }
 
 // WorkflowURL links to a workflow in the Temporal UI; "" when no UI is known.

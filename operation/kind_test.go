@@ -22,6 +22,7 @@ func TestKindOf_ReadsBackEveryID(t *testing.T) {
 		PasswordResetID("a@x.test"):                                KindPasswordReset,
 		PasswordChangedID("a@x.test", time.Unix(1_767_225_600, 0)): KindPasswordChanged,
 		InviteID("SEN-3000001", "a@x.test"):                        KindInvite,
+		WebhooksID("ep_abcdefghijklmnop"):                          KindWebhooks,
 	} {
 		if got, ok := KindOf(id); !ok || got != want {
 			t.Errorf("KindOf(%q) = %q, %v; want %q", id, got, ok, want)
@@ -32,7 +33,7 @@ func TestKindOf_ReadsBackEveryID(t *testing.T) {
 			t.Errorf("KindOf(%q) = %q; want not ours", id, k)
 		}
 	}
-	if len(Kinds) != 12 {
+	if len(Kinds) != 13 {
 		t.Errorf("%d kinds; a new kind needs an ID builder and a line here", len(Kinds))
 	}
 }

@@ -90,3 +90,21 @@ func (db *DB) RecordResend(ctx context.Context, by licensing.Actor, sen licensin
 		return audit(ctx, tx, by, "link.resend", licID, 0, map[string]any{"email": email})
 	})
 }
+
+// RecordMove records that a move ended with the licence moved to its new
+// contact (license.moved for receivers of events). Once per operation: a
+// retried activity finds the row its first try wrote.
+func (db *DB) RecordMove(ctx context.Context, by licensing.Actor, sen licensing.SEN, from, to licensing.Email, keptOld bool) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		licID, _, err := lockLicense(ctx, tx, sen)
+		if err != nil {
+			return err
+		}
+		var done bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE license_id = $1 AND action = 'license.move' AND workflow_id = $2)`,
+			licID, by.WorkflowID).Scan(&done); err != nil || done {
+			return err
+		}
+		return audit(ctx, tx, by, "license.move", licID, 0, map[string]any{"from": from, "to": to, "kept_old": keptOld})
+	})
+}

@@ -49,6 +49,7 @@ type Deps struct {
 	FormTargets    []string             // other origins a form may lead to (the payment provider's card page)
 	Dev            http.Handler         // /dev/ pages, dev mode only
 	Clock          clock.Clock          // the pages' clock; nil: the wall clock
+	Webhooks       *Webhooks            // the webhook endpoints API; nil: none
 }
 
 // New returns the root handler.
@@ -107,6 +108,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.History != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))
+	}
+	if d.Webhooks != nil {
+		webhookRoutes(mux, d.AdminAPIToken, *d.Webhooks, d.Logger)
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

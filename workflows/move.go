@@ -321,6 +321,16 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		m.t.done(stepRemove)
 	}
 
+	// Version 1: the move is recorded in the history when it is done
+	// (license.moved for receivers of events).
+	if workflow.GetVersion(dctx, "move-records-moved", workflow.DefaultVersion, 1) >= 1 {
+		if err := workflow.ExecuteActivity(actx, a.RecordMove, activities.RecordMoveInput{
+			SEN: req.SEN, From: m.plan.From, To: m.plan.NewEmail, KeptOld: m.plan.KeepOld, By: m.actor(),
+		}).Get(dctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("the move was not recorded in the history", "err", err)
+		}
+	}
+
 	// 6. Both people are told.
 	m.t.begin(dctx, stepNotify)
 	for _, to := range []licensing.Email{m.plan.NewEmail, m.plan.From} {

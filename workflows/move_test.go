@@ -50,6 +50,7 @@ type moveEnv struct {
 	reports  int         // ReportProgress calls
 	notified []activities.NotifyInput
 	removed  []activities.RemoveContactInput
+	moved    []activities.RecordMoveInput
 	undone   []activities.UndoContactsInput
 	revoked  int
 
@@ -86,6 +87,10 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		}
 		e.removed = append(e.removed, in)
 		return activities.RemoveContactOutput{Removed: true, Withdrawn: e.withdrawn}, nil
+	})
+	e.OnActivity(a.RecordMove, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RecordMoveInput) error {
+		e.moved = append(e.moved, in)
+		return nil
 	})
 	e.OnActivity(a.UndoContacts, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UndoContactsInput) (activities.UndoContactsOutput, error) {
 		e.undone = append(e.undone, in)
@@ -184,6 +189,9 @@ func TestMove_ApprovedAndPromotedCompletes(t *testing.T) {
 	if len(e.undone) != 0 {
 		t.Errorf("undo ran on success: %+v", e.undone)
 	}
+	if len(e.moved) != 1 || e.moved[0].From != "alice@acme.test" || e.moved[0].To != moveInput().Request.NewEmail {
+		t.Errorf("moves recorded = %+v; want one, from alice to the new contact", e.moved)
+	}
 	st := e.status(t)
 	if !st.Done || st.Outcome != operation.Completed {
 		t.Errorf("status = %+v", st)
@@ -216,7 +224,7 @@ func TestMove_DeclinedChangesNothing(t *testing.T) {
 	if res.Outcome != operation.Declined {
 		t.Fatalf("outcome = %s", res.Outcome)
 	}
-	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 {
+	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 || len(e.moved) != 0 {
 		t.Errorf("undone %v removed %v revoked %d; want nothing touched and links revoked", e.undone, e.removed, e.revoked)
 	}
 }
@@ -243,7 +251,7 @@ func TestMove_ConfirmerWhoLeftEndsTheMoveAtOnce(t *testing.T) {
 	if e.Now().Sub(e.sent[0].Deadline) > -13*day || len(e.sent) != 1 {
 		t.Errorf("ended at %v with %d mails; want soon after the 2nd hour, before any reminder", e.Now(), len(e.sent))
 	}
-	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 {
+	if len(e.undone) != 0 || len(e.removed) != 0 || e.revoked == 0 || len(e.moved) != 0 {
 		t.Errorf("undone %v removed %v revoked %d; want nothing touched and links revoked", e.undone, e.removed, e.revoked)
 	}
 }

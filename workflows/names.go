@@ -10,9 +10,12 @@ const (
 	// (and a move waiting for it is called off).
 	DeclinePromotionUpdate = "decline-promotion"
 	CancelReasonSignal     = "cancel-reason"
+	// NudgeWebhooksSignal tells an endpoint's delivery that events wait
+	// (WebhookNudge).
+	NudgeWebhooksSignal = "webhooks-nudge"
 )
 
 // All lists every workflow function, for worker registration and replay
 // tests.
 var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
-	PromoteSelf, PasswordReset, PasswordChanged, Invite}
+	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks}

@@ -20,6 +20,8 @@ const (
 	metricStarted  = "licensedesk_operations_started"  // kind
 	metricFinished = "licensedesk_operations_finished" // kind, outcome
 	metricCharges  = "licensedesk_charge_attempts"     // outcome
+	// metricWebhooksDisabled counts endpoints disabled for failing.
+	metricWebhooksDisabled = "licensedesk_webhook_endpoints_disabled_total"
 )
 
 // isCancel reports whether err (or ctx) says the workflow was cancelled.

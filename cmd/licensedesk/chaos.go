@@ -52,15 +52,15 @@ var chaosSizes = map[string]chaosSize{
 
 // chaosReport is what the books say once everything settled.
 type chaosReport struct {
-	DoubleCharges, Unpaid, LostOps, InvariantBreaks, LostMails, DuplicateMails int
-	Settle                                                                     time.Duration
-	ResumeTook                                                                 time.Duration
-	WorkerRSSMiB                                                               float64
+	DoubleCharges, Unpaid, LostOps, InvariantBreaks, LostMails, DuplicateMails, LostEvents int
+	Settle                                                                                 time.Duration
+	ResumeTook                                                                             time.Duration
+	WorkerRSSMiB                                                                           float64
 }
 
 func (r chaosReport) line() string {
-	return fmt.Sprintf("chaos: double_charges=%d unpaid=%d lost_ops=%d invariant_breaks=%d lost_mails=%d duplicate_mails=%d settle_s=%.1f",
-		r.DoubleCharges, r.Unpaid, r.LostOps, r.InvariantBreaks, r.LostMails, r.DuplicateMails, r.Settle.Seconds())
+	return fmt.Sprintf("chaos: double_charges=%d unpaid=%d lost_ops=%d invariant_breaks=%d lost_mails=%d duplicate_mails=%d settle_s=%.1f lost_events=%d",
+		r.DoubleCharges, r.Unpaid, r.LostOps, r.InvariantBreaks, r.LostMails, r.DuplicateMails, r.Settle.Seconds(), r.LostEvents)
 }
 
 // chaos is one run of the harness.
@@ -76,6 +76,8 @@ type chaos struct {
 	out    io.Writer
 	http   *http.Client
 	secret []byte
+	hooks  *chaosReceiver // the webhook receiver, down, failing and slow for a while
+	hookEP string         // its endpoint
 
 	lastFault atomic.Int64 // unix nanos of the end of the last fault
 }
@@ -162,7 +164,8 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	h.logf("starting the cluster (2 serves, 3 workers) in %s", *dir)
 	h.c, err = startCluster(ctx, clusterOptions{Dir: *dir, Binary: *binary, Serves: 2, Workers: 3, Log: logFile,
 		SMTPURL: "smtp://" + h.smtp.addr, SlackAPIURL: h.slack.url, SweepEveryString: "24h",
-		PaymentFaults: fmt.Sprintf("drop=0.15,error=0.1,slow=0.05,delay=1s,seed=%d", *seed)})
+		PaymentFaults: fmt.Sprintf("drop=0.15,error=0.1,slow=0.05,delay=1s,seed=%d", *seed),
+		Extra:         map[string]string{"WEBHOOK_ALLOW_PRIVATE": "true"}})
 	if err != nil {
 		return err
 	}
@@ -183,7 +186,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "chaos: %d waiting operations resumed by a restarted worker in %.1f s, its RSS %.0f MiB\n",
 		size.Waiting, rep.ResumeTook.Seconds(), rep.WorkerRSSMiB)
 	fmt.Fprintln(stdout, rep.line())
-	if rep.DoubleCharges+rep.Unpaid+rep.LostOps+rep.InvariantBreaks+rep.LostMails > 0 {
+	if rep.DoubleCharges+rep.Unpaid+rep.LostOps+rep.InvariantBreaks+rep.LostMails+rep.LostEvents > 0 {
 		keep = true
 		return fmt.Errorf("a promise was broken (see the chaos: line); the processes' logs are in %s", logFile.Name())
 	}
@@ -203,6 +206,12 @@ func (h *chaos) intn(n int) int {
 func (h *chaos) faultEnded() { h.lastFault.Store(time.Now().UnixNano()) }
 
 func (h *chaos) run(ctx context.Context) (chaosReport, error) {
+	h.hooks = startChaosReceiver()
+	defer h.hooks.srv.Close()
+	var err error
+	if h.hookEP, err = h.hooks.register(ctx, h); err != nil {
+		return chaosReport{}, err
+	}
 	if err := h.addLicences(ctx); err != nil {
 		return chaosReport{}, err
 	}
@@ -253,6 +262,7 @@ func (h *chaos) run(ctx context.Context) (chaosReport, error) {
 		time.Sleep(3 * time.Second)
 		h.smtp.down()
 		h.slack.failing.Store(true)
+		go h.hooks.faults(h.size.SMTPDown)
 		time.Sleep(min(h.size.SMTPDown, h.size.SlackBad))
 		if h.size.SlackBad <= h.size.SMTPDown {
 			h.slack.failing.Store(false)
@@ -624,7 +634,8 @@ func (h *chaos) settle(ctx context.Context, moves []string) bool {
 		var open, recorded int
 		_ = h.db.QueryRow(ctx, `SELECT count(*) FROM invoices i JOIN licenses l ON l.id = i.license_id WHERE i.status = 'open' AND l.sen LIKE 'SEN-40%'`).Scan(&open)
 		_ = h.db.QueryRow(ctx, `SELECT count(*) FROM sent_mail`).Scan(&recorded)
-		if running == 0 && open == 0 && h.uniqueReceived() >= recorded {
+		lost, _, _ := h.hooks.lost(ctx, h, h.hookEP)
+		if running == 0 && open == 0 && h.uniqueReceived() >= recorded && lost == 0 {
 			return true
 		}
 		time.Sleep(2 * time.Second)
@@ -708,6 +719,12 @@ func (h *chaos) books(ctx context.Context, moves []string, rep *chaosReport) err
 	for _, n := range got {
 		rep.DuplicateMails += n - 1
 	}
+	lost, total, err := h.hooks.lost(ctx, h, h.hookEP)
+	if err != nil {
+		return err
+	}
+	rep.LostEvents = lost
+	h.logf("webhooks: %d of %d events recorded reached the receiver", total-lost, total)
 	for i := range h.size.Moves {
 		sen, owner, newEmail := fmt.Sprintf("SEN-%d", 4100000+i), fmt.Sprintf("owner%d@chaos.test", 100000+i), fmt.Sprintf("new%d@chaos.test", 100000+i)
 		for _, want := range [][2]string{{owner, "Please confirm moving " + sen}, {newEmail, "Make yourself the primary"},

@@ -232,6 +232,7 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 		return serveHTTP(runCtx, ln, svc.handler(web.Dev(svc.db, logger, web.WithBrand(svc.brand))), logger)
 	})
 	run.Go(func() error { svc.pruneAuthState(runCtx); return nil })
+	run.Go(func() error { svc.listenWebhooks(runCtx); return nil })
 	w := worker.New(svc.temporal, cfg.TemporalTaskQueue, svc.activities())
 	if err := w.Start(); err != nil {
 		return err

@@ -19,6 +19,7 @@ type processMetrics struct {
 	mails          *prometheus.CounterVec
 	slackErrors    *prometheus.CounterVec
 	providerErrors prometheus.Counter
+	webhooks       *prometheus.CounterVec
 }
 
 func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.Logger) *processMetrics {
@@ -32,8 +33,11 @@ func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.
 		providerErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "licensedesk_payment_provider_errors_total", Help: "Charges the payment provider did not answer (retried with the same idempotency key).",
 		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensedesk_webhook_deliveries_total", Help: "Webhook delivery attempts, by endpoint and outcome (delivered, failed).",
+		}, []string{"endpoint", "outcome"}),
 	}
-	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, &gaugeCollector{db: db, logger: logger})
+	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, m.webhooks, &gaugeCollector{db: db, logger: logger})
 	return m
 }
 
@@ -49,6 +53,14 @@ func (m *processMetrics) slackFailed(method string) { m.slackErrors.WithLabelVal
 
 func (m *processMetrics) providerFailed() { m.providerErrors.Inc() }
 
+func (m *processMetrics) webhookAttempted(endpoint string, delivered bool) {
+	outcome := "failed"
+	if delivered {
+		outcome = "delivered"
+	}
+	m.webhooks.WithLabelValues(endpoint, outcome).Inc()
+}
+
 var (
 	descWaiting = prometheus.NewDesc("licensedesk_operations_waiting",
 		"Operations waiting on a person (a live emailed link), by kind.", []string{"kind"}, nil)
@@ -57,6 +69,15 @@ var (
 	descPastDue   = prometheus.NewDesc("licensedesk_invoices_past_due", "Unpaid invoices past their due date.", nil, nil)
 	descSuspended = prometheus.NewDesc("licensedesk_licences_suspended", "Licences suspended for an unpaid invoice.", nil, nil)
 	descLicPast   = prometheus.NewDesc("licensedesk_licences_past_due", "Licences past due.", nil, nil)
+
+	descWebhookRecorded = prometheus.NewDesc("licensedesk_webhook_events_recorded_total",
+		"Webhook events recorded (in the transactions of the changes they tell of).", nil, nil)
+	descWebhookBacklog = prometheus.NewDesc("licensedesk_webhook_backlog",
+		"Webhook events waiting to be delivered, by endpoint.", []string{"endpoint"}, nil)
+	descWebhookAge = prometheus.NewDesc("licensedesk_webhook_backlog_age_seconds",
+		"Age of the oldest webhook event waiting to be delivered, by endpoint (0: none waits).", []string{"endpoint"}, nil)
+	descWebhookDisabled = prometheus.NewDesc("licensedesk_webhook_endpoints_disabled",
+		"Webhook endpoints disabled (by ops, or after 3 days of failed deliveries).", nil, nil)
 )
 
 // gaugeCollector reads postgres.Gauges at scrape time, at most every 15
@@ -68,10 +89,12 @@ type gaugeCollector struct {
 	mu   sync.Mutex
 	at   time.Time
 	last postgres.Gauges
+	hook postgres.WebhookGauges
 }
 
 func (c *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWaiting, descOverdue, descPastDue, descSuspended, descLicPast} {
+	for _, d := range []*prometheus.Desc{descWaiting, descOverdue, descPastDue, descSuspended, descLicPast,
+		descWebhookRecorded, descWebhookBacklog, descWebhookAge, descWebhookDisabled} {
 		ch <- d
 	}
 }
@@ -82,14 +105,25 @@ func (c *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		g, err := c.db.ReadGauges(ctx)
 		cancel()
+		if err == nil {
+			ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+			c.hook, err = c.db.ReadWebhookGauges(ctx)
+			cancel()
+		}
 		if err != nil {
 			c.logger.Warn("metrics: reading the gauges failed", "err", err)
 		} else {
 			c.last, c.at = g, time.Now() //clock:wall caches a gauge read
 		}
 	}
-	g := c.last
+	g, h := c.last, c.hook
 	c.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descWebhookRecorded, prometheus.CounterValue, float64(h.Recorded))
+	ch <- prometheus.MustNewConstMetric(descWebhookDisabled, prometheus.GaugeValue, float64(h.Disabled))
+	for ep, n := range h.Backlog {
+		ch <- prometheus.MustNewConstMetric(descWebhookBacklog, prometheus.GaugeValue, float64(n), ep)
+		ch <- prometheus.MustNewConstMetric(descWebhookAge, prometheus.GaugeValue, h.Age[ep], ep)
+	}
 	for kind, n := range g.Waiting {
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(n), kind)
 	}

@@ -29,6 +29,7 @@ import (
 	"licensedesk/slackout"
 	"licensedesk/temporalclient"
 	"licensedesk/web"
+	"licensedesk/webhooks/sender"
 	"licensedesk/workflows"
 )
 
@@ -48,6 +49,8 @@ type services struct {
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
 	metrics  *processMetrics
+
+	webhooks *sender.Sender // posts webhook deliveries, checks new endpoints
 
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
@@ -86,6 +89,16 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	}
 	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, clock: now,
 		metrics: newProcessMetrics(reg, db, logger)}
+	switch cfg.WebhookAllowPrivate {
+	case "", "false", "true":
+	default:
+		svc.close()
+		return nil, usageErrorf("WEBHOOK_ALLOW_PRIVATE is %q: want true or false", cfg.WebhookAllowPrivate)
+	}
+	if svc.webhookPolicy().AllowPrivate {
+		logger.Warn("webhooks may reach http:// and private, loopback and link-local addresses (dev or WEBHOOK_ALLOW_PRIVATE=true); in production only https:// to public addresses is safe")
+	}
+	svc.webhooks = svc.newWebhookSender()
 	switch {
 	case cfg.SlackBotToken != "":
 		api := slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
@@ -222,6 +235,8 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		FormTargets:    s.formTargets(),
 		Dev:            dev,
 		Clock:          s.clock,
+		Webhooks: &web.Webhooks{Store: s.db, Policy: s.webhookPolicy(), CheckHost: s.webhooks.CheckHost,
+			Nudge: s.ops.NudgeWebhooks},
 	})
 }
 
@@ -264,6 +279,7 @@ func (s *services) activities() *activities.Activities {
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
 		Brand: s.brand, Clock: s.clock,
+		Webhooks: activities.Webhooks{Sender: s.webhooks, Counted: s.metrics.webhookAttempted},
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err

@@ -29,6 +29,7 @@ func runWorker(ctx context.Context, now clock.Clock, args []string, getenv func(
 		h := web.New(web.Deps{Logger: p.logger, Ready: p.svc.readyChecks(), Registry: p.svc.registry})
 		return serveHTTP(ctx, p.ln, h, p.logger)
 	})
+	g.Go(func() error { p.svc.listenWebhooks(ctx); return nil })
 	g.Go(func() error {
 		p.logger.Info("worker polling", "task_queue", p.cfg.TemporalTaskQueue, "namespace", p.cfg.TemporalNamespace)
 		return worker.Run(ctx, w)
