@@ -35,7 +35,8 @@ type Activities struct {
 	PublicBaseURL   string // emailed links are built from it
 	TemporalUIURL   string // for links to workflows in Slack
 	Namespace       string
-	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
+	Brand           licensing.Brand    // signs every mail (BRAND_NAME) and gives its support contact
+	Taxes           licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

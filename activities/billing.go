@@ -188,6 +188,9 @@ type ChargeInvoiceInput struct {
 type ChargeInvoiceOutput struct {
 	Paid        bool
 	Reactivated bool   // the licence became active again
+	// WasStatus is what it was before: past_due or suspended (with
+	// Reactivated), so the mail says what really happened.
+	WasStatus licensing.Status
 	Hard        bool   // a hard decline: do not retry until the card changes
 	Code        string // decline code
 	Reason      string // for people
@@ -246,11 +249,11 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 		}
 		return ChargeInvoiceOutput{}, err // provider down or unknown: retried with the same key
 	}
-	reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
+	was, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
 	if err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
-	return ChargeInvoiceOutput{Paid: true, Reactivated: reactivated}, nil
+	return ChargeInvoiceOutput{Paid: true, Reactivated: was != "", WasStatus: was}, nil
 }
 
 // declined records a failure that never reached the provider.

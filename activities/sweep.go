@@ -29,7 +29,7 @@ type InvoiceDueOutput struct {
 // InvoiceDue invoices one page of due licences (postgres.DB.InvoiceDue).
 // Idempotent: a retry finds the page's licences already moved on.
 func (a *Activities) InvoiceDue(ctx context.Context, in InvoiceDueInput) (InvoiceDueOutput, error) {
-	moved, invoiced, err := a.DB.InvoiceDue(ctx, in.Today, in.Limit)
+	moved, invoiced, err := a.DB.InvoiceDue(ctx, in.Today, in.Limit, a.Taxes)
 	return InvoiceDueOutput{Moved: moved, Invoiced: invoiced}, err
 }
 

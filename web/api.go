@@ -32,7 +32,10 @@ func toLicenseJSON(l licensing.License) licenseJSON {
 		Status:        string(l.Status),
 		SiteAdmins:    make([]string, 0, len(l.SiteAdmins)),
 		Contacts:      l.Contacts,
-		PaymentMethod: l.PaymentMethod,
+	}
+	if pm := l.PaymentMethod; pm != nil {
+		// SPEC §5's four fields: who added the card is for people, not the contract.
+		out.PaymentMethod = &licensing.PaymentMethod{Brand: pm.Brand, Last4: pm.Last4, ExpMonth: pm.ExpMonth, ExpYear: pm.ExpYear}
 	}
 	if l.Cycle != "" {
 		c := string(l.Cycle)
