@@ -187,13 +187,13 @@ type ChargeInvoiceInput struct {
 // ChargeInvoiceOutput is its outcome.
 type ChargeInvoiceOutput struct {
 	Paid        bool
-	Reactivated bool   // the licence became active again
+	Reactivated bool // the licence became active again
 	// WasStatus is what it was before: past_due or suspended (with
 	// Reactivated), so the mail says what really happened.
 	WasStatus licensing.Status
-	Hard        bool   // a hard decline: do not retry until the card changes
-	Code        string // decline code
-	Reason      string // for people
+	Hard      bool   // a hard decline: do not retry until the card changes
+	Code      string // decline code
+	Reason    string // for people
 }
 
 // ChargeInvoice charges an invoice off-session. The idempotency key sent to

@@ -160,7 +160,7 @@ func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int, taxes 
 			SELECT d.*, b.addr, coalesce(t.name, '') AS tax_name, coalesce(t.bp, 0) AS tax_bp,
 			       CASE WHEN t.bp IS NULL THEN 0 ELSE (d.price_cents * t.bp + 5000) / 10000 END AS tax_cents
 			FROM due d
-			LEFT JOIN LATERAL (SELECT ` + billingAddressJSON + ` AS addr, b.country FROM billing_addresses b WHERE b.license_id = d.id) b ON true
+			LEFT JOIN LATERAL (SELECT `+billingAddressJSON+` AS addr, b.country FROM billing_addresses b WHERE b.license_id = d.id) b ON true
 			LEFT JOIN LATERAL (SELECT r.name, r.bp FROM unnest($3::text[], $4::text[], $5::int[]) AS r(country, name, bp)
 			                   WHERE r.country = b.country OR r.country = '*'
 			                   ORDER BY r.country = '*' LIMIT 1) t ON true

@@ -36,6 +36,29 @@ LEFT JOIN payment_methods pm ON pm.license_id = i.license_id AND pm.provider_ref
 const billingAddressJSON = `jsonb_build_object('name', b.name, 'lines', to_jsonb(b.lines), 'city', b.city,
        'postcode', b.postcode, 'region', b.region, 'country', coalesce(b.country, ''), 'tax_id', b.tax_id)`
 
+// The invoice queries, named for Explain.
+const (
+	// invoiceListQuery is a page of licence $1's invoices before period $2.
+	invoiceListQuery = `SELECT` + invoiceColumns + invoiceFrom + `
+		WHERE i.license_id = $1 AND i.period_start < $2
+		ORDER BY i.period_start DESC LIMIT $3`
+	// invoiceForQuery is invoice $1 if person $2 is related to its licence.
+	invoiceForQuery = `SELECT` + invoiceColumns + invoiceFrom + `
+		WHERE i.number = $1 AND EXISTS (
+			SELECT 1 FROM accounts a WHERE lower(a.email) = lower($2)
+			  AND (EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
+			       OR EXISTS (SELECT 1 FROM site_admins sa WHERE sa.license_id = l.id AND sa.account_id = a.id)))`
+	// recentInvoicesQuery is the $2 newest invoices of each licence in $1.
+	recentInvoicesQuery = `
+		SELECT` + invoiceColumns + `
+		FROM licenses l
+		CROSS JOIN LATERAL (SELECT * FROM invoices x WHERE x.license_id = l.id ORDER BY x.period_start DESC LIMIT $2) i
+		LEFT JOIN charge_attempts s ON s.invoice_id = i.id AND s.status = 'succeeded'
+		LEFT JOIN payment_methods pm ON pm.license_id = i.license_id AND pm.provider_ref = s.payment_method
+		WHERE l.sen = ANY($1)
+		ORDER BY l.sen, i.period_start DESC`
+)
+
 func scanInvoice(row pgx.Row) (licensing.Invoice, error) {
 	var (
 		inv               licensing.Invoice
@@ -87,9 +110,7 @@ func (db *DB) LicenseInvoices(ctx context.Context, sen licensing.SEN, cursor str
 		}
 		return InvoicePage{}, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT`+invoiceColumns+invoiceFrom+`
-		WHERE i.license_id = $1 AND i.period_start < $2
-		ORDER BY i.period_start DESC LIMIT $3`, licID, before, limit+1)
+	rows, err := db.pool.Query(ctx, invoiceListQuery, licID, before, limit+1)
 	if err != nil {
 		return InvoicePage{}, err
 	}
@@ -127,12 +148,7 @@ func (db *DB) InvoiceByNumber(ctx context.Context, number string) (licensing.Inv
 // get the same NotFound from the same one query, so the answer says
 // nothing about which invoices exist.
 func (db *DB) InvoiceFor(ctx context.Context, number string, email licensing.Email) (licensing.Invoice, error) {
-	inv, err := scanInvoice(db.pool.QueryRow(ctx, `SELECT`+invoiceColumns+invoiceFrom+`
-		WHERE i.number = $1 AND EXISTS (
-			SELECT 1 FROM accounts a WHERE lower(a.email) = lower($2)
-			  AND (EXISTS (SELECT 1 FROM license_contacts c WHERE c.license_id = l.id AND c.account_id = a.id)
-			       OR EXISTS (SELECT 1 FROM site_admins sa WHERE sa.license_id = l.id AND sa.account_id = a.id)))`,
-		number, string(email)))
+	inv, err := scanInvoice(db.pool.QueryRow(ctx, invoiceForQuery, number, string(email)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return licensing.Invoice{}, licensing.ErrNoSuchInvoice
 	}
@@ -165,14 +181,7 @@ func (db *DB) RecentInvoices(ctx context.Context, sens []licensing.SEN, n int) (
 	for i, s := range sens {
 		names[i] = string(s)
 	}
-	rows, err := db.pool.Query(ctx, `
-		SELECT`+invoiceColumns+`
-		FROM licenses l
-		CROSS JOIN LATERAL (SELECT * FROM invoices x WHERE x.license_id = l.id ORDER BY x.period_start DESC LIMIT $2) i
-		LEFT JOIN charge_attempts s ON s.invoice_id = i.id AND s.status = 'succeeded'
-		LEFT JOIN payment_methods pm ON pm.license_id = i.license_id AND pm.provider_ref = s.payment_method
-		WHERE l.sen = ANY($1)
-		ORDER BY l.sen, i.period_start DESC`, names, n+1)
+	rows, err := db.pool.Query(ctx, recentInvoicesQuery, names, n+1)
 	if err != nil {
 		return nil, nil, err
 	}

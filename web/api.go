@@ -26,12 +26,12 @@ type licenseJSON struct {
 
 func toLicenseJSON(l licensing.License) licenseJSON {
 	out := licenseJSON{
-		SEN:           string(l.SEN),
-		Product:       l.Product,
-		Deployment:    string(l.Deployment),
-		Status:        string(l.Status),
-		SiteAdmins:    make([]string, 0, len(l.SiteAdmins)),
-		Contacts:      l.Contacts,
+		SEN:        string(l.SEN),
+		Product:    l.Product,
+		Deployment: string(l.Deployment),
+		Status:     string(l.Status),
+		SiteAdmins: make([]string, 0, len(l.SiteAdmins)),
+		Contacts:   l.Contacts,
 	}
 	if pm := l.PaymentMethod; pm != nil {
 		// SPEC §5's four fields: who added the card is for people, not the contract.
