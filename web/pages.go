@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"licensedesk/accounts"
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 )
 
@@ -51,12 +52,17 @@ type pageSettings struct {
 	trustForwarded bool
 	// countRedemptions, if set, is told the outcome of every link pressed.
 	countRedemptions func(outcome string)
+	vendor           licensing.Vendor // who issues the invoices
+	clock            clock.Clock      // nil: the real clock
 }
 
 func newPageSettings(opts []Option) pageSettings {
 	p := pageSettings{brand: licensing.Brand{}.OrDefault()}
 	for _, o := range opts {
 		o(&p)
+	}
+	if p.vendor.LegalName == "" {
+		p.vendor.LegalName = p.brand.Name
 	}
 	return p
 }

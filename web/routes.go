@@ -81,7 +81,7 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("GET "+links.CardCancelledPath, private(http.HandlerFunc(lp.cardCancelled)))
 	}
 	if d.Account != nil {
-		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/account/", "/password/forgot", "/password/reset/"} {
 			mux.Handle(p, d.Account)
 		}
 	}
