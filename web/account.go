@@ -234,13 +234,13 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 // licenceView is one licence card of the account page.
 type licenceView struct {
 	accounts.MyLicense
-	Anchor         string
-	MyRoles        string       // "primary billing contact, site admin"
-	People         []personView // what the person may see: each contact once, with their roles
-	BillingOnly    bool         // a site admin who is not a contact sees the billing contacts only
-	CanAdd         bool         // contacts may add contacts
-	PromoteRoles   []licensing.Role
-	Notice         accounts.Notice
+	Anchor       string
+	MyRoles      string       // "primary billing contact, site admin"
+	People       []personView // what the person may see: each contact once, with their roles
+	BillingOnly  bool         // a site admin who is not a contact sees the billing contacts only
+	CanAdd       bool         // contacts may add contacts
+	PromoteRoles []licensing.Role
+	Notice       accounts.Notice
 	// The billing address form: what it shows (the stored address, or
 	// what was typed when it came back with an error) and the field at
 	// fault.
@@ -252,8 +252,8 @@ type licenceView struct {
 	// longer on the licence, that it should be replaced.
 	CardAddedBy  string
 	CardOrphaned bool
-	AddRole        string
-	AddEmail       string
+	AddRole      string
+	AddEmail     string
 	// A past-due or suspended licence's banner: its title and sentence.
 	OverdueTitle, OverdueText string
 	SeeLink                   string // the banner's "See the licence": its card on this page, or the page it is on

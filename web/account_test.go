@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"licensedesk/internal/clock"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -78,9 +79,11 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
+	seeded := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	if _, err := db.SeedDemo(ctx, seeded); err != nil {
 		t.Fatal(err)
 	}
+	hopts = append([]web.AccountOption{web.WithClock(clock.Fixed(seeded))}, hopts...)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.Logger = logger
@@ -94,7 +97,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 
 	pages := web.Account(svc, logger, false, hopts...)
 	mux := http.NewServeMux()
-	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/account/", "/password/forgot", "/password/reset/"} {
 		mux.Handle(p, pages)
 	}
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {
