@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,12 @@ func (i Invoice) Description() string {
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// InvoicePage is a page of a licence's invoices, newest first.
+type InvoicePage struct {
+	Invoices   []Invoice
+	NextCursor string // opaque; "" on the last page
 }
 
 // TaxRule is the tax charged to customers in one country ("*": any
@@ -249,6 +256,11 @@ func RenewalReminderDue(l License, today time.Time) bool {
 	next, day := dateOnly(l.NextBillingDate), dateOnly(today)
 	return next.After(day) && !next.After(day.Add(RenewalNotice))
 }
+
+// InvoicePath is where an invoice's page is, below the public base URL:
+// mails link there (the reader signs in to see it), and its PDF is at
+// InvoicePath + "/pdf".
+func InvoicePath(number string) string { return "/account/invoices/" + url.PathEscape(number) }
 
 // ErrNoSuchInvoice answers anyone asking for an invoice that is not theirs
 // to see, and any number that does not exist, alike: the answer must not

@@ -83,48 +83,42 @@ func scanInvoice(row pgx.Row) (licensing.Invoice, error) {
 	return inv, nil
 }
 
-// InvoicePage is a page of a licence's invoices, newest first.
-type InvoicePage struct {
-	Invoices   []licensing.Invoice
-	NextCursor string // opaque; "" on the last page
-}
-
 // LicenseInvoices returns up to limit invoices of the licence sen, newest
 // period first, starting after cursor (from a page before; "" for the
 // first). An unknown SEN is NotFound; a cursor that is not one of ours is
 // Invalid.
-func (db *DB) LicenseInvoices(ctx context.Context, sen licensing.SEN, cursor string, limit int) (InvoicePage, error) {
+func (db *DB) LicenseInvoices(ctx context.Context, sen licensing.SEN, cursor string, limit int) (licensing.InvoicePage, error) {
 	before := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
 		t, perr := time.Parse("2006-01-02", string(b))
 		if err != nil || perr != nil {
-			return InvoicePage{}, licensing.FieldErrorf(licensing.Invalid, "cursor", "That cursor is not one this API gave out: start again without it.")
+			return licensing.InvoicePage{}, licensing.FieldErrorf(licensing.Invalid, "cursor", "That cursor is not one this API gave out: start again without it.")
 		}
 		before = t
 	}
 	var licID int64
 	if err := db.pool.QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1`, string(sen)).Scan(&licID); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return InvoicePage{}, licensing.Errorf(licensing.NotFound, "No licence %s found.", sen)
+			return licensing.InvoicePage{}, licensing.Errorf(licensing.NotFound, "No licence %s found.", sen)
 		}
-		return InvoicePage{}, err
+		return licensing.InvoicePage{}, err
 	}
 	rows, err := db.pool.Query(ctx, invoiceListQuery, licID, before, limit+1)
 	if err != nil {
-		return InvoicePage{}, err
+		return licensing.InvoicePage{}, err
 	}
 	defer rows.Close()
-	var out InvoicePage
+	var out licensing.InvoicePage
 	for rows.Next() {
 		inv, err := scanInvoice(rows)
 		if err != nil {
-			return InvoicePage{}, err
+			return licensing.InvoicePage{}, err
 		}
 		out.Invoices = append(out.Invoices, inv)
 	}
 	if err := rows.Err(); err != nil {
-		return InvoicePage{}, err
+		return licensing.InvoicePage{}, err
 	}
 	if len(out.Invoices) > limit {
 		out.Invoices = out.Invoices[:limit]

@@ -19,14 +19,11 @@ import (
 // anyone else signed in gets the same 404 for an invoice that is not
 // theirs as for one that does not exist.
 
-// Invoice paths.
-const (
-	invoicePathPrefix = "/account/invoices/"
-	licencePathPrefix = "/account/licences/"
-)
+// licencePathPrefix starts the pages of one licence.
+const licencePathPrefix = "/account/licences/"
 
 // InvoicePath is where an invoice's page is (the mails link there).
-func InvoicePath(number string) string { return invoicePathPrefix + url.PathEscape(number) }
+func InvoicePath(number string) string { return licensing.InvoicePath(number) }
 
 // InvoicePDFPath is where an invoice's PDF is.
 func InvoicePDFPath(number string) string { return InvoicePath(number) + "/pdf" }

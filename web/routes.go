@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"licensedesk/internal/clock"
 	"licensedesk/licensing"
 	"licensedesk/links"
 )
@@ -33,6 +34,8 @@ type Deps struct {
 	Provisioning   Provisioning  // the provisioning API (SPEC §9)
 	Invites        Inviter       // invitations of provisioned licences; nil: none are sent
 	History        HistoryReader // GET /api/v1/licenses/{sen}/history
+	Invoices       InvoiceReader // GET /api/v1/licenses/{sen}/invoices
+	Clock          clock.Clock   // what "past due" is decided by; nil: the real clock
 	AdminAPIToken  string        // empty: the API answers 401 to everyone
 	Ready          []Check
 	Registry       *prometheus.Registry // also served at /metrics
@@ -105,6 +108,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.History != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}/history", requireBearer(d.AdminAPIToken, historyAPI(d.History, d.Logger)))
+	}
+	if d.Invoices != nil {
+		mux.Handle("GET /api/v1/licenses/{sen}/invoices", requireBearer(d.AdminAPIToken, invoicesAPI(d.Invoices, d.Clock, d.Logger)))
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

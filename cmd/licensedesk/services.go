@@ -51,7 +51,9 @@ type services struct {
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
 	stopSocket func()
-	brand      licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
+	brand      licensing.Brand    // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
+	vendor     licensing.Vendor   // VENDOR_LEGAL_NAME, VENDOR_ADDRESS, VENDOR_TAX_ID
+	taxes      licensing.TaxRules // INVOICE_TAXES
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger) (*services, error) {
@@ -64,6 +66,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		return nil, usageErrorf("BILLING_SWEEP_INTERVAL: %q is not a duration from 10s to 24h (like 5m)", cfg.BillingSweep)
 	}
 	brand, err := cfg.Brand()
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	vendor, taxes, err := cfg.Invoicing()
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -81,7 +87,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand,
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, vendor: vendor, taxes: taxes,
 		metrics: newProcessMetrics(reg, db, logger)}
 	switch {
 	case cfg.SlackBotToken != "":
@@ -136,7 +142,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
 		}
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter, Taxes: taxes})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -193,7 +199,7 @@ func (s *services) readyChecks() []web.Check {
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
 	slackBot := s.inboundSlack()
-	accountOptions := []web.AccountOption{web.WithBrand(s.brand)}
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithInvoicing(s.vendor)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
@@ -201,6 +207,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Logger:        s.logger,
 		Licenses:      s.db,
 		History:       s.db,
+		Invoices:      s.db,
 		Provisioning:  s.db,
 		Invites:       s.ops,
 		AdminAPIToken: s.cfg.AdminAPIToken,
@@ -259,7 +266,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
-		Brand: s.brand,
+		Brand: s.brand, Taxes: s.taxes,
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})
 			return activities.ResetLink{Path: link.Path, ExpiresAt: link.ExpiresAt, Issue: link.Issue}, ok, err
