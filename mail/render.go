@@ -35,6 +35,8 @@ const (
 	KindPaymentSucceeded Kind = "payment_succeeded" // PaymentSucceeded
 	KindLicenceSuspended Kind = "licence_suspended" // LicenceSuspended
 	KindCardUpdated      Kind = "card_updated"      // CardUpdated
+	KindRenewalReminder  Kind = "renewal_reminder"  // RenewalReminder
+	KindCardHandover     Kind = "card_handover"     // CardHandover
 
 	KindPasswordReset   Kind = "password_reset"   // PasswordReset
 	KindPasswordChanged Kind = "password_changed" // PasswordChanged
@@ -140,10 +142,16 @@ type MoveCompleted struct {
 	OldEmail string // the contact it moved from; may be empty
 	KeptOld  bool   // OldEmail stayed on as a secondary contact
 	// To the new owner: the card that stays on the licence and keeps
-	// paying ("Visa ending 4242"), and where they can replace it
-	// (AccountURL; empty: a site admin must).
-	Card       string
-	AccountURL string
+	// paying ("Visa ending 4242"), who saved it, and where they can
+	// replace it (AccountURL; empty: a site admin must, SiteAdmins).
+	Card        string
+	CardAddedBy string
+	AccountURL  string
+	SiteAdmins  []string
+	// To the old owner who left: their own card ("Visa ending 4242")
+	// still pays, next on NextCharge, and how to stop it.
+	YourCard   string
+	NextCharge time.Time
 }
 
 // MoveCancelled tells the people of a move that it will not happen.
@@ -220,6 +228,7 @@ type PaymentFailed struct {
 	// the card (a site admin, say), which is why they are told.
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
+	InvoiceURL  string   // optional: the invoice's page
 }
 
 // Why is why the charge failed, in plain words ("card declined"), as the
@@ -234,7 +243,9 @@ type PaymentSucceeded struct {
 	Amount        string // the amount paid, "USD 10.00"
 	InvoiceNumber string // the invoice
 	Card          string // optional, the card charged: "visa •••• 4242"
-	Reactivated   bool   // the payment made a suspended licence active again
+	Reactivated   bool   // the payment made a past-due or suspended licence active again
+	Was           string // with Reactivated: "past_due" or "suspended" (what it was); "": not known
+	ReceiptURL    string // optional: the invoice's page, with the receipt and PDF
 }
 
 // LicenceSuspended tells a billing contact a licence was suspended for an
@@ -252,6 +263,7 @@ type LicenceSuspended struct {
 	// the card (a site admin, say), which is why they are told.
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
+	InvoiceURL  string   // optional: the invoice's page
 }
 
 // CardUpdated tells a billing contact that a licence's card changed, so a
@@ -263,6 +275,41 @@ type CardUpdated struct {
 	Card       string // the new card: "visa •••• 4242"
 	ChargedNow bool   // the outstanding invoice is being charged to the new card
 	Amount     string // the amount charged, "USD 10.00" (needed only with ChargedNow)
+	By         string // who changed it (an email); empty: not said
+	ByYou      bool   // the recipient changed it
+	Via        string // how: "on the account page", "with an emailed link"
+}
+
+// RenewalReminder tells the billing contacts and site admins of an annual
+// licence, 30 days ahead, that it renews: when, how much and to which
+// card (licensing.RenewalNotice).
+type RenewalReminder struct {
+	Name        string    // the recipient's display name; may be empty
+	SEN         string    // the licence
+	Product     string    // the licence's product name
+	RenewsOn    time.Time // the billing date
+	Amount      string    // what is charged then, taxes included: "USD 120.00"
+	Tax         string    // optional, the tax in it: "VAT 20 %"
+	Card        string    // the card charged: "Visa ending 4242"; empty: none on file
+	CardExpires string    // the card's expiry when it comes before RenewsOn ("11/26"); empty otherwise
+	CanUpdate   bool      // the recipient may update the card (a site admin)
+	AccountURL  string    // their account page (needed only with CanUpdate)
+	SiteAdmins  []string  // who to ask otherwise
+	SiteAdmin   bool      // the recipient is a site admin (not a billing contact)
+}
+
+// CardHandover reminds the new owner of a moved licence, 14 days on, that
+// its card is still the one the former owner saved.
+type CardHandover struct {
+	Name       string    // the recipient's display name; may be empty
+	SEN        string    // the licence
+	Product    string    // the licence's product name
+	MovedOn    time.Time // the day of the move
+	Card       string    // "Visa ending 4242"
+	OldEmail   string    // who saved it
+	CanUpdate  bool      // the recipient may update the card
+	AccountURL string    // their account page (needed only with CanUpdate)
+	SiteAdmins []string  // who to ask otherwise
 }
 
 // PasswordReset carries a link to choose a new password (/password/forgot).
@@ -349,6 +396,26 @@ func (d LicenceSuspended) check() error {
 	p := need("SEN", d.SEN, "Amount", d.Amount, "InvoiceNumber", d.InvoiceNumber)
 	if d.UpdateURL != "" {
 		p = p.deadline(d.Deadline)
+	}
+	return p.err()
+}
+func (d RenewalReminder) check() error {
+	p := need("SEN", d.SEN, "Amount", d.Amount)
+	if d.RenewsOn.IsZero() {
+		p = append(p, "RenewsOn")
+	}
+	if d.CanUpdate {
+		p = append(p, need("AccountURL", d.AccountURL)...)
+	}
+	return p.err()
+}
+func (d CardHandover) check() error {
+	p := need("SEN", d.SEN, "Card", d.Card, "OldEmail", d.OldEmail)
+	if d.MovedOn.IsZero() {
+		p = append(p, "MovedOn")
+	}
+	if d.CanUpdate {
+		p = append(p, need("AccountURL", d.AccountURL)...)
 	}
 	return p.err()
 }
@@ -457,6 +524,8 @@ var kinds = []*kindSpec{
 	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
 	{kind: KindLicenceSuspended, accept: accept[LicenceSuspended]},
 	{kind: KindCardUpdated, accept: accept[CardUpdated]},
+	{kind: KindRenewalReminder, accept: accept[RenewalReminder]},
+	{kind: KindCardHandover, accept: accept[CardHandover]},
 	{kind: KindPasswordReset, accept: accept[PasswordReset]},
 	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
 }
