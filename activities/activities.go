@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"licensedesk/internal/clock"
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
@@ -37,6 +38,7 @@ type Activities struct {
 	Namespace       string
 	Brand           licensing.Brand    // signs every mail (BRAND_NAME) and gives its support contact
 	Taxes           licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
+	Clock           clock.Clock        // what reminders and mails date by; nil: the real clock
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false
