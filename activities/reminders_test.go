@@ -144,11 +144,24 @@ func TestNotify_MoveTellsTheOldOwnerTheirCardStillPays(t *testing.T) {
 	f.acts.Clock = clocktest.Fixed(t)
 	// SEN-1000001 moved from alice to bob: bob primary, alice gone; the
 	// card on file is still alice's.
-	f.exec(t, `UPDATE license_contacts c SET is_primary = (a.email = 'bob@acme.test') FROM accounts a, licenses l
-		WHERE a.id = c.account_id AND l.id = c.license_id AND l.sen = 'SEN-1000001'`)
-	f.exec(t, `INSERT INTO license_contacts (license_id, account_id, role, is_primary)
-		SELECT l.id, a.id, 'billing', true FROM licenses l, accounts a WHERE l.sen = 'SEN-1000001' AND a.email = 'bob@acme.test'`)
-	f.exec(t, `DELETE FROM license_contacts c USING accounts a WHERE a.id = c.account_id AND a.email = 'alice@acme.test'`)
+	tx, err := f.db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE license_contacts c SET is_primary = (a.email = 'bob@acme.test') FROM accounts a, licenses l
+		 WHERE a.id = c.account_id AND l.id = c.license_id AND l.sen = 'SEN-1000001'`,
+		`INSERT INTO license_contacts (license_id, account_id, role, is_primary)
+		 SELECT l.id, a.id, 'billing', true FROM licenses l, accounts a WHERE l.sen = 'SEN-1000001' AND a.email = 'bob@acme.test'`,
+		`DELETE FROM license_contacts c USING accounts a WHERE a.id = c.account_id AND a.email = 'alice@acme.test'`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, to := range []licensing.Email{"alice@acme.test", "bob@acme.test"} {
 		if err := f.acts.Notify(ctx, activitiesMoved(to)); err != nil {
 			t.Fatal(err)
