@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"licensedesk/internal/clock"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -65,8 +66,8 @@ func newAPI(t *testing.T) *apiServer {
 		t.Fatal(err)
 	}
 	inv := &fakeInviter{}
-	h := web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db, Invites: inv,
-		AdminAPIToken: apiToken, Registry: prometheus.NewRegistry()})
+	h := web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db, Invites: inv, Invoices: db,
+		Clock: clock.Fixed(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), AdminAPIToken: apiToken, Registry: prometheus.NewRegistry()})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &apiServer{t: t, db: db, inv: inv, url: srv.URL}
