@@ -88,7 +88,7 @@ func (h *accountPages) invoicePage(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := h.svc.Invoice(r.Context(), acc.Email, r.PathValue("number"))
 	if err != nil {
-		h.invoiceFailed(w, r, err)
+		h.invoiceFailed(w, r, acc, err)
 		return
 	}
 	v := invoiceViewOf(inv, h.clock)
@@ -106,7 +106,7 @@ func (h *accountPages) invoicePDF(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := h.svc.Invoice(r.Context(), acc.Email, r.PathValue("number"))
 	if err != nil {
-		h.invoiceFailed(w, r, err)
+		h.invoiceFailed(w, r, acc, err)
 		return
 	}
 	var b bytes.Buffer
@@ -181,13 +181,15 @@ type invoiceList struct {
 
 // invoiceFailed answers an invoice that is not the person's, or does not
 // exist, with one 404 page.
-func (h *accountPages) invoiceFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if licensing.ErrorCode(err) == licensing.NotFound {
-		h.errorPage(w, r, http.StatusNotFound, "Invoice not found", licensing.ErrorMessage(licensing.ErrNoSuchInvoice),
-			"Your account page lists the invoices of each of your licences.", "/account")
+func (h *accountPages) invoiceFailed(w http.ResponseWriter, r *http.Request, acc accounts.AccountDetails, err error) {
+	if licensing.ErrorCode(err) != licensing.NotFound {
+		h.failPage(w, r, err)
 		return
 	}
-	h.failPage(w, r, err)
+	p := acctPage{Title: "Invoice not found", Account: &acc, Message: licensing.ErrorMessage(licensing.ErrNoSuchInvoice),
+		Detail: "Your account page lists the invoices of each of your licences.", Back: "/account", BackText: "Back to your account"}
+	p.CSRF = csrfToken(w, r)
+	h.render(w, r, http.StatusNotFound, "account_error.html", p)
 }
 
 // safeNext is where to go after signing in: a path of the account pages
