@@ -3,6 +3,8 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,6 +42,13 @@ func TestInvoices_TheLicencesPeopleSeeThem(t *testing.T) {
 		}
 		if cc := pdf.Header.Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("the PDF may be cached: %q", cc)
+		}
+		// LICENSEDESK_INVOICE_PDF=dir keeps the demo's PDF to look at
+		// (pdftoppm -png dir/SEN-1000001-2026-11-01.pdf page).
+		if dir := os.Getenv("LICENSEDESK_INVOICE_PDF"); dir != "" && who == "alice@acme.test" {
+			if err := os.WriteFile(filepath.Join(dir, aliceInvoice+".pdf"), []byte(pdf.Body), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	// gina's open invoice: past due, what is owed, no receipt.
