@@ -62,6 +62,7 @@ type ConfirmRequest struct {
 	ApproveURL     string    // the link's page, where the request is approved or declined
 	Deadline       time.Time // when the link expires
 	Reminder       bool      // a reminder of an earlier mail: the subject says so
+	NewLink        bool      // a fresh link sent again (/license resend): the earlier one no longer works
 }
 
 // ConfirmMove asks for confirmation of a licence move to another account.
@@ -76,6 +77,8 @@ type ConfirmMove struct {
 	URL       string    // the link's page, where the move is confirmed or declined
 	Deadline  time.Time // when the link expires
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	NewLink   bool      // a fresh link sent again: the earlier one no longer works
+	AskedBy   string    // who asked: a salesperson's name ("Dana Smith, of our sales team") or "our sales team"
 }
 
 // Invitation asks someone whose address was just added to a licence to
@@ -205,6 +208,9 @@ type UpdateCard struct {
 	AmountDue string    // the outstanding amount, "USD 10.00" (needed only with PastDue)
 	Annual    bool      // an annual licence, whose card only a site admin may update
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	NewLink   bool      // a fresh link sent again: the earlier one no longer works
+	AskedBy   string    // who asked for the links; empty (or a Slack id): "our sales team"
+	Others    []string  // who else got a link of their own for the same card
 }
 
 // PaymentFailed tells a billing contact that charging an invoice failed,
@@ -435,6 +441,12 @@ func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
 func (d *PromoteYourself) fill() { d.OfferedBy = actor(d.OfferedBy) }
 func (d *AddedAsContact) fill()  { d.AddedBy = actor(d.AddedBy) }
 func (d *ContactRemoved) fill()  { d.RemovedBy = actor(d.RemovedBy) }
+func (d *UpdateCard) fill()      { d.AskedBy = actor(d.AskedBy) }
+func (d *ConfirmMove) fill()     { d.AskedBy = actor(d.AskedBy) }
+
+func (d ConfirmRequest) newLink() bool { return d.NewLink }
+func (d ConfirmMove) newLink() bool    { return d.NewLink }
+func (d UpdateCard) newLink() bool     { return d.NewLink }
 
 func (d ConfirmRequest) reminder() bool  { return d.Reminder }
 func (d ConfirmMove) reminder() bool     { return d.Reminder }
@@ -537,6 +549,7 @@ var templateFiles embed.FS
 type page struct {
 	Subject string
 	Data    any
+	NewLink bool // say that the earlier link no longer works
 }
 
 // button is a call to action: a link, its label and its expiry.
@@ -659,7 +672,10 @@ func RenderAs(brand licensing.Brand, kind Kind, data any) (subject, text, html s
 	if r, ok := d.(interface{ reminder() bool }); ok && r.reminder() {
 		subject = "Reminder: " + subject
 	}
-	p := page{Subject: subject, Data: d}
+	if r, ok := d.(interface{ newLink() bool }); ok && r.newLink() {
+		subject += " (new link)"
+	}
+	p := page{Subject: subject, Data: d, NewLink: strings.HasSuffix(subject, " (new link)")}
 	b.Reset()
 	if err := set.text[kind].Execute(&b, p); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s text: %w", kind, err)

@@ -140,6 +140,15 @@ func renderCases() []renderCase {
 			"Update the card for SEN-1000005", "https://desk.example/l/card",
 			[]string{"Update card", "run by our payment provider", "never see the card number",
 				"the outstanding invoice of", "USD 10.00", "is charged as soon as you save the new card", "contacts or site admins"}},
+		// Review #8 and #14: who asked, why, who else got a link; a resent
+		// link says the earlier one no longer works.
+		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000005", Product: "Jira", URL: "https://desk.example/l/card3", Deadline: deadline,
+			PastDue: true, AmountDue: "USD 10.00", AskedBy: "Dana Smith, of our sales team", Others: []string{"bob@acme.test", "carol@acme.test"}, NewLink: true},
+			"Update the card for SEN-1000005 (new link)", "https://desk.example/l/card3",
+			[]string{"Dana Smith, of our sales team asked us to send you this link", "because the licence", "is past due",
+				"bob@acme.test and carol@acme.test were sent a link of their own", "the one we sent before no longer works"}},
+		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000005", URL: "https://desk.example/l/card4", Deadline: deadline, AskedBy: "<@U123>"},
+			"Update the card for SEN-1000005", "https://desk.example/l/card4", []string{"Our sales team asked us to send you this link"}},
 		{mail.KindUpdateCard, &mail.UpdateCard{Name: "Al", SEN: "SEN-1000005", URL: "https://desk.example/l/card2",
 			Deadline: deadline, Annual: true, Reminder: true},
 			"Reminder: Update the card for SEN-1000005", "https://desk.example/l/card2",

@@ -634,6 +634,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 	if in.For == "" {
 		if err := t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
+			RequestedBy: in.By.Asker(),
 		}); err != nil {
 			return t.fail(ctx, err)
 		}
