@@ -87,6 +87,8 @@ type Options struct {
 	// SuspendAfter is BILLING_SUSPEND_DAYS: a past-due licence's banner says
 	// it is suspended this long after the due date [15 days].
 	SuspendAfter time.Duration
+	// Taxes are INVOICE_TAXES: a licence's next bill includes them [none].
+	Taxes licensing.TaxRules
 
 	Now    func() time.Time                                 // clock for throttling [time.Now]
 	Sleep  func(ctx context.Context, d time.Duration) error // waits d or until ctx ends [a timer]

@@ -508,14 +508,14 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 		return l.Licences
 	}
 	alice := mine("alice@acme.test")
-	if len(alice) != 1 || !alice[0].Me.Billing || !alice[0].Me.Technical || alice[0].Me.SiteAdmin || !alice[0].CanUpdateCard || alice[0].BillingAddress != "" {
+	if len(alice) != 1 || !alice[0].Me.Billing || !alice[0].Me.Technical || alice[0].Me.SiteAdmin || !alice[0].CanUpdateCard || !alice[0].BillingAddress.IsZero() {
 		t.Fatalf("alice: %+v", alice)
 	}
-	if err := e.db.UpdateBillingAddress(ctx, "SEN-1000001", "Acme HQ", "carol@acme.test"); err != nil {
+	if err := e.db.UpdateBillingAddress(ctx, "SEN-1000001", licensing.BillingAddress{Name: "Acme HQ", Lines: []string{"1 Road"}, City: "Leeds", Country: "GB"}, "carol@acme.test"); err != nil {
 		t.Fatal(err)
 	}
 	carol := mine("carol@acme.test")
-	if len(carol) != 1 || !carol[0].Me.SiteAdmin || carol[0].Me.IsContact() || carol[0].BillingAddress != "Acme HQ" {
+	if len(carol) != 1 || !carol[0].Me.SiteAdmin || carol[0].Me.IsContact() || carol[0].BillingAddress.Name != "Acme HQ" {
 		t.Fatalf("carol: %+v", carol)
 	}
 	if erin := mine("erin@globex.test"); erin[0].CanUpdateCard {
@@ -558,7 +558,7 @@ func TestLicences_ActionsFollowTheRules(t *testing.T) {
 			return e.svc.UpdateCardURL(ctx, "hank@umbrella.test", "SEN-2000001")
 		}, licensing.FailedPrecondition},
 		{"billing address as a contact", func() (string, error) {
-			return e.svc.UpdateBillingAddress(ctx, "alice@acme.test", "SEN-1000001", "x")
+			return e.svc.UpdateBillingAddress(ctx, "alice@acme.test", "SEN-1000001", licensing.BillingAddressInput{Name: "x", Lines: "1 Road", City: "Leeds", Country: "GB"})
 		}, licensing.Forbidden},
 		{"unknown licence", func() (string, error) {
 			return e.svc.AddContact(ctx, "alice@acme.test", "SEN-9999999", "billing", "x@acme.test", false)

@@ -50,18 +50,21 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 	}
 	out := MyLicences{Licences: make([]MyLicense, 0, len(p.Licenses)), Total: p.Total, Next: p.Next}
 	for _, al := range p.Licenses {
-		m := myLicenseOf(al.License, al.BillingAddress, acc.Email)
+		m := s.myLicenseOf(al.License, al.BillingAddress, acc.Email)
 		if err := s.addOverdue(ctx, &m); err != nil {
 			return MyLicences{}, err
 		}
 		out.Licences = append(out.Licences, m)
+	}
+	if err := s.addInvoices(ctx, out.Licences); err != nil {
+		return MyLicences{}, err
 	}
 	unpaid, err := s.db.AccountUnpaidLicenses(ctx, accountID, LicencesPerPage)
 	if err != nil {
 		return MyLicences{}, err
 	}
 	for _, al := range unpaid {
-		m := myLicenseOf(al.License, al.BillingAddress, acc.Email)
+		m := s.myLicenseOf(al.License, al.BillingAddress, acc.Email)
 		if err := s.addOverdue(ctx, &m); err != nil {
 			return MyLicences{}, err
 		}
@@ -77,11 +80,30 @@ func (s *Service) MyLicence(ctx context.Context, actor licensing.Email, sen stri
 	if err != nil {
 		return MyLicense{}, err
 	}
-	m := myLicenseOf(l, "", actor)
+	m := s.myLicenseOf(l, licensing.BillingAddress{}, actor)
 	if err := s.addOverdue(ctx, &m); err != nil {
 		return MyLicense{}, err
 	}
 	return m, nil
+}
+
+// addInvoices gives each licence of a page its newest invoices, in one
+// query for the page.
+func (s *Service) addInvoices(ctx context.Context, page []MyLicense) error {
+	sens := make([]licensing.SEN, 0, len(page))
+	for _, m := range page {
+		if m.License.Deployment == licensing.Cloud {
+			sens = append(sens, m.License.SEN)
+		}
+	}
+	recent, more, err := s.db.RecentInvoices(ctx, sens, RecentInvoices)
+	if err != nil {
+		return err
+	}
+	for i := range page {
+		page[i].Invoices, page[i].MoreInvoices = recent[page[i].License.SEN], more[page[i].License.SEN]
+	}
+	return nil
 }
 
 // addOverdue tells a past-due or suspended licence what is overdue and
@@ -100,12 +122,13 @@ func (s *Service) addOverdue(ctx context.Context, m *MyLicense) error {
 	return nil
 }
 
-func myLicenseOf(l licensing.License, billingAddress string, me licensing.Email) MyLicense {
+func (s *Service) myLicenseOf(l licensing.License, addr licensing.BillingAddress, me licensing.Email) MyLicense {
 	m := MyLicense{License: l, Me: licensing.RelationOf(l, me)}
 	if m.Me.SiteAdmin {
-		m.BillingAddress = billingAddress
+		m.BillingAddress = addr
 	}
 	m.CanUpdateCard = licensing.CanUpdateCard(l, me) == nil
+	m.NextBill = licensing.NextBillOf(l, addr, s.opt.Taxes)
 	return m
 }
 
@@ -237,18 +260,42 @@ func (s *Service) UpdateCardURL(ctx context.Context, actor licensing.Email, sen 
 }
 
 // UpdateBillingAddress sets the billing address of a licence actor is a
-// site admin of.
-func (s *Service) UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error) {
+// site admin of, after checking it field by field
+// (licensing.ParseBillingAddress: each error names its field).
+func (s *Service) UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen string, in licensing.BillingAddressInput) (string, error) {
 	l, err := s.myLicence(ctx, actor, sen)
 	if err != nil {
 		return "", err
 	}
-	addr, err := CheckBillingAddress(address)
+	addr, err := licensing.ParseBillingAddress(in)
 	if err != nil {
 		return "", err
 	}
 	if err := s.db.UpdateBillingAddress(ctx, l.SEN, addr, actor); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("The billing address of %s is saved.", l.SEN), nil
+	return fmt.Sprintf("The billing address of %s is saved; new invoices are made out to it.", l.SEN), nil
+}
+
+// LicenceInvoices returns a page of the invoices of one of actor's
+// licences (see myLicence: anyone else gets ErrNotYourLicence).
+func (s *Service) LicenceInvoices(ctx context.Context, actor licensing.Email, sen, cursor string) (LicenceInvoices, error) {
+	l, err := s.myLicence(ctx, actor, sen)
+	if err != nil {
+		return LicenceInvoices{}, err
+	}
+	p, err := s.db.LicenseInvoices(ctx, l.SEN, cursor, InvoicesPerPage)
+	if err != nil {
+		return LicenceInvoices{}, err
+	}
+	return LicenceInvoices{License: l, Invoices: p.Invoices, NextCursor: p.NextCursor}, nil
+}
+
+// Invoice returns an invoice of one of actor's licences. Any other
+// number, existing or not, is licensing.ErrNoSuchInvoice.
+func (s *Service) Invoice(ctx context.Context, actor licensing.Email, number string) (licensing.Invoice, error) {
+	if number == "" || len(number) > 100 {
+		return licensing.Invoice{}, licensing.ErrNoSuchInvoice
+	}
+	return s.db.InvoiceFor(ctx, number, actor)
 }

@@ -77,8 +77,15 @@ type ResetInfo struct {
 type MyLicense struct {
 	License        licensing.License
 	Me             licensing.Relation
-	BillingAddress string // filled in for site admins only
-	CanUpdateCard  bool   // licensing.CanUpdateCard allows it now
+	BillingAddress licensing.BillingAddress // filled in for site admins only
+	CanUpdateCard  bool                     // licensing.CanUpdateCard allows it now
+	// NextBill is what the licence is charged next, and when (nil: a
+	// server, cancelled or free licence).
+	NextBill *licensing.NextBill
+	// Invoices are its newest invoices (RecentInvoices of them);
+	// MoreInvoices says there are older ones, on the licence's invoices page.
+	Invoices     []licensing.Invoice
+	MoreInvoices bool
 	// Overdue is the unpaid invoice and its failed charge of a past-due or
 	// suspended licence (with its suspension date); nil when nothing is.
 	Overdue *licensing.Overdue
@@ -100,4 +107,18 @@ func (e *TooManyAttempts) Error() string {
 func (e *TooManyAttempts) minutes() int {
 	n := int((e.RetryAfter + time.Minute - 1) / time.Minute)
 	return max(n, 1)
+}
+
+// RecentInvoices is how many of a licence's invoices the account page
+// shows; the rest are on the licence's invoices page.
+const RecentInvoices = 3
+
+// InvoicesPerPage is a page of a licence's invoices page.
+const InvoicesPerPage = 20
+
+// LicenceInvoices is a page of one licence's invoices, newest first.
+type LicenceInvoices struct {
+	License    licensing.License
+	Invoices   []licensing.Invoice
+	NextCursor string // "" on the last page
 }

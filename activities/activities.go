@@ -38,9 +38,10 @@ type Activities struct {
 	PublicBaseURL   string // emailed links are built from it
 	TemporalUIURL   string // for links to workflows in Slack
 	Namespace       string
-	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
-	Clock           clock.Clock     // what "now" is for what activities decide and render; nil: the wall clock
-	Webhooks        Webhooks        // outbound events: the sender and its metrics
+	Brand           licensing.Brand    // signs every mail (BRAND_NAME) and gives its support contact
+	Clock           clock.Clock        // what "now" is for what activities decide and render; nil: the wall clock
+	Webhooks        Webhooks           // outbound events: the sender and its metrics
+	Taxes           licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

@@ -10,6 +10,7 @@ import (
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
+	"licensedesk/operation"
 	"licensedesk/payments"
 	"licensedesk/postgres"
 	"licensedesk/slackout"
@@ -110,11 +111,15 @@ func (a *Activities) ApplyCard(ctx context.Context, in ApplyCardInput) (ApplyCar
 		return ApplyCardOutput{}, temporalerr.FromDomain(err)
 	}
 	out.Card = fmt.Sprintf("%s •••• %s", card.Brand, card.Last4)
+	via := "with an emailed link"
+	if in.WorkflowID == operation.AccountCardUpdateID(l.SEN, k.Email) {
+		via = "on the account page"
+	}
 	for _, to := range billingContacts(l) {
 		name, _ := a.DB.DisplayName(ctx, to)
 		_ = a.deliver(ctx, fmt.Sprintf("%s/card/%d/%s", in.WorkflowID, in.LinkID, to), to, mail.KindCardUpdated, mail.CardUpdated{
 			Name: name, SEN: string(l.SEN), Product: l.Product, Card: out.Card, ChargedNow: out.Invoice != "",
-			Amount: licensing.FormatMoney(l.PriceCents, l.Currency),
+			Amount: licensing.FormatMoney(l.PriceCents, l.Currency), By: string(k.Email), ByYou: to == k.Email, Via: via,
 		})
 	}
 	return out, nil
@@ -187,10 +192,13 @@ type ChargeInvoiceInput struct {
 // ChargeInvoiceOutput is its outcome.
 type ChargeInvoiceOutput struct {
 	Paid        bool
-	Reactivated bool   // the licence became active again
-	Hard        bool   // a hard decline: do not retry until the card changes
-	Code        string // decline code
-	Reason      string // for people
+	Reactivated bool // the licence became active again
+	// WasStatus is what it was before: past_due or suspended (with
+	// Reactivated), so the mail says what really happened.
+	WasStatus licensing.Status
+	Hard      bool   // a hard decline: do not retry until the card changes
+	Code      string // decline code
+	Reason    string // for people
 }
 
 // ChargeInvoice charges an invoice off-session. The idempotency key sent to
@@ -246,11 +254,11 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 		}
 		return ChargeInvoiceOutput{}, err // provider down or unknown: retried with the same key
 	}
-	reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
+	was, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: charge.ID})
 	if err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
-	return ChargeInvoiceOutput{Paid: true, Reactivated: reactivated}, nil
+	return ChargeInvoiceOutput{Paid: true, Reactivated: was != "", WasStatus: was}, nil
 }
 
 // declined records a failure that never reached the provider.
@@ -301,6 +309,7 @@ type BillingNoticeInput struct {
 	SuspendOn   time.Time
 	Suspend     bool // retries ran out: suspend now
 	Reactivated bool
+	WasStatus   licensing.Status // with Reactivated: past_due or suspended ("" from runs before it was told)
 	Channel     string
 	// CardLinks, on a failure or suspension, gives each person allowed to
 	// update the card a link of their own in the mail. Nil: the mail says
@@ -345,6 +354,7 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 		}
 	}
 	var alert string
+	invoiceURL := a.PublicBaseURL + licensing.InvoicePath(inv.Number)
 	for _, to := range noticeRecipients(l, in) {
 		key := in.Key + "/" + string(to)
 		if sent, err := a.DB.MailSent(ctx, key); err != nil || sent {
@@ -375,14 +385,15 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 		admins := emailStrings(l.SiteAdmins)
 		switch {
 		case in.Kind == NoticePaid:
-			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card, Reactivated: in.Reactivated}
+			kind, data = mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number, Card: inv.Card,
+				Reactivated: in.Reactivated, Was: string(in.WasStatus), ReceiptURL: invoiceURL}
 		case in.Kind == NoticeFailed && !(in.Suspend && l.Status == licensing.Suspended):
 			kind, data = mail.KindPaymentFailed, mail.PaymentFailed{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
 				Reason: in.Reason, DeclineCode: code, FailedAt: failedAt, Hard: in.Hard, NextRetry: in.NextRetry, SuspendOn: in.SuspendOn, LinkSent: linkSent, UpdateURL: url, Deadline: deadline,
-				UpdaterOnly: updaterOnly, SiteAdmins: admins}
+				UpdaterOnly: updaterOnly, SiteAdmins: admins, InvoiceURL: invoiceURL}
 		default: // suspended now, by this notice or because retries ran out
 			kind, data = mail.KindLicenceSuspended, mail.LicenceSuspended{Name: name, SEN: string(l.SEN), Product: l.Product, Amount: amount, InvoiceNumber: inv.Number,
-				LinkSent: linkSent, UpdateURL: url, Deadline: deadline, UpdaterOnly: updaterOnly, SiteAdmins: admins}
+				LinkSent: linkSent, UpdateURL: url, Deadline: deadline, UpdaterOnly: updaterOnly, SiteAdmins: admins, InvoiceURL: invoiceURL}
 		}
 		var links []string
 		if url != "" {
@@ -395,7 +406,10 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 	switch in.Kind {
 	case NoticePaid:
 		alert = fmt.Sprintf(":white_check_mark: %s paid invoice %s (%s).", l.SEN, inv.Number, amount)
-		if in.Reactivated {
+		switch {
+		case in.Reactivated && in.WasStatus == licensing.PastDue:
+			alert += " It is no longer past due."
+		case in.Reactivated:
 			alert += " The licence is active again."
 		}
 	case NoticeFailed:

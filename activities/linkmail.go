@@ -38,6 +38,12 @@ type SendLinksInput struct {
 	ApprovedBy     licensing.Email // promote in a move: the contact who confirmed it
 	ApprovedAt     time.Time
 	OfferPrimary   bool // complete_account: a separate offer to become primary follows
+	// Resent: a fresh link for someone the step waits on (/license
+	// resend); the mail says the earlier one no longer works.
+	Resent bool
+	// Everyone is everyone the step mailed (To may be one of them, on a
+	// resend); a card link's mail names the others.
+	Everyone []licensing.Email
 }
 
 // SendLinks creates one link per recipient (only its hash is stored) and
@@ -176,14 +182,15 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 	case licensing.PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
 			NewEmail: string(in.NewEmail), FromEmail: string(in.FromEmail), Roles: roleStrings(in.MoveRoles),
-			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder}
+			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent, AskedBy: in.RequestedBy}
 	case licensing.PurposeConfirmRequest:
 		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
-			SEN: string(l.SEN), Product: l.Product, RequestedBy: "our sales team", ApproveURL: url, Deadline: expires, Reminder: in.Reminder}
+			SEN: string(l.SEN), Product: l.Product, RequestedBy: in.RequestedBy, ApproveURL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent}
 	case licensing.PurposeCardUpdate:
 		pastDue := l.Status == licensing.PastDue || l.Status == licensing.Suspended
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
-			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder}
+			PastDue: pastDue, AmountDue: licensing.FormatMoney(l.PriceCents, l.Currency), Annual: l.Cycle == licensing.Annual, Reminder: in.Reminder,
+			NewLink: in.Resent, AskedBy: in.RequestedBy, Others: othersThan(in, to)}
 	case licensing.PurposeCompleteAccount:
 		return mail.KindInvitation, mail.Invitation{SEN: string(l.SEN), Product: l.Product, Roles: roleStrings(in.MoveRoles), SiteAdmin: len(in.MoveRoles) == 0,
 			InvitedBy: in.RequestedBy, URL: url, Deadline: expires, Reminder: in.Reminder, OfferPrimary: in.OfferPrimary}
@@ -321,4 +328,19 @@ type RecordResendInput struct {
 // RecordResend puts the resend in the licence's history.
 func (a *Activities) RecordResend(ctx context.Context, in RecordResendInput) error {
 	return a.DB.RecordResend(ctx, licensing.Actor{Kind: "slack", ID: in.By, WorkflowID: in.WorkflowID}, in.SEN, in.Email)
+}
+
+// othersThan is who else the step mailed a link of their own.
+func othersThan(in SendLinksInput, to licensing.Email) []string {
+	all := in.Everyone
+	if len(all) == 0 {
+		all = in.To
+	}
+	var out []string
+	for _, e := range all {
+		if e != to {
+			out = append(out, string(e))
+		}
+	}
+	return out
 }

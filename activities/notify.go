@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
@@ -51,14 +53,9 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 	)
 	switch in.Kind {
 	case NotifyMoveCompleted:
-		d := mail.MoveCompleted{Name: name, SEN: sen, Product: product,
-			NewEmail: string(in.NewEmail), OldEmail: string(in.OldEmail), KeptOld: in.KeptOld}
-		// The new owner learns the old card keeps paying, and how to replace it.
-		if pm := l.PaymentMethod; in.To == in.NewEmail && pm != nil && l.Deployment == licensing.Cloud {
-			d.Card = licensing.CardName(*pm)
-			if licensing.CanUpdateCard(l, in.To) == nil {
-				d.AccountURL = a.PublicBaseURL + "/account"
-			}
+		d, err := a.moveCompleted(ctx, in, l, name)
+		if err != nil {
+			return err
 		}
 		kind, data = mail.KindMoveCompleted, d
 	case NotifyMoveCancelled:
@@ -77,4 +74,54 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
 		return temporalerr.FromDomain(licensing.Errorf(licensing.Invalid, "unknown notification %q", in.Kind))
 	}
 	return a.deliver(ctx, in.Key, in.To, kind, data)
+}
+
+// cardHandoverAfter is when the new owner of a moved licence is reminded
+// that the former owner's card still pays for it (review #3).
+const cardHandoverAfter = 14 * 24 * time.Hour
+
+// moveCompleted is the "moved" mail for one of the move's people. The new
+// owner learns whose card keeps paying and how to replace it (and a
+// reminder is queued for 14 days on, sent only if that card is still the
+// one on file); the former owner, whose own card it is, learns that it
+// still pays, until when, and how to stop it.
+func (a *Activities) moveCompleted(ctx context.Context, in NotifyInput, l licensing.License, name string) (mail.MoveCompleted, error) {
+	d := mail.MoveCompleted{Name: name, SEN: string(l.SEN), Product: l.Product,
+		NewEmail: string(in.NewEmail), OldEmail: string(in.OldEmail), KeptOld: in.KeptOld}
+	pm := l.PaymentMethod
+	if pm == nil || l.Deployment != licensing.Cloud {
+		return d, nil
+	}
+	// Saved by someone who is no longer on the licence: the former owner.
+	leftBehind := pm.AddedBy != "" && !licensing.RelationOf(l, pm.AddedBy).IsContact() && !slices.Contains(l.SiteAdmins, pm.AddedBy)
+	switch in.To {
+	case in.NewEmail:
+		d.Card = licensing.CardName(*pm)
+		if pm.AddedBy != in.To {
+			d.CardAddedBy = string(pm.AddedBy)
+		}
+		if licensing.CanUpdateCard(l, in.To) == nil {
+			d.AccountURL = a.PublicBaseURL + "/account"
+		} else {
+			d.SiteAdmins = emailStrings(l.SiteAdmins)
+		}
+		if leftBehind {
+			now := a.Clock.Now()
+			ref, err := a.DB.DefaultCardRef(ctx, l.SEN)
+			if err != nil {
+				return d, err
+			}
+			if err := a.DB.QueueCardHandover(ctx, l.SEN, now, now.Add(cardHandoverAfter), pm.AddedBy, in.NewEmail, ref); err != nil {
+				return d, err
+			}
+		}
+	case in.OldEmail:
+		if leftBehind && pm.AddedBy == in.To {
+			d.YourCard = licensing.CardName(*pm)
+			if l.Status != licensing.Cancelled {
+				d.NextCharge = l.NextBillingDate
+			}
+		}
+	}
+	return d, nil
 }

@@ -33,7 +33,7 @@ type InvoiceDueOutput struct {
 // InvoiceDue invoices one page of due licences (postgres.DB.InvoiceDue).
 // Idempotent: a retry finds the page's licences already moved on.
 func (a *Activities) InvoiceDue(ctx context.Context, in InvoiceDueInput) (InvoiceDueOutput, error) {
-	moved, invoiced, err := a.DB.InvoiceDue(ctx, a.Clock.Now(), in.Limit)
+	moved, invoiced, err := a.DB.InvoiceDue(ctx, a.Clock.Now(), in.Limit, a.Taxes)
 	return InvoiceDueOutput{Moved: moved, Invoiced: invoiced}, err
 }
 

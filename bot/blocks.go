@@ -29,7 +29,8 @@ func LicenseBlocks(l licensing.License, o *licensing.Overdue, now time.Time) []s
 	if l.Site != "" {
 		facts = append(facts, field("Site", escape(l.Site)))
 	}
-	if l.Currency != "" {
+	// A server licence is not billed here: no price (not "USD 0.00").
+	if l.Deployment == licensing.Cloud && l.Currency != "" {
 		facts = append(facts, field("Price", priceText(l)))
 	}
 	if o != nil {
@@ -149,7 +150,11 @@ func cardText(pm *licensing.PaymentMethod) string {
 	if pm == nil {
 		return "no card on file"
 	}
-	return escape(fmt.Sprintf("%s •••• %s, exp %02d/%d", strings.ToLower(pm.Brand), pm.Last4, pm.ExpMonth, pm.ExpYear))
+	s := fmt.Sprintf("%s •••• %s, exp %02d/%d", strings.ToLower(pm.Brand), pm.Last4, pm.ExpMonth, pm.ExpYear)
+	if pm.AddedBy != "" {
+		s += ", added by " + string(pm.AddedBy)
+	}
+	return escape(s)
 }
 
 // field is a section field in the "*Label*\nvalue" shape PlainText reads

@@ -410,6 +410,9 @@ func movePreview(mr licensing.MoveRequest, plan licensing.MovePlan, l licensing.
 		n++
 	}
 	lines = append(lines, fmt.Sprintf("%d. %s", n, escape(fate(plan))))
+	for _, stay := range plan.Staying(l) {
+		lines = append(lines, ":information_source: "+escape(stay))
+	}
 	if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
 		lines = append(lines, fmt.Sprintf("The card on file (%s) stays on the licence and keeps paying after the move; %s can replace it from their account page.",
 			escape(licensing.CardName(*pm)), newEmail))

@@ -26,7 +26,11 @@ type OverdueReader interface {
 // but the bot should not broadcast. A past-due licence also shows what it
 // owes, why the charge failed and when it is suspended (suspendAfter, from
 // BILLING_SUSPEND_DAYS, after the due date); overdue nil leaves that out.
-func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter time.Duration) Command {
+func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter time.Duration, opts ...ShowOption) Command {
+	var set showSettings
+	for _, o := range opts {
+		o(&set)
+	}
 	return Command{
 		Name:    "show",
 		Args:    "<SEN>",
@@ -50,10 +54,14 @@ func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter tim
 					o = &with
 				}
 			}
+			b, err := set.billingOf(ctx, l)
+			if err != nil {
+				return Reply{}, err
+			}
 			return Reply{
 				ResponseType: slack.ResponseTypeEphemeral,
 				Text:         licenseSummary(l),
-				Blocks:       LicenseBlocks(l, o, req.Now),
+				Blocks:       append(LicenseBlocks(l, o, req.Now), BillingBlocks(l, b, req.Now)...),
 			}, nil
 		},
 	}

@@ -46,6 +46,10 @@ type Config struct {
 	BillingSuspendDays  string // BILLING_SUSPEND_DAYS, default "15"
 	BillingSweep        string // BILLING_SWEEP_INTERVAL, default "5m"
 	WebhookAllowPrivate string // WEBHOOK_ALLOW_PRIVATE: "true" lets webhooks reach http:// and private addresses
+	VendorLegalName     string // VENDOR_LEGAL_NAME: who issues the invoices
+	VendorAddress       string // VENDOR_ADDRESS: its address, lines separated by ";"
+	VendorTaxID         string // VENDOR_TAX_ID: its VAT number or other tax ID
+	InvoiceTaxes        string // INVOICE_TAXES: COUNTRY:NAME:PERCENT,...; empty = a zero tax line
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -93,6 +97,10 @@ func (c *Config) vars() []struct {
 		{"BILLING_SUSPEND_DAYS", &c.BillingSuspendDays, "15", "days after the due date when an unpaid licence is suspended (earlier if retries run out)"},
 		{"BILLING_SWEEP_INTERVAL", &c.BillingSweep, "5m", "how often the billing sweep invoices the licences whose billing date has come (10s to 24h)"},
 		{"WEBHOOK_ALLOW_PRIVATE", &c.WebhookAllowPrivate, "", "true: webhook endpoints may be http:// and on private, loopback or link-local addresses (tests, a receiver on this host; dev allows them anyway); otherwise https:// to public addresses only"},
+		{"VENDOR_LEGAL_NAME", &c.VendorLegalName, "", "the legal name of the company that issues the invoices, printed on every invoice (BRAND_NAME when unset)"},
+		{"VENDOR_ADDRESS", &c.VendorAddress, "", "that company's address on the invoices, lines separated by \";\", e.g. \"1 Main Street;London EC1A 1AA;United Kingdom\""},
+		{"VENDOR_TAX_ID", &c.VendorTaxID, "", "that company's VAT number or other tax ID on the invoices"},
+		{"INVOICE_TAXES", &c.InvoiceTaxes, "", "tax added to invoices by the customer's country: COUNTRY:NAME:PERCENT,... (e.g. GB:VAT:20,DE:USt:19; * for any other country); unset: invoices show a zero tax line"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},
@@ -167,6 +175,32 @@ func (c *Config) Brand() (licensing.Brand, error) {
 		return licensing.Brand{}, errors.New(licensing.ErrorMessage(err))
 	}
 	return b, nil
+}
+
+// Invoicing is who issues the invoices and the taxes they carry, checked
+// (an error names the setting at fault). Without VENDOR_LEGAL_NAME the
+// brand's name stands in, so dev's invoices are never blank.
+func (c *Config) Invoicing() (licensing.Vendor, licensing.TaxRules, error) {
+	v := licensing.Vendor{LegalName: c.VendorLegalName, Address: licensing.ParseVendorAddress(c.VendorAddress), TaxID: c.VendorTaxID}
+	if v.LegalName == "" {
+		v.LegalName = licensing.Brand{Name: c.BrandName}.OrDefault().Name
+	}
+	if err := licensing.CheckText("VENDOR_LEGAL_NAME", v.LegalName, 200, false); err != nil {
+		return licensing.Vendor{}, nil, errors.New(licensing.ErrorMessage(err))
+	}
+	for _, l := range v.Address {
+		if err := licensing.CheckText("VENDOR_ADDRESS", l, 200, false); err != nil {
+			return licensing.Vendor{}, nil, errors.New(licensing.ErrorMessage(err))
+		}
+	}
+	if err := licensing.CheckText("VENDOR_TAX_ID", v.TaxID, 40, false); err != nil {
+		return licensing.Vendor{}, nil, errors.New(licensing.ErrorMessage(err))
+	}
+	taxes, err := licensing.ParseTaxRules(c.InvoiceTaxes)
+	if err != nil {
+		return licensing.Vendor{}, nil, fmt.Errorf("INVOICE_TAXES: %w", err)
+	}
+	return v, taxes, nil
 }
 
 // Help lists every variable with its meaning and default, for --help.

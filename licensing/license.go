@@ -69,6 +69,9 @@ type PaymentMethod struct {
 	Last4    string `json:"last4"`
 	ExpMonth int    `json:"exp_month"`
 	ExpYear  int    `json:"exp_year"`
+	// AddedBy is who saved the card (an account's email), when known:
+	// after a move it may be someone no longer on the licence.
+	AddedBy Email `json:"added_by,omitempty"`
 }
 
 // License is the read model of a licence with everyone attached to it.

@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -94,9 +95,15 @@ func PlanMove(l License, r MoveRequest) (MovePlan, error) {
 		return MovePlan{}, Errorf(Conflict, "%s is already a %s contact of %s", r.NewEmail, joinRoles(roles), l.SEN)
 	}
 
+	// Whoever the licence moves to never confirms their own takeover
+	// (review #23): a contact already, they are left out of the default
+	// confirmers, and cannot be named as one.
 	if r.ConfirmBy != "" {
 		if err := CanConfirmRequest(l, r.ConfirmBy); err != nil {
 			return MovePlan{}, err
+		}
+		if r.ConfirmBy == r.NewEmail {
+			return MovePlan{}, Errorf(Forbidden, "%s is who %s moves to, so they cannot confirm the move; name another contact or site admin with --confirm-by", r.NewEmail, l.SEN)
 		}
 		p.ConfirmBy = []Email{r.ConfirmBy}
 		return p, nil
@@ -106,11 +113,33 @@ func PlanMove(l License, r MoveRequest) (MovePlan, error) {
 		if who == "" {
 			return MovePlan{}, Errorf(FailedPrecondition, "%s has no primary %s contact to confirm the move; name someone with --confirm-by", l.SEN, role)
 		}
-		if !slices.Contains(p.ConfirmBy, who) {
+		if who != r.NewEmail && !slices.Contains(p.ConfirmBy, who) {
 			p.ConfirmBy = append(p.ConfirmBy, who)
 		}
 	}
+	if len(p.ConfirmBy) == 0 {
+		return MovePlan{}, Errorf(FailedPrecondition, "the only primary contact who could confirm is %s, whom %s moves to; name another contact or site admin with --confirm-by", r.NewEmail, l.SEN)
+	}
 	return p, nil
+}
+
+// Staying lists, for a move that does not take every role, the roles left
+// behind with their primary contacts (review #10): "erin@globex.test stays
+// primary technical contact", and the command that moves that role too.
+func (p MovePlan) Staying(l License) []string {
+	var out []string
+	for _, role := range Roles {
+		if slices.Contains(p.Roles, role) {
+			continue
+		}
+		who := primaryOf(l.Contacts, role)
+		if who == "" || who == p.NewEmail {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s stays primary %s contact: this moves the %s role only. To move the %s role too, run /license move %s %s --from %s --roles %s after this move.",
+			who, role, joinRoles(p.Roles), role, l.SEN, p.NewEmail, who, role))
+	}
+	return out
 }
 
 // joinRoles renders roles as "billing and technical".

@@ -232,3 +232,38 @@ func TestPlanMove_ExecutedPlansKeepInvariants(t *testing.T) {
 	}
 	t.Logf("executed %d plans", executed)
 }
+
+// Review #23: the person a licence moves to never confirms their own
+// takeover; review #10: a move of one role says who keeps the other and
+// how to move it too.
+func TestPlanMove_TheNewOwnerNeverConfirmsAndTheRestIsNamed(t *testing.T) {
+	l := License{SEN: "SEN-1000001", Product: "Jira", Deployment: Cloud, Status: Active, Contacts: []Contact{
+		{Email: "zed@newco.test", Role: Billing, Primary: true}, {Email: "zed@newco.test", Role: Technical},
+		{Email: "bob@acme.test", Role: Technical, Primary: true}}}
+	p, err := PlanMove(l, MoveRequest{NewEmail: "bob@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.ConfirmBy) != 1 || p.ConfirmBy[0] != "zed@newco.test" {
+		t.Errorf("confirmers %v; want zed only, never bob", p.ConfirmBy)
+	}
+	if _, err := PlanMove(l, MoveRequest{NewEmail: "bob@acme.test", ConfirmBy: "bob@acme.test"}); ErrorCode(err) != Forbidden {
+		t.Errorf("bob named to confirm his own move: %v", err)
+	}
+	// The only primary is the new owner: someone else must be named.
+	solo := License{SEN: "SEN-1", Product: "Jira", Deployment: Cloud, Status: Active, Contacts: []Contact{
+		{Email: "a@x.test", Role: Billing, Primary: true}, {Email: "b@x.test", Role: Technical, Primary: true}, {Email: "b@x.test", Role: Billing}}}
+	if _, err := PlanMove(solo, MoveRequest{NewEmail: "b@x.test", From: "b@x.test", Roles: []Role{Technical}}); err == nil {
+		t.Error("moving b's role to b: accepted")
+	}
+	split := License{SEN: "SEN-1000002", Product: "Confluence", Deployment: Cloud, Status: Active, Contacts: []Contact{
+		{Email: "dave@globex.test", Role: Billing, Primary: true}, {Email: "erin@globex.test", Role: Technical, Primary: true}}}
+	p, err = PlanMove(split, MoveRequest{NewEmail: "yan@globex2.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.Staying(split)
+	if len(st) != 1 || st[0] != "erin@globex.test stays primary technical contact: this moves the billing role only. To move the technical role too, run /license move SEN-1000002 yan@globex2.test --from erin@globex.test --roles technical after this move." {
+		t.Errorf("staying %q", st)
+	}
+}

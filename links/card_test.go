@@ -113,7 +113,8 @@ func TestCardSaved_TellsTheRealOutcome(t *testing.T) {
 	if r := say("bm90IGEgaGFzaA"); r.Title != "Thank you" {
 		t.Errorf("bad ref: %+v", r)
 	}
-	if r := say(ref); r.Title != "We're saving your card" || r.SEN != "SEN-1000003" || r.Actions[0] != links.CheckAgain {
+	// Review #20: while not known, no tick and the page reloads itself.
+	if r := say(ref); r.Title != "We're saving your card" || r.SEN != "SEN-1000003" || r.Actions[0] != links.CheckAgain || r.Tone != links.ToneWait || r.Refresh == 0 {
 		t.Errorf("before the webhook: %+v", r)
 	}
 	k, _ := f.db.LookupLink(ctx, token)
@@ -134,11 +135,12 @@ func TestCardSaved_TellsTheRealOutcome(t *testing.T) {
 		}
 	}
 	attempt(2, postgres.AttemptResult{Status: "failed", DeclineCode: "insufficient_funds", Error: "Your card has insufficient funds."})
-	if r := say(ref); r.Title != "Your card is saved, but the payment failed" || !strings.Contains(r.Message, "insufficient funds") {
+	// Review #9: a declined card gets no tick, and Try another card.
+	if r := say(ref); r.Title != "Your card is saved, but the payment failed" || !strings.Contains(r.Message, "insufficient funds") || r.Tone != links.ToneBad || !r.RetryCard {
 		t.Errorf("declined again: %+v", r)
 	}
 	attempt(3, postgres.AttemptResult{Status: "succeeded", ProviderRef: "pi_x"})
-	if r := say(ref); r.Title != "Thank you: your card is saved and the invoice is paid" || !strings.Contains(r.Next[0], o.Invoice+" (USD 10.00) is paid") {
+	if r := say(ref); r.Title != "Thank you: your card is saved and the invoice is paid" || !strings.Contains(r.Next[0], o.Invoice+" (USD 10.00) is paid") || r.Tone != "" || r.Refresh != 0 {
 		t.Errorf("paid: %+v", r)
 	}
 }

@@ -50,18 +50,21 @@ func (s *Service) CardSaved(ctx context.Context, ref string, now time.Time) (Res
 	case st.UsedAt.IsZero():
 		r.Title = "We're saving your card"
 		r.Message = fmt.Sprintf("Our payment provider has your card for %s; it reaches us in a moment.", l.SEN)
-		r.Next = []string{"We'll email the licence's billing contacts when it is on file" + owed(o) + ".", "Or check again here in a minute."}
+		r.Next = []string{"We'll email the licence's billing contacts when it is on file" + owed(o) + ".", "This page checks again by itself every few seconds."}
 		r.Actions = []Step{CheckAgain, ToAccount}
+		r.Tone, r.Refresh = ToneWait, 3
 	case o != nil && o.FailedAt.After(st.UsedAt):
 		with := o.WithSuspension(s.suspendAfter())
 		r.Title = "Your card is saved, but the payment failed"
 		r.Message = with.Headline()
-		r.Next = []string{with.NextStep(now) + " Try another card from your account page."}
+		r.Next = []string{with.NextStep(now) + " Try another card: it is charged as soon as it is saved."}
+		r.Tone, r.RetryCard = ToneBad, true
 	case o != nil:
 		r.Title = "Your card is saved; we're charging it now"
 		r.Message = fmt.Sprintf("%s is on file for %s, and invoice %s (%s) is being charged to it.", card, l.SEN, o.Invoice, o.Amount())
-		r.Next = []string{"We'll email the licence's billing contacts the result.", "Or check again here in a moment."}
+		r.Next = []string{"We'll email the licence's billing contacts the result.", "This page checks again by itself every few seconds."}
 		r.Actions = []Step{CheckAgain, ToAccount}
+		r.Tone, r.Refresh = ToneWait, 3
 	default:
 		r.Title = "Thank you: your card is saved"
 		r.Message = fmt.Sprintf("%s is on file for %s.", card, l.SEN)

@@ -81,7 +81,20 @@ type Result struct {
 	// ReturnRef names the card link for the page the provider sends the
 	// person back to (CardSaved): its token's hash, never the token.
 	ReturnRef string
+	// Tone is how it went: "" done, ToneWait not known yet (the page then
+	// reloads itself every Refresh seconds), ToneBad failed.
+	Tone    string
+	Refresh int
+	// RetryCard offers "Try another card" for SEN: straight to a new card
+	// page from the account (the person signs in first if they are not).
+	RetryCard bool
 }
+
+// Result tones.
+const (
+	ToneWait = "wait"
+	ToneBad  = "bad"
+)
 
 // Step is a way on from a page: a label and where it leads.
 type Step struct {

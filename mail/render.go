@@ -35,6 +35,8 @@ const (
 	KindPaymentSucceeded Kind = "payment_succeeded" // PaymentSucceeded
 	KindLicenceSuspended Kind = "licence_suspended" // LicenceSuspended
 	KindCardUpdated      Kind = "card_updated"      // CardUpdated
+	KindRenewalReminder  Kind = "renewal_reminder"  // RenewalReminder
+	KindCardHandover     Kind = "card_handover"     // CardHandover
 
 	KindPasswordReset   Kind = "password_reset"   // PasswordReset
 	KindPasswordChanged Kind = "password_changed" // PasswordChanged
@@ -60,6 +62,7 @@ type ConfirmRequest struct {
 	ApproveURL     string    // the link's page, where the request is approved or declined
 	Deadline       time.Time // when the link expires
 	Reminder       bool      // a reminder of an earlier mail: the subject says so
+	NewLink        bool      // a fresh link sent again (/license resend): the earlier one no longer works
 }
 
 // ConfirmMove asks for confirmation of a licence move to another account.
@@ -74,6 +77,8 @@ type ConfirmMove struct {
 	URL       string    // the link's page, where the move is confirmed or declined
 	Deadline  time.Time // when the link expires
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	NewLink   bool      // a fresh link sent again: the earlier one no longer works
+	AskedBy   string    // who asked: a salesperson's name ("Dana Smith, of our sales team") or "our sales team"
 }
 
 // Invitation asks someone whose address was just added to a licence to
@@ -140,10 +145,16 @@ type MoveCompleted struct {
 	OldEmail string // the contact it moved from; may be empty
 	KeptOld  bool   // OldEmail stayed on as a secondary contact
 	// To the new owner: the card that stays on the licence and keeps
-	// paying ("Visa ending 4242"), and where they can replace it
-	// (AccountURL; empty: a site admin must).
-	Card       string
-	AccountURL string
+	// paying ("Visa ending 4242"), who saved it, and where they can
+	// replace it (AccountURL; empty: a site admin must, SiteAdmins).
+	Card        string
+	CardAddedBy string
+	AccountURL  string
+	SiteAdmins  []string
+	// To the old owner who left: their own card ("Visa ending 4242")
+	// still pays, next on NextCharge, and how to stop it.
+	YourCard   string
+	NextCharge time.Time
 }
 
 // MoveCancelled tells the people of a move that it will not happen.
@@ -197,6 +208,9 @@ type UpdateCard struct {
 	AmountDue string    // the outstanding amount, "USD 10.00" (needed only with PastDue)
 	Annual    bool      // an annual licence, whose card only a site admin may update
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
+	NewLink   bool      // a fresh link sent again: the earlier one no longer works
+	AskedBy   string    // who asked for the links; empty (or a Slack id): "our sales team"
+	Others    []string  // who else got a link of their own for the same card
 }
 
 // PaymentFailed tells a billing contact that charging an invoice failed,
@@ -220,6 +234,7 @@ type PaymentFailed struct {
 	// the card (a site admin, say), which is why they are told.
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
+	InvoiceURL  string   // optional: the invoice's page
 }
 
 // Why is why the charge failed, in plain words ("card declined"), as the
@@ -234,7 +249,9 @@ type PaymentSucceeded struct {
 	Amount        string // the amount paid, "USD 10.00"
 	InvoiceNumber string // the invoice
 	Card          string // optional, the card charged: "visa •••• 4242"
-	Reactivated   bool   // the payment made a suspended licence active again
+	Reactivated   bool   // the payment made a past-due or suspended licence active again
+	Was           string // with Reactivated: "past_due" or "suspended" (what it was); "": not known
+	ReceiptURL    string // optional: the invoice's page, with the receipt and PDF
 }
 
 // LicenceSuspended tells a billing contact a licence was suspended for an
@@ -252,6 +269,7 @@ type LicenceSuspended struct {
 	// the card (a site admin, say), which is why they are told.
 	UpdaterOnly bool
 	SiteAdmins  []string // named when the recipient must ask a site admin
+	InvoiceURL  string   // optional: the invoice's page
 }
 
 // CardUpdated tells a billing contact that a licence's card changed, so a
@@ -263,6 +281,41 @@ type CardUpdated struct {
 	Card       string // the new card: "visa •••• 4242"
 	ChargedNow bool   // the outstanding invoice is being charged to the new card
 	Amount     string // the amount charged, "USD 10.00" (needed only with ChargedNow)
+	By         string // who changed it (an email); empty: not said
+	ByYou      bool   // the recipient changed it
+	Via        string // how: "on the account page", "with an emailed link"
+}
+
+// RenewalReminder tells the billing contacts and site admins of an annual
+// licence, 30 days ahead, that it renews: when, how much and to which
+// card (licensing.RenewalNotice).
+type RenewalReminder struct {
+	Name        string    // the recipient's display name; may be empty
+	SEN         string    // the licence
+	Product     string    // the licence's product name
+	RenewsOn    time.Time // the billing date
+	Amount      string    // what is charged then, taxes included: "USD 120.00"
+	Tax         string    // optional, the tax in it: "VAT 20 %"
+	Card        string    // the card charged: "Visa ending 4242"; empty: none on file
+	CardExpires string    // the card's expiry when it comes before RenewsOn ("11/26"); empty otherwise
+	CanUpdate   bool      // the recipient may update the card (a site admin)
+	AccountURL  string    // their account page (needed only with CanUpdate)
+	SiteAdmins  []string  // who to ask otherwise
+	SiteAdmin   bool      // the recipient is a site admin (not a billing contact)
+}
+
+// CardHandover reminds the new owner of a moved licence, 14 days on, that
+// its card is still the one the former owner saved.
+type CardHandover struct {
+	Name       string    // the recipient's display name; may be empty
+	SEN        string    // the licence
+	Product    string    // the licence's product name
+	MovedOn    time.Time // the day of the move
+	Card       string    // "Visa ending 4242"
+	OldEmail   string    // who saved it
+	CanUpdate  bool      // the recipient may update the card
+	AccountURL string    // their account page (needed only with CanUpdate)
+	SiteAdmins []string  // who to ask otherwise
 }
 
 // PasswordReset carries a link to choose a new password (/password/forgot).
@@ -352,6 +405,26 @@ func (d LicenceSuspended) check() error {
 	}
 	return p.err()
 }
+func (d RenewalReminder) check() error {
+	p := need("SEN", d.SEN, "Amount", d.Amount)
+	if d.RenewsOn.IsZero() {
+		p = append(p, "RenewsOn")
+	}
+	if d.CanUpdate {
+		p = append(p, need("AccountURL", d.AccountURL)...)
+	}
+	return p.err()
+}
+func (d CardHandover) check() error {
+	p := need("SEN", d.SEN, "Card", d.Card, "OldEmail", d.OldEmail)
+	if d.MovedOn.IsZero() {
+		p = append(p, "MovedOn")
+	}
+	if d.CanUpdate {
+		p = append(p, need("AccountURL", d.AccountURL)...)
+	}
+	return p.err()
+}
 func (d CardUpdated) check() error {
 	p := need("SEN", d.SEN, "Card", d.Card)
 	if d.ChargedNow {
@@ -368,6 +441,12 @@ func (d *Invitation) fill()      { d.InvitedBy = actor(d.InvitedBy) }
 func (d *PromoteYourself) fill() { d.OfferedBy = actor(d.OfferedBy) }
 func (d *AddedAsContact) fill()  { d.AddedBy = actor(d.AddedBy) }
 func (d *ContactRemoved) fill()  { d.RemovedBy = actor(d.RemovedBy) }
+func (d *UpdateCard) fill()      { d.AskedBy = actor(d.AskedBy) }
+func (d *ConfirmMove) fill()     { d.AskedBy = actor(d.AskedBy) }
+
+func (d ConfirmRequest) newLink() bool { return d.NewLink }
+func (d ConfirmMove) newLink() bool    { return d.NewLink }
+func (d UpdateCard) newLink() bool     { return d.NewLink }
 
 func (d ConfirmRequest) reminder() bool  { return d.Reminder }
 func (d ConfirmMove) reminder() bool     { return d.Reminder }
@@ -457,6 +536,8 @@ var kinds = []*kindSpec{
 	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
 	{kind: KindLicenceSuspended, accept: accept[LicenceSuspended]},
 	{kind: KindCardUpdated, accept: accept[CardUpdated]},
+	{kind: KindRenewalReminder, accept: accept[RenewalReminder]},
+	{kind: KindCardHandover, accept: accept[CardHandover]},
 	{kind: KindPasswordReset, accept: accept[PasswordReset]},
 	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
 }
@@ -468,6 +549,7 @@ var templateFiles embed.FS
 type page struct {
 	Subject string
 	Data    any
+	NewLink bool // say that the earlier link no longer works
 }
 
 // button is a call to action: a link, its label and its expiry.
@@ -590,7 +672,10 @@ func RenderAs(brand licensing.Brand, kind Kind, data any) (subject, text, html s
 	if r, ok := d.(interface{ reminder() bool }); ok && r.reminder() {
 		subject = "Reminder: " + subject
 	}
-	p := page{Subject: subject, Data: d}
+	if r, ok := d.(interface{ newLink() bool }); ok && r.newLink() {
+		subject += " (new link)"
+	}
+	p := page{Subject: subject, Data: d, NewLink: strings.HasSuffix(subject, " (new link)")}
 	b.Reset()
 	if err := set.text[kind].Execute(&b, p); err != nil {
 		return "", "", "", fmt.Errorf("mail: render %s text: %w", kind, err)

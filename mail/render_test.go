@@ -91,12 +91,31 @@ func renderCases() []renderCase {
 		{mail.KindPaymentFailed, mail.PaymentFailed{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1", Hard: true},
 			"Payment for SEN-1000003 failed", "", []string{"cannot be charged again"}},
 		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1",
-			Card: "visa •••• 4242", Reactivated: true},
-			"Payment received for SEN-1000003", "", []string{"USD 10.00", "visa •••• 4242", "active again"}},
+			Card: "visa •••• 4242", Reactivated: true, Was: "suspended", ReceiptURL: "https://desk.example/account/invoices/INV-1"},
+			"Payment received for SEN-1000003", "https://desk.example/account/invoices/INV-1", []string{"USD 10.00", "visa •••• 4242", "was suspended", "active again", "receipt"}},
+		// Review #1: a licence that was only past due was never suspended.
+		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1",
+			Reactivated: true, Was: "past_due"},
+			"Payment received for SEN-1000003", "", []string{"was past due", "nothing was interrupted"}},
 		{mail.KindLicenceSuspended, mail.LicenceSuspended{Name: evil, SEN: "SEN-1000003", Amount: "USD 10.00", InvoiceNumber: "INV-1"},
 			"SEN-1000003 is suspended", "", []string{"USD 10.00", "active again"}},
 		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000003", Card: "visa •••• 4242", ChargedNow: true, Amount: "USD 10.00"},
 			"The card for SEN-1000003 was updated", "", []string{"visa •••• 4242", "being charged to it now"}},
+		// Review #8: the card-changed mail names who changed it.
+		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000003", Card: "visa •••• 4242", By: "gina@initech.test", Via: "on the account page"},
+			"The card for SEN-1000003 was updated", "", []string{"gina@initech.test", "changed the card", "(on the account page)", "check with gina@initech.test"}},
+		{mail.KindRenewalReminder, mail.RenewalReminder{Name: evil, SEN: "SEN-1000002", Product: "Confluence", RenewsOn: time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC),
+			Amount: "USD 120.00", Tax: "VAT 20 %", Card: "Visa ending 4242", CardExpires: "11/27", CanUpdate: true, AccountURL: "https://desk.example/account", SiteAdmin: true},
+			"SEN-1000002 renews on Wednesday 1 December 2027: USD 120.00", "https://desk.example/account",
+			[]string{"annual subscription", "USD 120.00", "VAT 20 % included", "Visa ending 4242", "expires before then (11/27)", "Update card", "a site admin of SEN-1000002"}},
+		{mail.KindRenewalReminder, mail.RenewalReminder{Name: evil, SEN: "SEN-1000002", RenewsOn: time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC),
+			Amount: "USD 100.00", Card: "Visa ending 4242", SiteAdmins: []string{"frank@globex.test"}},
+			"SEN-1000002 renews on Wednesday 1 December 2027: USD 100.00", "",
+			[]string{"ask a site admin of the licence (frank@globex.test)", "a billing contact of SEN-1000002", "nothing to do"}},
+		{mail.KindCardHandover, mail.CardHandover{Name: evil, SEN: "SEN-1000001", Product: "Jira", MovedOn: time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC),
+			Card: "Visa ending 4242", OldEmail: "alice@acme.test", CanUpdate: true, AccountURL: "https://desk.example/account"},
+			"SEN-1000001 is still paid by alice@acme.test's card", "https://desk.example/account",
+			[]string{"moved to you on Monday 9 November 2026", "Visa ending 4242", "alice@acme.test", "saved; they are no longer on the licence", "Update card", "only reminder"}},
 		{mail.KindPasswordReset, mail.PasswordReset{Name: evil, URL: "https://desk.example/password/reset/tok", Deadline: deadline},
 			"Reset your Licence Desk password", "https://desk.example/password/reset/tok",
 			[]string{"Choose a new password", "ignore this email"}},
@@ -121,6 +140,15 @@ func renderCases() []renderCase {
 			"Update the card for SEN-1000005", "https://desk.example/l/card",
 			[]string{"Update card", "run by our payment provider", "never see the card number",
 				"the outstanding invoice of", "USD 10.00", "is charged as soon as you save the new card", "contacts or site admins"}},
+		// Review #8 and #14: who asked, why, who else got a link; a resent
+		// link says the earlier one no longer works.
+		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000005", Product: "Jira", URL: "https://desk.example/l/card3", Deadline: deadline,
+			PastDue: true, AmountDue: "USD 10.00", AskedBy: "Dana Smith, of our sales team", Others: []string{"bob@acme.test", "carol@acme.test"}, NewLink: true},
+			"Update the card for SEN-1000005 (new link)", "https://desk.example/l/card3",
+			[]string{"Dana Smith, of our sales team asked us to send you this link", "because the licence", "is past due",
+				"bob@acme.test and carol@acme.test were sent a link of their own", "the one we sent before no longer works"}},
+		{mail.KindUpdateCard, mail.UpdateCard{Name: evil, SEN: "SEN-1000005", URL: "https://desk.example/l/card4", Deadline: deadline, AskedBy: "<@U123>"},
+			"Update the card for SEN-1000005", "https://desk.example/l/card4", []string{"Our sales team asked us to send you this link"}},
 		{mail.KindUpdateCard, &mail.UpdateCard{Name: "Al", SEN: "SEN-1000005", URL: "https://desk.example/l/card2",
 			Deadline: deadline, Annual: true, Reminder: true},
 			"Reminder: Update the card for SEN-1000005", "https://desk.example/l/card2",
@@ -147,7 +175,7 @@ func renderCases() []renderCase {
 		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000005", Product: "Jira", Amount: "USD 10.00",
 			InvoiceNumber: "INV-0042", Card: "visa •••• 4242", Reactivated: true},
 			"Payment received for SEN-1000005", "",
-			[]string{"USD 10.00", "INV-0042", "visa •••• 4242", "active again"}},
+			[]string{"USD 10.00", "INV-0042", "visa •••• 4242", "good standing again"}},
 		{mail.KindPaymentSucceeded, mail.PaymentSucceeded{Name: evil, SEN: "SEN-1000005", Amount: "USD 10.00", InvoiceNumber: "INV-0045"},
 			"Payment received for SEN-1000005", "", []string{"USD 10.00", "INV-0045"}},
 		{mail.KindLicenceSuspended, mail.LicenceSuspended{Name: evil, SEN: "SEN-1000005", Product: "Jira", Amount: "USD 10.00",
@@ -159,7 +187,7 @@ func renderCases() []renderCase {
 		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000005", Product: "Jira", Card: "visa •••• 4242",
 			ChargedNow: true, Amount: "USD 10.00"},
 			"The card for SEN-1000005 was updated", "",
-			[]string{"visa •••• 4242", "The outstanding invoice of", "USD 10.00", "is being charged to it now", "didn't make or expect this change", "billing contact"}},
+			[]string{"visa •••• 4242", "The outstanding invoice of", "USD 10.00", "is being charged to it now", "didn't expect this change", "billing contact"}},
 		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000005", Card: "mastercard •••• 4444"},
 			"The card for SEN-1000005 was updated", "", []string{"mastercard •••• 4444", "next billing date"}},
 	}
@@ -190,7 +218,7 @@ func TestRender_EveryKind(t *testing.T) {
 				}
 			}
 			switch {
-			case strings.HasSuffix(c.url, "/account"): // the account page is no one-time link
+			case strings.Contains(c.url, "/account"): // the account pages are no one-time link
 			case c.url != "":
 				for _, w := range []string{"works once", "Monday 7 December 2026 at 14:30 UTC"} {
 					if !strings.Contains(body.s, w) {
@@ -361,7 +389,9 @@ func TestRender_BillingBranches(t *testing.T) {
 			UpdateURL: "https://x/l/1", Deadline: deadline},
 			[]string{"a new card is needed", "ask a site admin"}},
 		{"paid, not reactivated", mail.KindPaymentSucceeded, mail.PaymentSucceeded{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1"},
-			[]string{"active again", "charged to"}},
+			[]string{"active again", "charged to", "past due", "suspended"}},
+		{"paid when only past due", mail.KindPaymentSucceeded, mail.PaymentSucceeded{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1", Reactivated: true, Was: "past_due"},
+			[]string{"suspended", "active again"}},
 		{"suspended with a link", mail.KindLicenceSuspended, mail.LicenceSuspended{SEN: "SEN-1", Amount: "USD 1.00", InvoiceNumber: "INV-1",
 			UpdateURL: "https://x/l/1", Deadline: deadline},
 			[]string{"ask a site admin", "Ask a site admin"}},

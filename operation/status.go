@@ -74,6 +74,7 @@ type StartRequest struct {
 	Email     licensing.Email
 	Role      licensing.Role
 	SlackUser string
+	SlackName string // the salesperson's display name, when the front end knows it (users.info); "" says "our sales team"
 	ByEmail   string // the signed-in customer, when it comes from the account page
 	Channel   string // where its progress message goes
 	// OfferPrimary (contact-add): also email the new contact an offer to

@@ -300,7 +300,7 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 // AccountLicense is a licence as its account page shows it.
 type AccountLicense struct {
 	License        licensing.License
-	BillingAddress string
+	BillingAddress licensing.BillingAddress
 }
 
 // AccountLicenses returns, ordered by SEN, every licence the account is a
@@ -340,15 +340,15 @@ func (db *DB) RelatedToLicense(ctx context.Context, sen licensing.SEN, email lic
 
 // UpdateBillingAddress sets a licence's billing address on behalf of one of
 // its site admins (SPEC §2, Payment). Someone who is not a site admin of
-// the licence, checked in the same statement, gets Forbidden.
-func (db *DB) UpdateBillingAddress(ctx context.Context, sen licensing.SEN, address string, siteAdmin licensing.Email) error {
+// the licence, checked in the same transaction, gets Forbidden.
+func (db *DB) UpdateBillingAddress(ctx context.Context, sen licensing.SEN, addr licensing.BillingAddress, siteAdmin licensing.Email) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error {
 		var licID, accID int64
 		err := tx.QueryRow(ctx, `
-			UPDATE licenses l SET billing_address = $2, updated_at = now()
-			FROM site_admins s JOIN accounts a ON a.id = s.account_id
-			WHERE l.sen = $1 AND s.license_id = l.id AND lower(a.email) = lower($3)
-			RETURNING l.id, a.id`, string(sen), address, string(siteAdmin)).Scan(&licID, &accID)
+			SELECT l.id, a.id FROM licenses l
+			JOIN site_admins s ON s.license_id = l.id JOIN accounts a ON a.id = s.account_id
+			WHERE l.sen = $1 AND lower(a.email) = lower($2)
+			FOR UPDATE OF l`, string(sen), string(siteAdmin)).Scan(&licID, &accID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM licenses WHERE sen = $1)`, string(sen)).Scan(&exists); err != nil {
@@ -362,7 +362,26 @@ func (db *DB) UpdateBillingAddress(ctx context.Context, sen licensing.SEN, addre
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, licensing.Actor{Kind: "account", ID: string(siteAdmin)}, "license.billing_address", licID, accID, nil)
+		lines := addr.Lines
+		if lines == nil {
+			lines = []string{}
+		}
+		var country *string
+		if addr.Country != "" {
+			c := string(addr.Country)
+			country = &c
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO billing_addresses (license_id, name, lines, city, postcode, region, country, tax_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (license_id) DO UPDATE SET name = excluded.name, lines = excluded.lines, city = excluded.city,
+				postcode = excluded.postcode, region = excluded.region, country = excluded.country, tax_id = excluded.tax_id,
+				updated_at = now()`,
+			licID, addr.Name, lines, addr.City, addr.Postcode, addr.Region, country, addr.TaxID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, licensing.Actor{Kind: "account", ID: string(siteAdmin)}, "license.billing_address", licID, accID,
+			map[string]any{"country": string(addr.Country), "tax_id": addr.TaxID != ""})
 	})
 }
 

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -236,17 +237,18 @@ func TestAccounts_ProfileAndLicences(t *testing.T) {
 func TestAccounts_OnlySiteAdminsChangeTheBillingAddress(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
-	if err := db.UpdateBillingAddress(ctx, "SEN-1000001", "Acme\n1 Road", "alice@acme.test"); licensing.ErrorCode(err) != licensing.Forbidden {
+	addr := licensing.BillingAddress{Name: "Acme", Lines: []string{"1 Road"}, City: "London", Postcode: "EC1A 1AA", Country: "GB", TaxID: "GB123456789"}
+	if err := db.UpdateBillingAddress(ctx, "SEN-1000001", addr, "alice@acme.test"); licensing.ErrorCode(err) != licensing.Forbidden {
 		t.Fatalf("a contact who is not a site admin: %v; want Forbidden", err)
 	}
-	if err := db.UpdateBillingAddress(ctx, "SEN-9999999", "x", "carol@acme.test"); licensing.ErrorCode(err) != licensing.NotFound {
+	if err := db.UpdateBillingAddress(ctx, "SEN-9999999", addr, "carol@acme.test"); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Fatalf("unknown licence: %v; want NotFound", err)
 	}
-	if err := db.UpdateBillingAddress(ctx, "SEN-1000001", "Acme\n1 Road", "carol@acme.test"); err != nil {
+	if err := db.UpdateBillingAddress(ctx, "SEN-1000001", addr, "carol@acme.test"); err != nil {
 		t.Fatal(err)
 	}
 	list, _ := db.AccountLicenses(ctx, account(t, db, "carol@acme.test").ID)
-	if len(list) != 1 || list[0].BillingAddress != "Acme\n1 Road" {
+	if got, _ := db.BillingAddress(ctx, "SEN-1000001"); len(list) != 1 || !reflect.DeepEqual(list[0].BillingAddress, addr) || !reflect.DeepEqual(got, addr) {
 		t.Fatalf("billing address = %+v", list)
 	}
 }

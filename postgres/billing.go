@@ -135,7 +135,14 @@ type InvoiceRef struct {
 // an invoice for a period that exists is not made again (UNIQUE (license,
 // period)), and a licence locked by someone else is left for the next
 // call. Free licences (price 0) move on without an invoice.
-func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved, invoiced int, err error) {
+func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int, taxes licensing.TaxRules) (moved, invoiced int, err error) {
+	var (
+		taxCountries, taxNames []string
+		taxRates               []int32
+	)
+	for _, t := range taxes {
+		taxCountries, taxNames, taxRates = append(taxCountries, string(t.Country)), append(taxNames, t.Name), append(taxRates, int32(t.RateBP))
+	}
 	err = db.pool.QueryRow(ctx, `
 		WITH due AS (
 			SELECT id, sen, billing_cycle, price_cents, currency, next_billing_date AS period_start,
@@ -145,10 +152,23 @@ func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved
 			ORDER BY next_billing_date, id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED
+		), taxed AS (
+			-- The customer's country's tax rule, else the "*" rule, else none
+			-- (licensing.TaxRules.For); the tax is added to the price, rounded
+			-- half up (licensing.TaxCents). The billing address is kept on the
+			-- invoice as it is now.
+			SELECT d.*, b.addr, coalesce(t.name, '') AS tax_name, coalesce(t.bp, 0) AS tax_bp,
+			       CASE WHEN t.bp IS NULL THEN 0 ELSE (d.price_cents * t.bp + 5000) / 10000 END AS tax_cents
+			FROM due d
+			LEFT JOIN LATERAL (SELECT `+billingAddressJSON+` AS addr, b.country FROM billing_addresses b WHERE b.license_id = d.id) b ON true
+			LEFT JOIN LATERAL (SELECT r.name, r.bp FROM unnest($3::text[], $4::text[], $5::int[]) AS r(country, name, bp)
+			                   WHERE r.country = b.country OR r.country = '*'
+			                   ORDER BY r.country = '*' LIMIT 1) t ON true
 		), invoiced AS (
-			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
-			SELECT id, sen || '-' || to_char(period_start, 'YYYY-MM-DD'), period_start, period_end, period_start, price_cents, currency
-			FROM due WHERE price_cents > 0
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, tax_name, tax_rate_bp, tax_cents, bill_to)
+			SELECT id, sen || '-' || to_char(period_start, 'YYYY-MM-DD'), period_start, period_end, period_start, price_cents + tax_cents, currency,
+			       tax_name, tax_bp, tax_cents, addr
+			FROM taxed WHERE price_cents > 0
 			ON CONFLICT (license_id, period_start) DO NOTHING
 			RETURNING license_id, number, amount_cents, currency
 		), audited AS (
@@ -161,7 +181,7 @@ func (db *DB) InvoiceDue(ctx context.Context, today time.Time, limit int) (moved
 			FROM due d WHERE l.id = d.id
 			RETURNING 1
 		)
-		SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM invoiced)`, today, limit).Scan(&moved, &invoiced)
+		SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM invoiced)`, today, limit, taxCountries, taxNames, taxRates).Scan(&moved, &invoiced)
 	return moved, invoiced, err
 }
 
@@ -213,10 +233,11 @@ func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key,
 
 // FinishAttempt records the provider's answer. A success also marks the
 // invoice paid and, if the licence was past due or suspended, active again,
-// in the same transaction; reactivated says whether that happened. The
+// in the same transaction; reactivatedFrom is the status it left then
+// (past_due or suspended; "" when it did not change). The
 // unique index on successful attempts makes a second success for one
 // invoice fail loudly rather than be recorded.
-func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (reactivated bool, err error) {
+func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (reactivatedFrom licensing.Status, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		var (
 			invoiceID, licID int64
@@ -248,19 +269,23 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 			return err
 		}
 		// Active again only once nothing else is owed.
-		tag, err := tx.Exec(ctx, `
-			UPDATE licenses SET status = 'active', past_due_since = NULL, updated_at = now()
-			WHERE id = $1 AND status IN ('past_due', 'suspended')
-			  AND NOT EXISTS (SELECT 1 FROM invoices WHERE license_id = $1 AND status = 'open')`, licID)
+		var was string
+		err := tx.QueryRow(ctx, `
+			WITH old AS (SELECT id, status FROM licenses WHERE id = $1 FOR UPDATE)
+			UPDATE licenses l SET status = 'active', past_due_since = NULL, updated_at = now()
+			FROM old WHERE l.id = old.id AND old.status IN ('past_due', 'suspended')
+			  AND NOT EXISTS (SELECT 1 FROM invoices WHERE license_id = $1 AND status = 'open')
+			RETURNING old.status`, licID).Scan(&was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if reactivated = tag.RowsAffected() == 1; reactivated {
-			return audit(ctx, tx, by, "license.reactivated", licID, 0, nil)
-		}
-		return nil
+		reactivatedFrom = licensing.Status(was)
+		return audit(ctx, tx, by, "license.reactivated", licID, 0, map[string]any{"was": was})
 	})
-	return reactivated, err
+	return reactivatedFrom, err
 }
 
 // MarkPastDue makes an active licence past due (a suspended one stays
@@ -430,17 +455,25 @@ func (db *DB) ApplyCard(ctx context.Context, linkID int64, sen licensing.SEN, re
 		if err := licensing.CanUpdateCard(l, email); err != nil {
 			return err
 		}
+		// A card update started on the account page (its workflow is
+		// card/<SEN>/<email>) was made there, signed in, not by an emailed
+		// link: the history and the card say so.
+		via := "link"
+		if workflowID == "card/"+string(sen)+"/"+string(email) {
+			via = "account"
+		}
 		if _, err := tx.Exec(ctx, `UPDATE payment_methods SET is_default = false WHERE license_id = $1 AND is_default`, licID); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
-			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-			VALUES ($1, $2, $3, $4, $5, $6, true)
-			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true`, licID, ref, brand, last4, expMonth, expYear)
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default, added_by, added_via)
+			VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8)
+			ON CONFLICT (license_id, provider_ref) DO UPDATE SET is_default = true, added_by = excluded.added_by, added_via = excluded.added_via`,
+			licID, ref, brand, last4, expMonth, expYear, string(email), via)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, licensing.Actor{Kind: "link", ID: string(email), WorkflowID: workflowID}, "card.update", licID, accID,
+		return audit(ctx, tx, licensing.Actor{Kind: via, ID: string(email), WorkflowID: workflowID}, "card.update", licID, accID,
 			map[string]any{"card": brand + " •••• " + last4})
 	})
 }

@@ -46,7 +46,7 @@ func TestInvoiceDue_InvoicesEachDueLicenceOncePerPeriod(t *testing.T) {
 
 	var moved, invoiced int
 	for page := 0; ; page++ {
-		m, i, err := db.InvoiceDue(ctx, today, 2)
+		m, i, err := db.InvoiceDue(ctx, today, 2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestInvoiceDue_InvoicesEachDueLicenceOncePerPeriod(t *testing.T) {
 	if n := count(`SELECT count(*) FROM invoices i JOIN licenses l ON l.id = i.license_id WHERE l.sen = 'SEN-1000001' AND i.period_start = $1`, today); n != 1 {
 		t.Errorf("%d invoices for SEN-1000001's period; want 1", n)
 	}
-	if m, i, err := db.InvoiceDue(ctx, today, 100); err != nil || m != 0 || i != 0 {
+	if m, i, err := db.InvoiceDue(ctx, today, 100, nil); err != nil || m != 0 || i != 0 {
 		t.Errorf("a second sweep: %d moved, %d invoiced, %v; want nothing", m, i, err)
 	}
 

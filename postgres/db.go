@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,6 +94,36 @@ func Migrate(ctx context.Context, url string) (from, to int32, err error) {
 	}
 	to, err = m.GetCurrentVersion(ctx)
 	return from, to, err
+}
+
+// MigrateBefore migrates the database at url up to the migration just
+// before the one whose file name contains name, so a test can put data in
+// the old shape and check the migration keeps it (Migrate then does the
+// rest). Migrations are found by name, not number: numbers move when
+// branches merge.
+func MigrateBefore(ctx context.Context, url, name string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
+	if err != nil {
+		return err
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return err
+	}
+	for i, mig := range m.Migrations {
+		if strings.Contains(mig.Name, name) {
+			return m.MigrateTo(ctx, int32(i))
+		}
+	}
+	return fmt.Errorf("no migration named like %q", name)
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

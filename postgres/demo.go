@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +39,17 @@ type demoLicense struct {
 	contacts                                      []demoContact
 	siteAdmins                                    []string
 	card                                          string // sandbox payment method, "" for none
+	cardBy                                        string // who saved it
 	openInvoice                                   bool
+	paidInvoices                                  int // paid invoices of the periods before
+	address                                       *demoAddress
+}
+
+// demoAddress is a licence's billing address; legacy is one kept from
+// the free-text box (lines only, no country), as migration 009 keeps them.
+type demoAddress struct {
+	name, city, postcode, region, country, taxID string
+	lines                                        []string
 }
 
 var demoLicenses = []demoLicense{
@@ -46,15 +57,18 @@ var demoLicenses = []demoLicense{
 		site: "acme.example.net", priceCents: 1000,
 		contacts: []demoContact{{"alice@acme.test", "billing", true}, {"alice@acme.test", "technical", true},
 			{"bob@acme.test", "technical", false}},
-		siteAdmins: []string{"carol@acme.test"}, card: "pm_card_visa"},
+		siteAdmins: []string{"carol@acme.test"}, card: "pm_card_visa", cardBy: "alice@acme.test", paidInvoices: 3,
+		address: &demoAddress{name: "Acme Ltd", lines: []string{"1 Rocket Road"}, city: "London", postcode: "EC1A 1AA", country: "GB", taxID: "GB123456789"}},
 	{sen: "SEN-1000002", product: "Confluence", deployment: "cloud", cycle: "annual", status: "active",
 		site: "globex.example.net", priceCents: 10000,
 		contacts:   []demoContact{{"dave@globex.test", "billing", true}, {"erin@globex.test", "technical", true}},
-		siteAdmins: []string{"frank@globex.test"}, card: "pm_card_visa"},
+		siteAdmins: []string{"frank@globex.test"}, card: "pm_card_visa", cardBy: "frank@globex.test", paidInvoices: 1,
+		address: &demoAddress{name: "Globex Corporation", lines: []string{"100 Industrial Way"}, city: "Springfield", region: "OR", postcode: "97477", country: "US", taxID: "12-3456789"}},
 	{sen: "SEN-1000003", product: "Jira Service Management", deployment: "cloud", cycle: "monthly", status: "past_due",
 		site: "initech.example.net", priceCents: 1000,
 		contacts:   []demoContact{{"gina@initech.test", "billing", true}, {"gina@initech.test", "technical", true}},
-		siteAdmins: []string{"gina@initech.test"}, card: "pm_card_chargeDeclined", openInvoice: true},
+		siteAdmins: []string{"gina@initech.test"}, card: "pm_card_chargeDeclined", cardBy: "gina@initech.test", openInvoice: true, paidInvoices: 2,
+		address: &demoAddress{lines: []string{"Initech", "4120 Freidrich Lane", "Austin TX 78744"}}},
 	{sen: "SEN-2000001", product: "Bitbucket Data Center", deployment: "server", status: "active",
 		contacts: []demoContact{{"hank@umbrella.test", "billing", true}, {"ivan@umbrella.test", "technical", true}}},
 }
@@ -105,7 +119,7 @@ func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
 		}
 		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 		for _, l := range demoLicenses {
-			if err := seedLicense(ctx, tx, l, ids, today); err != nil {
+			if err := seedLicense(ctx, tx, l, ids, today, now); err != nil {
 				return fmt.Errorf("demo licence %s: %w", l.sen, err)
 			}
 		}
@@ -115,7 +129,7 @@ func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
 	return seeded, err
 }
 
-func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]int64, today time.Time) error {
+func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]int64, today, now time.Time) error {
 	var (
 		cycle, customer *string
 		next            *time.Time
@@ -157,8 +171,24 @@ func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]i
 	if l.card != "" {
 		card := demoCards[l.card]
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-			VALUES ($1, $2, $3, $4, 12, $5, true)`, id, l.card, card.brand, card.last4, today.Year()+4); err != nil {
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default, added_by, added_via)
+			VALUES ($1, $2, $3, $4, 12, $5, true, $6, 'link')`, id, l.card, card.brand, card.last4, today.Year()+4, l.cardBy); err != nil {
+			return err
+		}
+	}
+	if a := l.address; a != nil {
+		var country *string
+		if a.country != "" {
+			country = &a.country
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO billing_addresses (license_id, name, lines, city, postcode, region, country, tax_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, a.name, a.lines, a.city, a.postcode, a.region, country, a.taxID); err != nil {
+			return err
+		}
+	}
+	if next != nil {
+		if err := seedPaidInvoices(ctx, tx, l, id, *next, now); err != nil {
 			return err
 		}
 	}
@@ -176,6 +206,57 @@ func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]i
 			INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method, status, decline_code, error, created_at, finished_at)
 			VALUES ($1, 1, $2, $3, 'failed', 'generic_decline', 'Your card was declined.', $4, $4)`,
 			invoiceID, number+"/1", l.card, dueDate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedPaidInvoices gives a demo licence the paid invoices of its periods
+// before the current one (or before its open invoice), each with the
+// successful charge that paid it: the account page, the invoice pages and
+// their PDFs then have a history to show.
+func seedPaidInvoices(ctx context.Context, tx pgx.Tx, l demoLicense, id int64, next, now time.Time) error {
+	step := func(t time.Time, n int) time.Time {
+		if l.cycle == "annual" {
+			return t.AddDate(n, 0, 0)
+		}
+		return t.AddDate(0, n, 0)
+	}
+	latest := step(next, -1) // the current period, paid when it began
+	if l.openInvoice {
+		latest = step(next, -2) // the period before the open invoice's
+	}
+	if l.paidInvoices > 0 {
+		// The card that paid them: the one on file, or an earlier one.
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default, added_by, added_via)
+			VALUES ($1, 'pm_card_visa', 'visa', '4242', 12, $2, false, $3, 'link') ON CONFLICT DO NOTHING`, id, now.Year()+4, l.cardBy); err != nil {
+			return err
+		}
+	}
+	for i := range l.paidInvoices {
+		start := step(latest, -i)
+		paidAt := start.Add(9 * time.Hour)
+		if paidAt.After(now) {
+			paidAt = now
+		}
+		number := fmt.Sprintf("%s-%s", l.sen, start.Format("2006-01-02"))
+		var invoiceID int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, status, paid_at, created_at, collection_started_at, bill_to)
+			SELECT $1, $2, $3, $4, $3, $5, 'USD', 'paid', $6, $7, $7,
+			       (SELECT jsonb_build_object('name', b.name, 'lines', to_jsonb(b.lines), 'city', b.city, 'postcode', b.postcode,
+			                                  'region', b.region, 'country', coalesce(b.country, ''), 'tax_id', b.tax_id)
+			        FROM billing_addresses b WHERE b.license_id = $1)
+			RETURNING id`, id, number, start, step(start, 1), l.priceCents, paidAt, paidAt.Add(-time.Minute)).Scan(&invoiceID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method, status, provider_ref, created_at, finished_at)
+			VALUES ($1, 1, $2, 'pm_card_visa', 'succeeded', $3, $4, $4)`,
+			invoiceID, number+"/1", "pi_demo_"+strings.ReplaceAll(number, "-", ""), paidAt); err != nil {
 			return err
 		}
 	}

@@ -26,7 +26,8 @@ type Samples struct {
 	Domain    string
 	Site      string
 	AccountID int64
-	LicenseID int64 // the licence whose history is explained
+	LicenseID int64  // the licence whose history and invoices are explained
+	Invoice   string // an invoice's number
 	// Chunk is how many keys the import's look-ups by list are explained
 	// with (0: LookupChunk, what a batch sends). A smaller book needs a
 	// smaller one for the same share of its tables (10 of 20k licences is
@@ -61,6 +62,11 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"account page banners", accountUnpaidQuery, []any{s.AccountID, "", 21}},
 		{"open links of a licence", sqlOpenLinks, []any{int64(1), time.Now()}}, //clock:wall a plan check needs only a timestamp
 		{"history of a licence (/license history, GET …/history)", historyQuery, []any{s.LicenseID, int64(1<<63 - 1), 51}},
+		{"a licence's invoices (account page, GET …/invoices)", invoiceListQuery, []any{s.LicenseID, "9999-01-01", 21}},
+		{"an invoice for a person (invoice page, PDF)", invoiceForQuery, []any{s.Invoice, string(s.Email)}},
+		{"the newest invoices of a page of licences", recentInvoicesQuery, []any{[]string{string(s.SEN)}, 4}},
+		{"renewal reminders due", renewalsDueQuery, []any{"2027-01-01", 500}},
+		{"billing reminders to send", pendingRemindersQuery, []any{"2027-01-01", 500}},
 	}
 	for _, r := range reads {
 		if err := add(db.pool, r.name, r.sql, r.args...); err != nil {
@@ -199,6 +205,26 @@ func AddBookActivity(ctx context.Context, db *DB) error {
 		       now() + interval '7 days', CASE WHEN l.id % 20 = 0 THEN now() END
 		FROM licenses l JOIN license_contacts c ON c.license_id = l.id AND c.role = 'billing' AND c.is_primary
 		WHERE l.id % 10 = 0
+		ON CONFLICT DO NOTHING;
+		-- Billing addresses for half the cloud licences, and two paid
+		-- invoices (with the charge that paid each) for one in five.
+		INSERT INTO billing_addresses (license_id, name, lines, city, postcode, country)
+		SELECT id, 'Customer ' || id, ARRAY['1 Main Street'], 'London', 'EC1A 1AA', 'GB' FROM licenses
+		WHERE deployment = 'cloud' AND id % 2 = 0
+		ON CONFLICT DO NOTHING;
+		INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, status, paid_at, collection_started_at)
+		SELECT l.id, l.sen || '-bench-' || k, d, d + 30, d, 1000, 'USD', 'paid', d + interval '9 hours', d
+		FROM licenses l, generate_series(1, 2) k, LATERAL (SELECT (date '2026-01-01' + k * 31) AS d) p
+		WHERE l.deployment = 'cloud' AND l.id % 5 = 0
+		ON CONFLICT DO NOTHING;
+		INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method, status, provider_ref, finished_at)
+		SELECT i.id, 1, i.number || '/1', 'pm_card_visa', 'succeeded', 'pi_' || i.id, i.paid_at
+		FROM invoices i WHERE i.number LIKE '%-bench-%'
+		ON CONFLICT DO NOTHING;
+		-- A year of renewal reminders sent, and a few to send.
+		INSERT INTO billing_reminders (kind, license_id, about, send_on, sent_at)
+		SELECT 'renewal', id, next_billing_date, next_billing_date - 30, CASE WHEN id % 100 <> 0 THEN now() END FROM licenses
+		WHERE deployment = 'cloud' AND billing_cycle = 'annual'
 		ON CONFLICT DO NOTHING;
 		ANALYZE`)
 	return err

@@ -57,7 +57,7 @@ func findQuery(by licensing.FindBy) string {
 	page AS (SELECT l.id FROM licenses l JOIN ids ON ids.license_id = l.id
 	         WHERE l.sen > $2
 	         ORDER BY l.sen LIMIT $3)
-	SELECT` + licenseColumns + `, l.billing_address, (SELECT count(*) FROM ids)
+	SELECT` + licenseColumns + `, coalesce((SELECT ` + billingAddressJSON + ` FROM billing_addresses b WHERE b.license_id = l.id), '{}'), (SELECT count(*) FROM ids)
 	FROM page JOIN licenses l ON l.id = page.id
 	ORDER BY l.sen`
 }
@@ -94,7 +94,7 @@ func accountQuery(where, total string) string {
 	page AS (SELECT l.id FROM licenses l JOIN ids ON ids.license_id = l.id
 	         WHERE l.sen > $2` + where + `
 	         ORDER BY l.sen LIMIT $3)
-	SELECT` + licenseColumns + `, l.billing_address, ` + total + `
+	SELECT` + licenseColumns + `, coalesce((SELECT ` + billingAddressJSON + ` FROM billing_addresses b WHERE b.license_id = l.id), '{}'), ` + total + `
 	FROM page JOIN licenses l ON l.id = page.id
 	ORDER BY l.sen`
 }

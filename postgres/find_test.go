@@ -155,7 +155,11 @@ func TestFind_PlansUseIndexes(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, `SELECT id FROM licenses WHERE sen = $1`, st.SENs[len(st.SENs)/2]).Scan(&licID); err != nil {
 		t.Fatal(err)
 	}
-	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(st.SENs[len(st.SENs)/2]), Email: person.Email,
+	var invoice string
+	if err := db.Pool().QueryRow(ctx, `SELECT number FROM invoices ORDER BY id DESC LIMIT 1`).Scan(&invoice); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(st.SENs[len(st.SENs)/2]), Email: person.Email, Invoice: invoice,
 		Domain: st.Domains[1], Site: st.Sites[1], AccountID: person.ID, LicenseID: licID, Chunk: 20}, lines)
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ const licenseColumns = `
                  FROM site_admins s JOIN accounts a ON a.id = s.account_id
                  WHERE s.license_id = l.id), '[]'),
        (SELECT json_build_object('brand', p.brand, 'last4', p.last4,
-                                 'exp_month', p.exp_month, 'exp_year', p.exp_year)
+                                 'exp_month', p.exp_month, 'exp_year', p.exp_year, 'added_by', p.added_by)
         FROM payment_methods p WHERE p.license_id = l.id AND p.is_default)`
 
 // licenseQuery reads a licence and everyone attached to it in one round trip.

@@ -75,7 +75,13 @@ type AccountService interface {
 	PromoteSelf(ctx context.Context, actor licensing.Email, sen, role string) (string, error)
 	// UpdateCardURL returns where to send the person to enter a card.
 	UpdateCardURL(ctx context.Context, actor licensing.Email, sen string) (string, error)
-	UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen, address string) (string, error)
+	UpdateBillingAddress(ctx context.Context, actor licensing.Email, sen string, addr licensing.BillingAddressInput) (string, error)
+
+	// LicenceInvoices returns a page of one of actor's licences' invoices;
+	// Invoice one invoice of theirs (licensing.ErrNoSuchInvoice for any
+	// other number, existing or not).
+	LicenceInvoices(ctx context.Context, actor licensing.Email, sen, cursor string) (accounts.LicenceInvoices, error)
+	Invoice(ctx context.Context, actor licensing.Email, number string) (licensing.Invoice, error)
 }
 
 // maxAccountForm bounds every self-service form body.
@@ -101,6 +107,9 @@ func Account(svc AccountService, logger *slog.Logger, secureCookies bool, opts .
 	mux.HandleFunc("POST /signout", h.signout)
 	mux.HandleFunc("GET /account", h.accountPage)
 	mux.HandleFunc("POST /account", h.accountAction)
+	mux.HandleFunc("GET /account/invoices/{number}", h.invoicePage)
+	mux.HandleFunc("GET /account/invoices/{number}/pdf", h.invoicePDF)
+	mux.HandleFunc("GET /account/licences/{sen}/invoices", h.licenceInvoices)
 	mux.HandleFunc("GET /password/forgot", h.forgotForm)
 	mux.HandleFunc("POST /password/forgot", h.forgot)
 	mux.HandleFunc("GET /password/reset/{token}", h.resetForm)
@@ -157,7 +166,8 @@ type accountForms struct {
 	Profile accounts.Profile
 	// For the licence the notice is about, after an error.
 	AddRole, AddEmail string
-	BillingAddress    *string
+	BillingAddress    *licensing.BillingAddressInput
+	ErrorField        string // the field at fault, marked aria-invalid
 }
 
 func profileOf(a accounts.AccountDetails) accounts.Profile {
@@ -182,25 +192,30 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		Profile:   f.Profile,
 		MinLength: minPasswordLength,
 		Limits:    profileLimits,
+		Countries: licensing.Countries(),
 	}
 	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
 	p.Pager = pagerOf(mine, page)
+	now := h.now()
 	for _, m := range mine.Licences {
-		v := licenceViewOf(m, acc.Email, h.now())
+		v := licenceViewOf(m, acc.Email, now)
+		v.Invoices = invoiceViews(m.Invoices, h.clock)
 		if f.Notice.Section == string(m.License.SEN) {
 			shown = true
 			v.Notice = f.Notice
 			if f.Notice.Kind == accounts.NoticeError {
 				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
 				if f.BillingAddress != nil {
-					v.BillingAddress = *f.BillingAddress
+					v.AddressForm, v.AddressError = *f.BillingAddress, f.ErrorField
 				}
 			}
 		}
+		p.ContactOfAny = p.ContactOfAny || m.Me.IsContact()
 		p.Licences = append(p.Licences, v)
 	}
+	p.AdminOnly = !p.ContactOfAny && len(p.Licences) > 0
 	for _, m := range mine.Unpaid {
-		v := licenceViewOf(m, acc.Email, h.now())
+		v := licenceViewOf(m, acc.Email, now)
 		v.SeeLink = "#" + v.Anchor
 		if !slices.ContainsFunc(mine.Licences, func(l accounts.MyLicense) bool { return l.License.SEN == m.License.SEN }) {
 			v.SeeLink = "/account?from=" + url.QueryEscape(string(m.License.SEN)) + "#" + v.Anchor
@@ -219,16 +234,26 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 // licenceView is one licence card of the account page.
 type licenceView struct {
 	accounts.MyLicense
-	Anchor         string
-	MyRoles        string       // "primary billing contact, site admin"
-	People         []personView // what the person may see: each contact once, with their roles
-	BillingOnly    bool         // a site admin who is not a contact sees the billing contacts only
-	CanAdd         bool         // contacts may add contacts
-	PromoteRoles   []licensing.Role
-	BillingAddress string
-	Notice         accounts.Notice
-	AddRole        string
-	AddEmail       string
+	Anchor       string
+	MyRoles      string       // "primary billing contact, site admin"
+	People       []personView // what the person may see: each contact once, with their roles
+	BillingOnly  bool         // a site admin who is not a contact sees the billing contacts only
+	CanAdd       bool         // contacts may add contacts
+	PromoteRoles []licensing.Role
+	Notice       accounts.Notice
+	// The billing address form: what it shows (the stored address, or
+	// what was typed when it came back with an error) and the field at
+	// fault.
+	AddressForm  licensing.BillingAddressInput
+	AddressError string
+	Invoices     []invoiceView
+	InvoicesPath string
+	// CardNote says who saved the card, and, when that person is no
+	// longer on the licence, that it should be replaced.
+	CardAddedBy  string
+	CardOrphaned bool
+	AddRole      string
+	AddEmail     string
 	// A past-due or suspended licence's banner: its title and sentence.
 	OverdueTitle, OverdueText string
 	SeeLink                   string // the banner's "See the licence": its card on this page, or the page it is on
@@ -251,7 +276,14 @@ type roleView struct {
 
 func licenceViewOf(m accounts.MyLicense, me licensing.Email, now time.Time) licenceView {
 	l := m.License
-	v := licenceView{MyLicense: m, Anchor: licenceAnchor(l.SEN), BillingAddress: m.BillingAddress}
+	v := licenceView{MyLicense: m, Anchor: licenceAnchor(l.SEN), AddressForm: addressInputOf(m.BillingAddress), InvoicesPath: LicenceInvoicesPath(l.SEN)}
+	if pm := l.PaymentMethod; pm != nil && pm.AddedBy != "" {
+		v.CardAddedBy = string(pm.AddedBy)
+		if pm.AddedBy == me {
+			v.CardAddedBy = "you"
+		}
+		v.CardOrphaned = !licensing.RelationOf(l, pm.AddedBy).IsContact() && !slices.Contains(l.SiteAdmins, pm.AddedBy)
+	}
 	v.CanAdd = m.Me.IsContact() && l.Status != licensing.Cancelled
 	v.BillingOnly = !m.Me.IsContact()
 	for _, c := range l.Contacts {
@@ -362,10 +394,12 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 		h.goToCardPage(w, r, acc, sen, target)
 
 	case "billing_address":
-		sen, addr := f.Get("sen"), strings.TrimSpace(f.Get("billing_address"))
+		sen := f.Get("sen")
+		addr := licensing.BillingAddressInput{Name: f.Get("bill_name"), Lines: f.Get("bill_lines"), City: f.Get("bill_city"),
+			Postcode: f.Get("bill_postcode"), Region: f.Get("bill_region"), Country: f.Get("bill_country"), TaxID: f.Get("bill_tax_id")}
 		msg, err := h.svc.UpdateBillingAddress(ctx, acc.Email, sen, addr)
 		if err != nil {
-			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), BillingAddress: &addr})
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), BillingAddress: &addr, ErrorField: licensing.ErrorField(err)})
 			return
 		}
 		h.done(w, r, cookie, sen, msg)
@@ -631,4 +665,10 @@ func (h *accountPages) failPage(w http.ResponseWriter, r *http.Request, err erro
 
 func (h *accountPages) notFound(w http.ResponseWriter, r *http.Request) {
 	h.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.", "", "/account")
+}
+
+// addressInputOf is a stored billing address as the form shows it.
+func addressInputOf(a licensing.BillingAddress) licensing.BillingAddressInput {
+	return licensing.BillingAddressInput{Name: a.Name, Lines: strings.Join(a.Lines, "\n"), City: a.City, Postcode: a.Postcode,
+		Region: a.Region, Country: string(a.Country), TaxID: a.TaxID}
 }

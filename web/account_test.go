@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"licensedesk/internal/clock"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -25,7 +27,6 @@ import (
 
 	"licensedesk/accounts"
 	"licensedesk/accounts/accountstest"
-	"licensedesk/internal/clock"
 	"licensedesk/internal/pgtest"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
@@ -88,7 +89,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 
 	pages := web.Account(svc, logger, false, hopts...)
 	mux := http.NewServeMux()
-	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/account/", "/password/forgot", "/password/reset/"} {
 		mux.Handle(p, pages)
 	}
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {
@@ -286,8 +287,8 @@ func TestAccount_PageShowsProfileEmailAndLicences(t *testing.T) {
 	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP %q", csp)
 	}
-	wantText(t, p, "Your account", "alice@acme.test", emailSentence, "Save Changes", "Change password", "My licences",
-		"SEN-1000001", "Jira Software", "Cloud, billed monthly", "acme.example.net", "Active",
+	wantText(t, p, "Your account", "alice@acme.test", emailSentence, "Save changes", "Change password", "My licences",
+		"SEN-1000001", "Jira Software, cloud, billed monthly", "USD 10.00 a month", "Next bill", "Added by you", "Invoices", "acme.example.net", "Active",
 		"Primary billing contact and primary technical contact", "Visa ending 4242", "carol@acme.test",
 		"bob@acme.test", "Secondary", "Update card", "Add a contact")
 	if !regexp.MustCompile(`<input id="login_email" type="email" value="alice@acme.test" readonly`).MatchString(p.Body) {
@@ -312,8 +313,8 @@ func TestAccount_PageShowsProfileEmailAndLicences(t *testing.T) {
 	noText(t, cp, "bob@acme.test", "Add a contact")
 	// hank, server licence: no card.
 	h := s.client().signIn("hank@umbrella.test", demoPassword)
-	wantText(t, h, "SEN-2000001", "Server")
-	noText(t, h, "Update card", "Card")
+	wantText(t, h, "SEN-2000001", "Bitbucket Data Center, server")
+	noText(t, h, "Update card", "Card", "Price", "USD 0.00", "Next bill", "Invoices")
 	// erin, technical contact of an annual licence: no card update.
 	e := s.client().signIn("erin@globex.test", demoPassword)
 	noText(t, e, "Update card")
@@ -673,22 +674,93 @@ func TestAccount_UpdateCard(t *testing.T) {
 
 func TestAccount_BillingAddress(t *testing.T) {
 	s := newSite(t, accounts.Options{})
+	ctx := context.Background()
 	c := s.client()
 	c.signIn("carol@acme.test", demoPassword)
-	p := c.post("/account", url.Values{"action": {"billing_address"}, "sen": {"SEN-1000001"}, "billing_address": {"Acme Ltd\r\n1 <b>Road</b>"}})
+	good := url.Values{"action": {"billing_address"}, "sen": {"SEN-1000001"}, "bill_name": {"Acme <b>Ltd</b>"},
+		"bill_lines": {"1 Rocket Road\r\nFloor 2"}, "bill_city": {"London"}, "bill_postcode": {"EC1A 1AA"},
+		"bill_country": {"gb"}, "bill_tax_id": {"gb 123 4567 89"}}
+	p := c.post("/account", good)
 	wantStatus(t, p, http.StatusSeeOther)
 	p = c.follow(p)
-	wantText(t, p, "The billing address of SEN-1000001 is saved.")
-	if !strings.Contains(p.Body, "Acme Ltd\n1 &lt;b&gt;Road&lt;/b&gt;</textarea>") {
-		t.Errorf("billing address not shown escaped")
+	wantText(t, p, "The billing address of SEN-1000001 is saved")
+	if !strings.Contains(p.Body, `value="Acme &lt;b&gt;Ltd&lt;/b&gt;"`) || !strings.Contains(p.Body, "1 Rocket Road\nFloor 2</textarea>") ||
+		!strings.Contains(p.Body, `value="GB123456789"`) || !strings.Contains(p.Body, `<option value="GB" selected>United Kingdom</option>`) {
+		t.Errorf("billing address not shown back, escaped and normalised:\n%s", p.Body)
 	}
+	want := licensing.BillingAddress{Name: "Acme <b>Ltd</b>", Lines: []string{"1 Rocket Road", "Floor 2"}, City: "London", Postcode: "EC1A 1AA", Country: "GB", TaxID: "GB123456789"}
+	if got, _ := s.db.BillingAddress(ctx, "SEN-1000001"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %+v; want %+v", got, want)
+	}
+
+	// Bad input: a clear message next to the field at fault (aria-invalid),
+	// what was typed kept, nothing stored.
+	for _, tc := range []struct {
+		name, field, value, message string
+	}{
+		{"a VAT number of the wrong shape for its country", "bill_tax_id", "DE12345", "is not a valid VAT number for Germany"},
+		{"no country", "bill_country", "", "Choose the country of the billing address."},
+		{"a country that is not ISO 3166", "bill_country", "UK", "the United Kingdom's is GB"},
+		{"an EIN with a prefix never assigned", "bill_tax_id", "00-1234567", "is not a valid EIN for United States"},
+		{"no city", "bill_city", "", "Fill in the city"},
+		{"no street", "bill_lines", "  ", "Fill in the street address"},
+	} {
+		f := url.Values{}
+		for k, v := range good {
+			f[k] = v
+		}
+		f.Set("bill_country", "DE")
+		f.Set("bill_tax_id", "DE123456789")
+		f.Set("bill_postcode", "10115")
+		f.Set("bill_name", "Changed GmbH")
+		if strings.Contains(tc.message, "EIN") {
+			f.Set("bill_country", "US")
+			f.Set("bill_region", "OR")
+		}
+		f.Set(tc.field, tc.value)
+		p := c.post("/account", f)
+		if p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d; want 422", tc.name, p.Status)
+			continue
+		}
+		wantText(t, p, tc.message)
+		id := map[string]string{"bill_tax_id": "tax", "bill_country": "country", "bill_city": "city", "bill_lines": "lines"}[tc.field]
+		if !regexp.MustCompile(`id="lic-SEN-1000001-bill-` + id + `"[^>]*aria-invalid="true"`).MatchString(p.Body) {
+			t.Errorf("%s: the field is not marked aria-invalid", tc.name)
+		}
+		if !strings.Contains(p.Body, `value="Changed GmbH"`) {
+			t.Errorf("%s: what was typed is not kept", tc.name)
+		}
+		if got, _ := s.db.BillingAddress(ctx, "SEN-1000001"); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: stored %+v", tc.name, got)
+		}
+	}
+
 	a := s.client()
 	a.signIn("alice@acme.test", demoPassword)
-	p = a.post("/account", url.Values{"action": {"billing_address"}, "sen": {"SEN-1000001"}, "billing_address": {"Mallory"}})
+	f := url.Values{}
+	for k, v := range good {
+		f[k] = v
+	}
+	f.Set("bill_name", "Mallory")
+	p = a.post("/account", f)
 	wantStatus(t, p, http.StatusForbidden)
-	list, _ := s.db.AccountLicenses(context.Background(), s.account("carol@acme.test").ID)
-	if list[0].BillingAddress != "Acme Ltd\n1 <b>Road</b>" {
-		t.Fatalf("billing address %q", list[0].BillingAddress)
+	if got, _ := s.db.BillingAddress(ctx, "SEN-1000001"); got.Name != want.Name {
+		t.Fatalf("a contact who is not a site admin changed it: %+v", got)
+	}
+}
+
+// TestAccount_FreeTextAddressIsKeptAsLines: an address from before
+// addresses had fields (SEN-1000003's, as migration 009 keeps them) shows
+// in the form whole, with a note asking for the country.
+func TestAccount_FreeTextAddressIsKeptAsLines(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	c := s.client()
+	c.signIn("gina@initech.test", demoPassword)
+	p := c.get("/account")
+	wantText(t, p, "This address was saved as free text")
+	if !strings.Contains(p.Body, "Initech\n4120 Freidrich Lane\nAustin TX 78744</textarea>") {
+		t.Errorf("the old address is not in the form as it was")
 	}
 }
 
@@ -710,7 +782,7 @@ func TestAccount_ActionsOnAnotherLicenceAnswerAsForAnUnknownOne(t *testing.T) {
 			j, _ := json.Marshal(s.license(sen))
 			b.Write(j)
 		}
-		rows, _ := s.db.Pool().Query(ctx, `SELECT sen || ':' || billing_address FROM licenses ORDER BY sen`)
+		rows, _ := s.db.Pool().Query(ctx, `SELECT l.sen || ':' || coalesce(b.name, '') FROM licenses l LEFT JOIN billing_addresses b ON b.license_id = l.id ORDER BY l.sen`)
 		addrs, _ := pgx.CollectRows(rows, pgx.RowTo[string])
 		fmt.Fprintf(&b, "%q", addrs)
 		return b.String()
@@ -722,7 +794,8 @@ func TestAccount_ActionsOnAnotherLicenceAnswerAsForAnUnknownOne(t *testing.T) {
 		"remove contact":         {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}},
 		"remove contact, really": {"action": {"remove_contact"}, "role": {"technical"}, "email": {"erin@globex.test"}, "confirm": {"yes"}},
 		"promote":                {"action": {"promote"}, "role": {"billing"}},
-		"billing address":        {"action": {"billing_address"}, "billing_address": {"Mallory Ltd"}},
+		"billing address": {"action": {"billing_address"}, "bill_name": {"Mallory Ltd"}, "bill_lines": {"1 Road"}, "bill_city": {"Leeds"},
+			"bill_postcode": {"LS1 1AA"}, "bill_country": {"GB"}},
 	}
 	type answer struct {
 		status int

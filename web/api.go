@@ -26,13 +26,16 @@ type licenseJSON struct {
 
 func toLicenseJSON(l licensing.License) licenseJSON {
 	out := licenseJSON{
-		SEN:           string(l.SEN),
-		Product:       l.Product,
-		Deployment:    string(l.Deployment),
-		Status:        string(l.Status),
-		SiteAdmins:    make([]string, 0, len(l.SiteAdmins)),
-		Contacts:      l.Contacts,
-		PaymentMethod: l.PaymentMethod,
+		SEN:        string(l.SEN),
+		Product:    l.Product,
+		Deployment: string(l.Deployment),
+		Status:     string(l.Status),
+		SiteAdmins: make([]string, 0, len(l.SiteAdmins)),
+		Contacts:   l.Contacts,
+	}
+	if pm := l.PaymentMethod; pm != nil {
+		// SPEC §5's four fields: who added the card is for people, not the contract.
+		out.PaymentMethod = &licensing.PaymentMethod{Brand: pm.Brand, Last4: pm.Last4, ExpMonth: pm.ExpMonth, ExpYear: pm.ExpYear}
 	}
 	if l.Cycle != "" {
 		c := string(l.Cycle)

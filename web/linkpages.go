@@ -236,7 +236,11 @@ func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Res
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "link_result.html", linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc})
+	p := linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc}
+	if res.RetryCard {
+		p.CSRF = csrfToken(w, r)
+	}
+	h.render(w, r, http.StatusOK, "link_result.html", p)
 }
 
 // other answers paths and methods that are not a link.

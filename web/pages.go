@@ -63,12 +63,16 @@ type pageSettings struct {
 	trustForwarded bool
 	// countRedemptions, if set, is told the outcome of every link pressed.
 	countRedemptions func(outcome string)
+	vendor           licensing.Vendor // who issues the invoices
 }
 
 func newPageSettings(opts []Option) pageSettings {
 	p := pageSettings{brand: licensing.Brand{}.OrDefault()}
 	for _, o := range opts {
 		o(&p)
+	}
+	if p.vendor.LegalName == "" {
+		p.vendor.LegalName = p.brand.Name
 	}
 	return p
 }

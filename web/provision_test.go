@@ -52,7 +52,7 @@ func newAPI(t *testing.T) *apiServer {
 	t.Helper()
 	db, now := postgrestest.NewDemo(t)
 	inv := &fakeInviter{}
-	h := web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db, Invites: inv,
+	h := web.New(web.Deps{Logger: slog.New(slog.DiscardHandler), Licenses: db, Provisioning: db, Invites: inv, Invoices: db,
 		AdminAPIToken: apiToken, Registry: prometheus.NewRegistry(), Clock: now})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

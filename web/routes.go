@@ -34,6 +34,7 @@ type Deps struct {
 	Provisioning   Provisioning  // the provisioning API (SPEC §9)
 	Invites        Inviter       // invitations of provisioned licences; nil: none are sent
 	History        HistoryReader // GET /api/v1/licenses/{sen}/history
+	Invoices       InvoiceReader // GET /api/v1/licenses/{sen}/invoices
 	AdminAPIToken  string        // empty: the API answers 401 to everyone
 	Ready          []Check
 	Registry       *prometheus.Registry // also served at /metrics
@@ -84,7 +85,7 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("GET "+links.CardCancelledPath, private(http.HandlerFunc(lp.cardCancelled)))
 	}
 	if d.Account != nil {
-		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/password/forgot", "/password/reset/"} {
+		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/account/", "/password/forgot", "/password/reset/"} {
 			mux.Handle(p, d.Account)
 		}
 	}
@@ -111,6 +112,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.Webhooks != nil {
 		webhookRoutes(mux, d.AdminAPIToken, *d.Webhooks, d.Logger)
+	}
+	if d.Invoices != nil {
+		mux.Handle("GET /api/v1/licenses/{sen}/invoices", requireBearer(d.AdminAPIToken, invoicesAPI(d.Invoices, d.Clock, d.Logger)))
 	}
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))

@@ -61,6 +61,12 @@ func TestScreenshots_AccountPages(t *testing.T) {
 				t.Errorf("the banner's Update card button ends %v px down; want it on the first screen", btn.Bottom)
 			}
 			shot("account-past-due", ".banner .btn-primary")
+			// Her open invoice: past due, what is owed, and its PDF.
+			b.Open("/account/invoices/SEN-1000003-2026-11-20", http.StatusOK)
+			b.WantText(".receipt", "USD 10.00 was due on 20 Nov 2026 and charging the card on file failed.")
+			shot("invoice-past-due", `a.btn-primary[download]`)
+			b.Open("/account/invoices/SEN-1000001-2026-11-01", http.StatusNotFound)
+			shot("invoice-not-found", `a.btn-primary[href="/account"]`)
 			b.Click(`.acct-who button`, http.StatusOK)
 
 			// Making oneself primary asks first, naming who is demoted.
@@ -97,6 +103,25 @@ func TestScreenshots_AccountPages(t *testing.T) {
 			b.WantText("main", "No licences are attached to bob@acme.test.")
 			shot("account-no-licences", "")
 			b.Click(`.acct-who button`, http.StatusOK)
+
+			// carol, site admin: what the licence pays, its invoices, a
+			// receipt, and the billing address form with an error at its field.
+			signInPage(b, "carol@acme.test", demoPassword)
+			b.WantText("#lic-SEN-1000001 .facts", "USD 10.00 on 1 Dec 2026")
+			shot("account-site-admin", "")
+			b.Open("/account/licences/SEN-1000001/invoices", http.StatusOK)
+			shot("invoices", `.invoices a.inv-number`)
+			b.Open("/account/invoices/SEN-1000001-2026-11-01", http.StatusOK)
+			b.WantText(".receipt", "Visa ending 4242")
+			shot("invoice-paid", `a.btn-primary[download]`)
+			b.Open("/account", http.StatusOK)
+			b.Step("a VAT number of the wrong shape", chromedp.SetValue(chromedp.ID("lic-SEN-1000001-bill-tax"), "DE12"))
+			b.Click(`#lic-SEN-1000001-billing button[type=submit]`, http.StatusUnprocessableEntity)
+			b.WantText("#lic-SEN-1000001-billing .alert", "is not a valid VAT number for United Kingdom")
+			if v := b.Int(`document.querySelectorAll('#lic-SEN-1000001-bill-tax[aria-invalid=true]').length`); v != 1 {
+				t.Error("the tax ID field is not marked aria-invalid")
+			}
+			shot("account-billing-address-error", "")
 
 		})
 	}

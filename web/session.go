@@ -181,6 +181,16 @@ type acctPage struct {
 
 	// Reset link form.
 	Reset accounts.ResetInfo
+
+	// Invoices.
+	Invoice     *invoiceView
+	InvoiceList *invoiceList
+	Vendor      licensing.Vendor
+	Next        string // sign-in: where to go after
+	// Profile advice: whether the person is a contact, or a site admin
+	// only, of the licences on the page.
+	ContactOfAny, AdminOnly bool
+	Countries               []licensing.CountryOption
 }
 
 var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{
@@ -189,6 +199,18 @@ var accountTemplates = template.Must(template.New("account").Funcs(template.Func
 	"roleName":        func(r licensing.Role) string { return string(r) },
 	"title":           titleWord,
 	"cardExp":         func(m, y int) string { return twoDigits(m) + "/" + twoDigits(y%100) },
+	"money":           money,
+	"shortDate":       licensing.ShortDate,
+	"taxIDName":       licensing.TaxIDName,
+	"countryName":     func(c licensing.Country) string { return c.Name() },
+	"join":            strings.Join,
+	"emails": func(list []licensing.Email) []string {
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = string(e)
+		}
+		return out
+	},
 	"licenceArgs": func(page acctPage, l licenceView) licenceArgs {
 		return licenceArgs{Page: page, L: l}
 	},

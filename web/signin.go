@@ -23,11 +23,15 @@ func (h *accountPages) home(w http.ResponseWriter, r *http.Request) {
 // signinForm shows the sign-in form; someone already signed in goes
 // straight to their account.
 func (h *accountPages) signinForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
 	if _, _, ok := h.signedIn(w, r); ok {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	p := acctPage{Title: "Sign in"}
+	if next != "/account" {
+		p.Next = next // an invoice from a mail, say: back there after signing in
+	}
 	if r.URL.Query().Get("done") == "signout" {
 		p.Message = "You're signed out."
 	}
@@ -56,17 +60,21 @@ func (h *accountPages) signin(w http.ResponseWriter, r *http.Request) {
 		Replaces:   h.sessionValue(r),
 	}
 	s, err := h.svc.SignIn(r.Context(), req)
+	next := safeNext(r.PostForm.Get("next"))
+	if next == "/account" {
+		next = ""
+	}
 	if err != nil {
-		h.formFailed(w, r, err, acctPage{Email: email}, h.showSignin, func() {
+		h.formFailed(w, r, err, acctPage{Email: email, Next: next}, h.showSignin, func() {
 			h.logger.ErrorContext(r.Context(), "sign-in failed", "err", err)
-			h.showSignin(w, r, http.StatusInternalServerError, acctPage{Email: email,
+			h.showSignin(w, r, http.StatusInternalServerError, acctPage{Email: email, Next: next,
 				Error: "Something went wrong on our side; it has been logged. Please try again in a few minutes."})
 		})
 		return
 	}
 	h.setSession(w, s)
 	clearCSRF(w, r)
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 
 // signout ends the session (server side, so a copied cookie stops working

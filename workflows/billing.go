@@ -205,7 +205,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 			if res.Paid {
 				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
 					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
-					Reactivated: res.Reactivated, Channel: in.Channel,
+					Reactivated: res.Reactivated, WasStatus: res.WasStatus, Channel: in.Channel,
 				}).Get(ctx, nil)
 				msg := fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1)
 				if ownLinks {
@@ -385,11 +385,13 @@ type BillingSweepInput struct {
 // BillingSweepResult says what one sweep did.
 type BillingSweepResult struct {
 	Invoiced, Started int
+	Reminded          int // reminder mails sent (renewals, card handovers)
 }
 
 const (
-	stepSweepInvoice = "invoice"
-	stepSweepCollect = "collect"
+	stepSweepInvoice   = "invoice"
+	stepSweepCollect   = "collect"
+	stepSweepReminders = "remind"
 )
 
 // BillingSweep is billing: a Temporal Schedule starts it every few
@@ -405,10 +407,17 @@ func BillingSweep(ctx workflow.Context, in BillingSweepInput) (BillingSweepResul
 	if in.PageSize <= 0 {
 		in.PageSize = 500
 	}
-	t, err := newTracker(ctx, operation.KindBilling, "", "Billing sweep", Requester{},
-		operation.Step{Key: stepSweepInvoice, Title: "Invoice the licences whose billing date has come"},
-		operation.Step{Key: stepSweepCollect, Title: "Start the collection of every new invoice"},
-	)
+	// Version 1: the sweep also sends the reminders that are due (annual
+	// renewals 30 days ahead, card handovers 14 days after a move).
+	remind := workflow.GetVersion(ctx, "sweep-reminders", workflow.DefaultVersion, 1) >= 1
+	steps := []operation.Step{
+		{Key: stepSweepInvoice, Title: "Invoice the licences whose billing date has come"},
+		{Key: stepSweepCollect, Title: "Start the collection of every new invoice"},
+	}
+	if remind {
+		steps = append(steps, operation.Step{Key: stepSweepReminders, Title: "Send the reminders that are due"})
+	}
+	t, err := newTracker(ctx, operation.KindBilling, "", "Billing sweep", Requester{}, steps...)
 	if err != nil {
 		return BillingSweepResult{}, err
 	}
@@ -437,8 +446,49 @@ func BillingSweep(ctx workflow.Context, in BillingSweepInput) (BillingSweepResul
 			break
 		}
 	}
-	_, err = t.finish(ctx, operation.Completed, fmt.Sprintf("%d invoices created, %d collections started.", res.Invoiced, res.Started))
+	msg := fmt.Sprintf("%d invoices created, %d collections started.", res.Invoiced, res.Started)
+	if remind {
+		t.done(stepSweepCollect)
+		if err := sweepReminders(ctx, t, in.PageSize, &res); err != nil {
+			return res, err
+		}
+		msg += fmt.Sprintf(" %d reminders mailed.", res.Reminded)
+	}
+	_, err = t.finish(ctx, operation.Completed, msg)
 	return res, err
+}
+
+// remindersPage is how many reminders one activity sends: each is a few
+// mails, and an activity has 30 seconds.
+const remindersPage = 50
+
+// sweepReminders queues the renewal reminders that fell due (a page at a
+// time, each page marking its licences so they leave the due set) and
+// sends every reminder in the outbox. Like the rest of the sweep, its cost
+// grows with what is due, and a sweep that dies leaves the rest to the
+// next.
+func sweepReminders(ctx workflow.Context, t *tracker, pageSize int, res *BillingSweepResult) error {
+	actx := withActivities(ctx)
+	t.begin(ctx, stepSweepReminders)
+	for {
+		var page activities.QueueRenewalsOutput
+		if err := workflow.ExecuteActivity(actx, a.QueueRenewals, activities.QueueRenewalsInput{Today: workflow.Now(ctx), Limit: pageSize}).Get(ctx, &page); err != nil {
+			return err
+		}
+		if page.Marked < pageSize {
+			break
+		}
+	}
+	for {
+		var page activities.SendRemindersOutput
+		if err := workflow.ExecuteActivity(actx, a.SendReminders, activities.SendRemindersInput{Today: workflow.Now(ctx), Limit: remindersPage}).Get(ctx, &page); err != nil {
+			return err
+		}
+		res.Reminded += page.Mailed
+		if page.Done < remindersPage {
+			return nil
+		}
+	}
 }
 
 // BillingCycle runs one billing cycle of a cloud licence per run: it sleeps
@@ -584,6 +634,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 	if in.For == "" {
 		if err := t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeCardUpdate, To: plan.Recipients, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: deadline,
+			RequestedBy: in.By.Asker(),
 		}); err != nil {
 			return t.fail(ctx, err)
 		}

@@ -300,6 +300,18 @@ func TestBillingSweep_PagesUntilNothingIsDue(t *testing.T) {
 		pending -= n
 		return activities.StartCollectionsOutput{Started: n}, nil
 	})
+	renewals := 700 // annual licences renewing within 30 days
+	e.OnActivity(a.QueueRenewals, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.QueueRenewalsInput) (activities.QueueRenewalsOutput, error) {
+		n := min(renewals, in.Limit)
+		renewals -= n
+		return activities.QueueRenewalsOutput{Marked: n}, nil
+	})
+	outbox := 120 // reminders to send, a page of 50 at a time, two mails each
+	e.OnActivity(a.SendReminders, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendRemindersInput) (activities.SendRemindersOutput, error) {
+		n := min(outbox, in.Limit)
+		outbox -= n
+		return activities.SendRemindersOutput{Done: n, Mailed: 2 * n}, nil
+	})
 	e.ExecuteWorkflow(BillingSweep, BillingSweepInput{PageSize: 500})
 	var res BillingSweepResult
 	if err := e.GetWorkflowResult(&res); err != nil {
@@ -308,13 +320,16 @@ func TestBillingSweep_PagesUntilNothingIsDue(t *testing.T) {
 	if res.Invoiced != 1250 || res.Started != 1250 || due != 0 || pending != 0 {
 		t.Errorf("result %+v, %d still due, %d still pending", res, due, pending)
 	}
+	if renewals != 0 || outbox != 0 || res.Reminded != 240 {
+		t.Errorf("reminders: %d renewals left to queue, %d left to send, %d mailed; want 0, 0, 240", renewals, outbox, res.Reminded)
+	}
 	v, err := e.QueryWorkflow(StatusQuery)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var st operation.Status
 	_ = v.Get(&st)
-	if !st.Done || st.Message != "1250 invoices created, 1250 collections started." {
+	if !st.Done || st.Message != "1250 invoices created, 1250 collections started. 240 reminders mailed." {
 		t.Errorf("status %+v", st)
 	}
 }

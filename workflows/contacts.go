@@ -75,7 +75,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: licensing.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
 			WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
-			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.String(), OfferPrimary: offer,
+			MoveRoles: []licensing.Role{in.Role}, RequestedBy: in.By.Asker(), OfferPrimary: offer,
 		}).Get(ctx, nil)
 	} else {
 		err = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{

@@ -412,7 +412,7 @@ func (m *move) sendLinks(ctx workflow.Context, purpose licensing.LinkPurpose, to
 		Purpose: purpose, To: to, SEN: m.in.Request.SEN, WorkflowID: m.t.st.WorkflowID, MailKey: m.t.mailKey(),
 		Deadline: deadline, Reminder: reminder, Roles: m.plan.Promote,
 		NewEmail: m.plan.NewEmail, FromEmail: m.plan.From, MoveRoles: m.plan.Add, KeepOld: m.plan.KeepOld,
-		RequestedBy: m.in.By.String(), RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
+		RequestedBy: m.in.By.Asker(), RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 	}
 	if m.decision != nil && m.decision.Approve {
 		in.ApprovedBy, in.ApprovedAt = m.decision.By, m.decidedAt

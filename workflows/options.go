@@ -17,6 +17,20 @@ type Requester struct {
 	SlackUser string // Slack user id, empty when not from Slack
 	Email     string // the customer, when started from the account page
 	Channel   string // Slack channel for the progress message; empty = none
+	// SlackName is the salesperson's display name (users.info), when the
+	// front end knows it; mails then name them instead of "our sales team".
+	SlackName string
+}
+
+// Asker is who asked, as a customer's mail says it: "Dana Smith, of our
+// sales team" when the salesperson's name is known, the customer's email
+// from the account page, else the Slack mention, which mails read as
+// "our sales team" (licensing.ActorName).
+func (r Requester) Asker() string {
+	if r.SlackUser != "" && r.SlackName != "" {
+		return r.SlackName + ", of our sales team"
+	}
+	return r.String()
 }
 
 func (r Requester) String() string {

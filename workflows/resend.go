@@ -62,7 +62,10 @@ func (t *tracker) registerResend(ctx workflow.Context) error {
 				}
 				t.resends++
 				again := *t.links
-				again.To, again.Reminder = []licensing.Email{to}, false
+				if len(again.Everyone) == 0 {
+					again.Everyone = t.links.To
+				}
+				again.To, again.Reminder, again.Resent = []licensing.Email{to}, false, true
 				again.MailKey = t.mailKey("resend", strconv.Itoa(t.resends))
 				if err := workflow.ExecuteActivity(actx, a.SendLinks, again).Get(ctx, nil); err != nil {
 					return res, err

@@ -103,7 +103,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	send := func(ctx workflow.Context, reminder bool) error {
 		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
-			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.String(),
+			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.Asker(),
 			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 		})
 	}

@@ -244,7 +244,8 @@ func TestBench_Scale(t *testing.T) {
 
 	// 6. Plans at this size.
 	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(bookgen.SEN(n / 2)), Email: bookgen.HeavyEmail,
-		Domain: st.LargestDomain, Site: st.Sites[0], AccountID: accountIDOf(t, db, bookgen.HeavyEmail), LicenseID: licenseIDOf(t, db, busy)}, explainBatch(n))
+		Domain: st.LargestDomain, Site: st.Sites[0], AccountID: accountIDOf(t, db, bookgen.HeavyEmail), LicenseID: licenseIDOf(t, db, busy),
+		Invoice: lastInvoice(t, db)}, explainBatch(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,4 +545,14 @@ func explainBatch(n int) []postgres.ImportLine {
 		return true
 	})
 	return lines
+}
+
+// lastInvoice is the number of the newest invoice, for the plans.
+func lastInvoice(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	var number string
+	if err := db.Pool().QueryRow(context.Background(), `SELECT number FROM invoices ORDER BY id DESC LIMIT 1`).Scan(&number); err != nil {
+		t.Fatal(err)
+	}
+	return number
 }

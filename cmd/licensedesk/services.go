@@ -55,8 +55,10 @@ type services struct {
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
 	stopSocket func()
-	brand      licensing.Brand // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
-	clock      clock.Clock     // what every decision and rendering by the time reads
+	brand      licensing.Brand    // BRAND_NAME, SUPPORT_EMAIL, SUPPORT_URL
+	vendor     licensing.Vendor   // VENDOR_LEGAL_NAME, VENDOR_ADDRESS, VENDOR_TAX_ID
+	taxes      licensing.TaxRules // INVOICE_TAXES
+	clock      clock.Clock        // what every decision and rendering by the time reads
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger, now clock.Clock) (*services, error) {
@@ -69,6 +71,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		return nil, usageErrorf("BILLING_SWEEP_INTERVAL: %q is not a duration from 10s to 24h (like 5m)", cfg.BillingSweep)
 	}
 	brand, err := cfg.Brand()
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	vendor, taxes, err := cfg.Invoicing()
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -87,7 +93,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		db.Close()
 		return nil, err
 	}
-	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, clock: now,
+	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, vendor: vendor, taxes: taxes, clock: now,
 		metrics: newProcessMetrics(reg, db, logger)}
 	switch cfg.WebhookAllowPrivate {
 	case "", "false", "true":
@@ -152,7 +158,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
 		}
 	}
-	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter, Now: now})
+	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter, Taxes: taxes, Now: now})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -209,7 +215,7 @@ func (s *services) readyChecks() []web.Check {
 // handler assembles the HTTP surface; dev is nil outside dev mode.
 func (s *services) handler(dev http.Handler) http.Handler {
 	slackBot := s.inboundSlack()
-	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock)}
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock), web.WithInvoicing(s.vendor)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
@@ -217,6 +223,7 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Logger:        s.logger,
 		Licenses:      s.db,
 		History:       s.db,
+		Invoices:      s.db,
 		Provisioning:  s.db,
 		Invites:       s.ops,
 		AdminAPIToken: s.cfg.AdminAPIToken,
@@ -278,7 +285,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
-		Brand: s.brand, Clock: s.clock,
+		Brand: s.brand, Clock: s.clock, Taxes: s.taxes,
 		Webhooks: activities.Webhooks{Sender: s.webhooks, Counted: s.metrics.webhookAttempted},
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {
 			link, ok, err := s.accounts.IssueResetLink(ctx, accounts.ResetRequest{Email: email, Key: request, WorkflowID: workflowID})

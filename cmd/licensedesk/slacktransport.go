@@ -33,7 +33,7 @@ func (s *services) inboundSlack() *slackBot {
 	if api, ok := s.slack.(*slackout.WebAPI); ok {
 		groups = bot.NewGroupCache(api.UserGroups(), 5*time.Minute)
 	}
-	cmds := append([]bot.Command{bot.ShowCommand(s.db, s.db, s.ops.Policy.SuspendAfter), bot.FindCommand(finder{s.db}), bot.HistoryCommand(s.db, s.db)}, bot.OperationCommands(s.db, s.ops)...)
+	cmds := append([]bot.Command{bot.ShowCommand(s.db, s.db, s.ops.Policy.SuspendAfter, bot.WithBilling(s.db, s.taxes)), bot.FindCommand(finder{s.db}), bot.HistoryCommand(s.db, s.db)}, bot.OperationCommands(s.db, s.ops)...)
 	// A response_url is its own credential: replies reach Slack even
 	// without a bot token.
 	out := s.slack
