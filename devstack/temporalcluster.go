@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -118,11 +119,12 @@ type TemporalCluster struct {
 
 // TemporalService is one service's process.
 type TemporalService struct {
-	Name     string
-	grpcAddr string
-	bin      string
-	args     []string
-	log      io.Writer
+	Name           string
+	grpcAddr       string
+	membershipAddr string
+	bin            string
+	args           []string
+	log            io.Writer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -168,12 +170,14 @@ func startTemporalCluster(ctx context.Context, opts TemporalClusterOptions, db t
 	}
 	c := &TemporalCluster{opts: opts, addr: ports.addr("frontend"), services: map[string]*TemporalService{}}
 	for _, name := range TemporalServices {
-		file := filepath.Join(opts.Dir, "temporal-"+name+".yaml")
-		if err := writeTemporalConfig(file, opts, db, ports, name); err != nil {
+		// The server reads <root>/<config>/<env>.yaml: a file per service.
+		env := "temporal-" + name
+		if err := writeTemporalConfig(filepath.Join(opts.Dir, env+".yaml"), opts, db, ports, name); err != nil {
 			return nil, err
 		}
 		c.services[name] = &TemporalService{Name: name, grpcAddr: ports.addr(name), bin: opts.Tools.Server, log: opts.Log,
-			args: []string{"--config-file", file, "--allow-no-auth", "start", "--service", name}}
+			membershipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.membership[name])),
+			args:           []string{"--root", opts.Dir, "--config", ".", "--env", env, "--allow-no-auth", "start", "--service", name}}
 	}
 	for _, name := range TemporalServices {
 		if err := c.services[name].Start(); err != nil {
@@ -316,7 +320,7 @@ func (s *TemporalService) WaitServing(ctx context.Context, limit time.Duration) 
 			return fmt.Errorf("Temporal %s exited: %v%s", s.Name, err, log)
 		default:
 		}
-		if err = checkServing(ctx, s.grpcAddr, temporalHealthNames[s.Name]); err == nil {
+		if err = s.checkServing(ctx); err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -326,12 +330,27 @@ func (s *TemporalService) WaitServing(ctx context.Context, limit time.Duration) 
 	}
 }
 
-// temporalHealthNames are the names each service reports its health under.
+// temporalHealthNames are the names the services with a gRPC API report
+// their health under.
 var temporalHealthNames = map[string]string{
 	"frontend": "temporal.api.workflowservice.v1.WorkflowService",
 	"history":  "temporal.api.workflowservice.v1.HistoryService",
 	"matching": "temporal.api.workflowservice.v1.MatchingService",
-	"worker":   "temporal.api.workflowservice.v1.WorkerService",
+}
+
+// checkServing asks the service's gRPC health endpoint; the internal
+// worker, which has no gRPC API, is ready once it answers on its
+// membership port (it has joined the ring by then).
+func (s *TemporalService) checkServing(ctx context.Context) error {
+	name, ok := temporalHealthNames[s.Name]
+	if !ok {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", s.membershipAddr)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+	return checkServing(ctx, s.grpcAddr, name)
 }
 
 // temporalPorts are a cluster's ports: gRPC and membership for each
@@ -349,13 +368,14 @@ func pickTemporalPorts(frontend int) (temporalPorts, error) {
 	p := temporalPorts{grpc: map[string]int{}, membership: map[string]int{}, metrics: map[string]int{}}
 	seen := map[int]bool{}
 	pick := func() (int, error) {
-		for {
-			n, err := FreePort()
+		for range 1000 {
+			n, err := freePortBelow32768()
 			if err != nil || !seen[n] {
 				seen[n] = true
 				return n, err
 			}
 		}
+		return 0, errors.New("temporal: no free port below 32768")
 	}
 	var err error
 	if p.http, err = pick(); err != nil {
@@ -372,6 +392,23 @@ func pickTemporalPorts(frontend int) (temporalPorts, error) {
 		p.grpc["frontend"] = frontend
 	}
 	return p, nil
+}
+
+// freePortBelow32768 picks a free loopback port from 10000–32767: the
+// server keeps each member's port in a smallint column of its PostgreSQL
+// schema (cluster_membership.rpc_port), so the kernel's ephemeral ports,
+// above 32767, are refused there.
+func freePortBelow32768() (int, error) {
+	var err error
+	for range 100 {
+		port := 10000 + mathrand.IntN(32768-10000)
+		var l net.Listener
+		if l, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			_ = l.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("temporal: no free port below 32768: %w", err)
 }
 
 // prefixWriter prefixes each line it passes on.

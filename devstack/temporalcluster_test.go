@@ -225,3 +225,56 @@ func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
+
+// TestTemporalServerMod_MatchesTheCLIs: the cluster's server is the
+// version the pinned CLI's dev server embeds (tests on `dev` and the chaos
+// run on `cluster` exercise the same server), and shares its build cache.
+func TestTemporalServerMod_MatchesTheCLIs(t *testing.T) {
+	root, err := RepositoryRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := func(file string) map[string]string {
+		b, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := map[string]string{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && strings.HasPrefix(f[1], "v") {
+				v[f[0]] = f[1]
+			}
+		}
+		return v
+	}
+	cli, server := versions("tools.mod"), versions("temporal-server.mod")
+	if cli["go.temporal.io/server"] == "" || server["go.temporal.io/server"] != cli["go.temporal.io/server"] {
+		t.Errorf("go.temporal.io/server: %q in temporal-server.mod, %q in tools.mod; want the same", server["go.temporal.io/server"], cli["go.temporal.io/server"])
+	}
+	for m, v := range server {
+		if cv, ok := cli[m]; ok && cv != v {
+			t.Errorf("%s: %s in temporal-server.mod, %s in tools.mod (the server would not share the CLI's build cache)", m, v, cv)
+		}
+	}
+}
+
+func TestRepositoryRoot_SkipsOtherModules(t *testing.T) {
+	root, err := RepositoryRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A module of another name inside the repository is walked past.
+	other := filepath.Join(t.TempDir(), "x")
+	if err := os.MkdirAll(filepath.Join(other, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "go.mod"), []byte("module evil\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RepositoryRoot(filepath.Join(other, "sub")); err == nil {
+		t.Error("a tree without the licensedesk module: want an error")
+	}
+	if got, err := RepositoryRoot(filepath.Join(root, "deploy", "validate")); err != nil || got != root {
+		t.Errorf("from deploy/validate (a module of its own): %q, %v; want %q", got, err, root)
+	}
+}

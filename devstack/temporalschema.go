@@ -182,28 +182,39 @@ func registerNamespace(ctx context.Context, addr, namespace string, defs []strin
 		attrs[name] = t
 		names = append(names, name)
 	}
-	return retryFor(ctx, time.Minute, func(ctx context.Context) error {
+	err = retryFor(ctx, time.Minute, func(ctx context.Context) error {
 		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(namespaceRetention)})
 		var exists *serviceerror.NamespaceAlreadyExists
 		if err != nil && !errors.As(err, &exists) {
 			return err
 		}
-		if len(attrs) > 0 {
-			// Idempotent: the server skips those it has.
-			if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-				Namespace: namespace, SearchAttributes: attrs}); err != nil {
-				return err
-			}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	err = retryFor(ctx, time.Minute, func(ctx context.Context) error {
+		// Idempotent: the server skips those the namespace has.
+		_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: namespace, SearchAttributes: attrs})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	query := ""
+	for i, n := range names {
+		if i > 0 {
+			query += " AND "
 		}
-		query := ""
-		for i, n := range names {
-			if i > 0 {
-				query += " AND "
-			}
-			query += n + ` = "probe"`
-		}
-		_, err = c.WorkflowService().CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+		query += n + ` = "probe"`
+	}
+	return retryFor(ctx, time.Minute, func(ctx context.Context) error {
+		_, err := c.WorkflowService().CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
 		return err
 	})
 }
