@@ -50,7 +50,7 @@ deploy:
 CHAOS_SIZE ?= small
 CHAOS_SEED ?= 1
 chaos:
-	LICENSEDESK_TEMPORAL_CLUSTER=1 go test -count=1 -timeout 30m -run '^TestTemporalCluster' ./devstack
+	LICENSEDESK_TEMPORAL_CLUSTER=1 go test -p 1 -count=1 -timeout 30m -run '^TestTemporalCluster' ./devstack ./cmd/licensedesk
 	go run ./cmd/licensedesk chaos --size $(CHAOS_SIZE) --seed $(CHAOS_SEED)
 
 # Every customer page at 375 and 1280 px, as PNGs in $(SHOTS) (headless

@@ -167,6 +167,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer h.c.stop()
+	h.logf("the cluster is up; its Temporal (%s) was serving %.1f s after it started", h.c.temporal.Address(), h.c.temporalStartup.Seconds())
 	if h.db, err = pgxpool.New(ctx, h.c.dbURL); err != nil {
 		return err
 	}
