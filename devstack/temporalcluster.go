@@ -179,17 +179,14 @@ func startTemporalCluster(ctx context.Context, opts TemporalClusterOptions, db t
 			membershipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.membership[name])),
 			args:           []string{"--root", opts.Dir, "--config", ".", "--env", env, "--allow-no-auth", "start", "--service", name}}
 	}
-	for _, name := range TemporalServices {
-		if err := c.services[name].Start(); err != nil {
-			c.kill()
-			return nil, err
-		}
-	}
-	for _, name := range TemporalServices {
-		if err := c.services[name].WaitServing(ctx, 2*time.Minute); err != nil {
-			c.kill()
-			return nil, err
-		}
+	// All at once: a service started alone waits for the ring's members of
+	// the last run, dead, to answer (up to maxJoinDuration). On new
+	// databases, though, each writes the cluster's metadata and system
+	// namespace if missing at start-up, and concurrent first writes collide
+	// (the loser exits): startServices starts such a one again.
+	if err := c.startServices(ctx, TemporalServices); err != nil {
+		c.kill()
+		return nil, err
 	}
 	if err := registerNamespace(ctx, c.addr, opts.Namespace, opts.SearchAttributes); err != nil {
 		c.kill()
@@ -197,6 +194,37 @@ func startTemporalCluster(ctx context.Context, opts TemporalClusterOptions, db t
 	}
 	return c, nil
 }
+
+// startServices starts the named services together and waits until each
+// serves. One that exits while starting is started again, twice at most,
+// as a deployment's restart policy would.
+func (c *TemporalCluster) startServices(ctx context.Context, names []string) error {
+	for _, name := range names {
+		if err := c.services[name].Start(); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		s := c.services[name]
+		for attempt := 1; ; attempt++ {
+			err := s.WaitServing(ctx, 2*time.Minute)
+			if err == nil {
+				break
+			}
+			if attempt == 3 || !errors.Is(err, errExited) || errors.Is(err, errPortTaken) {
+				return err
+			}
+			fmt.Fprintf(c.opts.Log, "temporal-%s: exited while starting; starting it again\n", name)
+			if err := s.Start(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// errExited: a service's process exited.
+var errExited = errors.New("exited")
 
 // Address is the frontend's gRPC host:port, what TEMPORAL_ADDRESS names.
 func (c *TemporalCluster) Address() string { return c.addr }
@@ -315,9 +343,9 @@ func (s *TemporalService) WaitServing(ctx context.Context, limit time.Duration) 
 			err := s.err
 			s.mu.Unlock()
 			if strings.Contains(log, "address already in use") {
-				return fmt.Errorf("Temporal %s exited: %v: %w%s", s.Name, err, errPortTaken, log)
+				return fmt.Errorf("Temporal %s %w: %v: %w%s", s.Name, errExited, err, errPortTaken, log)
 			}
-			return fmt.Errorf("Temporal %s exited: %v%s", s.Name, err, log)
+			return fmt.Errorf("Temporal %s %w: %v%s", s.Name, errExited, err, log)
 		default:
 		}
 		if err = s.checkServing(ctx); err == nil {
