@@ -99,6 +99,8 @@ type PostgresOptions struct {
 	Port int       // 0 picks a free loopback port
 	Log  io.Writer // server output; may be nil
 	Fast bool      // trade durability for speed (fsync off): for tests only
+	// MaxConnections overrides the server's max_connections (100) when > 0.
+	MaxConnections int
 }
 
 // Postgres is a running private cluster. Its only role is postgres, whose
@@ -367,6 +369,9 @@ func (p *Postgres) start(ctx context.Context, binDir string, su *serverUser, opt
 	}
 	if opts.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	if opts.MaxConnections > 0 {
+		args = append(args, "-c", "max_connections="+strconv.Itoa(opts.MaxConnections))
 	}
 	p.log = newTailWriter(opts.Log)
 	p.cmd = exec.Command(filepath.Join(binDir, "postgres"), args...)

@@ -170,6 +170,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer h.c.stop()
+	h.logf("the cluster is up; its Temporal (%s) was serving %.1f s after it started", h.c.temporal.Address(), h.c.temporalStartup.Seconds())
 	if h.db, err = pgxpool.New(ctx, h.c.dbURL); err != nil {
 		return err
 	}
@@ -185,6 +186,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "chaos: %d waiting operations resumed by a restarted worker in %.1f s, its RSS %.0f MiB\n",
 		size.Waiting, rep.ResumeTook.Seconds(), rep.WorkerRSSMiB)
+	fmt.Fprintf(stdout, "chaos: Temporal services resident after the run: %s\n", h.c.temporalRSS())
 	fmt.Fprintln(stdout, rep.line())
 	if rep.DoubleCharges+rep.Unpaid+rep.LostOps+rep.InvariantBreaks+rep.LostMails+rep.LostEvents > 0 {
 		keep = true
@@ -241,19 +243,22 @@ func (h *chaos) run(ctx context.Context) (chaosReport, error) {
 	}
 	h.waitPaid(ctx, third, 2*third, 3*time.Minute)
 
-	h.logf("collecting %d more while the Temporal server is restarted once", h.size.Invoices-2*third)
+	h.logf("collecting %d more while Temporal's history, matching and frontend services are each killed and restarted", h.size.Invoices-2*third)
 	if err := h.sweep(ctx, 2*third, h.size.Invoices); err != nil {
 		return chaosReport{}, err
 	}
-	time.Sleep(time.Duration(1+h.intn(3)) * time.Second)
-	if err := h.c.restartTemporal(ctx); err != nil {
-		return chaosReport{}, err
+	for _, service := range []string{"history", "matching", "frontend"} {
+		time.Sleep(time.Duration(1+h.intn(3)) * time.Second)
+		if err := h.c.restartTemporalService(ctx, service); err != nil {
+			return chaosReport{}, err
+		}
+		h.faultEnded()
 	}
-	h.faultEnded()
 
 	// 2. Moves, every click over HTTP, while a random serve and worker are
-	// killed; SMTP goes down and Slack answers 429 and 5xx for a while.
-	h.logf("%d moves through the proxy while serves and workers are killed; SMTP down %v, Slack failing %v", h.size.Moves, h.size.SMTPDown, h.size.SlackBad)
+	// killed, and Temporal's matching and history services once each; SMTP
+	// goes down and Slack answers 429 and 5xx for a while.
+	h.logf("%d moves through the proxy while serves, workers, Temporal matching and history are killed; SMTP down %v, Slack failing %v", h.size.Moves, h.size.SMTPDown, h.size.SlackBad)
 	stopServeKills := h.killer(ctx, h.c.serves)
 	stopKills = h.killer(ctx, h.c.workers)
 	faults := make(chan struct{})
@@ -275,8 +280,12 @@ func (h *chaos) run(ctx context.Context) (chaosReport, error) {
 		}
 		h.faultEnded()
 	}()
+	temporalKills := h.killTemporalDuring(ctx, "matching", "history")
 	moves := h.moves(ctx)
 	<-faults
+	if err := <-temporalKills; err != nil {
+		return chaosReport{}, err
+	}
 
 	// 3. Concurrent contact changes on a few licences while workers die.
 	h.logf("%d concurrent contact changes on %d licences", h.size.ContactOps, h.size.ContactLicences)
@@ -418,6 +427,26 @@ func (h *chaos) killer(ctx context.Context, procs []*proc) (stop func()) {
 			_ = waitReady(ctx, p.addr, time.Minute)
 		}
 	}
+}
+
+// killTemporalDuring kill -9s each of services in turn, at moments the
+// seed picks a few seconds apart, and restarts it; the channel gets nil
+// once all are serving again, or the first error.
+func (h *chaos) killTemporalDuring(ctx context.Context, services ...string) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		for _, s := range services {
+			time.Sleep(time.Duration(2+h.intn(6)) * time.Second)
+			h.logf("killing Temporal %s", s)
+			if err := h.c.restartTemporalService(ctx, s); err != nil {
+				errc <- err
+				return
+			}
+			h.faultEnded()
+		}
+		errc <- nil
+	}()
+	return errc
 }
 
 // slackCommand sends a signed slash command through the proxy.

@@ -23,13 +23,14 @@ import (
 	"licensedesk/devstack"
 	"licensedesk/internal/clock"
 	"licensedesk/postgres"
-	"licensedesk/workflows"
 )
 
 // cluster is what deploy/ runs, as separate processes on this machine:
-// PostgreSQL, the Temporal dev server, `migrate`, serves behind a
-// round-robin proxy, and workers on one task queue, every one the real
-// binary started with the environment a deployment gives it. The chaos
+// PostgreSQL, a real Temporal cluster on it (cluster_temporal.go: its
+// frontend, history, matching and worker services each a process),
+// `migrate`, serves behind a round-robin proxy, and workers on one task
+// queue, every one the real binary started with the environment a
+// deployment gives it. The chaos
 // harness kills and restarts its parts; `licensedesk cluster` just runs it.
 type cluster struct {
 	dir    string
@@ -38,8 +39,9 @@ type cluster struct {
 
 	pgPort, temporalPort int
 	pg                   *devstack.Postgres
-	temporal             *devstack.Temporal
-	temporalBin          string
+	temporal             *devstack.TemporalCluster
+	temporalTools        devstack.TemporalServerTools
+	temporalStartup      time.Duration // schema, four services, namespace
 	dbURL                string
 
 	env     map[string]string // what every serve and worker gets
@@ -61,7 +63,6 @@ type clusterOptions struct {
 	Extra            map[string]string // more environment for every process
 	Demo             bool              // load the demo data (SPEC §6)
 	Log              io.Writer
-	TemporalUIPort   int // -1: no UI
 	HTTPAddr         string
 	SweepEveryString string // BILLING_SWEEP_INTERVAL
 }
@@ -90,7 +91,7 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 	if c.temporalPort, err = devstack.FreePort(); err != nil {
 		return nil, err
 	}
-	if c.temporalBin, err = devstack.FindTemporal(ctx, "."); err != nil {
+	if c.temporalTools, err = devstack.FindTemporalServer(ctx, "."); err != nil {
 		return nil, usageError{err.Error()}
 	}
 	if err := c.startPostgres(ctx); err != nil {
@@ -101,7 +102,7 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 		return nil, err
 	}
 	c.dbURL = c.pg.URL("licensedesk")
-	if err := c.startTemporal(ctx, o.TemporalUIPort); err != nil {
+	if err := c.startTemporal(ctx); err != nil {
 		c.stop()
 		return nil, err
 	}
@@ -181,26 +182,12 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 }
 
 func (c *cluster) startPostgres(ctx context.Context) error {
-	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(c.dir, "postgres"), Port: c.pgPort, Log: c.log})
+	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(c.dir, "postgres"), Port: c.pgPort, Log: c.log,
+		MaxConnections: 200}) // the Temporal services' pools (up to 14 each) beside the processes'
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	c.pg = pg
-	return nil
-}
-
-func (c *cluster) startTemporal(ctx context.Context, uiPort int) error {
-	if uiPort == 0 {
-		uiPort = -1
-	}
-	t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
-		Binary: c.temporalBin, DBFile: filepath.Join(c.dir, "temporal.db"), Port: c.temporalPort, UIPort: uiPort,
-		Namespace: "default", SearchAttributes: workflows.SearchAttributeDefinitions, Log: c.log,
-	})
-	if err != nil {
-		return fmt.Errorf("temporal: %w", err)
-	}
-	c.temporal = t
 	return nil
 }
 
@@ -286,13 +273,6 @@ func (c *cluster) restartPostgres(ctx context.Context) error {
 		return err
 	}
 	return c.startPostgres(ctx)
-}
-
-func (c *cluster) restartTemporal(ctx context.Context) error {
-	if err := c.temporal.Stop(ctx); err != nil {
-		return err
-	}
-	return c.startTemporal(ctx, -1)
 }
 
 func (c *cluster) stop() {
@@ -430,6 +410,8 @@ func runCluster(ctx context.Context, args []string, stdout io.Writer) error {
 	defer c.stop()
 	fmt.Fprintf(stdout, "cluster is up: %s (proxy) → %d serves, %d workers; PostgreSQL %s; Temporal %s\n",
 		c.baseURL, len(c.serves), len(c.workers), redactURL(c.dbURL), c.temporal.Address())
+	fmt.Fprintf(stdout, "Temporal: frontend, history, matching and worker services on PostgreSQL (%d history shards), ready in %.1f s; resident: %s\n",
+		clusterHistoryShards, c.temporalStartup.Seconds(), c.temporalRSS())
 	fmt.Fprintf(stdout, "Slack signing secret %s, API token %s; mail goes to an SMTP sink at %s; logs in %s\n",
 		c.env["SLACK_SIGNING_SECRET"], c.env["ADMIN_API_TOKEN"], sink.addr, logFile.Name())
 	<-ctx.Done()

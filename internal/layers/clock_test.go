@@ -27,7 +27,7 @@ var clockHome = []string{"internal/clock"}
 // stand-in) and the chaos, cluster and book-generating commands, which
 // start real processes, kill them and time them.
 var harness = []string{"internal/pgtest", "internal/slacktest", "internal/browsertest",
-	"cmd/licensedesk/chaos.go", "cmd/licensedesk/cluster.go", "cmd/licensedesk/cluster_peers.go", "cmd/licensedesk/gen.go"}
+	"cmd/licensedesk/chaos.go", "cmd/licensedesk/cluster.go", "cmd/licensedesk/cluster_peers.go", "cmd/licensedesk/cluster_temporal.go", "cmd/licensedesk/gen.go"}
 
 // TestClock_OnlyTheClockReadsTheWallClock fails when production code
 // outside internal/clock calls time.Now, time.Since or time.Until (or
