@@ -99,7 +99,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<!doctype html><title>Card</title><h1>Card page for "+html.EscapeString(strings.TrimPrefix(r.URL.Path, "/test/card/"))+"</h1>")
 	})
-	srv := httptest.NewServer(web.SecurityHeaders(mux))
+	srv := httptest.NewServer(web.SecurityHeaders(mux, false))
 	t.Cleanup(srv.Close)
 	return &site{t: t, db: db, ops: ops, svc: svc, srv: srv, logs: logs}
 }
