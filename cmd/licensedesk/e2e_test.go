@@ -80,6 +80,9 @@ func startDevWith(t *testing.T, env map[string]string) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
+	if os.Getenv("RECORD_HISTORIES") != "" {
+		s.env["TEMPORAL_CODEC_KEYS"] = recordingCodecKeys(t)
+	}
 	for k, v := range env {
 		s.env[k] = v
 	}
