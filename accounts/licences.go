@@ -156,12 +156,7 @@ func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, ro
 // countInvitation counts one contact added by actor against a fixed
 // window of a day, refusing once InvitesPerDay were added in it.
 func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) error {
-	key := "invite:" + string(actor)
-	if err := s.throttled(ctx, key); err != nil {
-		return err
-	}
-	now := s.opt.Now()
-	_, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
+	_, err := s.attempt(ctx, rule{key: "invite:" + string(actor), next: func(prev postgres.Throttle, now time.Time) postgres.Throttle {
 		start, n := prev.LastFailureAt, prev.Failures
 		if prev.LastFailureAt.IsZero() || now.Sub(start) >= 24*time.Hour || n == 0 {
 			start, n = now, 0
@@ -172,7 +167,7 @@ func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) er
 			next.LockedUntil = start.Add(24 * time.Hour)
 		}
 		return next
-	})
+	}})
 	return err
 }
 

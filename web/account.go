@@ -542,11 +542,9 @@ func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc 
 		section = string(sen)
 	}
 	f.Notice = accounts.Notice{Kind: accounts.NoticeError, Message: msg, Section: section}
-	if status == http.StatusTooManyRequests {
-		var tm *accounts.TooManyAttempts
-		if errors.As(err, &tm) {
-			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
-		}
+	var tm *accounts.TooManyAttempts
+	if errors.As(err, &tm) {
+		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
 	}
 	if section == "password" && licensing.ErrorCode(err) == licensing.Conflict {
 		// The session is gone; the page would only redirect.
@@ -561,7 +559,7 @@ func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc 
 func (h *accountPages) errorStatus(r *http.Request, err error) (int, string) {
 	var tm *accounts.TooManyAttempts
 	if errors.As(err, &tm) {
-		return http.StatusTooManyRequests, tm.Error()
+		return tooManyStatus(tm), tm.Error()
 	}
 	code := licensing.ErrorCode(err)
 	switch code {
