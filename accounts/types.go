@@ -82,6 +82,9 @@ type MyLicense struct {
 	// Overdue is the unpaid invoice and its failed charge of a past-due or
 	// suspended licence (with its suspension date); nil when nothing is.
 	Overdue *licensing.Overdue
+	// RecentlyAdded are the contacts added in the last RecentlyAddedFor,
+	// whatever their account's state.
+	RecentlyAdded map[licensing.Email]bool
 }
 
 // TooManyAttempts refuses an attempt while its key is throttled, or (Busy)

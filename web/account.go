@@ -238,7 +238,7 @@ type licenceView struct {
 type personView struct {
 	Email     licensing.Email
 	Me        bool
-	Pending   bool // invited, account not set up yet
+	Added     bool // added lately, account or not (never whether it is set up: L-3)
 	Roles     []roleView
 	Removable int // how many of the roles the viewer may remove
 }
@@ -260,7 +260,7 @@ func licenceViewOf(m accounts.MyLicense, me licensing.Email, now time.Time) lice
 		}
 		i := slices.IndexFunc(v.People, func(p personView) bool { return p.Email == c.Email })
 		if i < 0 {
-			v.People = append(v.People, personView{Email: c.Email, Me: c.Email == me, Pending: c.AccountStatus == licensing.AccountPending})
+			v.People = append(v.People, personView{Email: c.Email, Me: c.Email == me, Added: m.RecentlyAdded[c.Email] && c.Email != me})
 			i = len(v.People) - 1
 		}
 		r := roleView{Role: c.Role, Primary: c.Primary}
