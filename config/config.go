@@ -239,6 +239,7 @@ func (c *Config) CheckSafe() error {
 		{"SLACK_APP_TOKEN", c.SlackAppToken, 0},
 		{"DATABASE_URL", c.DatabaseURL, 0},
 		{"SMTP_URL", c.SMTPURL, 0},
+		{"TEMPORAL_CODEC_KEYS", c.TemporalCodecKeys, 0},
 	} {
 		if s.value == "" {
 			continue

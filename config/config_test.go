@@ -158,7 +158,7 @@ func TestCheckSafe_RefusesEveryExamplePlaceholder(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"SLACK_SIGNING_SECRET", "ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "SLACK_BOT_TOKEN", "SMTP_URL"} {
+	for _, name := range []string{"SLACK_SIGNING_SECRET", "ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "SLACK_BOT_TOKEN", "SMTP_URL", "TEMPORAL_CODEC_KEYS"} {
 		v := examples[name]
 		if v == "" {
 			continue
