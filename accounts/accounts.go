@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -76,11 +77,16 @@ type Options struct {
 	// checks from addresses that have not failed on it [20].
 	NewAddressesPerHour int
 
-	ResetTTL       time.Duration // reset links live this long [1 h]
-	ResetsPerHour  int           // reset requests per account and hour that get a link, however often each is retried [3]
-	ResetsPerAddr  int           // reset requests one client address makes before throttling [5]
-	HashConcurrent int           // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
-	InvitesPerDay  int           // contacts one account may add from its page per day [20]
+	ResetTTL      time.Duration // reset links live this long [1 h]
+	ResetsPerHour int           // reset requests per account and hour that get a link, however often each is retried [3]
+	ResetsPerAddr int           // reset requests one client address makes before it is slowed [5]
+	// ResetsPerAddrHour refuses one client address's reset requests above
+	// this rate [20 an hour]; ResetsPerMinute everyone's together [60 a
+	// minute]: each request starts a workflow.
+	ResetsPerAddrHour int
+	ResetsPerMinute   int
+	HashConcurrent    int // argon2id computations at once (19 MiB each) [2 × GOMAXPROCS]
+	InvitesPerDay     int // contacts one account may add from its page per day [20]
 	// Hasher bounds argon2id work; share it with everything else in the
 	// process that hashes passwords (Service.Hasher) [one for HashConcurrent].
 	Hasher *passwords.Hasher
@@ -115,6 +121,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NewAddressesPerHour <= 0 {
 		o.NewAddressesPerHour = 20
+	}
+	if o.ResetsPerAddrHour <= 0 {
+		o.ResetsPerAddrHour = 20
+	}
+	if o.ResetsPerMinute <= 0 {
+		o.ResetsPerMinute = 60
 	}
 	if o.ResetsPerHour <= 0 {
 		o.ResetsPerHour = 3
@@ -184,11 +196,26 @@ func plausibleSecret(s string) bool {
 
 // checkPassword runs passwords.Check within the concurrency bound.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
-	return s.opt.Hasher.Check(ctx, hash, password)
+	ok, err := s.opt.Hasher.Check(ctx, hash, password)
+	return ok, busy(err)
 }
 
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	return s.opt.Hasher.Hash(ctx, password)
+	h, err := s.opt.Hasher.Hash(ctx, password)
+	return h, busy(err)
+}
+
+// busyRetry is the Retry-After of a refusal by a full hasher queue: a
+// queue empties in well under a second.
+const busyRetry = 5 * time.Second
+
+// busy turns the hasher's refusal into the one the edges show (503 with
+// Retry-After); other errors pass unchanged.
+func busy(err error) error {
+	if errors.Is(err, passwords.ErrBusy) {
+		return &TooManyAttempts{RetryAfter: busyRetry, Busy: true}
+	}
+	return err
 }
 
 // Messages.
@@ -212,9 +239,10 @@ var (
 // (or an account without a password) is checked against a dummy argon2id
 // hash, so the answer takes as long as for a real account. Failures count
 // against the email (whether or not it has an account: throttling must not
-// tell them apart either), the client address, and the two together;
-// before any password is checked, a throttled attempt is refused with
-// *TooManyAttempts or delayed (signInThrottled).
+// tell them apart either), the client address, and the two together; they
+// are counted before any password is checked, in the same atomic step that
+// refuses a throttled attempt with *TooManyAttempts or delays it
+// (signInAttempt), and a right password gives them back.
 func (s *Service) SignIn(ctx context.Context, req SignInRequest) (SessionCookie, error) {
 	email, err := licensing.ParseEmail(req.Email)
 	if err != nil {
@@ -223,7 +251,7 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (SessionCookie,
 	if req.Password == "" {
 		return SessionCookie{}, errNoPassword
 	}
-	newAddress, err := s.signInThrottled(ctx, email, req.ClientAddr)
+	counted, err := s.signInAttempt(ctx, email, req.ClientAddr)
 	if err != nil {
 		return SessionCookie{}, err
 	}
@@ -238,26 +266,17 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (SessionCookie,
 	}
 	ok, err := s.checkPassword(ctx, hash, req.Password)
 	if err != nil {
+		// No password was checked: the attempt is not a failure.
+		_ = s.giveBack(context.WithoutCancel(ctx), counted, emailKey(email), addrKey("signin", req.ClientAddr), pairKey(email, req.ClientAddr))
 		return SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok || !known || acc.Status != licensing.AccountActive {
-		for _, k := range []string{emailKey(email), addrKey("signin", req.ClientAddr), pairKey(email, req.ClientAddr)} {
-			if err := s.fail(ctx, k); err != nil {
-				return SessionCookie{}, err
-			}
-		}
-		if newAddress {
-			if err := s.failNewAddress(ctx, email); err != nil {
-				return SessionCookie{}, err
-			}
-		}
+		// Counted already, before the check.
 		s.opt.Logger.InfoContext(ctx, "sign-in refused", "addr", req.ClientAddr)
 		return SessionCookie{}, ErrMismatch
 	}
-	for _, k := range []string{emailKey(email), pairKey(email, req.ClientAddr), newAddrKey(email)} {
-		if err := s.db.ClearThrottle(ctx, k); err != nil {
-			return SessionCookie{}, err
-		}
+	if err := s.signedIn(ctx, counted, email, req.ClientAddr); err != nil {
+		return SessionCookie{}, err
 	}
 	cookie := newSecret()
 	var replaces []byte
@@ -346,18 +365,17 @@ func (s *Service) ChangePassword(ctx context.Context, accountID int64, c Passwor
 		return SessionCookie{}, errNoCurrent
 	}
 	key := fmt.Sprintf("password-change:%d", acc.ID)
-	if err := s.throttled(ctx, key); err != nil {
+	counted, err := s.attempt(ctx, s.failureRule(key))
+	if err != nil {
 		return SessionCookie{}, err
 	}
 	ok, err := s.checkPassword(ctx, acc.PasswordHash, c.Current)
 	if err != nil {
+		_ = s.giveBack(context.WithoutCancel(ctx), counted, key)
 		return SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok {
-		if err := s.fail(ctx, key); err != nil {
-			return SessionCookie{}, err
-		}
-		return SessionCookie{}, errWrongCurrent
+		return SessionCookie{}, errWrongCurrent // counted already
 	}
 	if err := s.db.ClearThrottle(ctx, key); err != nil {
 		return SessionCookie{}, err

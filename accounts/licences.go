@@ -70,7 +70,38 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 		}
 		out.Unpaid = append(out.Unpaid, m)
 	}
+	if err := s.addRecentlyAdded(ctx, out.Licences, out.Unpaid); err != nil {
+		return MyLicences{}, err
+	}
 	return out, nil
+}
+
+// RecentlyAddedFor is how long a contact shows as newly added on the
+// account page: as long as an invitation lives.
+const RecentlyAddedFor = 14 * 24 * time.Hour
+
+// addRecentlyAdded tells each licence which of its contacts were added in
+// the last RecentlyAddedFor (one read for the page). The page tags them all
+// alike, whether or not they have an account yet: a tag that appeared only
+// for accounts not yet set up would let a contact test whether any email
+// has an account, by adding it (L-3).
+func (s *Service) addRecentlyAdded(ctx context.Context, lists ...[]MyLicense) error {
+	var sens []licensing.SEN
+	for _, list := range lists {
+		for _, m := range list {
+			sens = append(sens, m.License.SEN)
+		}
+	}
+	added, err := s.db.ContactsAddedSince(ctx, sens, s.opt.Now().Add(-RecentlyAddedFor))
+	if err != nil {
+		return err
+	}
+	for _, list := range lists {
+		for i := range list {
+			list[i].RecentlyAdded = added[list[i].License.SEN]
+		}
+	}
+	return nil
 }
 
 // MyLicence returns one of actor's licences as the account page shows it,
@@ -84,7 +115,11 @@ func (s *Service) MyLicence(ctx context.Context, actor licensing.Email, sen stri
 	if err := s.addOverdue(ctx, &m); err != nil {
 		return MyLicense{}, err
 	}
-	return m, nil
+	one := []MyLicense{m}
+	if err := s.addRecentlyAdded(ctx, one); err != nil {
+		return MyLicense{}, err
+	}
+	return one[0], nil
 }
 
 // addInvoices gives each licence of a page its newest invoices, in one
@@ -179,12 +214,7 @@ func (s *Service) AddContact(ctx context.Context, actor licensing.Email, sen, ro
 // countInvitation counts one contact added by actor against a fixed
 // window of a day, refusing once InvitesPerDay were added in it.
 func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) error {
-	key := "invite:" + string(actor)
-	if err := s.throttled(ctx, key); err != nil {
-		return err
-	}
-	now := s.opt.Now()
-	_, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
+	_, err := s.attempt(ctx, rule{key: "invite:" + string(actor), next: func(prev postgres.Throttle, now time.Time) postgres.Throttle {
 		start, n := prev.LastFailureAt, prev.Failures
 		if prev.LastFailureAt.IsZero() || now.Sub(start) >= 24*time.Hour || n == 0 {
 			start, n = now, 0
@@ -195,7 +225,7 @@ func (s *Service) countInvitation(ctx context.Context, actor licensing.Email) er
 			next.LockedUntil = start.Add(24 * time.Hour)
 		}
 		return next
-	})
+	}})
 	return err
 }
 

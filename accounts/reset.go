@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"licensedesk/licensing"
@@ -23,17 +24,18 @@ func (s *Service) RequestReset(ctx context.Context, email, clientAddr string) er
 	if err != nil {
 		return errEmailFormat
 	}
-	key := addrKey("reset", clientAddr)
-	if err := s.throttled(ctx, key); err != nil {
-		return err
-	}
-	// Every request counts (it sends mail), not only failed ones.
-	now := s.opt.Now()
+	// Every request counts (it starts a workflow and may send mail), not
+	// only failed ones, and before it is made, in one atomic step: the
+	// address is slowed after ResetsPerAddr, refused above
+	// ResetsPerAddrHour an hour, and every address together above
+	// ResetsPerMinute a minute.
 	perAddr := s.opt
 	perAddr.MaxFailures = s.opt.ResetsPerAddr
-	if _, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
-		return perAddr.nextFailure(prev, now)
-	}); err != nil {
+	if _, err := s.attempt(ctx,
+		rule{key: addrKey("reset", clientAddr), next: perAddr.nextFailure},
+		rule{key: "reset-rate:" + strings.TrimPrefix(addrKey("reset", clientAddr), "reset-addr:"), next: rate(s.opt.ResetsPerAddrHour, time.Hour)},
+		rule{key: "reset-all", next: rate(s.opt.ResetsPerMinute, time.Minute)},
+	); err != nil {
 		return err
 	}
 	return s.ops.StartPasswordReset(ctx, e)

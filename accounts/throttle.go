@@ -71,73 +71,177 @@ func pairKey(e licensing.Email, addr string) string {
 	return "signin-pair:" + hex.EncodeToString(sum[:16])
 }
 
-// throttled refuses with *TooManyAttempts when one of keys that is not
-// an address is locked now; otherwise it waits as long as the slowest
-// locked address key asks (see slowFor), or until ctx ends.
-func (s *Service) throttled(ctx context.Context, keys ...string) error {
-	states, err := s.db.Throttles(ctx, keys...)
-	if err != nil {
-		return err
-	}
-	now := s.opt.Now()
-	var refuse, wait time.Duration
-	for _, t := range states {
-		if isAddrKey(t.Key) {
-			wait = max(wait, s.opt.slowFor(t, now))
-		} else {
-			refuse = max(refuse, lockedFor(t, now))
-		}
-	}
-	if refuse > 0 {
-		return &TooManyAttempts{RetryAfter: refuse}
-	}
-	return s.opt.Sleep(ctx, wait)
+// rule is how one attempt counts against one key.
+type rule struct {
+	key string
+	// next is the key's state once the attempt is counted.
+	next func(prev postgres.Throttle, now time.Time) postgres.Throttle
 }
 
-// signInThrottled applies the sign-in rule (see above) to one attempt at
-// email from addr: it refuses, or waits, before any password is checked.
-// newAddress says the attempt passed a lock on the email because its
-// address had not failed on it; a failure then also counts against
-// newAddrKey. An unknown email is throttled exactly like a known one.
-func (s *Service) signInThrottled(ctx context.Context, email licensing.Email, addr string) (newAddress bool, err error) {
-	account, address, pair, fresh := emailKey(email), addrKey("signin", addr), pairKey(email, addr), newAddrKey(email)
-	states, err := s.db.Throttles(ctx, account, address, pair, fresh)
-	if err != nil {
-		return false, err
-	}
-	byKey := map[string]postgres.Throttle{}
-	for _, t := range states {
-		byKey[t.Key] = t
-	}
-	now := s.opt.Now()
-	if d := lockedFor(byKey[pair], now); d > 0 {
-		return false, &TooManyAttempts{RetryAfter: d}
-	}
-	wait := s.opt.slowFor(byKey[address], now)
-	if d := lockedFor(byKey[account], now); d > 0 {
-		if p := byKey[pair]; s.opt.live(p, now) {
-			// This address failed on this email lately: it waits for the
-			// lock to end or for its own failures to be forgotten,
-			// whichever comes first.
-			return false, &TooManyAttempts{RetryAfter: min(d, s.opt.forgottenAt(p).Sub(now))}
-		}
-		if d := lockedFor(byKey[fresh], now); d > 0 {
-			return false, &TooManyAttempts{RetryAfter: min(d, lockedFor(byKey[account], now))}
-		}
-		newAddress = true
-		wait = max(wait, s.opt.slowFor(byKey[account], now))
-	}
-	return newAddress, s.opt.Sleep(ctx, wait)
+// failureRule counts an attempt as a failure of key (nextFailure).
+func (s *Service) failureRule(key string) rule {
+	return rule{key: key, next: s.opt.nextFailure}
 }
 
-// failNewAddress records a wrong password that came through a lock on
-// email from a new address.
-func (s *Service) failNewAddress(ctx context.Context, email licensing.Email) error {
+// attempt decides and counts one attempt in one atomic step
+// (postgres.CountAttempt): when a key that is not an address is locked it
+// refuses with *TooManyAttempts and counts nothing; otherwise it counts the
+// attempt on every key, then waits as long as the slowest locked address
+// key asks (see slowFor), or until ctx ends. The attempt is counted before
+// it is made: a parallel burst sees its own earlier attempts.
+func (s *Service) attempt(ctx context.Context, rules ...rule) (counted, error) {
 	now := s.opt.Now()
-	_, err := s.db.RecordFailure(ctx, newAddrKey(email), func(prev postgres.Throttle) postgres.Throttle {
-		return s.opt.nextNewAddress(prev, now)
+	keys := make([]string, len(rules))
+	for i, r := range rules {
+		keys[i] = r.key
+	}
+	var (
+		wait time.Duration
+		c    counted
+	)
+	err := s.db.CountAttempt(ctx, keys, func(prev map[string]postgres.Throttle) (map[string]postgres.Throttle, error) {
+		var refuse time.Duration
+		wait, c = 0, counted{}
+		next := make(map[string]postgres.Throttle, len(rules))
+		for _, r := range rules {
+			t := prev[r.key]
+			t.Key = r.key
+			if isAddrKey(r.key) {
+				wait = max(wait, s.opt.slowFor(t, now))
+			} else {
+				refuse = max(refuse, lockedFor(t, now))
+			}
+			n := r.next(t, now)
+			n.Key = r.key
+			next[r.key] = n
+			c[r.key] = [2]postgres.Throttle{t, n}
+		}
+		if refuse > 0 {
+			return nil, &TooManyAttempts{RetryAfter: refuse}
+		}
+		return next, nil
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.opt.Sleep(ctx, wait); err != nil {
+		_ = s.giveBack(context.WithoutCancel(ctx), c, keys...)
+		return nil, err
+	}
+	return c, nil
+}
+
+// signInAttempt applies the sign-in rule (see above) to one attempt at
+// email from addr, counted as a failure on the email, the address and the
+// pair (and the new-address rate when it passes a lock on the email), in
+// one atomic step, before any password is checked: it refuses, or waits.
+// The caller gives back what a right password did not fail (signedIn). An
+// unknown email is throttled exactly like a known one.
+func (s *Service) signInAttempt(ctx context.Context, email licensing.Email, addr string) (counted, error) {
+	account, address, pair, fresh := emailKey(email), addrKey("signin", addr), pairKey(email, addr), newAddrKey(email)
+	now := s.opt.Now()
+	var (
+		wait time.Duration
+		c    counted
+	)
+	err := s.db.CountAttempt(ctx, []string{account, address, pair, fresh}, func(byKey map[string]postgres.Throttle) (map[string]postgres.Throttle, error) {
+		if d := lockedFor(byKey[pair], now); d > 0 {
+			return nil, &TooManyAttempts{RetryAfter: d}
+		}
+		wait = s.opt.slowFor(byKey[address], now)
+		newAddress := false
+		if d := lockedFor(byKey[account], now); d > 0 {
+			if p := byKey[pair]; s.opt.live(p, now) {
+				// This address failed on this email lately: it waits for the
+				// lock to end or for its own failures to be forgotten,
+				// whichever comes first.
+				return nil, &TooManyAttempts{RetryAfter: min(d, s.opt.forgottenAt(p).Sub(now))}
+			}
+			if d := lockedFor(byKey[fresh], now); d > 0 {
+				return nil, &TooManyAttempts{RetryAfter: min(d, lockedFor(byKey[account], now))}
+			}
+			newAddress = true
+			wait = max(wait, s.opt.slowFor(byKey[account], now))
+		}
+		next := map[string]postgres.Throttle{}
+		for _, k := range []string{account, address, pair} {
+			t := byKey[k]
+			t.Key = k
+			next[k] = s.opt.nextFailure(t, now)
+		}
+		if newAddress {
+			t := byKey[fresh]
+			t.Key = fresh
+			next[fresh] = s.opt.nextNewAddress(t, now)
+		}
+		c = counted{}
+		for k, n := range next {
+			p := byKey[k]
+			p.Key = k
+			c[k] = [2]postgres.Throttle{p, n}
+		}
+		return next, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.opt.Sleep(ctx, wait); err != nil {
+		_ = s.giveBack(context.WithoutCancel(ctx), c, account, address, pair)
+		return nil, err
+	}
+	return c, nil
+}
+
+// counted is what an attempt counted: each key's state before and after.
+type counted map[string][2]postgres.Throttle
+
+// signedIn undoes what a right password counted: the email, the pair and
+// the new-address rate are forgotten, and the address gets its attempt
+// back.
+func (s *Service) signedIn(ctx context.Context, c counted, email licensing.Email, addr string) error {
+	for _, k := range []string{emailKey(email), pairKey(email, addr), newAddrKey(email)} {
+		if err := s.db.ClearThrottle(ctx, k); err != nil {
+			return err
+		}
+	}
+	return s.giveBack(ctx, c, addrKey("signin", addr))
+}
+
+// giveBack returns the attempt c counted to each of keys: it was not a
+// failure after all (a right password), or no password was checked (the
+// client left, the hasher was busy). A key nothing else has counted on
+// since is put back as it was; one that others counted on meanwhile loses
+// one failure (and the lock, below MaxFailures).
+func (s *Service) giveBack(ctx context.Context, c counted, keys ...string) error {
+	for _, k := range keys {
+		states, ok := c[k]
+		if !ok {
+			continue
+		}
+		_, err := s.db.RecordFailure(ctx, k, func(now postgres.Throttle) postgres.Throttle {
+			if sameThrottle(now, states[1]) {
+				return states[0]
+			}
+			if now.Failures <= 1 {
+				return postgres.Throttle{Key: k}
+			}
+			now.Failures--
+			if now.Failures < s.opt.MaxFailures {
+				now.LockedUntil = time.Time{}
+			}
+			return now
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameThrottle compares states as stored (PostgreSQL keeps microseconds).
+func sameThrottle(a, b postgres.Throttle) bool {
+	return a.Failures == b.Failures && a.LastFailureAt.Truncate(time.Microsecond).Equal(b.LastFailureAt.Truncate(time.Microsecond)) &&
+		a.LockedUntil.Truncate(time.Microsecond).Equal(b.LockedUntil.Truncate(time.Microsecond))
 }
 
 // nextNewAddress is the rate rule of newAddrKey, a leaky bucket that holds
@@ -147,26 +251,29 @@ func (s *Service) failNewAddress(ctx context.Context, email licensing.Email) err
 // hour ahead the key is locked. Someone who stays under the rate is never
 // locked; someone above it gets no more than the rate.
 func (o Options) nextNewAddress(prev postgres.Throttle, now time.Time) postgres.Throttle {
-	step := time.Hour / time.Duration(o.NewAddressesPerHour)
-	empty := prev.LastFailureAt
-	if prev.Failures == 0 || empty.Before(now) {
-		empty = now
-	}
-	empty = empty.Add(step)
-	next := postgres.Throttle{Key: prev.Key, Failures: prev.Failures + 1, LastFailureAt: empty}
-	if over := empty.Sub(now) - time.Hour; over > 0 {
-		next.LockedUntil = now.Add(over)
-	}
-	return next
+	return rate(o.NewAddressesPerHour, time.Hour)(prev, now)
 }
 
-// fail records one failed attempt for key.
-func (s *Service) fail(ctx context.Context, key string) error {
-	now := s.opt.Now()
-	_, err := s.db.RecordFailure(ctx, key, func(prev postgres.Throttle) postgres.Throttle {
-		return s.opt.nextFailure(prev, now)
-	})
-	return err
+// rate is a leaky-bucket rule: the bucket holds n attempts and empties at
+// n per window; each attempt adds window/n to the time it would be empty
+// (kept in LastFailureAt, which may lie ahead), and while another would
+// take that past a window ahead the key is locked. Under the rate, never
+// locked; above it, no more than the rate gets through.
+func rate(n int, window time.Duration) func(prev postgres.Throttle, now time.Time) postgres.Throttle {
+	step := window / time.Duration(max(n, 1))
+	return func(prev postgres.Throttle, now time.Time) postgres.Throttle {
+		empty := prev.LastFailureAt
+		if prev.Failures == 0 || empty.Before(now) {
+			empty = now
+		}
+		empty = empty.Add(step)
+		next := postgres.Throttle{Key: prev.Key, Failures: prev.Failures + 1, LastFailureAt: empty}
+		// Locked while the bucket has no room for one more.
+		if wait := empty.Sub(now) - window + step; wait > 0 {
+			next.LockedUntil = now.Add(wait)
+		}
+		return next
+	}
 }
 
 // lockedFor returns how long t's lock still lasts (0: not locked; the zero

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"licensedesk/accounts"
+	"licensedesk/passwords"
 )
 
 // Sleep is the clock's stand-in for waiting: it moves the clock on by d.
@@ -247,4 +251,157 @@ func TestSignIn_NewAddressesGetNoMoreThanTheirRate(t *testing.T) {
 	if _, err := e.signIn(email, demoPassword, "198.51.100.20"); err != nil {
 		t.Fatalf("3 minutes later: %v", err)
 	}
+}
+
+// M-1: a parallel burst of wrong passwords for one email from one address
+// is counted as it comes: no more than MaxFailures passwords are checked
+// (before, all 40 were, each having read the state before any failed).
+func TestSignIn_ParallelBurstChecksAtMostMaxFailures(t *testing.T) {
+	var checks atomic.Int32
+	h := passwords.NewHasher(0)
+	h.MaxWaiting = 100 // this test is about the throttle, not the queue
+	h.OnStart = func(int) { checks.Add(1) }
+	e := newEnv(t, accounts.Options{Hasher: h})
+	checks.Store(0)
+	const n = 40
+	var (
+		start    sync.WaitGroup
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		outcomes = map[string]int{}
+	)
+	start.Add(1)
+	for i := range n {
+		wg.Go(func() {
+			start.Wait()
+			_, err := e.signIn("alice@acme.test", fmt.Sprintf("wrong guess number %02d abcdef", i), "203.0.113.9")
+			mu.Lock()
+			outcomes[code(err)]++
+			mu.Unlock()
+		})
+	}
+	start.Done()
+	wg.Wait()
+	if got := checks.Load(); got > 5 {
+		t.Errorf("%d passwords checked in a burst of %d; want at most MaxFailures (5); outcomes %v", got, n, outcomes)
+	}
+	if outcomes["invalid"] > 5 || outcomes["invalid"]+outcomes["too_many"] != n {
+		t.Errorf("outcomes %v; want at most 5 invalid, the rest too_many", outcomes)
+	}
+	if _, err := e.signIn("alice@acme.test", "one more wrong guess abcdef", "203.0.113.9"); code(err) != "too_many" {
+		t.Errorf("after the burst: %v; want too_many", err)
+	}
+}
+
+// M-1: past the hasher's queue, a sign-in is refused at once as busy (503
+// with Retry-After at the edge) and counts against nobody.
+func TestSignIn_FullHasherQueueRefusesAsBusy(t *testing.T) {
+	h := passwords.NewHasher(1)
+	h.MaxWaiting = 0
+	hold, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	h.OnStart = func(int) {
+		if first.CompareAndSwap(false, true) {
+			close(hold)
+			<-release
+		}
+	}
+	e := newEnv(t, accounts.Options{Hasher: h})
+	first.Store(false)
+	done := make(chan error)
+	go func() {
+		_, err := e.signIn("bob@acme.test", demoPassword, "198.51.100.1")
+		done <- err
+	}()
+	<-hold
+	_, err := e.signIn("alice@acme.test", "a wrong password for alice", "198.51.100.2")
+	var tm *accounts.TooManyAttempts
+	if !errors.As(err, &tm) || !tm.Busy || tm.RetryAfter <= 0 {
+		t.Errorf("sign-in with the hasher full: %v; want a busy refusal with a Retry-After", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the sign-in holding the hasher: %v", err)
+	}
+	// The refused attempt checked nothing, so it counted nothing: four
+	// wrong passwords now leave alice unlocked, as four always did.
+	for i := range 4 {
+		if _, err := e.signIn("alice@acme.test", fmt.Sprintf("wrong password %d abcdef", i), "198.51.100.2"); code(err) != "invalid" {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	if e.accountLocked(t, "alice@acme.test") {
+		t.Error("the busy refusal was counted as a failure")
+	}
+}
+
+// L-1: reset requests start workflows; one address gets ResetsPerAddrHour
+// an hour and then refusals, however it sends them (before: 60 parallel
+// requests started 60 workflows, and sequential ones were only delayed).
+func TestRequestReset_OneAddressIsRefusedPastItsRate(t *testing.T) {
+	e := newEnv(t, accounts.Options{Sleep: func(context.Context, time.Duration) error { return nil }})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for i := range 60 {
+		wg.Go(func() {
+			if err := e.svc.RequestReset(ctx, fmt.Sprintf("nobody%02d@example.org", i), "203.0.113.10"); code(err) == "too_many" {
+				refused.Add(1)
+			} else if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	e.ops.Wait()
+	if started := countResets(e); started != 20 || refused.Load() != 40 {
+		t.Errorf("60 parallel requests: %d started, %d refused; want 20 and 40", started, refused.Load())
+	}
+	for i := range 10 {
+		if err := e.svc.RequestReset(ctx, fmt.Sprintf("later%02d@example.org", i), "203.0.113.10"); code(err) != "too_many" {
+			t.Errorf("sequential request %d after the burst: %v; want too_many", i, err)
+		}
+	}
+	// Another address is not refused.
+	if err := e.svc.RequestReset(ctx, "someone@example.org", "203.0.113.11"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	// An hour on, the address may ask again.
+	e.clock.Add(time.Hour)
+	if err := e.svc.RequestReset(ctx, "again@example.org", "203.0.113.10"); err != nil {
+		t.Errorf("an hour later: %v", err)
+	}
+}
+
+// L-1: however many addresses ask, no more than ResetsPerMinute start a
+// minute.
+func TestRequestReset_EveryoneTogetherHasACeiling(t *testing.T) {
+	e := newEnv(t, accounts.Options{ResetsPerMinute: 10, Sleep: func(context.Context, time.Duration) error { return nil }})
+	ctx := context.Background()
+	refused := 0
+	for i := range 30 {
+		if err := e.svc.RequestReset(ctx, fmt.Sprintf("n%02d@example.org", i), fmt.Sprintf("198.51.100.%d", i+1)); code(err) == "too_many" {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ops.Wait()
+	if started := countResets(e); started != 10 || refused != 20 {
+		t.Errorf("30 requests from 30 addresses: %d started, %d refused; want 10 and 20", started, refused)
+	}
+	e.clock.Add(time.Minute)
+	if err := e.svc.RequestReset(ctx, "next@example.org", "198.51.100.200"); err != nil {
+		t.Errorf("a minute later: %v", err)
+	}
+}
+
+func countResets(e *env) int {
+	n := 0
+	for _, c := range e.ops.Calls() {
+		if strings.HasPrefix(c, "reset ") {
+			n++
+		}
+	}
+	return n
 }

@@ -89,14 +89,22 @@ type MyLicense struct {
 	// Overdue is the unpaid invoice and its failed charge of a past-due or
 	// suspended licence (with its suspension date); nil when nothing is.
 	Overdue *licensing.Overdue
+	// RecentlyAdded are the contacts added in the last RecentlyAddedFor,
+	// whatever their account's state.
+	RecentlyAdded map[licensing.Email]bool
 }
 
-// TooManyAttempts refuses an attempt while its key is throttled.
+// TooManyAttempts refuses an attempt while its key is throttled, or (Busy)
+// while too many passwords wait to be checked (M-1: 503, not 429).
 type TooManyAttempts struct {
 	RetryAfter time.Duration
+	Busy       bool
 }
 
 func (e *TooManyAttempts) Error() string {
+	if e.Busy {
+		return "We're checking a lot of passwords right now; try again in a few seconds."
+	}
 	n := e.minutes()
 	if n == 1 {
 		return "Too many attempts; try again in 1 minute."

@@ -20,9 +20,16 @@ type Config struct {
 	TemporalNamespace   string // TEMPORAL_NAMESPACE, default "default"
 	TemporalTaskQueue   string // TEMPORAL_TASK_QUEUE, default "licensedesk"
 	TemporalAPIKey      string // TEMPORAL_API_KEY (Temporal Cloud; enables TLS)
-	TemporalUIURL       string // TEMPORAL_UI_URL, for links to workflows
+	TemporalUIURL       string // TEMPORAL_UI_URL, for links to workflows (and the codec server's CORS origin)
+	TemporalTLSCA       string // TEMPORAL_TLS_CA: PEM file of the CA the frontend's certificate is checked against
+	TemporalTLSCert     string // TEMPORAL_TLS_CERT: PEM client certificate for mTLS
+	TemporalTLSKey      string // TEMPORAL_TLS_KEY: PEM key of that certificate
+	TemporalTLSServer   string // TEMPORAL_TLS_SERVER_NAME: the name in the frontend's certificate
+	TemporalCodecKeys   string // TEMPORAL_CODEC_KEYS: id:base64-key,... (first encrypts, all decrypt)
+	TemporalCodecToken  string // TEMPORAL_CODEC_AUTH_TOKEN: bearer token of the codec server
 	PublicBaseURL       string // PUBLIC_BASE_URL
 	HTTPAddr            string // HTTP_ADDR, default 127.0.0.1:8080
+	AdminHTTPAddr       string // ADMIN_HTTP_ADDR: serve's listener for metrics, readiness and the codec server
 	SlackSigningSecret  string // SLACK_SIGNING_SECRET
 	SlackBotToken       string // SLACK_BOT_TOKEN
 	SlackAppToken       string // SLACK_APP_TOKEN
@@ -30,6 +37,7 @@ type Config struct {
 	SlackChannel        string // SLACK_CHANNEL
 	SlackAllowRead      string // SLACK_ALLOW_READ
 	SlackAllowAct       string // SLACK_ALLOW_ACT
+	SlackAllowEveryone  string // SLACK_ALLOW_EVERYONE: "true" lets the allow-lists be * outside dev
 	StripeSecretKey     string // STRIPE_SECRET_KEY
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string // STRIPE_API_URL
@@ -72,16 +80,24 @@ func (c *Config) vars() []struct {
 		{"TEMPORAL_NAMESPACE", &c.TemporalNamespace, "default", "Temporal namespace"},
 		{"TEMPORAL_TASK_QUEUE", &c.TemporalTaskQueue, "licensedesk", "task queue the worker polls"},
 		{"TEMPORAL_API_KEY", &c.TemporalAPIKey, "", "API key for Temporal Cloud (turns on TLS)"},
-		{"TEMPORAL_UI_URL", &c.TemporalUIURL, "", "base URL of the Temporal UI, for links to workflows"},
+		{"TEMPORAL_UI_URL", &c.TemporalUIURL, "", "base URL of the Temporal UI, for links to workflows; its origin may call the codec server"},
+		{"TEMPORAL_TLS_CA", &c.TemporalTLSCA, "", "PEM file: the CA that signed the Temporal frontend's certificate (turns on TLS)"},
+		{"TEMPORAL_TLS_CERT", &c.TemporalTLSCert, "", "PEM file: client certificate for mTLS to a self-hosted Temporal (with TEMPORAL_TLS_KEY; re-read when it rotates)"},
+		{"TEMPORAL_TLS_KEY", &c.TemporalTLSKey, "", "PEM file: the private key of TEMPORAL_TLS_CERT"},
+		{"TEMPORAL_TLS_SERVER_NAME", &c.TemporalTLSServer, "", "the host name in the frontend's certificate, when TEMPORAL_ADDRESS is another name (turns on TLS)"},
+		{"TEMPORAL_CODEC_KEYS", &c.TemporalCodecKeys, "", "AES-256 keys that encrypt every Temporal payload: id:base64-32-bytes[,id:key...]; the first encrypts, all decrypt (rotate: add the new key last, roll out, then move it first). Empty: histories are written in clear (dev makes a key)"},
+		{"TEMPORAL_CODEC_AUTH_TOKEN", &c.TemporalCodecToken, "", "bearer token of the codec server at ADMIN_HTTP_ADDR/codec (the Temporal UI and temporal --codec-endpoint --codec-auth); at least 32 characters; empty: no codec server"},
 		{"PUBLIC_BASE_URL", &c.PublicBaseURL, "", "the URL customers reach this server at; emailed links are built from it"},
 		{"HTTP_ADDR", &c.HTTPAddr, "127.0.0.1:8080", "address the HTTP server listens on"},
+		{"ADMIN_HTTP_ADDR", &c.AdminHTTPAddr, "", "serve: a second, private listener for /metrics, /readyz, /healthz and the codec server, which then leave HTTP_ADDR (e.g. :9090)"},
 		{"SLACK_SIGNING_SECRET", &c.SlackSigningSecret, "", "the Slack app's signing secret"},
 		{"SLACK_BOT_TOKEN", &c.SlackBotToken, "", "the Slack bot token (xoxb-...)"},
 		{"SLACK_APP_TOKEN", &c.SlackAppToken, "", "Slack app-level token (xapp-...) for Socket Mode"},
 		{"SLACK_API_URL", &c.SlackAPIURL, "", "Slack Web API base URL (tests point it at a local server)"},
 		{"SLACK_CHANNEL", &c.SlackChannel, "", "channel ID where alerts go"},
-		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, status (* = all)"},
-		{"SLACK_ALLOW_ACT", &c.SlackAllowAct, "", "Slack user/group IDs allowed to run every subcommand (* = all)"},
+		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, find, history, status (* = all; outside dev only with SLACK_ALLOW_EVERYONE=true)"},
+		{"SLACK_ALLOW_ACT", &c.SlackAllowAct, "", "Slack user/group IDs allowed to run every subcommand (* = all; outside dev only with SLACK_ALLOW_EVERYONE=true)"},
+		{"SLACK_ALLOW_EVERYONE", &c.SlackAllowEveryone, "", "true: allow * in SLACK_ALLOW_READ/SLACK_ALLOW_ACT outside dev, on purpose (every member of every workspace the app is in, guests included)"},
 		{"STRIPE_SECRET_KEY", &c.StripeSecretKey, "", "Stripe secret key (sk_live_... or sk_test_...)"},
 		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
@@ -231,4 +247,70 @@ func (c *Config) Logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("LOG_FORMAT %q: want json or text", c.LogFormat)
+}
+
+// placeholders are pieces of the example values deploy/ ships; a secret
+// still holding one is as good as none (anyone who read the example knows it).
+var placeholders = []string{"replace-with", "replace_me", "replace-me", "change-me", "change_me", "changeme"}
+
+// minSecret is the shortest token or signing secret accepted outside dev:
+// Slack's signing secrets are 32 characters, `openssl rand -hex 32` 64.
+const minSecret = 32
+
+// CheckSafe refuses settings that are unsafe outside dev: a secret that
+// still holds an example placeholder, a token or signing secret shorter
+// than 32 characters, and * in a Slack allow-list unless
+// SLACK_ALLOW_EVERYONE=true says it is meant.
+func (c *Config) CheckSafe() error {
+	for _, s := range []struct {
+		name, value string
+		min         int
+	}{
+		{"SLACK_SIGNING_SECRET", c.SlackSigningSecret, minSecret},
+		{"STRIPE_WEBHOOK_SECRET", c.StripeWebhookSecret, minSecret},
+		{"ADMIN_API_TOKEN", c.AdminAPIToken, minSecret},
+		{"TEMPORAL_CODEC_AUTH_TOKEN", c.TemporalCodecToken, minSecret},
+		{"STRIPE_SECRET_KEY", c.StripeSecretKey, 0},
+		{"SLACK_BOT_TOKEN", c.SlackBotToken, 0},
+		{"SLACK_APP_TOKEN", c.SlackAppToken, 0},
+		{"DATABASE_URL", c.DatabaseURL, 0},
+		{"SMTP_URL", c.SMTPURL, 0},
+		{"TEMPORAL_CODEC_KEYS", c.TemporalCodecKeys, 0},
+	} {
+		if s.value == "" {
+			continue
+		}
+		lower := strings.ToLower(s.value)
+		for _, p := range placeholders {
+			if strings.Contains(lower, p) {
+				return fmt.Errorf("%s still holds the example's placeholder (%q): set the real value", s.name, p)
+			}
+		}
+		if len(s.value) < s.min {
+			return fmt.Errorf("%s is %d characters: use at least %d (e.g. openssl rand -hex 32)", s.name, len(s.value), s.min)
+		}
+	}
+	switch c.SlackAllowEveryone {
+	case "", "false", "true":
+	default:
+		return fmt.Errorf("SLACK_ALLOW_EVERYONE is %q: want true or false", c.SlackAllowEveryone)
+	}
+	for _, l := range []struct{ name, value, what string }{
+		{"SLACK_ALLOW_READ", c.SlackAllowRead, "find, history and show (every customer's contacts, billing state and card brand)"},
+		{"SLACK_ALLOW_ACT", c.SlackAllowAct, "every subcommand"},
+	} {
+		if allowsEveryone(l.value) && c.SlackAllowEveryone != "true" {
+			return fmt.Errorf("%s is *: every member of every workspace the app is in, guests included, could run %s; list user or group IDs, or set SLACK_ALLOW_EVERYONE=true on purpose", l.name, l.what)
+		}
+	}
+	return nil
+}
+
+func allowsEveryone(list string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.TrimSpace(p) == "*" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -76,5 +77,100 @@ func TestBrand_DefaultsAndRefusals(t *testing.T) {
 				t.Fatalf("name %q, want %q", b.Name, tc.want)
 			}
 		})
+	}
+}
+
+const long = "0123456789abcdef0123456789abcdef"
+
+func TestCheckSafe_RefusesPlaceholdersShortSecretsAndEveryone(t *testing.T) {
+	good := map[string]string{
+		"SLACK_SIGNING_SECRET": long, "STRIPE_WEBHOOK_SECRET": "whsec_" + long, "ADMIN_API_TOKEN": long,
+		"SLACK_ALLOW_READ": "S0READERS", "SLACK_ALLOW_ACT": "U0123,S0ACT",
+	}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range good {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		err  string // "" = accepted
+	}{
+		{"good", good, ""},
+		{"placeholder signing secret", with("SLACK_SIGNING_SECRET", "replace-with-slack-signing-secret"), "SLACK_SIGNING_SECRET still holds the example's placeholder"},
+		{"placeholder API token", with("ADMIN_API_TOKEN", "replace-with-a-long-random-token"), "ADMIN_API_TOKEN still holds"},
+		{"placeholder database password", with("DATABASE_URL", "postgres://licensedesk:CHANGE-ME@db:5432/licensedesk"), "DATABASE_URL still holds"},
+		{"placeholder Stripe key", with("STRIPE_SECRET_KEY", "sk_test_replace_me"), "STRIPE_SECRET_KEY still holds"},
+		{"short API token", with("ADMIN_API_TOKEN", "secret"), "ADMIN_API_TOKEN is 6 characters: use at least 32"},
+		{"short signing secret", with("SLACK_SIGNING_SECRET", "chaos-signing-secret"), "SLACK_SIGNING_SECRET is 20 characters"},
+		{"short codec token", with("TEMPORAL_CODEC_AUTH_TOKEN", "codec"), "TEMPORAL_CODEC_AUTH_TOKEN is 5 characters"},
+		{"no API token at all", with("ADMIN_API_TOKEN", ""), ""},
+		{"read for everyone", with("SLACK_ALLOW_READ", "*"), "SLACK_ALLOW_READ is *: every member"},
+		{"act for everyone, among others", with("SLACK_ALLOW_ACT", "U0123, *"), "SLACK_ALLOW_ACT is *"},
+		{"everyone on purpose", func() map[string]string {
+			m := with("SLACK_ALLOW_READ", "*")
+			m["SLACK_ALLOW_EVERYONE"] = "true"
+			return m
+		}(), ""},
+		{"everyone, not a boolean", with("SLACK_ALLOW_EVERYONE", "yes"), `SLACK_ALLOW_EVERYONE is "yes"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Load(func(k string) string { return tc.env[k] })
+			err := cfg.CheckSafe()
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
+				t.Fatalf("error %v; want one starting %q", err, tc.err)
+			}
+			for _, v := range tc.env {
+				if err != nil && len(v) >= 8 && strings.Contains(err.Error(), v) {
+					t.Errorf("the error repeats a secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// Every secret the deploy examples ship is refused as it stands.
+func TestCheckSafe_RefusesEveryExamplePlaceholder(t *testing.T) {
+	examples := map[string]string{}
+	for _, f := range []string{"../deploy/env.example", "../deploy/kubernetes/secret.example.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				k, v, ok = strings.Cut(line, ": ")
+			}
+			if ok {
+				examples[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+			}
+		}
+	}
+	for _, name := range []string{"SLACK_SIGNING_SECRET", "ADMIN_API_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL", "SLACK_BOT_TOKEN", "SMTP_URL", "TEMPORAL_CODEC_KEYS"} {
+		v := examples[name]
+		if v == "" {
+			continue
+		}
+		cfg := config.Load(func(k string) string {
+			if k == name {
+				return v
+			}
+			return ""
+		})
+		if err := cfg.CheckSafe(); err == nil {
+			t.Errorf("%s=%q from the examples is accepted", name, v)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ type TemporalOptions struct {
 	UIPort           int    // web UI port; 0 picks a free one; -1 disables the UI
 	Namespace        string
 	SearchAttributes []string // "Name=Type", registered at start
+	UICodecEndpoint  string   // the codec server the UI decodes payloads through; "" = none
 	Log              io.Writer
 }
 
@@ -43,21 +45,23 @@ type Temporal struct {
 var ErrNoTemporal = errors.New("Temporal CLI not found")
 
 // FindTemporal returns the path of the Temporal CLI binary: $TEMPORAL_CLI if
-// set; else the version pinned in tools.mod, built (once, then cached) by
-// `go tool -modfile=tools.mod -n temporal` from the nearest repository root
-// above dir; else `temporal` on PATH.
-func FindTemporal(ctx context.Context, dir string) (string, error) {
+// set; else the version pinned in the tools.mod of the repository this
+// binary was built from (RepositoryRoot), built once, then cached, by
+// `go tool -modfile=tools.mod -n temporal`; else `temporal` on PATH. The
+// working directory plays no part: a tools.mod planted above it (a shared
+// temporary directory, a stranger's checkout) is never built or run.
+func FindTemporal(ctx context.Context) (string, error) {
 	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
 		return p, nil
 	}
-	if root, ok := findToolsMod(dir); ok {
+	if root := RepositoryRoot(); root != "" {
 		cmd := exec.CommandContext(ctx, "go", "tool", "-modfile=tools.mod", "-n", "temporal")
 		cmd.Dir = root
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			return "", fmt.Errorf("%w: building the pinned Temporal CLI (go tool -modfile=tools.mod temporal) failed: %v: %s", ErrNoTemporal, err, strings.TrimSpace(stderr.String()))
+			return "", fmt.Errorf("%w: building the pinned Temporal CLI (go tool -modfile=tools.mod temporal in %s) failed: %v: %s", ErrNoTemporal, root, err, strings.TrimSpace(stderr.String()))
 		}
 		if p := strings.TrimSpace(string(out)); p != "" {
 			return p, nil
@@ -66,25 +70,27 @@ func FindTemporal(ctx context.Context, dir string) (string, error) {
 	if p, err := exec.LookPath("temporal"); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("%w: run from the licensedesk repository (its tools.mod pins the CLI), put `temporal` on PATH, set TEMPORAL_CLI, or set TEMPORAL_ADDRESS to use an existing server", ErrNoTemporal)
+	return "", fmt.Errorf("%w: build licensedesk from its repository (its tools.mod pins the CLI), put `temporal` on PATH, set TEMPORAL_CLI, or set TEMPORAL_ADDRESS to use an existing server", ErrNoTemporal)
 }
 
-// findToolsMod walks up from dir to the folder holding tools.mod.
-func findToolsMod(dir string) (string, bool) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", false
+// RepositoryRoot is the licensedesk checkout this binary was compiled
+// from, found from this source file's compiled-in path (go run, go test,
+// go build without -trimpath), and only if it still holds licensedesk's
+// go.mod and tools.mod; "" otherwise (a release binary, a moved checkout).
+func RepositoryRoot() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "tools.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
+	root := filepath.Dir(filepath.Dir(file))
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || !bytes.HasPrefix(mod, []byte("module licensedesk\n")) {
+		return ""
 	}
+	if _, err := os.Stat(filepath.Join(root, "tools.mod")); err != nil {
+		return ""
+	}
+	return root
 }
 
 // StartTemporal starts a dev server and waits until it answers health checks.
@@ -141,6 +147,9 @@ func startTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		args = append(args, "--headless")
 	} else {
 		args = append(args, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(opts.UIPort))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	}
 	for _, sa := range opts.SearchAttributes {
 		args = append(args, "--search-attribute", sa)

@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -40,13 +39,13 @@ type TemporalServerTools struct {
 
 // FindTemporalServer builds (once; then Go's build cache answers) the
 // Temporal server and its SQL tool pinned in temporal-server.mod of the
-// licensedesk repository holding dir, with `go tool
+// licensedesk repository this binary was built from (RepositoryRoot), with `go tool
 // -modfile=temporal-server.mod -n`. Nothing is downloaded at run time
 // beyond what the module file pins.
-func FindTemporalServer(ctx context.Context, dir string) (TemporalServerTools, error) {
-	root, err := RepositoryRoot(dir)
-	if err != nil {
-		return TemporalServerTools{}, err
+func FindTemporalServer(ctx context.Context) (TemporalServerTools, error) {
+	root := RepositoryRoot()
+	if root == "" {
+		return TemporalServerTools{}, errors.New("the pinned Temporal server is built from the licensedesk repository this binary was built from (its temporal-server.mod), and that repository is not where it was: run it from a checkout (go run ./cmd/licensedesk)")
 	}
 	var t TemporalServerTools
 	for _, tool := range []struct {
@@ -65,34 +64,6 @@ func FindTemporalServer(ctx context.Context, dir string) (TemporalServerTools, e
 		*tool.dst = strings.TrimSpace(string(out))
 	}
 	return t, nil
-}
-
-// RepositoryRoot walks up from dir to the folder whose go.mod declares the
-// module licensedesk (not merely the nearest module file: a stray one above
-// the working directory is never taken for the project's).
-func RepositoryRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && declaresModule(b, "licensedesk") {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no licensedesk repository (a go.mod declaring module licensedesk) at or above %s: run from the repository", dir)
-		}
-	}
-}
-
-func declaresModule(gomod []byte, name string) bool {
-	s := bufio.NewScanner(bytes.NewReader(gomod))
-	for s.Scan() {
-		if f := strings.Fields(s.Text()); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == name {
-			return true
-		}
-	}
-	return false
 }
 
 // TemporalClusterOptions configure a cluster.

@@ -324,3 +324,18 @@ func IsPermanent(err error) bool {
 	}
 	return false
 }
+
+// Strippable says SMTP_URL is plain smtp:// to a host other than this
+// machine: STARTTLS is only used when offered, so anyone on the path who
+// strips the offer reads the mail (links included). Processes warn at
+// start; smtp+starttls:// or smtps:// close it.
+func (s *SMTP) Strippable() bool {
+	if s.implicitTLS || s.requireTLS {
+		return false
+	}
+	if s.host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(s.host)
+	return ip == nil || !ip.IsLoopback()
+}

@@ -545,3 +545,25 @@ func ExampleNewSMTP() {
 	fmt.Println(err)
 	// Output: SMTP_URL: scheme must be smtp+starttls://, smtps:// or smtp://, not ""
 }
+
+// L-4: plain smtp:// to another host can be downgraded by anyone on the
+// path; the process is told so at start.
+func TestSMTP_StrippableOnlyForOpportunisticRemote(t *testing.T) {
+	for url, want := range map[string]bool{
+		"smtp://user:pw@smtp.example.com:587":          true,
+		"smtp://10.0.0.5:25":                           true,
+		"smtp+starttls://user:pw@smtp.example.com:587": false,
+		"smtps://user:pw@smtp.example.com":             false,
+		"smtp://localhost:1025":                        false,
+		"smtp://127.0.0.1:1025":                        false,
+		"smtp://[::1]:1025":                            false,
+	} {
+		s, err := mail.NewSMTP(url, "desk@example.com")
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		if got := s.Strippable(); got != want {
+			t.Errorf("%s: Strippable() = %v, want %v", url, got, want)
+		}
+	}
+}

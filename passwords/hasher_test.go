@@ -3,6 +3,7 @@ package passwords
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 func TestHasher_NeverRunsMoreThanItsLimit(t *testing.T) {
 	h := NewHasher(2)
+	h.MaxWaiting = 12 // all of them may wait here
 	var peak, total atomic.Int32
 	h.OnStart = func(running int) {
 		total.Add(1)
@@ -78,5 +80,40 @@ func TestHasher_WaitingEndsWithTheContext(t *testing.T) {
 	}
 	if NewHasher(0).Limit() < 2 {
 		t.Error("the default limit is below 2 × GOMAXPROCS")
+	}
+}
+
+// M-1: the queue is bounded; past it a computation is refused at once
+// (ErrBusy), not left to wait until its client gives up.
+func TestHasher_RefusesPastItsQueue(t *testing.T) {
+	h := NewHasher(1)
+	if h.MaxWaiting != 4 {
+		t.Fatalf("MaxWaiting %d; want 4 × the limit", h.MaxWaiting)
+	}
+	h.MaxWaiting = 2
+	started, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	h.OnStart = func(int) {
+		if calls.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = h.Hash(context.Background(), "purple tractor sings at dawn") })
+	<-started
+	for range 2 {
+		wg.Go(func() { _, _ = h.Hash(context.Background(), "purple tractor sings at dawn") })
+	}
+	for h.waiting.Load() < 2 {
+		runtime.Gosched()
+	}
+	if _, err := h.Check(context.Background(), "$argon2id$x", "another long passphrase"); !errors.Is(err, ErrBusy) {
+		t.Errorf("a fourth computation with one running and two waiting: %v; want ErrBusy", err)
+	}
+	close(release)
+	wg.Wait()
+	if calls.Load() != 3 {
+		t.Errorf("%d computations ran; want the 3 admitted", calls.Load())
 	}
 }

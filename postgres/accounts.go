@@ -394,3 +394,38 @@ func auditAccount(ctx context.Context, tx pgx.Tx, kind, actor, action string, ac
 		kind, actor, action, accountID, detail)
 	return err
 }
+
+// ContactsAddedSince returns, per licence of sens, the people added to it
+// as contacts after since, from the licence's history (contact.add: by a
+// contact, sales or an operation; not a licence's creation by import or
+// the API), through audit_log_license_id.
+func (db *DB) ContactsAddedSince(ctx context.Context, sens []licensing.SEN, since time.Time) (map[licensing.SEN]map[licensing.Email]bool, error) {
+	out := map[licensing.SEN]map[licensing.Email]bool{}
+	if len(sens) == 0 {
+		return out, nil
+	}
+	list := make([]string, len(sens))
+	for i, s := range sens {
+		list[i] = string(s)
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT DISTINCT l.sen, a.email FROM licenses l
+		JOIN audit_log h ON h.license_id = l.id
+		JOIN accounts a ON a.id = h.account_id
+		WHERE l.sen = ANY($1) AND h.action = 'contact.add' AND h.at > $2`, list, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sen, email string
+		if err := rows.Scan(&sen, &email); err != nil {
+			return nil, err
+		}
+		if out[licensing.SEN(sen)] == nil {
+			out[licensing.SEN(sen)] = map[licensing.Email]bool{}
+		}
+		out[licensing.SEN(sen)][licensing.Email(email)] = true
+	}
+	return out, rows.Err()
+}

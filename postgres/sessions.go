@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -216,6 +217,71 @@ func (db *DB) RecordFailure(ctx context.Context, key string, next func(Throttle)
 		return err
 	})
 	return out, err
+}
+
+// CountAttempt is the throttling of one attempt as one atomic step: it
+// locks the rows of keys (made when missing, in key order, so concurrent
+// attempts queue rather than deadlock), gives decide their states (Failures
+// 0 for keys without one) and stores the states decide returns, or nothing
+// when decide returns an error, which CountAttempt then returns. Concurrent
+// attempts on a key are decided one after the other, each seeing the ones
+// before it counted: a burst cannot all pass a check made before any of
+// them was counted.
+func (db *DB) CountAttempt(ctx context.Context, keys []string, decide func(prev map[string]Throttle) (map[string]Throttle, error)) error {
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO auth_throttle (key, failures, last_failure_at)
+			SELECT k, 0, now() FROM unnest($1::text[]) AS k ORDER BY k
+			ON CONFLICT (key) DO NOTHING`, sorted); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT key, failures, last_failure_at, coalesce(locked_until, '0001-01-01 00:00:00+00')
+			FROM auth_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE`, sorted)
+		if err != nil {
+			return err
+		}
+		states, err := pgx.CollectRows(rows, scanThrottle)
+		if err != nil {
+			return err
+		}
+		prev := make(map[string]Throttle, len(states))
+		for _, t := range states {
+			if t.Failures == 0 {
+				t = Throttle{Key: t.Key}
+			}
+			prev[t.Key] = t
+		}
+		next, err := decide(prev)
+		if err != nil {
+			return err
+		}
+		for key, t := range next {
+			var locked *time.Time
+			if !t.LockedUntil.IsZero() {
+				locked = &t.LockedUntil
+			}
+			if t.Failures == 0 && locked == nil {
+				continue // nothing to keep: removed below
+			}
+			if _, err := tx.Exec(ctx, `UPDATE auth_throttle SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE key = $1`,
+				key, t.Failures, t.LastFailureAt, locked); err != nil {
+				return err
+			}
+		}
+		// Rows made above that still count nothing, and keys given back
+		// to nothing, go.
+		_, err = tx.Exec(ctx, `DELETE FROM auth_throttle WHERE key = ANY($1) AND failures = 0 AND locked_until IS NULL`, sorted)
+		for key, t := range next {
+			if t.Failures == 0 && t.LockedUntil.IsZero() && err == nil {
+				_, err = tx.Exec(ctx, `DELETE FROM auth_throttle WHERE key = $1`, key)
+			}
+		}
+		return err
+	})
 }
 
 // ClearThrottle forgets key's failures (after a successful sign-in).

@@ -263,7 +263,7 @@ type licenceView struct {
 type personView struct {
 	Email     licensing.Email
 	Me        bool
-	Pending   bool // invited, account not set up yet
+	Added     bool // added lately, account or not (never whether it is set up: L-3)
 	Roles     []roleView
 	Removable int // how many of the roles the viewer may remove
 }
@@ -292,7 +292,7 @@ func licenceViewOf(m accounts.MyLicense, me licensing.Email, now time.Time) lice
 		}
 		i := slices.IndexFunc(v.People, func(p personView) bool { return p.Email == c.Email })
 		if i < 0 {
-			v.People = append(v.People, personView{Email: c.Email, Me: c.Email == me, Pending: c.AccountStatus == licensing.AccountPending})
+			v.People = append(v.People, personView{Email: c.Email, Me: c.Email == me, Added: m.RecentlyAdded[c.Email] && c.Email != me})
 			i = len(v.People) - 1
 		}
 		r := roleView{Role: c.Role, Primary: c.Primary}
@@ -576,11 +576,9 @@ func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc 
 		section = string(sen)
 	}
 	f.Notice = accounts.Notice{Kind: accounts.NoticeError, Message: msg, Section: section}
-	if status == http.StatusTooManyRequests {
-		var tm *accounts.TooManyAttempts
-		if errors.As(err, &tm) {
-			w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
-		}
+	var tm *accounts.TooManyAttempts
+	if errors.As(err, &tm) {
+		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
 	}
 	if section == "password" && licensing.ErrorCode(err) == licensing.Conflict {
 		// The session is gone; the page would only redirect.
@@ -595,7 +593,7 @@ func (h *accountPages) actionFailed(w http.ResponseWriter, r *http.Request, acc 
 func (h *accountPages) errorStatus(r *http.Request, err error) (int, string) {
 	var tm *accounts.TooManyAttempts
 	if errors.As(err, &tm) {
-		return http.StatusTooManyRequests, tm.Error()
+		return tooManyStatus(tm), tm.Error()
 	}
 	code := licensing.ErrorCode(err)
 	switch code {

@@ -95,7 +95,7 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 	mux.HandleFunc("/test/card/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<!doctype html><title>Card</title><h1>Card page for "+html.EscapeString(strings.TrimPrefix(r.URL.Path, "/test/card/"))+"</h1>")
 	})
-	srv := httptest.NewServer(web.SecurityHeaders(mux))
+	srv := httptest.NewServer(web.SecurityHeaders(mux, false))
 	t.Cleanup(srv.Close)
 	return &site{t: t, db: db, ops: ops, svc: svc, srv: srv, logs: logs, now: now}
 }
@@ -555,7 +555,7 @@ func TestAccount_AddContact(t *testing.T) {
 		t.Fatalf("add: %d %q: %s", p.Status, p.Location, text(p.Body))
 	}
 	p = c.follow(p)
-	wantText(t, p, "dana@new.test is now a billing contact of SEN-1000001.", "Invited")
+	wantText(t, p, "dana@new.test is now a billing contact of SEN-1000001.", "Newly added")
 	if m := s.ops.MailsTo("dana@new.test"); len(m) != 1 {
 		t.Fatalf("mails to dana: %+v", m)
 	}
@@ -921,5 +921,39 @@ func TestAccount_ManyLicencesComeInPages(t *testing.T) {
 	p = c.get("/account")
 	if !strings.Contains(p.Body, `href="#lic-SEN-1000003"`) {
 		t.Errorf("on its own page, the banner does not lead to the licence's card:\n%s", text(p.Body))
+	}
+}
+
+// L-3: whom a contact adds is tagged the same whether or not that email
+// has an account: the page must not tell a contact which emails have one.
+// (Before, only accounts not yet set up were tagged "Invited".)
+func TestAccount_AddedPeopleLookAlikeWithOrWithoutAnAccount(t *testing.T) {
+	s := newSite(t, accounts.Options{})
+	c := s.client()
+	c.signIn("alice@acme.test", demoPassword)
+	for _, email := range []string{"carol@acme.test", "nobody.yet@new.test"} { // carol has an active account
+		p := c.post("/account", url.Values{"action": {"add_contact"}, "sen": {"SEN-1000001"}, "role": {"billing"}, "email": {email}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("add %s: %d %s", email, p.Status, text(p.Body))
+		}
+	}
+	p := c.get("/account")
+	person := func(email string) string {
+		i := strings.Index(p.Body, `<span class="person">`+email)
+		if i < 0 {
+			t.Fatalf("%s is not on the page", email)
+		}
+		end := strings.Index(p.Body[i:], "</li>")
+		block := p.Body[i : i+end]
+		return strings.ReplaceAll(block, email, "EMAIL")
+	}
+	if a, b := person("carol@acme.test"), person("nobody.yet@new.test"); a != b || !strings.Contains(a, "Newly added") {
+		t.Errorf("an active account and a new one render differently:\n%s\n---\n%s", a, b)
+	}
+	if strings.Contains(p.Body, "Invited") {
+		t.Error("the page still says Invited")
+	}
+	if strings.Contains(person("bob@acme.test"), "Newly added") {
+		t.Error("a contact of long standing is tagged as newly added")
 	}
 }

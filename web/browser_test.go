@@ -37,7 +37,7 @@ func TestBrowser_LinkPagesOnAPhone(t *testing.T) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// securityHeaders too, so the CSP the server really sends is in force.
-	srv := httptest.NewServer(securityHeaders(LinkPages(fake, logger)))
+	srv := httptest.NewServer(securityHeaders(LinkPages(fake, logger), false))
 	t.Cleanup(srv.Close)
 
 	t.Run("promote", func(t *testing.T) {

@@ -85,7 +85,7 @@ func TestDevMail_ShowsTheHTMLMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	sinks := fakeSinks{mail: []postgres.KeptMail{{ID: 7, To: "bob@acme.test", Subject: subject, Text: text, HTML: html, SentAt: time.Now()}}}
-	srv := httptest.NewServer(securityHeaders(Dev(sinks, slog.New(slog.DiscardHandler))))
+	srv := httptest.NewServer(securityHeaders(Dev(sinks, slog.New(slog.DiscardHandler)), false))
 	t.Cleanup(srv.Close)
 	res, err := http.Get(srv.URL + "/dev/mail/7")
 	if err != nil || res.StatusCode != 200 {

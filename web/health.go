@@ -16,7 +16,8 @@ func healthz() http.Handler {
 }
 
 // readyz runs every check in parallel with a short deadline; any failure
-// makes the answer 503 with the failing names (details go to the log).
+// of a check that is not only reported makes the answer 503 with the
+// failing names (details go to the log).
 func readyz(checks []Check, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -30,7 +31,7 @@ func readyz(checks []Check, logger *slog.Logger) http.Handler {
 			wg.Go(func() {
 				status := "ok"
 				if err := c.Ping(ctx); err != nil {
-					logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err)
+					logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err, "gating", !c.Reported)
 					status = "unavailable"
 				}
 				mu.Lock()
@@ -40,8 +41,8 @@ func readyz(checks []Check, logger *slog.Logger) http.Handler {
 		}
 		wg.Wait()
 		code := http.StatusOK
-		for _, s := range results {
-			if s != "ok" {
+		for _, c := range checks {
+			if results[c.Name] != "ok" && !c.Reported {
 				code = http.StatusServiceUnavailable
 			}
 		}

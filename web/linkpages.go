@@ -317,6 +317,12 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 		h.render(w, r, http.StatusGone, "link_error.html", linkPage{Title: "This link has already been used or has expired", AskForLink: true,
 			Message: "Each link works once, for a limited time.", Detail: extraDetail(msg)})
 	case licensing.Internal:
+		if errors.Is(err, passwords.ErrBusy) {
+			w.Header().Set("Retry-After", "5")
+			h.errorPage(w, r, http.StatusServiceUnavailable, "Busy for a moment",
+				"We're checking a lot of passwords right now. Go back and press the button again in a few seconds.", "", false)
+			return
+		}
 		h.logger.ErrorContext(r.Context(), "link page failed", "method", r.Method, "link", tokenRef(token), "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 			"Something went wrong on our side; it has been logged. Please try again in a few minutes.", "", false)

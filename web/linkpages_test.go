@@ -584,7 +584,7 @@ func TestJoinWords(t *testing.T) {
 
 func TestSecurityHeaders_CSPAllowsInlineStyleOnly(t *testing.T) {
 	w := httptest.NewRecorder()
-	securityHeaders(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	securityHeaders(http.NotFoundHandler(), false).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	csp := w.Header().Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "style-src 'unsafe-inline'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, want) {
@@ -601,7 +601,7 @@ func TestSecurityHeaders_CSPAllowsInlineStyleOnly(t *testing.T) {
 // other.
 func TestSecurityHeaders_FormTargets(t *testing.T) {
 	w := httptest.NewRecorder()
-	securityHeaders(http.NotFoundHandler(), "https://checkout.stripe.com").ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	securityHeaders(http.NotFoundHandler(), false, "https://checkout.stripe.com").ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://checkout.stripe.com;") {
 		t.Errorf("CSP %q does not allow the provider's page as a form target", csp)
 	}

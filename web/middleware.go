@@ -42,8 +42,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler, formTargets ...string) http.Handler {
+// securityHeaders sets the headers every response carries; over HTTPS
+// (secure cookies) also HSTS, so a browser never tries plain HTTP again.
+func securityHeaders(next http.Handler, https bool, formTargets ...string) http.Handler {
 	// form-action also governs where a form's redirect may go: the
 	// update-card button redirects to the payment provider's page.
 	csp := "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action " +
@@ -54,6 +55,9 @@ func securityHeaders(next http.Handler, formTargets ...string) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", csp)
 		h.Set("Referrer-Policy", "no-referrer")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

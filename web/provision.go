@@ -134,6 +134,13 @@ func siteAdminAPI(p Provisioning, add bool, logger *slog.Logger) http.Handler {
 	})
 }
 
+// maxImportBytes bounds an import's body (a million licences are about
+// 400 MiB of NDJSON; a var for tests); importAnswerTimeout is how long
+// writing the answer may take once the body is read.
+var maxImportBytes int64 = 1 << 30
+
+const importAnswerTimeout = 2 * time.Minute
+
 // importAPI is POST /api/v1/licenses/import: NDJSON in, the summary out.
 // Blank lines are skipped; a line over MaxLicenseBytes is rejected (and
 // the rest of it skipped) like any other bad line.
@@ -150,7 +157,7 @@ func importAPI(p Provisioning, inv Inviter, logger *slog.Logger) http.Handler {
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{})
 		_ = rc.SetReadDeadline(time.Now().Add(importIdle)) //clock:wall network deadline
-		lines := newLineReader(r.Body)
+		lines := newLineReader(http.MaxBytesReader(w, r.Body, maxImportBytes))
 		next := func() (postgres.ImportLine, error) {
 			for {
 				line, tooLong, err := lines.next()
@@ -171,6 +178,14 @@ func importAPI(p Provisioning, inv Inviter, logger *slog.Logger) http.Handler {
 			}
 		}
 		sum, err := p.Import(r.Context(), next, apiActor, postgres.ImportOptions{Update: update})
+		// The body is read: the answer gets a deadline again, so a client
+		// that never reads it does not hold the request for ever.
+		_ = rc.SetWriteDeadline(time.Now().Add(importAnswerTimeout)) //clock:wall network deadline
+		if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf(
+				"the import is larger than %d MiB: lines before line %d are in (%d created, %d updated); split the file and send the rest", maxImportBytes>>20, lines.n, sum.Created, sum.Updated)})
+			return
+		}
 		if err != nil {
 			logger.ErrorContext(r.Context(), "import stopped", "lines", lines.n, "err", err)
 			writeJSON(w, http.StatusInternalServerError, errorBody{Error: fmt.Sprintf(

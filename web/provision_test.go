@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -424,5 +428,74 @@ func TestAPI_List(t *testing.T) {
 		if code, body := s.call("GET", "/api/v1/licenses"+q, ""); code != 400 || body["field"] != field {
 			t.Errorf("GET /api/v1/licenses%s: %d %v; want 400 naming %s", q, code, body, field)
 		}
+	}
+}
+
+// L-2: a body of bad lines costs a bounded answer and bounded memory, not
+// one rejection per line (before: 500,000 lines of "x" made a 50 MiB
+// answer and a heap 179 MiB larger).
+func TestAPI_ImportOfBadLinesIsBounded(t *testing.T) {
+	s := newAPI(t)
+	body := bytes.Repeat([]byte("x\n"), 500_000)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > peak.Load() {
+				peak.Store(m.HeapAlloc)
+			}
+		}
+	}()
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/licenses/import", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	close(stop)
+	<-sampled
+	var sum struct {
+		Rejected      []map[string]any `json:"rejected"`
+		RejectedTotal int              `json:"rejected_total"`
+	}
+	if err := json.Unmarshal(answer, &sum); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%d %v: %.200s", res.StatusCode, err, answer)
+	}
+	if len(sum.Rejected) != postgres.MaxRejections || sum.RejectedTotal != 500_000 {
+		t.Errorf("%d rejections listed, %d in all; want %d and 500000", len(sum.Rejected), sum.RejectedTotal, postgres.MaxRejections)
+	}
+	if len(answer) > 256<<10 {
+		t.Errorf("answer of %d KiB", len(answer)>>10)
+	}
+	if grew := int64(peak.Load()) - int64(before.HeapAlloc); grew > 64<<20 {
+		t.Errorf("the heap grew by %d MiB for a 976 KiB body", grew>>20)
+	}
+}
+
+// L-2: a body over the limit stops with 413 and says what went in.
+func TestAPI_ImportOverTheLimitIs413(t *testing.T) {
+	defer web.SetMaxImportBytes(4 << 10)()
+	s := newAPI(t)
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, strings.ReplaceAll(strings.Replace(specLicence, "SEN-3000001", fmt.Sprintf("SEN-50000%02d", i), 1), "\n", ""))
+	}
+	code, body := s.call("POST", "/api/v1/licenses/import", strings.Join(lines, "\n"))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(body["error"]), "split the file") {
+		t.Errorf("a body over the limit: %d %v", code, body)
 	}
 }

@@ -25,6 +25,10 @@ type LicenseReader interface {
 type Check struct {
 	Name string
 	Ping func(ctx context.Context) error
+	// Reported checks are shown in /readyz but never make it fail: a peer
+	// the process can serve without (Slack's socket) must not take the
+	// customer pages out of the load balancer with it.
+	Reported bool
 }
 
 // Deps are the server's collaborators. Nil handlers leave their routes out.
@@ -51,13 +55,37 @@ type Deps struct {
 	Dev            http.Handler         // /dev/ pages, dev mode only
 	Clock          clock.Clock          // the pages' clock; nil: the wall clock
 	Webhooks       *Webhooks            // the webhook endpoints API; nil: none
+	// Codec is the Temporal payload codec server, mounted at /codec/ (on
+	// the admin listener; dev mounts it here); nil: none.
+	Codec http.Handler
+	// AdminElsewhere: /metrics, /readyz and the codec are served by Admin on
+	// a separate listener (ADMIN_HTTP_ADDR), so this one leaves them out.
+	AdminElsewhere bool
 }
 
 // New returns the root handler.
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	routes(mux, d)
-	return instrument(d.Registry, securityHeaders(mux, d.FormTargets...))
+	return instrument(d.Registry, securityHeaders(mux, d.SecureCookies, d.FormTargets...))
+}
+
+// Admin is the private listener's handler (ADMIN_HTTP_ADDR): liveness,
+// readiness, metrics and the codec server, none of which customers need.
+func Admin(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	adminRoutes(mux, d)
+	mux.Handle("/", http.NotFoundHandler())
+	return mux
+}
+
+func adminRoutes(mux *http.ServeMux, d Deps) {
+	mux.Handle("GET /healthz", healthz())
+	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	if d.Codec != nil {
+		mux.Handle("/codec/", d.Codec)
+	}
 }
 
 func routes(mux *http.ServeMux, d Deps) {
@@ -116,9 +144,11 @@ func routes(mux *http.ServeMux, d Deps) {
 	if d.Invoices != nil {
 		mux.Handle("GET /api/v1/licenses/{sen}/invoices", requireBearer(d.AdminAPIToken, invoicesAPI(d.Invoices, d.Clock, d.Logger)))
 	}
-	mux.Handle("GET /healthz", healthz())
-	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	if d.AdminElsewhere {
+		mux.Handle("GET /healthz", healthz()) // liveness stays: it tells nothing
+	} else {
+		adminRoutes(mux, d)
+	}
 	if d.Dev != nil {
 		mux.Handle("/dev/", d.Dev)
 	}

@@ -97,3 +97,11 @@ func TestSentence(t *testing.T) {
 		}
 	}
 }
+
+// SetMaxImportBytes bounds import bodies to n until the returned function
+// puts the limit back.
+func SetMaxImportBytes(n int64) func() {
+	old := maxImportBytes
+	maxImportBytes = n
+	return func() { maxImportBytes = old }
+}

@@ -94,6 +94,15 @@ func (h *accountPages) signout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin?done=signout", http.StatusSeeOther)
 }
 
+// tooManyStatus is 429 for a throttled attempt, 503 when the password
+// hasher's queue is full (the server is busy, not the client at fault).
+func tooManyStatus(tm *accounts.TooManyAttempts) int {
+	if tm.Busy {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusTooManyRequests
+}
+
 // formFailed answers a sign-in or reset-request form that failed: too many
 // attempts (429 with Retry-After) or input to correct (422) show the form
 // again with the message; anything else goes to otherwise.
@@ -104,7 +113,7 @@ func (h *accountPages) formFailed(w http.ResponseWriter, r *http.Request, err er
 	case errors.As(err, &tm):
 		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
 		p.Error = tm.Error()
-		show(w, r, http.StatusTooManyRequests, p)
+		show(w, r, tooManyStatus(tm), p)
 	case licensing.ErrorCode(err) == licensing.Invalid:
 		p.Error = licensing.ErrorMessage(err)
 		show(w, r, http.StatusUnprocessableEntity, p)

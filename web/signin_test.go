@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"licensedesk/accounts"
+	"licensedesk/passwords"
 	"licensedesk/web"
 )
 
@@ -246,5 +248,39 @@ func TestSignIn_RevokesTheBrowsersPreviousSession(t *testing.T) {
 	}
 	if _, err := s.svc.Session(context.Background(), first); err == nil {
 		t.Fatal("the previous session still works")
+	}
+}
+
+// M-1: with the password hasher's queue full, sign-in answers 503 with
+// Retry-After at once (the server is busy; the client did nothing wrong).
+func TestSignIn_BusyHasherAnswers503(t *testing.T) {
+	h := passwords.NewHasher(1)
+	h.MaxWaiting = 0
+	s := newSite(t, accounts.Options{Hasher: h, Sleep: (&sleeps{}).Sleep})
+	hold, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	h.OnStart = func(int) {
+		if first.CompareAndSwap(false, true) {
+			close(hold)
+			<-release
+		}
+	}
+	held := s.client()
+	held.get("/signin")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		held.post("/signin", url.Values{"email": {"bob@acme.test"}, "password": {demoPassword}})
+	}()
+	<-hold
+	c := s.client()
+	c.get("/signin")
+	p := c.post("/signin", url.Values{"email": {"alice@acme.test"}, "password": {demoPassword}})
+	close(release)
+	<-done
+	wantStatus(t, p, http.StatusServiceUnavailable)
+	wantText(t, p, "try again in a few seconds")
+	if ra := p.Header.Get("Retry-After"); ra != "5" {
+		t.Errorf("Retry-After %q; want 5", ra)
 	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"licensedesk/activities"
+	"licensedesk/payloadcodec"
 )
 
 // Histories recorded from real runs (RECORD_HISTORIES=1 go test
@@ -25,7 +27,7 @@ func TestReplay_RecordedHistoriesStillReplay(t *testing.T) {
 	if err != nil || err2 != nil || len(files) == 0 {
 		t.Fatalf("no recorded histories in testdata/histories (%v, %v)", err, err2)
 	}
-	r := worker.NewWorkflowReplayer()
+	r := replayer(t)
 	for _, wf := range All {
 		r.RegisterWorkflow(wf)
 	}
@@ -36,6 +38,28 @@ func TestReplay_RecordedHistoriesStillReplay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replayer decodes payloads as the worker does: with the payload codec,
+// holding the test keys the encrypted histories were recorded with (plain
+// histories from before the codec pass through it unchanged).
+func replayer(t *testing.T) worker.WorkflowReplayer {
+	t.Helper()
+	b, err := os.ReadFile("testdata/codec-test-keys.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := payloadcodec.ParseKeys(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // brokenMove is Move with one extra activity up front: the kind of change

@@ -88,11 +88,7 @@ func (s *stack) signIn(t *testing.T, email, password string) *browser {
 // goes through an emailed link, for known and unknown addresses alike.
 func TestDev_AccountSelfServiceEndToEnd(t *testing.T) {
 	s := startDev(t)
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 
 	// Alice adds a billing contact from her account page.
 	alice := s.signIn(t, "alice@acme.test", demoPassword)

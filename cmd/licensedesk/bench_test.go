@@ -76,11 +76,7 @@ func TestBench_Operations(t *testing.T) {
 
 	// 3. Baseline: the same number of activities per workflow, no-ops, on
 	// the same Temporal server, driven with the same concurrency.
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 	w := worker.New(tc, "bench-baseline", worker.Options{})
 	w.RegisterWorkflowWithOptions(baselineWorkflow, workflow.RegisterOptions{Name: "BenchBaseline"})
 	w.RegisterActivity(noop)
@@ -244,11 +240,7 @@ func TestBench_Collection(t *testing.T) {
 		SELECT license_id, 'pm_card_visa', 'visa', '4242', 12, extract(year FROM now())::int + 4, true FROM i`); err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 
 	runAll := func(start func(i int) (client.WorkflowRun, error)) float64 {
 		t0 := time.Now()

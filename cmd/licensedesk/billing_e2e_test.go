@@ -90,11 +90,7 @@ func TestDev_CardUpdatePaysThePastDueInvoice(t *testing.T) {
 	if !strings.Contains(string(body), "SEN-1000003 paid invoice") {
 		t.Errorf("no Slack alert for the payment in %s", body)
 	}
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if st := bot.PlainText(s.slack(t, "status card/SEN-1000003")); strings.Contains(st, "completed") {
 			break

@@ -33,6 +33,7 @@ import (
 	"licensedesk/mail"
 	"licensedesk/operation"
 	"licensedesk/passwords"
+	"licensedesk/payloadcodec"
 	"licensedesk/workflows"
 )
 
@@ -150,7 +151,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer logFile.Close()
 
-	h := &chaos{size: size, rnd: rand.New(rand.NewPCG(*seed, *seed+1)), out: stdout, secret: []byte("chaos-signing-secret")}
+	h := &chaos{size: size, rnd: rand.New(rand.NewPCG(*seed, *seed+1)), out: stdout}
 	jar, _ := cookiejar.New(nil)
 	h.http = &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	if h.smtp, err = startSMTPSink(); err != nil {
@@ -175,7 +176,16 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer h.db.Close()
-	if h.tc, err = client.Dial(client.Options{HostPort: h.c.temporal.Address(), Logger: quietSDKLogger{}}); err != nil {
+	h.secret = []byte(h.c.env["SLACK_SIGNING_SECRET"])
+	// The harness reads results and histories as the workers wrote them:
+	// through the cluster's payload codec.
+	codec, err := payloadcodec.ParseKeys(h.c.env["TEMPORAL_CODEC_KEYS"])
+	if err != nil {
+		return err
+	}
+	opts := client.Options{HostPort: h.c.temporal.Address(), Logger: quietSDKLogger{},
+		DataConverter: payloadcodec.DataConverter(codec), FailureConverter: payloadcodec.FailureConverter(codec)}
+	if h.tc, err = client.Dial(opts); err != nil {
 		return err
 	}
 	defer h.tc.Close()

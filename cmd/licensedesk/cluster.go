@@ -22,6 +22,7 @@ import (
 
 	"licensedesk/devstack"
 	"licensedesk/internal/clock"
+	"licensedesk/payloadcodec"
 	"licensedesk/postgres"
 )
 
@@ -91,7 +92,7 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 	if c.temporalPort, err = devstack.FreePort(); err != nil {
 		return nil, err
 	}
-	if c.temporalTools, err = devstack.FindTemporalServer(ctx, "."); err != nil {
+	if c.temporalTools, err = devstack.FindTemporalServer(ctx); err != nil {
 		return nil, usageError{err.Error()}
 	}
 	if err := c.startPostgres(ctx); err != nil {
@@ -116,10 +117,17 @@ func startCluster(ctx context.Context, o clusterOptions) (*cluster, error) {
 		return nil, err
 	}
 	c.baseURL = "http://" + c.ln.Addr().String()
+	codecKey, err := payloadcodec.NewKey("cluster-1")
+	if err != nil {
+		c.stop()
+		return nil, err
+	}
 	c.env = map[string]string{
 		"DATABASE_URL": c.dbURL, "TEMPORAL_ADDRESS": c.temporal.Address(), "PUBLIC_BASE_URL": c.baseURL,
-		"SLACK_SIGNING_SECRET": "chaos-signing-secret", "STRIPE_WEBHOOK_SECRET": "whsec_chaos", "ADMIN_API_TOKEN": "chaos-admin-token",
-		"PAYMENTS_SANDBOX": "true", "SLACK_ALLOW_READ": "*", "SLACK_ALLOW_ACT": "*", "SLACK_CHANNEL": "C0CHAOS",
+		// Secrets are new every run, never the source's: a cluster left
+		// running is no open door for whoever read this file.
+		"SLACK_SIGNING_SECRET": randomSecret(), "STRIPE_WEBHOOK_SECRET": "whsec_" + randomSecret(), "ADMIN_API_TOKEN": randomSecret(),
+		"TEMPORAL_CODEC_KEYS": codecKey, "PAYMENTS_SANDBOX": "true", "SLACK_ALLOW_READ": "*", "SLACK_ALLOW_ACT": "*", "SLACK_ALLOW_EVERYONE": "true", "SLACK_CHANNEL": "C0CHAOS",
 		"SMTP_URL": o.SMTPURL, "MAIL_FROM": "Licence Desk <no-reply@chaos.test>", "LOG_LEVEL": "warn", "LOG_FORMAT": "text",
 	}
 	if o.SlackAPIURL != "" {
@@ -360,6 +368,7 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type clusterFlags struct {
 	dir, http       string
 	serves, workers int
+	expose          bool
 }
 
 func clusterFlagSet(f *clusterFlags) *flag.FlagSet {
@@ -367,7 +376,8 @@ func clusterFlagSet(f *clusterFlags) *flag.FlagSet {
 	fs.StringVar(&f.dir, "data-dir", "", "where the cluster keeps its state (default: a new temporary directory)")
 	fs.IntVar(&f.serves, "serves", 2, "serve processes behind the proxy")
 	fs.IntVar(&f.workers, "workers", 3, "worker processes on the task queue")
-	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "the proxy's address")
+	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "the proxy's address (this machine only, unless --expose)")
+	fs.BoolVar(&f.expose, "expose", false, "allow a --http address other machines reach: the cluster runs the payments sandbox and lets every Slack user act")
 	return fs
 }
 
@@ -382,6 +392,9 @@ func runCluster(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError{err.Error()}
 	}
 	dir, serves, workers, httpAddr := &f.dir, &f.serves, &f.workers, &f.http
+	if err := checkClusterAddr(*httpAddr, f.expose); err != nil {
+		return err
+	}
 	bin, err := os.Executable()
 	if err != nil {
 		return err
@@ -416,6 +429,21 @@ func runCluster(ctx context.Context, args []string, stdout io.Writer) error {
 		c.env["SLACK_SIGNING_SECRET"], c.env["ADMIN_API_TOKEN"], sink.addr, logFile.Name())
 	<-ctx.Done()
 	return nil
+}
+
+// checkClusterAddr refuses a proxy address other machines reach unless
+// --expose says it is meant: the cluster is a test bench (sandbox payments,
+// every Slack user allowed, demo accounts with the published password).
+func checkClusterAddr(addr string, expose bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErrorf("--http %q: want host:port", addr)
+	}
+	ip := net.ParseIP(host)
+	if expose || host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return usageErrorf("--http %s is reachable from other machines, and the cluster is a test bench (sandbox payments, every Slack user may act, demo passwords): use 127.0.0.1, or add --expose on purpose", addr)
 }
 
 func redactURL(u string) string {

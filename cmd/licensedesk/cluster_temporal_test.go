@@ -31,7 +31,7 @@ func TestTemporalCluster_DevWithTemporalAddress(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and a Temporal cluster")
 	}
-	tools, err := devstack.FindTemporalServer(t.Context(), ".")
+	tools, err := devstack.FindTemporalServer(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

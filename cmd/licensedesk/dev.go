@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"licensedesk/devstack"
 	"licensedesk/internal/bookgen"
 	"licensedesk/internal/clock"
+	"licensedesk/payloadcodec"
 	"licensedesk/postgres"
 	"licensedesk/web"
 	"licensedesk/worker"
@@ -35,6 +37,9 @@ type devState struct {
 	SlackSigningSecret  string `json:"slack_signing_secret"`
 	AdminAPIToken       string `json:"admin_api_token"`
 	StripeWebhookSecret string `json:"stripe_webhook_secret"`
+	// TemporalCodecKeys encrypt dev's workflow payloads, as production's
+	// TEMPORAL_CODEC_KEYS do (which, when set, win).
+	TemporalCodecKeys string `json:"temporal_codec_keys"`
 }
 
 const devStateFile = "dev.json"
@@ -109,6 +114,22 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 	}
 	defer logs.close()
 
+	// The HTTP listener is bound first: the Temporal UI is told where the
+	// codec server is before it starts.
+	if getenv("HTTP_ADDR") == "" {
+		cfg.HTTPAddr = f.httpAddr
+	}
+	ln, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	appURL := "http://" + ln.Addr().String()
+	if cfg.TemporalCodecKeys == "" {
+		cfg.TemporalCodecKeys = state.TemporalCodecKeys
+	}
+	codecURL := appURL + payloadcodec.Path
+
 	// PostgreSQL and Temporal start side by side; each falls back to the
 	// configured server when its variable is set.
 	var (
@@ -144,13 +165,13 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 	}
 	if cfg.TemporalAddress == "" {
 		g.Go(func() error {
-			bin, err := devstack.FindTemporal(gctx, ".")
+			bin, err := devstack.FindTemporal(gctx)
 			if err != nil {
 				return usageError{err.Error()}
 			}
 			t, err := devstack.StartTemporal(gctx, devstack.TemporalOptions{
 				Binary: bin, DBFile: filepath.Join(dataDir, "temporal.db"),
-				Port: f.temporalPort, UIPort: f.uiPort, Namespace: cfg.TemporalNamespace,
+				Port: f.temporalPort, UIPort: f.uiPort, Namespace: cfg.TemporalNamespace, UICodecEndpoint: codecURL,
 				SearchAttributes: workflows.SearchAttributeDefinitions, Log: logs.temporal,
 			})
 			if err != nil {
@@ -193,24 +214,21 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 	if getenv("SLACK_ALLOW_ACT") == "" {
 		cfg.SlackAllowAct = "*"
 	}
-	if getenv("HTTP_ADDR") == "" {
-		cfg.HTTPAddr = f.httpAddr
-	}
-	ln, err := listen(cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
-	appURL := "http://" + ln.Addr().String()
 	if cfg.PublicBaseURL == "" {
 		cfg.PublicBaseURL = appURL
 	}
 
 	svc, err := openServices(ctx, cfg, true, logger, now)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer svc.close()
+	// dev's codec server needs no token while only this machine can reach
+	// it, like dev's Temporal itself.
+	svc.codecHandler = svc.codecServer(isLoopback(ln.Addr()))
+	if svc.codecHandler == nil {
+		codecURL = ""
+	}
 	seeded, err := svc.db.SeedDemo(ctx, now.Now())
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
@@ -246,7 +264,7 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 	if err := saveDevState(dataDir, state); err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, banner(readyInfo{cfg: cfg, appURL: appURL, dataDir: dataDir, seeded: seeded,
+	fmt.Fprint(stdout, banner(readyInfo{cfg: cfg, appURL: appURL, codecURL: codecURL, dataDir: dataDir, seeded: seeded,
 		sandbox: svc.sandbox != nil, took: time.Since(started)})) //clock:wall measures start-up
 	err = run.Wait()
 	logger.Info("licensedesk dev stopped")
@@ -255,12 +273,13 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 
 // readyInfo is what the ready banner reports.
 type readyInfo struct {
-	cfg     config.Config // as dev completed it
-	appURL  string
-	dataDir string // absolute
-	seeded  bool   // demo data was loaded now
-	sandbox bool   // the payments sandbox stands in for Stripe
-	took    time.Duration
+	cfg      config.Config // as dev completed it
+	appURL   string
+	codecURL string // "" without a codec server
+	dataDir  string // absolute
+	seeded   bool   // demo data was loaded now
+	sandbox  bool   // the payments sandbox stands in for Stripe
+	took     time.Duration
 }
 
 // banner is what dev prints once ready: where everything is, each line
@@ -278,6 +297,9 @@ func banner(r readyInfo) string {
 	}
 	line("App", "%s", r.appURL)
 	line("Temporal UI", "%s", r.cfg.TemporalUIURL)
+	if r.codecURL != "" {
+		line("Codec", "%s  (histories encrypted; the UI decodes through it, and: temporal workflow show --codec-endpoint %s -w ID)", r.codecURL, r.codecURL)
+	}
 	if r.cfg.SMTPURL != "" {
 		line("Mail", "sent through SMTP to %s", smtpHost(r.cfg.SMTPURL))
 	} else {
@@ -334,6 +356,12 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// isLoopback says addr is reachable from this machine only.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
 // prepareDataDir creates the data dir, wiping it first with --fresh. It only
 // wipes a directory that looks like a licensedesk data dir, so a mistyped
 // --data-dir can never delete someone's files.
@@ -383,6 +411,13 @@ func loadDevState(dir string) (devState, error) {
 	}
 	if s.StripeWebhookSecret == "" {
 		s.StripeWebhookSecret = "whsec_" + randomSecret()
+	}
+	if s.TemporalCodecKeys == "" {
+		key, err := payloadcodec.NewKey("dev-1")
+		if err != nil {
+			return s, err
+		}
+		s.TemporalCodecKeys = key
 	}
 	// Written now so that --fresh recognises the directory even if this run
 	// stops before it is ready.

@@ -88,6 +88,9 @@ func startDevWith(t *testing.T, env map[string]string) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{clock: clock.Real, env: map[string]string{"LOG_LEVEL": "warn"}, dir: dir, temporalPort: tport, uiPort: uiport}
+	if os.Getenv("RECORD_HISTORIES") != "" {
+		s.env["TEMPORAL_CODEC_KEYS"] = recordingCodecKeys(t)
+	}
 	for k, v := range env {
 		s.env[k] = v
 	}
@@ -392,6 +395,9 @@ func (d durations) p(q int) time.Duration {
 	return d[max(i, 0)].Round(10 * time.Microsecond)
 }
 
+// secret32 is long enough for every token and signing secret outside dev.
+const secret32 = "0123456789abcdef0123456789abcdef"
+
 func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -404,14 +410,23 @@ func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233"}, "PUBLIC_BASE_URL is not set"},
 		{[]string{"migrate"}, nil, "DATABASE_URL is not set"},
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
-			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "STRIPE_SECRET_KEY": "sk_test_x", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_API_TOKEN": "t", "BILLING_RETRY_DAYS": "3,1"}, "BILLING_RETRY_DAYS: days must increase"},
+			"SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "STRIPE_SECRET_KEY": "sk_test_x", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_API_TOKEN": secret32, "BILLING_RETRY_DAYS": "3,1"}, "BILLING_RETRY_DAYS: days must increase"},
 		// No payment provider chosen: Stripe without its key, and the sandbox only on purpose.
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
-			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t"}, "STRIPE_SECRET_KEY is not set"},
+			"SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "ADMIN_API_TOKEN": secret32}, "STRIPE_SECRET_KEY is not set"},
 		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
-			"SMTP_URL": "smtp://mail.x", "STRIPE_WEBHOOK_SECRET": "w"}, "STRIPE_SECRET_KEY is not set"},
+			"SMTP_URL": "smtp://mail.x", "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32}, "STRIPE_SECRET_KEY is not set"},
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
-			"SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t", "PAYMENTS_SANDBOX": "yes"}, `PAYMENTS_SANDBOX is "yes"`},
+			"SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "ADMIN_API_TOKEN": secret32, "PAYMENTS_SANDBOX": "yes"}, `PAYMENTS_SANDBOX is "yes"`},
+		// Unsafe outside dev: example placeholders, short secrets, * for everyone.
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": "replace-with-slack-signing-secret", "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32}, "SLACK_SIGNING_SECRET still holds the example's placeholder"},
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "ADMIN_API_TOKEN": "t"}, "ADMIN_API_TOKEN is 1 characters: use at least 32"},
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "SLACK_ALLOW_READ": "*"}, "SLACK_ALLOW_READ is *"},
+		{[]string{"worker"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "x:7233", "PUBLIC_BASE_URL": "http://x",
+			"SMTP_URL": "smtp://mail.x", "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "STRIPE_SECRET_KEY": "sk_test_x", "TEMPORAL_CODEC_KEYS": "k1:short"}, "TEMPORAL_CODEC_KEYS: key \"k1\""},
 		{[]string{"dev", "--data-dir", "/nonexistent"}, map[string]string{"PAYMENTS_SANDBOX": "false"}, "STRIPE_SECRET_KEY is not set"},
 		{[]string{"slack", "--data-dir", "/nonexistent", "show SEN-1000001"}, nil, "SLACK_SIGNING_SECRET is not set"},
 		{[]string{"dev", "--bogus"}, nil, "flag provided but not defined: -bogus"},
@@ -431,7 +446,7 @@ func TestRun_MissingSettingStopsWithOneLine(t *testing.T) {
 // say first that nobody is charged.
 func TestRun_PaymentsSandboxOnPurposeWarnsAtStart(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x?connect_timeout=5", "TEMPORAL_ADDRESS": "127.0.0.1:1",
-		"PUBLIC_BASE_URL": "http://x", "SLACK_SIGNING_SECRET": "s", "STRIPE_WEBHOOK_SECRET": "w", "ADMIN_API_TOKEN": "t",
+		"PUBLIC_BASE_URL": "http://x", "SLACK_SIGNING_SECRET": secret32, "STRIPE_WEBHOOK_SECRET": "whsec_" + secret32, "ADMIN_API_TOKEN": secret32,
 		"SMTP_URL": "smtp://127.0.0.1:1", "HTTP_ADDR": "127.0.0.1:0", "PAYMENTS_SANDBOX": "true"}
 	for _, sub := range []string{"serve", "worker"} {
 		var out, errOut bytes.Buffer

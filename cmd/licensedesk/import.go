@@ -114,7 +114,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	} else {
 		printSummary(stdout, sum, counter.lines.Load(), time.Since(started)) //clock:wall measures the import
 	}
-	if n := len(sum.Rejected); n > 0 {
+	if n := rejectedTotal(sum); n > 0 {
 		return fmt.Errorf("%d %s rejected", n, plural(n, "line was", "lines were"))
 	}
 	return nil
@@ -234,16 +234,21 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// maxListed rejected lines are listed in the summary; --json gives them all.
+// rejectedTotal counts every rejected line, listed or not (a server before
+// rejected_total listed them all).
+func rejectedTotal(sum postgres.ImportSummary) int { return max(sum.RejectedTotal, len(sum.Rejected)) }
+
+// maxListed rejected lines are listed in the summary; --json gives the
+// first postgres.MaxRejections.
 const maxListed = 20
 
 func printSummary(w io.Writer, sum postgres.ImportSummary, lines int64, took time.Duration) {
 	fmt.Fprintf(w, "created %s, updated %s, unchanged %s, rejected %s (%s lines in %s, %s lines/s)\n",
-		thousands(int64(sum.Created)), thousands(int64(sum.Updated)), thousands(int64(sum.Unchanged)), thousands(int64(len(sum.Rejected))),
+		thousands(int64(sum.Created)), thousands(int64(sum.Updated)), thousands(int64(sum.Unchanged)), thousands(int64(rejectedTotal(sum))),
 		thousands(lines), took.Round(100*time.Millisecond), thousands(int64(float64(lines)/max(took.Seconds(), 0.001))))
 	for i, r := range sum.Rejected {
 		if i == maxListed {
-			fmt.Fprintf(w, "  … and %d more (--json lists every one)\n", len(sum.Rejected)-maxListed)
+			fmt.Fprintf(w, "  … and %d more (--json lists the first %d)\n", rejectedTotal(sum)-maxListed, postgres.MaxRejections)
 			break
 		}
 		sen := ""

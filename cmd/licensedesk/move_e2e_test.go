@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,6 +18,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"licensedesk/bot"
+	"licensedesk/payloadcodec"
+	"licensedesk/temporalclient"
 )
 
 // keptMail is one entry of /dev/mail.json.
@@ -234,11 +237,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	}
 
 	// Ops find it in Temporal by licence and by customer email.
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 	for _, q := range []string{`LicenseSEN = "SEN-1000001"`, `CustomerEmails = "new.owner@acme.test"`, `Operation = "move"`} {
 		var n int
 		for deadline := time.Now().Add(10 * time.Second); n == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
@@ -323,6 +322,37 @@ func sortedDesc(pos []int) bool {
 
 func (s *stack) temporalAddr(t *testing.T) string {
 	return fmt.Sprintf("127.0.0.1:%d", s.temporalPort)
+}
+
+// codecKeys are the keys dev encrypts payloads with: the environment's, or
+// the ones it generated into its data dir.
+func (s *stack) codecKeys() string {
+	if k := s.env["TEMPORAL_CODEC_KEYS"]; k != "" {
+		return k
+	}
+	return s.state.TemporalCodecKeys
+}
+
+// temporalClient is ops' view of the stack's Temporal server, dialled as
+// the binary dials, with its payload codec (so results and queries read as
+// the binary wrote them), and closed when the test ends.
+func (s *stack) temporalClient(t *testing.T) client.Client {
+	t.Helper()
+	codec, err := payloadcodec.ParseKeys(s.codecKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := temporalclient.ClientOptions(temporalclient.DialOptions{Address: s.temporalAddr(t), Namespace: "default",
+		Codec: codec, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.Dial(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	return tc
 }
 
 func (s *stack) getURL(t *testing.T, u string) (int, []byte) {

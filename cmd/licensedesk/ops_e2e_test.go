@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"licensedesk/bot"
 )
 
@@ -34,11 +32,7 @@ func (s *stack) waitStatus(t *testing.T, id, want string) string {
 
 func TestDev_OperationsEndToEnd(t *testing.T) {
 	s := startDev(t)
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 
 	t.Run("verify: a primary contact declines", func(t *testing.T) {
 		if got := bot.PlainText(s.slack(t, "verify SEN-1000002 caller@globex.test")); !strings.Contains(got, "started") {

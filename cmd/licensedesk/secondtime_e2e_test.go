@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"licensedesk/bot"
 )
 
@@ -76,18 +74,6 @@ func (s *stack) payInSandbox(t *testing.T, link, pm string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-}
-
-// temporalClient is ops' view of the stack's Temporal server, closed when
-// the test ends.
-func (s *stack) temporalClient(t *testing.T) client.Client {
-	t.Helper()
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tc.Close)
-	return tc
 }
 
 // TestDev_TheSecondTime runs operations again after they ended (completed,

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"net"
@@ -41,6 +43,9 @@ func startProcess(ctx context.Context, now clock.Clock, name string, args []stri
 	}
 	logger, err := cfg.Logger(stderr)
 	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if err := cfg.CheckSafe(); err != nil {
 		return nil, usageError{err.Error()}
 	}
 	if err := checkPayments(cfg, false, logger); err != nil {
@@ -87,7 +92,23 @@ func runServe(ctx context.Context, now clock.Clock, args []string, getenv func(s
 	if err := p.svc.startSlack(ctx); err != nil {
 		return err
 	}
-	p.logger.Info("serving HTTP", "addr", p.ln.Addr().String())
 	go p.svc.pruneAuthState(ctx)
-	return serveHTTP(ctx, p.ln, p.svc.handler(nil), p.logger)
+	if p.cfg.AdminHTTPAddr == "" {
+		p.logger.Warn("ADMIN_HTTP_ADDR is not set: /metrics and /readyz are served on the public listener, and there is no codec server")
+		p.logger.Info("serving HTTP", "addr", p.ln.Addr().String())
+		return serveHTTP(ctx, p.ln, p.svc.handler(nil), p.logger)
+	}
+	admin, err := listen(p.cfg.AdminHTTPAddr)
+	if err != nil {
+		return err
+	}
+	p.svc.codecHandler = p.svc.codecServer(false)
+	if p.svc.codecHandler == nil && p.svc.codec != nil {
+		p.logger.Info("TEMPORAL_CODEC_AUTH_TOKEN is not set: no codec server (the Temporal UI shows payloads encrypted)")
+	}
+	p.logger.Info("serving HTTP", "addr", p.ln.Addr().String(), "admin_addr", admin.Addr().String(), "codec_server", p.svc.codecHandler != nil)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(gctx, admin, p.svc.adminHandler(), p.logger) })
+	g.Go(func() error { return serveHTTP(gctx, p.ln, p.svc.handler(nil), p.logger) })
+	return g.Wait()
 }

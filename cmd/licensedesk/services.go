@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/mail"
+	"licensedesk/payloadcodec"
 	"licensedesk/payments"
 	"licensedesk/payments/sandbox"
 	stripeprovider "licensedesk/payments/stripe"
@@ -44,13 +46,15 @@ type services struct {
 	closeTC  func()
 	slack    slackout.Poster // nil: no Slack reporting
 	mail     *mail.Outbox
+	codec    *payloadcodec.Codec // TEMPORAL_CODEC_KEYS; nil: payloads in clear
 	ops      *temporalclient.Client
 	payments payments.Provider
 	sandbox  *sandbox.Sandbox // the payments sandbox, when Stripe is not configured
 	accounts *accounts.Service
 	metrics  *processMetrics
 
-	webhooks *sender.Sender // posts webhook deliveries, checks new endpoints
+	webhooks     *sender.Sender // posts webhook deliveries, checks new endpoints
+	codecHandler http.Handler   // the codec server, where this process serves one
 
 	slackBot   *slackBot       // the inbound Slack front end, once built
 	socket     *bot.SocketMode // nil unless SLACK_APP_TOKEN is set
@@ -80,21 +84,26 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dial, err := temporalDialOptions(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if dial.Codec == nil && !dev {
+		logger.Warn("TEMPORAL_CODEC_KEYS is not set: workflow histories hold customers' emails and names in clear for anyone with Temporal access")
+	}
+	dial.Metrics = reg
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	db.SetClock(now)
-	tc, closeTC, err := temporalclient.Dial(ctx, temporalclient.DialOptions{
-		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, APIKey: cfg.TemporalAPIKey,
-		Logger: logger, Metrics: reg,
-	})
+	tc, closeTC, err := temporalclient.Dial(ctx, dial)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, vendor: vendor, taxes: taxes, clock: now,
-		metrics: newProcessMetrics(reg, db, logger)}
+		codec: dial.Codec, metrics: newProcessMetrics(reg, db, logger)}
 	switch cfg.WebhookAllowPrivate {
 	case "", "false", "true":
 	default:
@@ -121,6 +130,9 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			return nil, usageError{err.Error()}
 		}
 		smtp.SignAs(brand.Name)
+		if smtp.Strippable() {
+			logger.Warn("SMTP_URL is smtp:// to another host: STARTTLS only when offered, so anyone on the path can strip it and read the mail and its links; use smtp+starttls:// (TLS required) or smtps://")
+		}
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
@@ -207,19 +219,65 @@ func (s *services) readyChecks() []web.Check {
 		}},
 	}
 	if s.socket != nil {
-		checks = append(checks, web.Check{Name: "slack_socket", Ping: s.socket.Ready})
+		// Reported, not gating: links, sign-in and webhooks work without it.
+		checks = append(checks, web.Check{Name: "slack_socket", Ping: s.socket.Ready, Reported: true})
 	}
 	return checks
 }
 
+// temporalDialOptions are the TEMPORAL_* settings: address, namespace,
+// credentials, TLS and the payload codec.
+func temporalDialOptions(cfg config.Config, logger *slog.Logger) (temporalclient.DialOptions, error) {
+	o := temporalclient.DialOptions{
+		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, APIKey: cfg.TemporalAPIKey, Logger: logger,
+		TLS: temporalclient.TLSFiles{CA: cfg.TemporalTLSCA, Cert: cfg.TemporalTLSCert, Key: cfg.TemporalTLSKey, ServerName: cfg.TemporalTLSServer},
+	}
+	if cfg.TemporalCodecKeys != "" {
+		c, err := payloadcodec.ParseKeys(cfg.TemporalCodecKeys)
+		if err != nil {
+			return o, usageError{err.Error()}
+		}
+		o.Codec = c
+	}
+	if _, err := o.TLS.Config(); o.TLS != (temporalclient.TLSFiles{}) && err != nil {
+		return o, usageError{err.Error()}
+	}
+	return o, nil
+}
+
+// codecServer is the codec server for the Temporal UI and CLI, nil
+// without keys or without a token (open only says dev on loopback may
+// serve it without one).
+func (s *services) codecServer(open bool) http.Handler {
+	if s.codec == nil || (s.cfg.TemporalCodecToken == "" && !open) {
+		return nil
+	}
+	var origins []string
+	if u, err := url.Parse(s.cfg.TemporalUIURL); err == nil && u.Scheme != "" && u.Host != "" {
+		origins = append(origins, u.Scheme+"://"+u.Host)
+		if u.Hostname() == "127.0.0.1" { // dev's UI, opened as localhost
+			origins = append(origins, u.Scheme+"://localhost:"+u.Port())
+		}
+	}
+	return payloadcodec.Handler(s.codec, payloadcodec.ServerOptions{Token: s.cfg.TemporalCodecToken, Open: open,
+		Origins: origins, Namespace: s.cfg.TemporalNamespace, Logger: s.logger})
+}
+
 // handler assembles the HTTP surface; dev is nil outside dev mode.
-func (s *services) handler(dev http.Handler) http.Handler {
+func (s *services) handler(dev http.Handler) http.Handler { return web.New(s.webDeps(dev)) }
+
+// adminHandler is ADMIN_HTTP_ADDR's: health, readiness, metrics, codec.
+func (s *services) adminHandler() http.Handler {
+	return web.Admin(web.Deps{Logger: s.logger, Ready: s.readyChecks(), Registry: s.registry, Codec: s.codecHandler})
+}
+
+func (s *services) webDeps(dev http.Handler) web.Deps {
 	slackBot := s.inboundSlack()
 	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock), web.WithInvoicing(s.vendor)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
-	return web.New(web.Deps{
+	return web.Deps{
 		Logger:        s.logger,
 		Licenses:      s.db,
 		History:       s.db,
@@ -244,7 +302,9 @@ func (s *services) handler(dev http.Handler) http.Handler {
 		Clock:          s.clock,
 		Webhooks: &web.Webhooks{Store: s.db, Policy: s.webhookPolicy(), CheckHost: s.webhooks.CheckHost,
 			Nudge: s.ops.NudgeWebhooks},
-	})
+		Codec:          s.codecHandler,
+		AdminElsewhere: s.cfg.AdminHTTPAddr != "",
+	}
 }
 
 // secureCookies: sessions over HTTPS only, when customers reach us by it.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/slack-go/slack"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"licensedesk/bot"
 	"licensedesk/devstack"
@@ -151,11 +150,7 @@ func TestDev_SocketModeServesShowAndAConfirmedMoveEndToEnd(t *testing.T) {
 	if !strings.Contains(got, newEmail+"/billing*") || !strings.Contains(got, newEmail+"/technical*") || strings.Contains(got, "alice") {
 		t.Fatalf("contacts after the move: %s", got)
 	}
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t)
 	runs, err := tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: `WorkflowId = "move/SEN-1000001/` + newEmail + `"`})
 	if err != nil || len(runs.Executions) != 1 {
 		t.Errorf("runs of the move: %v, %v; want exactly one", runs, err)

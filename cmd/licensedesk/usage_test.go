@@ -192,3 +192,31 @@ func shellWords(t *testing.T, s string) []string {
 	}
 	return words
 }
+
+// L-7: the cluster is a test bench; it binds where others reach it only on
+// purpose.
+func TestCluster_RefusesAPublicAddressUnlessExposed(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		expose bool
+		ok     bool
+	}{
+		{"127.0.0.1:8080", false, true},
+		{"localhost:8080", false, true},
+		{"[::1]:8080", false, true},
+		{"0.0.0.0:8080", false, false},
+		{":8080", false, false},
+		{"192.0.2.10:8080", false, false},
+		{"0.0.0.0:8080", true, true},
+	} {
+		err := checkClusterAddr(tc.addr, tc.expose)
+		if (err == nil) != tc.ok {
+			t.Errorf("--http %s --expose=%v: %v", tc.addr, tc.expose, err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"cluster", "--http", "0.0.0.0:0"}, func(string) string { return "" }, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--expose") {
+		t.Errorf("cluster --http 0.0.0.0:0: exit %d, %s", code, errOut.String())
+	}
+}

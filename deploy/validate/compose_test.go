@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,5 +98,71 @@ func TestCompose_BrokenFileFails(t *testing.T) {
 				t.Fatalf("error:\n%v\nwant one containing %q", all, tc.want)
 			}
 		})
+	}
+}
+
+// M-2, L-5: compose publishes only the app to other machines; Temporal (no
+// login: whoever reaches it controls every operation), its UI and serve's
+// admin port (metrics, readiness, codec) listen on 127.0.0.1 only, and the
+// UI's write actions are off.
+func TestCompose_OnlyTheAppIsPublishedBeyondThisHost(t *testing.T) {
+	p, err := LoadCompose(context.Background(), composeFile, "..", exampleEnv(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := map[string]bool{"serve/8080": true}
+	seen := map[string]bool{}
+	for _, name := range p.ServiceNames() {
+		svc, err := p.GetService(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, port := range svc.Ports {
+			id := fmt.Sprintf("%s/%d", name, port.Target)
+			seen[id] = true
+			if public[id] {
+				continue
+			}
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s is published on %q; want 127.0.0.1 only", id, port.HostIP)
+			}
+		}
+	}
+	for _, want := range []string{"serve/8080", "serve/9090", "temporal/7233", "temporal-ui/8080"} {
+		if !seen[want] {
+			t.Errorf("%s is not published at all", want)
+		}
+	}
+	ui, err := p.GetService("temporal-ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ui.Environment["TEMPORAL_DISABLE_WRITE_ACTIONS"]; v == nil || *v != "true" {
+		t.Error("the Temporal UI allows write actions")
+	}
+	if v := ui.Environment["TEMPORAL_CODEC_ENDPOINT"]; v == nil || !strings.HasSuffix(*v, "/codec") {
+		t.Error("the Temporal UI has no codec endpoint")
+	}
+	serve, err := p.GetService("serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := serve.Environment["ADMIN_HTTP_ADDR"]; v == nil || *v == "" {
+		t.Error("serve has no ADMIN_HTTP_ADDR: /metrics and /readyz are on the public port")
+	}
+}
+
+// L-11: the build context (the repository root) leaves out compose's
+// secrets, dev state and the repository's history.
+func TestDockerignore_KeepsSecretsOutOfTheBuild(t *testing.T) {
+	b, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatalf("no .dockerignore at the repository root: %v", err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, want := range []string{".git", ".licensedesk", "deploy/.env"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf(".dockerignore does not leave out %s", want)
+		}
 	}
 }

@@ -214,6 +214,7 @@ func (c *checker) object(o Object) {
 		}
 	case *appsv1.Deployment:
 		c.selectorOf(o.ID, t.Spec.Selector, t.Spec.Template.Labels, true)
+		c.leastSecret(o.ID, &t.Spec.Template)
 		if s := t.Spec.Strategy.Type; s != "" && s != appsv1.RollingUpdateDeploymentStrategyType && s != appsv1.RecreateDeploymentStrategyType {
 			c.fail(o.ID, "spec.strategy.type %q: supported values are RollingUpdate, Recreate", s)
 		}
@@ -238,6 +239,54 @@ func (c *checker) object(o Object) {
 		c.hpa(o.ID, t)
 	case *policyv1.PodDisruptionBudget:
 		c.pdb(o.ID, t)
+	case *networkingv1.NetworkPolicy:
+		c.networkPolicy(o.ID, t)
+	}
+}
+
+// leastSecret refuses a long-running pod that takes every key of a Secret
+// (envFrom): it then holds credentials it never uses, for anyone who gets
+// into it. Each key it needs is named (secretKeyRef).
+func (c *checker) leastSecret(id string, t *corev1.PodTemplateSpec) {
+	for _, ctr := range t.Spec.Containers {
+		for _, e := range ctr.EnvFrom {
+			if e.SecretRef != nil {
+				c.fail(id+" container "+ctr.Name, "envFrom takes every key of Secret %q: name the keys it uses (env valueFrom secretKeyRef)", e.SecretRef.Name)
+			}
+		}
+	}
+}
+
+// networkPolicy checks a policy selects pods of the rendered workloads, and
+// that the ports its rules name by name are named ports of those pods.
+func (c *checker) networkPolicy(id string, np *networkingv1.NetworkPolicy) {
+	sel := np.Spec.PodSelector
+	c.fieldErrs(id, metav1validation.ValidateLabelSelector(&sel, metav1validation.LabelSelectorValidationOptions{}, field.NewPath("spec", "podSelector")))
+	s, err := metav1.LabelSelectorAsSelector(&sel)
+	if err != nil {
+		c.fail(id, "spec.podSelector: %v", err)
+		return
+	}
+	selected := c.selects(s)
+	if len(selected) == 0 {
+		c.fail(id, "spec.podSelector %s selects no pod template among the rendered objects", s)
+	}
+	for _, pt := range np.Spec.PolicyTypes {
+		if pt != networkingv1.PolicyTypeIngress && pt != networkingv1.PolicyTypeEgress {
+			c.fail(id, "spec.policyTypes %q: supported values are Ingress, Egress", pt)
+		}
+	}
+	for _, rule := range np.Spec.Ingress {
+		for _, p := range rule.Ports {
+			if p.Port == nil || p.Port.Type != intstr.String {
+				continue
+			}
+			for _, w := range selected {
+				if !hasNamedPort(w.template, p.Port.StrVal) {
+					c.fail(id, "ingress port %q is not a named port of the pods it selects", p.Port.StrVal)
+				}
+			}
+		}
 	}
 }
 

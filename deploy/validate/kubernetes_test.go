@@ -9,6 +9,10 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -32,11 +36,12 @@ func TestKubernetes_EveryRenderedObjectIsValid(t *testing.T) {
 		"ConfigMap/licensedesk-config",
 		"Deployment/licensedesk-serve", "Deployment/licensedesk-worker",
 		"HorizontalPodAutoscaler/licensedesk-worker",
-		"Ingress/licensedesk-serve",
+		"Ingress/licensedesk-serve", "Ingress/licensedesk-serve-links",
 		"Job/licensedesk-migrate", "Job/licensedesk-search-attributes",
 		"Namespace/licensedesk",
+		"NetworkPolicy/licensedesk-jobs", "NetworkPolicy/licensedesk-serve", "NetworkPolicy/licensedesk-worker",
 		"PodDisruptionBudget/licensedesk-serve", "PodDisruptionBudget/licensedesk-worker",
-		"Service/licensedesk-serve",
+		"Service/licensedesk-serve", "Service/licensedesk-serve-admin",
 	}
 	if !slices.Equal(ids, want) {
 		t.Errorf("rendered %v\nwant     %v", ids, want)
@@ -97,7 +102,7 @@ func TestKubernetes_BrokenManifestFails(t *testing.T) {
 		{"config key that does not exist", "search-attributes-job.yaml",
 			"key: TEMPORAL_NAMESPACE", "key: TEMPORAL_NAMESPACES", `has no key "TEMPORAL_NAMESPACES"`},
 		{"secret nobody creates", "serve-deployment.yaml",
-			"            - secretRef:\n                name: licensedesk", "            - secretRef:\n                name: licensedesk-secrets", `Secret "licensedesk-secrets"`},
+			"                secretKeyRef:\n                  name: licensedesk\n                  key: DATABASE_URL", "                secretKeyRef:\n                  name: licensedesk-secrets\n                  key: DATABASE_URL", `Secret "licensedesk-secrets"`},
 		{"autoscaler on a missing deployment", "worker-hpa.yaml",
 			"    kind: Deployment\n    name: licensedesk-worker", "    kind: Deployment\n    name: licensedesk-workers", "scaleTargetRef Deployment/licensedesk-workers"},
 		{"job that restarts for ever", "migrate-job.yaml",
@@ -108,6 +113,13 @@ func TestKubernetes_BrokenManifestFails(t *testing.T) {
 			"    app.kubernetes.io/part-of: licensedesk", "    app.kubernetes.io/part-of: licence desk", "metadata.labels: Invalid value"},
 		{"invalid object name", "serve-pdb.yaml",
 			"  name: licensedesk-serve", "  name: licensedesk_serve", "metadata.name: Invalid value"},
+		{"a Deployment that takes the whole Secret", "worker-deployment.yaml",
+			"          envFrom:\n            - configMapRef:\n                name: licensedesk-config", "          envFrom:\n            - configMapRef:\n                name: licensedesk-config\n            - secretRef:\n                name: licensedesk",
+			`envFrom takes every key of Secret "licensedesk"`},
+		{"network policy on a port the pods do not name", "networkpolicy.yaml",
+			"        - port: admin", "        - port: metrics", `ingress port "metrics" is not a named port`},
+		{"network policy over no pods", "networkpolicy.yaml",
+			"      app.kubernetes.io/component: worker\n  policyTypes", "      app.kubernetes.io/component: workers\n  policyTypes", "selects no pod template"},
 		{"volume mount of no volume", "worker-deployment.yaml",
 			"            - name: tmp\n              mountPath: /tmp", "            - name: scratch\n              mountPath: /tmp", `volumeMount "scratch" names no volume`},
 	}
@@ -164,4 +176,67 @@ func copyDir(t *testing.T, src, dst string) filesys.FileSystem {
 		}
 	}
 	return fsys
+}
+
+// The security findings of 2026-12-07 that live in deploy/kubernetes:
+// tokens kept out of access logs (L-9), the read class not given to
+// everyone (M-3), serve's metrics and readiness off the public port (L-5),
+// every long-running pod behind a NetworkPolicy (L-11).
+func TestKubernetes_SecurityFindingsStayFixed(t *testing.T) {
+	objs, err := Render(filesys.MakeFsOnDisk(), kustomizeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenRoutes := map[string]string{"/l": "", "/password": ""}
+	var policies []*networkingv1.NetworkPolicy
+	for _, o := range objs {
+		switch v := o.Obj.(type) {
+		case *networkingv1.Ingress:
+			for _, r := range v.Spec.Rules {
+				for _, p := range r.HTTP.Paths {
+					if _, ok := tokenRoutes[p.Path]; ok {
+						tokenRoutes[p.Path] = v.Annotations["nginx.ingress.kubernetes.io/enable-access-log"]
+						if tokenRoutes[p.Path] == "" {
+							tokenRoutes[p.Path] = o.ID + " logs it"
+						}
+					}
+				}
+			}
+		case *corev1.ConfigMap:
+			if strings.Contains(v.Data["SLACK_ALLOW_READ"], "*") || strings.Contains(v.Data["SLACK_ALLOW_ACT"], "*") {
+				t.Errorf("%s lets everyone in the workspace use the bot", o.ID)
+			}
+		case *networkingv1.NetworkPolicy:
+			policies = append(policies, v)
+		}
+	}
+	for path, accessLog := range tokenRoutes {
+		if accessLog != "false" {
+			t.Errorf("%s carries tokens but is not routed with enable-access-log \"false\" (%q)", path, accessLog)
+		}
+	}
+	for _, o := range objs {
+		d, ok := o.Obj.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		covered := false
+		for _, np := range policies {
+			s, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+			covered = covered || (err == nil && s.Matches(labels.Set(d.Spec.Template.Labels)))
+		}
+		if !covered {
+			t.Errorf("%s: no NetworkPolicy selects its pods", o.ID)
+		}
+		if d.Name != "licensedesk-serve" {
+			continue
+		}
+		ctr := d.Spec.Template.Spec.Containers[0]
+		if ctr.ReadinessProbe.HTTPGet.Port.StrVal != "admin" {
+			t.Errorf("serve's readiness is probed on %q, not the admin port", ctr.ReadinessProbe.HTTPGet.Port.StrVal)
+		}
+		if !slices.ContainsFunc(ctr.Env, func(e corev1.EnvVar) bool { return e.Name == "ADMIN_HTTP_ADDR" && e.Value != "" }) {
+			t.Error("serve has no ADMIN_HTTP_ADDR: /metrics and /readyz stay on the public port")
+		}
+	}
 }

@@ -15,7 +15,7 @@ var frontEnds = []string{"bot", "web", "links", "cmd"}
 // Everything below them, which must never import them, directly or not.
 var lower = []string{"licensing", "operation", "workflows", "activities", "postgres", "accounts",
 	"temporalclient", "payments", "payments/sandbox", "payments/stripe", "mail", "slackout",
-	"passwords", "config", "worker", "devstack", "history", "internal/bookgen"}
+	"passwords", "config", "worker", "devstack", "history", "internal/bookgen", "payloadcodec"}
 
 // The domain imports nothing of ours.
 var leaves = map[string][]string{
