@@ -125,7 +125,7 @@ func TestBackup_FullDumpRestoresTheBooks(t *testing.T) {
 // A data-only dump loads into a freshly migrated database (the way back
 // onto a schema made by `licensedesk migrate`), in one transaction so the
 // deferred primary-contact checks see each licence with its contacts.
-// Before every function's search_path was pinned (migration 009) this
+// Before every function's search_path was pinned (migration 011) this
 // stopped at `relation "primary_checks" does not exist`: pg_dump's output
 // empties search_path and the trigger functions name tables unqualified.
 func TestBackup_DataOnlyDumpLoadsIntoAMigratedSchema(t *testing.T) {
@@ -144,7 +144,7 @@ func TestBackup_DataOnlyDumpLoadsIntoAMigratedSchema(t *testing.T) {
 	sameBooks(t, want, books(t, dst))
 }
 
-// Every function runs with a pinned search_path (migration 009): a
+// Every function runs with a pinned search_path (migration 011): a
 // function added later without one fails here.
 func TestMigrations_EveryFunctionPinsItsSearchPath(t *testing.T) {
 	ctx := context.Background()

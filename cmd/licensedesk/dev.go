@@ -318,6 +318,7 @@ func banner(r readyInfo) string {
 	} else {
 		line("Payments", "Stripe (STRIPE_SECRET_KEY)")
 	}
+	line("Webhooks", "endpoints may be http:// and on this machine or a private network (dev only; production: public https://)")
 	line("Sign in", `%s/signin  (alice@acme.test, password "correct horse battery staple")`, r.appURL)
 	line("API", "curl -H 'Authorization: Bearer %s' %s/api/v1/licenses/SEN-1000001", r.cfg.AdminAPIToken, r.appURL)
 	line("Slack secret", "%s", r.cfg.SlackSigningSecret)

@@ -110,7 +110,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		svc.close()
 		return nil, usageErrorf("WEBHOOK_ALLOW_PRIVATE is %q: want true or false", cfg.WebhookAllowPrivate)
 	}
-	if svc.webhookPolicy().AllowPrivate {
+	if cfg.WebhookAllowPrivate == "true" { // dev says so in its banner instead
 		logger.Warn("webhooks may reach http:// and private, loopback and link-local addresses (dev or WEBHOOK_ALLOW_PRIVATE=true); in production only https:// to public addresses is safe")
 	}
 	svc.webhooks = svc.newWebhookSender()
