@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
 	"licensedesk/mail"
@@ -251,11 +253,23 @@ func (a *Activities) RedeemDecision(ctx context.Context, in RedeemDecisionInput)
 	if in.Approve {
 		action = string(in.Purpose) + ".approve"
 	}
-	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, licensing.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action)
+	k, err := a.DB.SpendLink(ctx, in.TokenHash, in.Purpose, in.WorkflowID, licensing.Actor{Kind: "link", WorkflowID: in.WorkflowID}, action, spender(ctx))
 	if err != nil {
 		return RedeemDecisionOutput{}, temporalerr.FromDomain(err)
 	}
 	return RedeemDecisionOutput{By: k.Email}, nil
+}
+
+// spender names this activity (its workflow run and activity ID, the same
+// on every retry) to the store, so a retry after a lost answer gets the
+// answer the first attempt committed instead of "already used". "" outside
+// an activity.
+func spender(ctx context.Context) string {
+	if !activity.IsActivity(ctx) {
+		return ""
+	}
+	info := activity.GetInfo(ctx)
+	return info.WorkflowExecution.RunID + "/" + info.ActivityID
 }
 
 // RedeemPromotionInput is a promote link pressed on its page.
@@ -280,7 +294,7 @@ type RedeemPromotionOutput struct {
 // RedeemPromotion spends the link and promotes its recipient in one
 // transaction.
 func (a *Activities) RedeemPromotion(ctx context.Context, in RedeemPromotionInput) (RedeemPromotionOutput, error) {
-	k, roles, demoted, err := a.DB.RedeemPromotion(ctx, in.TokenHash, in.WorkflowID)
+	k, roles, demoted, err := a.DB.RedeemPromotion(ctx, in.TokenHash, in.WorkflowID, spender(ctx))
 	if err != nil {
 		return RedeemPromotionOutput{}, temporalerr.FromDomain(err)
 	}

@@ -55,7 +55,7 @@ func TestLinks_EndedLinksSayHowAndWhenAndWhatToDo(t *testing.T) {
 		return tok
 	}
 	used := mk(licensing.PurposeConfirmMove, "move/SEN-1000001/zoe@new.test", time.Hour, map[string]any{"new_email": "zoe@new.test"})
-	if _, err := f.db.SpendLink(ctx, postgres.TokenHash(used), licensing.PurposeConfirmMove, "move/SEN-1000001/zoe@new.test", licensing.Actor{Kind: "link"}, "confirm_move.approve"); err != nil {
+	if _, err := f.db.SpendLink(ctx, postgres.TokenHash(used), licensing.PurposeConfirmMove, "move/SEN-1000001/zoe@new.test", licensing.Actor{Kind: "link"}, "confirm_move.approve", ""); err != nil {
 		t.Fatal(err)
 	}
 	expired := mk(licensing.PurposePromote, "promote/SEN-1000001/alice@acme.test", time.Millisecond, nil)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -75,9 +76,12 @@ func (db *DB) CreateLink(ctx context.Context, l NewLink) (string, time.Time, err
 
 const linkColumns = `t.id, t.purpose, a.email, a.status, coalesce(l.sen, ''), coalesce(t.workflow_id, ''), t.data, t.expires_at, t.created_at`
 
-func scanLink(row pgx.Row) (Link, error) {
+func scanLink(row pgx.Row) (Link, error) { return scanLinkWith(row) }
+
+// scanLinkWith scans linkColumns and then extra.
+func scanLinkWith(row pgx.Row, extra ...any) (Link, error) {
 	var k Link
-	err := row.Scan(&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt)
+	err := row.Scan(append([]any{&k.ID, &k.Purpose, &k.Email, &k.AccountStatus, &k.SEN, &k.WorkflowID, &k.Data, &k.ExpiresAt, &k.CreatedAt}, extra...)...)
 	return k, err
 }
 
@@ -260,17 +264,62 @@ func (db *DB) WithdrawnLinkWorkflows(ctx context.Context, sen licensing.SEN, ema
 
 // SpendLink spends a link on its own (a decision that is recorded by the
 // workflow itself).
-func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by licensing.Actor, action string) (Link, error) {
+//
+// spender names who spends it (an activity: its workflow run and activity
+// ID); the same spender asking again, after its answer was lost, gets the
+// link as it spent it instead of Gone. "" spends once, whoever asks.
+func (db *DB) SpendLink(ctx context.Context, hash []byte, purpose licensing.LinkPurpose, workflowID string, by licensing.Actor, action, spender string) (Link, error) {
 	var k Link
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if k, err = spendLink(ctx, tx, db.now(), hash, purpose, workflowID); err != nil {
+			if again, ok, aerr := spentBefore(ctx, tx, hash, spender, nil); aerr != nil || ok {
+				k = again
+				return aerr
+			}
 			return err
 		}
 		by.ID = string(k.Email)
+		if err := recordSpender(ctx, tx, k.ID, spender, nil); err != nil {
+			return err
+		}
 		return auditLink(ctx, tx, by, action, k)
 	})
 	return k, err
+}
+
+// spentBefore is the link spent by spender, and into result what it
+// answered then, when spender is the one who spent it.
+func spentBefore(ctx context.Context, tx pgx.Tx, hash []byte, spender string, result any) (Link, bool, error) {
+	if spender == "" {
+		return Link{}, false, nil
+	}
+	var raw []byte
+	k, err := scanLinkWith(tx.QueryRow(ctx, `
+		SELECT `+linkColumns+`, t.spent_result FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
+		WHERE t.token_hash = $1 AND t.spent_by = $2 AND t.used_at IS NOT NULL`, hash, spender), &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Link{}, false, nil
+	}
+	if err != nil {
+		return Link{}, false, err
+	}
+	if result != nil && raw != nil {
+		if err := json.Unmarshal(raw, result); err != nil {
+			return Link{}, false, err
+		}
+	}
+	return k, true, nil
+}
+
+// recordSpender notes on a link just spent who spent it and what it
+// answered, for spentBefore.
+func recordSpender(ctx context.Context, tx pgx.Tx, linkID int64, spender string, result any) error {
+	if spender == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE link_tokens SET spent_by = $2, spent_result = $3 WHERE id = $1`, linkID, spender, result)
+	return err
 }
 
 func auditLink(ctx context.Context, tx pgx.Tx, by licensing.Actor, action string, k Link) error {
@@ -295,11 +344,17 @@ type Demotion struct {
 	Email licensing.Email
 }
 
+// promotion is what RedeemPromotion answered, kept for its spender.
+type promotion struct {
+	Roles   []licensing.Role
+	Demoted []Demotion
+}
+
 // RedeemPromotion spends a promote link and, in the same transaction, makes
 // its recipient the primary contact for every role the link names. A
 // recipient who is no longer a contact gets NotFound and the link stays
 // unspent.
-func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID string) (Link, []licensing.Role, []Demotion, error) {
+func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID, spender string) (Link, []licensing.Role, []Demotion, error) {
 	var (
 		k       Link
 		roles   []licensing.Role
@@ -308,6 +363,11 @@ func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID strin
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if k, err = spendLink(ctx, tx, db.now(), hash, licensing.PurposePromote, workflowID); err != nil {
+			var was promotion
+			if again, ok, aerr := spentBefore(ctx, tx, hash, spender, &was); aerr != nil || ok {
+				k, roles, demoted = again, was.Roles, was.Demoted
+				return aerr
+			}
 			return err
 		}
 		if k.AccountStatus != licensing.AccountActive {
@@ -324,7 +384,7 @@ func (db *DB) RedeemPromotion(ctx context.Context, hash []byte, workflowID strin
 				demoted = append(demoted, Demotion{Role: role, Email: former})
 			}
 		}
-		return nil
+		return recordSpender(ctx, tx, k.ID, spender, promotion{Roles: roles, Demoted: demoted})
 	})
 	return k, roles, demoted, err
 }

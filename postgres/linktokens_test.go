@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func TestLinks_BadTokensAreRefusedWithTheRightCode(t *testing.T) {
 	expired := newLink(t, db, "confirm_move", "move/x", time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	used := newLink(t, db, "confirm_move", "move/x", time.Hour)
-	if _, err := db.SpendLink(ctx, postgres.TokenHash(used), "confirm_move", "move/x", by, "test"); err != nil {
+	if _, err := db.SpendLink(ctx, postgres.TokenHash(used), "confirm_move", "move/x", by, "test", ""); err != nil {
 		t.Fatal(err)
 	}
 	revoked := newLink(t, db, "confirm_move", "move/y", time.Hour)
@@ -69,7 +70,7 @@ func TestLinks_BadTokensAreRefusedWithTheRightCode(t *testing.T) {
 		if _, err := db.LookupLink(ctx, tc.token); licensing.ErrorCode(err) != tc.want {
 			t.Errorf("%s: lookup err = %v; want %s", name, err, tc.want)
 		}
-		if _, err := db.SpendLink(ctx, postgres.TokenHash(tc.token), "confirm_move", "move/x", by, "test"); licensing.ErrorCode(err) != tc.want && !(name == "revoked" && licensing.ErrorCode(err) == licensing.NotFound) {
+		if _, err := db.SpendLink(ctx, postgres.TokenHash(tc.token), "confirm_move", "move/x", by, "test", ""); licensing.ErrorCode(err) != tc.want && !(name == "revoked" && licensing.ErrorCode(err) == licensing.NotFound) {
 			t.Errorf("%s: spend err = %v; want %s", name, err, tc.want)
 		}
 	}
@@ -83,10 +84,10 @@ func TestLinks_SomeoneElsesTokenDoesNotWorkElsewhere(t *testing.T) {
 	db := newDB(t)
 	by := licensing.Actor{Kind: "link"}
 	token := newLink(t, db, "promote", "promote/SEN-1000001/alice@acme.test", time.Hour)
-	if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "promote", "move/SEN-1000001/other@acme.test", by, "test"); licensing.ErrorCode(err) != licensing.NotFound {
+	if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "promote", "move/SEN-1000001/other@acme.test", by, "test", ""); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Errorf("other workflow: %v; want NotFound", err)
 	}
-	if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "promote/SEN-1000001/alice@acme.test", by, "test"); licensing.ErrorCode(err) != licensing.NotFound {
+	if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "promote/SEN-1000001/alice@acme.test", by, "test", ""); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Errorf("other purpose: %v; want NotFound", err)
 	}
 	if _, err := db.LookupLink(ctx, token); err != nil {
@@ -105,7 +106,7 @@ func TestLinks_ConcurrentClicksSpendOnce(t *testing.T) {
 	)
 	for range 20 {
 		wg.Go(func() {
-			if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "test"); err == nil {
+			if _, err := db.SpendLink(ctx, postgres.TokenHash(token), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "test", ""); err == nil {
 				mu.Lock()
 				ok++
 				mu.Unlock()
@@ -143,7 +144,7 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		if _, err := db.LookupLink(ctx, bob); licensing.ErrorCode(err) != licensing.Gone {
 			t.Errorf("bob's link after his removal: %v; want Gone", err)
 		}
-		_, err := db.SpendLink(ctx, postgres.TokenHash(bob), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve")
+		_, err := db.SpendLink(ctx, postgres.TokenHash(bob), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve", "")
 		if licensing.ErrorCode(err) != licensing.Gone {
 			t.Errorf("spending it: %v; want Gone", err)
 		}
@@ -161,7 +162,7 @@ func TestLinks_APersonRemovedMeanwhileCannotAct(t *testing.T) {
 		if _, err := db.Pool().Exec(ctx, `DELETE FROM site_admins WHERE account_id = (SELECT id FROM accounts WHERE email = 'carol@acme.test')`); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.SpendLink(ctx, postgres.TokenHash(carol), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve")
+		_, err := db.SpendLink(ctx, postgres.TokenHash(carol), "confirm_move", "move/SEN-1000001/zed@newco.test", licensing.Actor{Kind: "link"}, "confirm_move.approve", "")
 		if licensing.ErrorCode(err) != licensing.Forbidden {
 			t.Errorf("carol, no longer a site admin: %v; want Forbidden", err)
 		}
@@ -198,7 +199,7 @@ func TestLinkState_TellsUsedExpiredAndRevokedApart(t *testing.T) {
 	expired := newLink(t, db, "confirm_move", "move/x", time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	used := newLink(t, db, "confirm_move", "move/x", time.Hour)
-	if _, err := db.SpendLink(ctx, postgres.TokenHash(used), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "confirm_move.approve"); err != nil {
+	if _, err := db.SpendLink(ctx, postgres.TokenHash(used), "confirm_move", "move/x", licensing.Actor{Kind: "link"}, "confirm_move.approve", ""); err != nil {
 		t.Fatal(err)
 	}
 	revoked := newLink(t, db, "confirm_move", "move/y", time.Hour)
@@ -217,5 +218,56 @@ func TestLinkState_TellsUsedExpiredAndRevokedApart(t *testing.T) {
 	}
 	if _, err := db.LinkState(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); licensing.ErrorCode(err) != licensing.NotFound {
 		t.Errorf("unknown: %v", err)
+	}
+}
+
+// TestLinks_TheSpenderAskingAgainGetsItsFirstAnswer: an activity that
+// spent a link and lost the answer (a worker killed after the commit) is
+// retried under the same spender and gets what the first attempt did, once
+// in history; anyone else still finds the link used.
+func TestLinks_TheSpenderAskingAgainGetsItsFirstAnswer(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	by := licensing.Actor{Kind: "link"}
+	audits := func(action string) int {
+		var n int
+		if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = $1`, action).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	confirm := postgres.TokenHash(newLink(t, db, "confirm_move", "move/x", time.Hour))
+	for attempt := 1; attempt <= 2; attempt++ {
+		k, err := db.SpendLink(ctx, confirm, "confirm_move", "move/x", by, "confirm_move.approve", "run-1/5")
+		if err != nil || k.Email != "alice@acme.test" {
+			t.Fatalf("attempt %d: %+v, %v", attempt, k, err)
+		}
+	}
+	if n := audits("confirm_move.approve"); n != 1 {
+		t.Errorf("decision recorded %d times; want once", n)
+	}
+	if _, err := db.SpendLink(ctx, confirm, "confirm_move", "move/x", by, "confirm_move.approve", "run-1/9"); licensing.ErrorCode(err) != licensing.Gone {
+		t.Errorf("another spender: %v; want Gone", err)
+	}
+	if _, err := db.SpendLink(ctx, confirm, "confirm_move", "move/x", by, "confirm_move.approve", ""); licensing.ErrorCode(err) != licensing.Gone {
+		t.Errorf("no spender: %v; want Gone", err)
+	}
+
+	// bob takes the technical role from alice; asked again, the same answer.
+	token, _, err := db.CreateLink(ctx, postgres.NewLink{Purpose: "promote", Email: "bob@acme.test", SEN: "SEN-1000001",
+		WorkflowID: "promote/SEN-1000001/bob@acme.test", TTL: time.Hour, Data: map[string]any{"roles": []string{"technical"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		k, roles, demoted, err := db.RedeemPromotion(ctx, postgres.TokenHash(token), "promote/SEN-1000001/bob@acme.test", "run-2/3")
+		if err != nil || k.Email != "bob@acme.test" || fmt.Sprint(roles) != "[technical]" ||
+			len(demoted) != 1 || demoted[0].Email != "alice@acme.test" || demoted[0].Role != licensing.Technical {
+			t.Fatalf("attempt %d: %+v %v %v, %v", attempt, k, roles, demoted, err)
+		}
+	}
+	if _, _, _, err := db.RedeemPromotion(ctx, postgres.TokenHash(token), "promote/SEN-1000001/bob@acme.test", "run-2/4"); licensing.ErrorCode(err) != licensing.Gone {
+		t.Errorf("another spender: %v; want Gone", err)
 	}
 }
