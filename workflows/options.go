@@ -15,8 +15,21 @@ var a *activities.Activities
 // Requester is who started an operation and where to report on it.
 type Requester struct {
 	SlackUser string // Slack user id, empty when not from Slack
-	Email     string // the customer, when started from the account page
-	Channel   string // Slack channel for the progress message; empty = none
+	// Name is SlackUser's display name in Slack (users.info), when known:
+	// mails name the salesperson who asked. Empty for older runs and when
+	// Slack did not say.
+	Name    string `json:",omitempty"`
+	Email   string // the customer, when started from the account page
+	Channel string // Slack channel for the progress message; empty = none
+}
+
+// DisplayName is who asked as a customer may read it: the salesperson's
+// name, else the customer's email, else "".
+func (r Requester) DisplayName() string {
+	if r.SlackUser != "" {
+		return r.Name
+	}
+	return r.Email
 }
 
 func (r Requester) String() string {
