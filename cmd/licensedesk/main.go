@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "slack":
 		err = runSlack(ctx, args[1:], getenv, stdout)
+	case "slack-manifest":
+		err = runManifest(ctx, args[1:], getenv, stdout)
 	case "import":
 		err = runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "gen":
