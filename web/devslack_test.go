@@ -53,7 +53,7 @@ func TestDevSlack_RendersBlocksAndThreads(t *testing.T) {
 		t.Fatalf("threads: %+v", views)
 	}
 	var buf strings.Builder
-	if err := devTemplates.ExecuteTemplate(&buf, "dev_slack.html", page{Title: "Dev Slack", Data: views}); err != nil {
+	if err := devTemplates.ExecuteTemplate(&buf, "dev_slack.html", page{Title: "Dev Slack", Data: devSlackPage{Threads: views}}); err != nil {
 		t.Fatal(err)
 	}
 	body := buf.String()
@@ -70,11 +70,18 @@ func TestDevSlack_RendersBlocksAndThreads(t *testing.T) {
 	}
 }
 
-type fakeSinks struct{ mail []postgres.KeptMail }
+type fakeSinks struct {
+	mail  []postgres.KeptMail
+	msgs  []postgres.KeptSlackMessage
+	views []postgres.KeptSlackView
+}
 
 func (f fakeSinks) KeptMail(context.Context, int) ([]postgres.KeptMail, error) { return f.mail, nil }
 func (f fakeSinks) KeptSlackMessages(context.Context, int) ([]postgres.KeptSlackMessage, error) {
-	return nil, nil
+	return f.msgs, nil
+}
+func (f fakeSinks) KeptSlackViews(context.Context, int) ([]postgres.KeptSlackView, error) {
+	return f.views, nil
 }
 
 // TestDevMail_ShowsTheHTMLMail (defect 9): /dev/mail shows each mail's HTML
