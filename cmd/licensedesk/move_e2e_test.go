@@ -176,7 +176,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 
 	// Sales asks; a confirmation with buttons comes first.
 	prompt := s.slack(t, "move SEN-1000001 "+newEmail)
-	if !strings.Contains(bot.PlainText(prompt), "[Confirm]") {
+	if !strings.Contains(bot.PlainText(prompt), "[Start the move]") {
 		t.Fatalf("no confirmation prompt: %s", bot.PlainText(prompt))
 	}
 	started := bot.PlainText(s.press(t, prompt))
