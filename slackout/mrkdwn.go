@@ -39,4 +39,4 @@ func EscapeKeepMentions(s string) string {
 	return escapedMention.ReplaceAllString(Escape(s), "<@$1>")
 }
 
-var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]{2,20})&gt;`)
+var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]{1,20})&gt;`)
