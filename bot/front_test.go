@@ -109,7 +109,9 @@ func (f *fakeOps) end(id string, outcome operation.Outcome, msg string) {
 	st.Steps[1].State = operation.Skipped
 }
 
-func (f *fakeOps) ChargeNow(context.Context, licensing.SEN, string) (string, error) { return "INV-1", nil }
+func (f *fakeOps) ChargeNow(context.Context, licensing.SEN, string) (string, error) {
+	return "INV-1", nil
+}
 
 func (f *fakeOps) Resend(_ context.Context, id string, _ licensing.Email, _ string) ([]licensing.Email, error) {
 	f.mu.Lock()
@@ -184,7 +186,7 @@ func newFront(t *testing.T) *front {
 	cmds := append([]Command{ShowCommand(licenses, nil, 0), HistoryCommand(licenses, &pageHistory{}, nil)}, OperationCommands(licenses, f.ops)...)
 	f.reg = NewRegistry(ParseAllow("U2,U3", "U1"), nil, logger, cmds...)
 	f.reg.Use(Front{Workspace: Workspace{TeamID: frontTeam}, People: NewPeopleCache(webPeople{api}, time.Hour, nil), Views: api,
-		Home: &Home{Ops: f.ops, URL: func(id string) string { return f.ops.URL(id, "") }, Now: func() time.Time { return frontNow }},
+		Home:        &Home{Ops: f.ops, URL: func(id string) string { return f.ops.URL(id, "") }, Now: func() time.Time { return frontNow }},
 		MetadataKey: []byte("form-key"), Now: func() time.Time { return frontNow }})
 	v := Verifier{Secret: []byte(testSecret), Logger: logger}
 	mux := http.NewServeMux()
@@ -296,7 +298,7 @@ func labels(r Reply) []string {
 func TestPrompts_ButtonsSayTheAction(t *testing.T) {
 	f := newFront(t)
 	for text, want := range map[string][]string{
-		"move SEN-1000001 zed@newco.test":                  {"Start the move", "Don't move"},
+		"move SEN-1000001 zed@newco.test":                    {"Start the move", "Don't move"},
 		"contact remove SEN-1000001 technical bob@acme.test": {"Remove bob@acme.test", "Keep"},
 	} {
 		r := f.command(t, "U1", frontTeam, text)
@@ -687,4 +689,3 @@ func TestHome_ManyOperationsFitSlacksLimits(t *testing.T) {
 		t.Errorf("%d blocks", len(v.Blocks))
 	}
 }
-

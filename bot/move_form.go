@@ -45,7 +45,9 @@ func moveForm(licenses LicenseReader) *Modal {
 			)
 			return blocks
 		},
-		Args:  func(ctx context.Context, v FormValues) ([]string, map[string]string) { return moveArgs(ctx, licenses, v) },
+		Args: func(ctx context.Context, v FormValues) ([]string, map[string]string) {
+			return moveArgs(ctx, licenses, v)
+		},
 		Blame: func(error) string { return fieldNewEmail },
 	}
 }

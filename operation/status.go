@@ -80,8 +80,8 @@ type StartRequest struct {
 	// SlackUserName is the display name of SlackUser, when known: mails
 	// name the salesperson who asked.
 	SlackUserName string
-	ByEmail   string // the signed-in customer, when it comes from the account page
-	Channel   string // where its progress message goes
+	ByEmail       string // the signed-in customer, when it comes from the account page
+	Channel       string // where its progress message goes
 	// OfferPrimary (contact-add): also email the new contact an offer to
 	// make themselves primary.
 	OfferPrimary bool
