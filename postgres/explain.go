@@ -60,6 +60,8 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"account page banners", accountUnpaidQuery, []any{s.AccountID, "", 21}},
 		{"open links of a licence", sqlOpenLinks, []any{int64(1)}},
 		{"history of a licence (/license history, GET …/history)", historyQuery, []any{s.LicenseID, int64(1<<63 - 1), 51}},
+		{"unpaid licences (the App Home's billing section)", unpaidQuery, []any{9}},
+		{"unpaid licences, counted", unpaidCountQuery, nil},
 	}
 	for _, r := range reads {
 		if err := add(db.pool, r.name, r.sql, r.args...); err != nil {
@@ -185,7 +187,8 @@ func seqScans(node map[string]any) []string {
 
 // AddBookActivity gives an imported book what a book in use has besides
 // its licences: a card for every cloud licence, a link for one licence in
-// ten (half of them spent), and fresh statistics. Benchmarks and plan
+// ten (half of them spent), a paid invoice for one cloud licence in ten
+// (one in a hundred still open), and fresh statistics. Benchmarks and plan
 // tests run on it; nothing else does.
 func AddBookActivity(ctx context.Context, db *DB) error {
 	_, err := db.pool.Exec(ctx, `
@@ -198,6 +201,11 @@ func AddBookActivity(ctx context.Context, db *DB) error {
 		       now() + interval '7 days', CASE WHEN l.id % 20 = 0 THEN now() END
 		FROM licenses l JOIN license_contacts c ON c.license_id = l.id AND c.role = 'billing' AND c.is_primary
 		WHERE l.id % 10 = 0
+		ON CONFLICT DO NOTHING;
+		INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, status, paid_at)
+		SELECT id, sen || '-bench', date '2026-01-01', date '2026-02-01', date '2026-01-01', 1000, 'USD',
+		       CASE WHEN id % 100 = 0 THEN 'open' ELSE 'paid' END, CASE WHEN id % 100 = 0 THEN NULL ELSE now() END
+		FROM licenses WHERE deployment = 'cloud' AND id % 10 = 0
 		ON CONFLICT DO NOTHING;
 		ANALYZE`)
 	return err

@@ -32,17 +32,22 @@ type UnpaidLicence struct {
 // cost grows with what is unpaid, not with the book.
 const unpaidQuery = `
 	SELECT l.sen, l.status, i.number, i.amount_cents, i.currency, i.due_date
-	FROM licenses l JOIN invoices i ON i.license_id = l.id AND i.status = 'open'
+	FROM licenses l
+	CROSS JOIN LATERAL (SELECT number, amount_cents, currency, due_date FROM invoices
+	                    WHERE license_id = l.id AND status = 'open' ORDER BY period_start LIMIT 1) i
 	WHERE l.status IN ('past_due', 'suspended')
 	ORDER BY i.due_date, l.sen LIMIT $1`
+
+// unpaidCountQuery counts them through licenses_unpaid.
+const unpaidCountQuery = `
+	SELECT count(*) FILTER (WHERE status = 'past_due'), count(*) FILTER (WHERE status = 'suspended')
+	FROM licenses WHERE status IN ('past_due', 'suspended')`
 
 // UnpaidLicences counts the unpaid licences and lists up to limit of them,
 // the longest owing first.
 func (db *DB) UnpaidLicences(ctx context.Context, limit int) (Unpaid, error) {
 	var u Unpaid
-	err := db.pool.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE status = 'past_due'), count(*) FILTER (WHERE status = 'suspended')
-		FROM licenses WHERE status IN ('past_due', 'suspended')`).Scan(&u.PastDue, &u.Suspended)
+	err := db.pool.QueryRow(ctx, unpaidCountQuery).Scan(&u.PastDue, &u.Suspended)
 	if err != nil {
 		return Unpaid{}, err
 	}
