@@ -80,7 +80,7 @@ func (h *Home) View(ctx context.Context, userID string) slack.HomeTabViewRequest
 		blocks = append(blocks, h.digest(ctx, now)...)
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwnText("Updated "+slackout.Date(now)+
-		". `/license help` lists every command; `/license status <SEN>` lists one licence's operations.")))
+		". `/license help` lists every command; `/license status &lt;SEN&gt;` lists one licence's operations.")))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, CallbackID: "home", Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
@@ -107,11 +107,12 @@ func (h *Home) inFlight(ctx context.Context, userID string) []slack.Block {
 	if len(ordered) == 0 {
 		return append(blocks, mrkdwnSection("Nothing in flight."))
 	}
-	shown := 0
+	shown, looked := 0, 0
 	for _, op := range ordered {
 		if shown == homeShown {
 			break
 		}
+		looked++
 		st, err := h.Ops.Status(ctx, op.WorkflowID)
 		if err != nil || st.Done {
 			continue // ended between the listing and now
@@ -123,7 +124,10 @@ func (h *Home) inFlight(ctx context.Context, userID string) []slack.Block {
 		}
 		blocks = append(append(blocks, mrkdwnSection(line)), nextStepBlock("home_", st)...)
 	}
-	if rest := len(ordered) - shown; rest > 0 && len(list) > 0 {
+	if shown == 0 {
+		blocks = append(blocks, mrkdwnSection("Nothing in flight."))
+	}
+	if rest := len(ordered) - looked; rest > 0 {
 		more := fmt.Sprintf("%d more in flight.", rest)
 		if len(list) == homeListed {
 			more = fmt.Sprintf("At least %d more in flight.", rest)
@@ -170,7 +174,7 @@ func (h *Home) digest(ctx context.Context, now time.Time) []slack.Block {
 	case d == nil:
 		return append(blocks, mrkdwnSection("No billing digest yet today."))
 	}
-	blocks = append(blocks, mrkdwnSection(escape(d.Summary)+"\n_As of "+slackout.Date(d.At)+"_"))
+	blocks = append(blocks, mrkdwnSection(escape(d.Summary)), slack.NewContextBlock("", mrkdwnText("As of "+slackout.Date(d.At)+".")))
 	for i, it := range d.Items {
 		if i == homeDigest {
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwnText(fmt.Sprintf("…and %d more.", len(d.Items)-homeDigest))))

@@ -68,7 +68,7 @@ func formLicence(ctx context.Context, licenses LicenseReader, arg string) (*lice
 	}
 	note := fmt.Sprintf("*%s* · %s · %s", escape(string(l.SEN)), escape(l.Product), strings.ToLower(statusWord(l.Status)))
 	if from := primaryBilling(l); from != "" {
-		note += " · moves from the primary billing contact, " + escape(string(from)) + ", unless you pick roles"
+		note += " · the licence moves from its primary billing contact, " + escape(string(from))
 	}
 	return &l, note
 }

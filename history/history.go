@@ -91,14 +91,24 @@ func Entries(events []Event) []Entry {
 
 func isRequest(e Event) bool { return strings.HasSuffix(e.Action, ".request") }
 
+// doneBy names, for a request, the actions that are what was asked for:
+// once the same person's row of one of them is on the page, "asked to add
+// nina" says nothing "added nina" does not. A move's request stays: what
+// follows it (a resend, a contact added) is only part of it.
+var doneBy = map[string][]string{
+	"contact-add.request":    {"contact.add"},
+	"contact-remove.request": {"contact.remove"},
+	"promote-self.request":   {"contact.promote"},
+}
+
 // doneBySameActor reports whether the person who asked for req's operation
-// also did something in it on this page.
+// also did what was asked, in it, on this page.
 func doneBySameActor(events []Event, req Event) bool {
 	if req.WorkflowID == "" {
 		return false
 	}
 	for _, e := range events {
-		if !isRequest(e) && e.WorkflowID == req.WorkflowID && e.Actor.Via == req.Actor.Via && e.Actor.ID == req.Actor.ID {
+		if slices.Contains(doneBy[req.Action], e.Action) && e.WorkflowID == req.WorkflowID && e.Actor.Via == req.Actor.Via && e.Actor.ID == req.Actor.ID {
 			return true
 		}
 	}

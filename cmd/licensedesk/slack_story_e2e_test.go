@@ -288,7 +288,7 @@ func salesStory(t *testing.T, s *stack, w slackWire, shoot func(name, path, sele
 	all := bot.PlainText(*first)
 	more := findButton(t, *first, "Show 10 more")
 	pressOn(t, s, w, more)
-	all += s.waitResponse(t, responses+5)
+	all += bot.PlainText(s.waitMessage(t, "response_url", "History of "+sen+", earlier", "History"))
 	for _, want := range []string{"asked to move " + sen + " to " + newEmail, "had a fresh link mailed to dave@globex.test",
 		"p1@globex.test", "p5@globex.test", "That is everything recorded.", "History of " + sen + ", earlier"} {
 		if !strings.Contains(all, want) {
