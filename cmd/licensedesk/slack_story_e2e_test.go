@@ -314,7 +314,7 @@ func TestDev_SalesStoryInSlackOverHTTP(t *testing.T) {
 			browser = browsertest.NewPage(t, s.state.HTTPURL, 720, "")
 		}
 		browser.Open(path, http.StatusOK)
-		png := browsertest.Value(t, browser.Ctx, "screenshot "+name, chromedp.ScreenshotScale(chromedp.CSS(selector), 1))
+		png := browsertest.Value(t, browser.Ctx, "screenshot "+name, chromedp.ScreenshotScale(chromedp.CSS(selector), 0.5))
 		file := filepath.Join(os.Getenv("LICENSEDESK_SCREENSHOTS"), name+".png")
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			t.Fatal(err)

@@ -67,7 +67,7 @@ func (s *services) slackFront(workflowURL func(string) string) bot.Front {
 		Workspace:   bot.Workspace{TeamID: s.cfg.SlackTeamID, EnterpriseID: s.cfg.SlackEnterpriseID},
 		MetadataKey: formKey(s.cfg.SlackSigningSecret),
 	}
-	if f.Workspace == (bot.Workspace{}) {
+	if f.Workspace == (bot.Workspace{}) && !s.dev {
 		s.logger.Warn("SLACK_TEAM_ID is not set: Slack requests from any workspace the app is installed in are served")
 	}
 	switch out := s.slack.(type) {
