@@ -553,6 +553,7 @@ func TestForms_BadInputIsAnsweredInline(t *testing.T) {
 		}
 	}
 	c := f.openForm(t, "contact add")
+	golden(t, "form_contact_add.golden.json", indent(t, c.JSON))
 	answer := f.submit(t, "U1", c, slacktest.FormState{fieldSEN: {"sen": slacktest.Typed("SEN-1000001")},
 		fieldRole: {"role": slacktest.Picked("radio_buttons", "billing")}, fieldEmail: {fieldEmail: slacktest.Typed("alice@acme.test")}})
 	if errs, _ := answer["errors"].(map[string]any); answer["response_action"] != "errors" || !strings.Contains(mustString(errs[fieldEmail]), "alice@acme.test") {
