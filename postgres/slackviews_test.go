@@ -18,7 +18,9 @@ func TestDevViews_KeepsFormsAndOneHomePerPerson(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
 	views := slackout.NewDevViews(db)
-	title := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
+	title := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
 	id, err := views.OpenView(ctx, "local.1", slack.ModalViewRequest{Type: slack.VTModal, Title: title("Move a licence")})
 	if err != nil || !strings.HasPrefix(id, "V") {
 		t.Fatalf("open: %q %v", id, err)

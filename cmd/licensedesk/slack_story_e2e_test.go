@@ -367,4 +367,3 @@ func TestDev_SalesStoryInSlackOverSocketMode(t *testing.T) {
 	fake.WaitConnections(t, 1, 10*time.Second)
 	salesStory(t, s, socketWire{&socketSlack{fake: fake, s: s}}, func(string, string, string) {})
 }
-
