@@ -22,8 +22,14 @@ type PeopleCache struct {
 
 type personEntry struct {
 	p       Person
+	err     error // a failed look-up, remembered briefly
 	fetched time.Time
 }
+
+// failedFor is how long a failed look-up is remembered: a workspace
+// without the users:read scope, or Slack having a bad minute, costs one
+// look-up (and one warning) a minute per person, not one per command.
+const failedFor = time.Minute
 
 // NewPeopleCache wraps inner, keeping each answer for ttl (the bot uses an
 // hour). Failed look-ups are not cached.
@@ -36,15 +42,18 @@ func (c *PeopleCache) Person(ctx context.Context, userID string) (Person, error)
 	c.mu.Lock()
 	e, ok := c.entries[userID]
 	c.mu.Unlock()
-	if ok && c.now.Since(e.fetched) < c.ttl {
+	switch {
+	case ok && e.err != nil && c.now.Since(e.fetched) < failedFor:
+		return Person{}, e.err
+	case ok && e.err == nil && c.now.Since(e.fetched) < c.ttl:
 		return e.p, nil
 	}
 	p, err := c.inner.Person(ctx, userID)
-	if err != nil {
-		return Person{}, err
+	if err != nil && ctx.Err() != nil {
+		return Person{}, err // our own deadline, not Slack's answer
 	}
 	c.mu.Lock()
-	c.entries[userID] = personEntry{p: p, fetched: c.now.Now()}
+	c.entries[userID] = personEntry{p: p, err: err, fetched: c.now.Now()}
 	c.mu.Unlock()
-	return p, nil
+	return p, err
 }
