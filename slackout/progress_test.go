@@ -78,3 +78,19 @@ func TestNextSteps_NoCancelForBilling(t *testing.T) {
 		}
 	}
 }
+
+// Billing alerts (review #24) carry Show licence, and while money is owed,
+// Send card links and Charge now, each asking first.
+func TestBillingAlertBlocks(t *testing.T) {
+	blocks := slackout.BillingAlertBlocks(":warning: Payment of USD 10.00 for SEN-1000003 failed: <card declined>", "SEN-1000003", true)
+	raw, _ := json.Marshal(blocks)
+	s := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(raw))
+	for _, want := range []string{"&lt;card declined&gt;", `"text":"Show licence"`, `"action_id":"run:card"`, `"action_id":"run:charge"`, `"text":"Charge now?"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("alert lacks %s: %s", want, s)
+		}
+	}
+	if paid, _ := json.Marshal(slackout.BillingAlertBlocks("paid", "SEN-1000003", false)); strings.Contains(string(paid), "charge") {
+		t.Errorf("a paid alert offers to charge: %s", paid)
+	}
+}
