@@ -116,6 +116,9 @@ func (f *fakeOps) ChargeNow(context.Context, licensing.SEN, string) (string, err
 func (f *fakeOps) Resend(_ context.Context, id string, _ licensing.Email, _ string) ([]licensing.Email, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if st, ok := f.ops[id]; !ok || st.Done { // as Temporal answers an update to a closed workflow
+		return nil, licensing.Errorf(licensing.NotFound, "No running operation %s.", id)
+	}
 	for _, r := range f.resent {
 		if r == id {
 			return nil, licensing.Errorf(licensing.FailedPrecondition, "A fresh link went to alice@acme.test at 19:22 UTC; another can be sent from 19:32 UTC.")

@@ -25,10 +25,13 @@ func ResendCommand(ops Workflows) Command {
 					return Reply{}, asInvalid(err)
 				}
 			}
-			if st, err := ops.Status(ctx, id); err == nil && st.Done {
-				return Reply{}, ended(st)
-			}
 			sent, err := ops.Resend(ctx, id, email, req.UserID)
+			if licensing.ErrorCode(err) == licensing.NotFound {
+				// Ended, or never was: say how it ended when it did.
+				if st, serr := ops.Status(ctx, id); serr == nil && st.Done {
+					return Reply{}, ended(st)
+				}
+			}
 			if err != nil {
 				return Reply{}, err
 			}

@@ -81,8 +81,7 @@ func Entries(events []Event) []Entry {
 			roles = append(roles, role(events[i]))
 		}
 		if len(roles) > 1 {
-			e.Details = maps.Clone(e.Details)
-			e.Details["role"] = joinRoles(roles)
+			e = withRole(e, joinRoles(roles))
 		}
 		out = append(out, entry(e))
 	}
@@ -115,17 +114,19 @@ func doneBySameActor(events []Event, req Event) bool {
 	return false
 }
 
-// sameStep reports whether b is a's row for another role.
+// sameStep reports whether b is a's row for another role: the same
+// person, operation and action, saying the same but for the role.
 func sameStep(a, b Event) bool {
 	if a.Action != b.Action || a.Actor != b.Actor || a.WorkflowID != b.WorkflowID || role(a) == "" || role(b) == "" || role(a) == role(b) {
 		return false
 	}
-	for k, v := range a.Details {
-		if k != "role" && fmt.Sprint(v) != fmt.Sprint(b.Details[k]) {
-			return false
-		}
-	}
-	return len(a.Details) == len(b.Details)
+	return what(withRole(a, "")) == what(withRole(b, ""))
+}
+
+func withRole(e Event, r string) Event {
+	e.Details = maps.Clone(e.Details)
+	e.Details["role"] = r
+	return e
 }
 
 func role(e Event) string {

@@ -83,3 +83,16 @@ func TestEntries_OneLinePerStep(t *testing.T) {
 		t.Error("Entries changed the events it read")
 	}
 }
+
+// Details the sentence does not show (whether an account was created) do
+// not keep a step's roles apart.
+func TestEntries_RolesOfOneStepMergeWhateverTheirOtherDetails(t *testing.T) {
+	a := Actor{Via: "slack", ID: "U0SALES"}
+	got := Entries([]Event{
+		{Actor: a, Action: "contact.add", Details: map[string]any{"email": "zed@newco.test", "role": "technical", "account_created": false}, WorkflowID: "move/SEN-1/zed@newco.test"},
+		{Actor: a, Action: "contact.add", Details: map[string]any{"email": "zed@newco.test", "role": "billing", "account_created": true}, WorkflowID: "move/SEN-1/zed@newco.test"},
+	})
+	if len(got) != 1 || got[0].What != "added zed@newco.test as billing and technical contact" {
+		t.Errorf("entries: %+v", got)
+	}
+}

@@ -286,11 +286,11 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	hist := bot.PlainText(s.slack(t, "history SEN-1000001"))
 	var order []int
 	for _, want := range []string{
-		"@U0TEST asked for moving SEN-1000001 to " + newEmail + " (Slack)",
+		"@U0TEST asked to move SEN-1000001 to " + newEmail + " (Slack)",
 		"alice@acme.test approved moving SEN-1000001 to " + newEmail + " (emailed link)",
-		"@U0TEST added " + newEmail + " as billing contact (Slack)",
-		newEmail + " became the primary billing contact (alice@acme.test is now secondary) (emailed link)",
-		"@U0TEST removed alice@acme.test as billing contact (Slack)",
+		"@U0TEST added " + newEmail + " as billing and technical contact (Slack)",
+		newEmail + " became the primary billing and technical contact (alice@acme.test is now secondary) (emailed link)",
+		"@U0TEST removed alice@acme.test as billing and technical contact (Slack)",
 	} {
 		i := strings.Index(hist, want)
 		if i < 0 {
