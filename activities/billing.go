@@ -427,7 +427,8 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 		alert = fmt.Sprintf(":no_entry: %s is suspended: invoice %s (%s) is unpaid.", l.SEN, inv.Number, amount)
 	}
 	if a.Slack != nil && in.Channel != "" {
-		if _, err := a.Slack.Post(ctx, slackout.Message{Channel: in.Channel, Text: alert}); err != nil && !slackout.IsPermanent(err) {
+		msg := slackout.Message{Channel: in.Channel, Text: alert, Blocks: slackout.BillingAlertBlocks(alert, string(l.SEN), in.Kind != NoticePaid)}
+		if _, err := a.Slack.Post(ctx, msg); err != nil && !slackout.IsPermanent(err) {
 			return err
 		}
 	}

@@ -24,6 +24,13 @@ func (o *runningOps) Status(_ context.Context, id string) (operation.Status, err
 
 func (o *runningOps) URL(string, string) string { return "" }
 
+// idleOps runs nothing: every status query finds no operation.
+type idleOps struct{ runningOps }
+
+func (o *idleOps) Status(_ context.Context, id string) (operation.Status, error) {
+	return operation.Status{}, licensing.Errorf(licensing.NotFound, "No operation %s found.", id)
+}
+
 func (o *runningOps) Cancel(_ context.Context, id, _ string) error {
 	o.cancelled = append(o.cancelled, id)
 	return nil
@@ -59,7 +66,7 @@ func TestCancel_RefusesBillingAndCollection(t *testing.T) {
 // in Slack lists its steps in the order they happen and says the card stays.
 func TestMove_PreviewListsTheStepsInOrder(t *testing.T) {
 	var move Command
-	for _, c := range OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &runningOps{}) {
+	for _, c := range OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &idleOps{}) {
 		if c.Name == "move" {
 			move = c
 		}
@@ -90,7 +97,7 @@ func TestSlackCopy_ReadsLikeSentences(t *testing.T) {
 	if one.Text != "1 operation in flight for SEN-1000001" || two.Text != "2 operations in flight for SEN-1000001" {
 		t.Errorf("counts: %q, %q", one.Text, two.Text)
 	}
-	r := NewRegistry(ParseAllow("*", "*"), nil, slog.New(slog.DiscardHandler), append([]Command{ShowCommand(memLicenses{}, nil, 0)}, OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &runningOps{})...)...)
+	r := NewRegistry(ParseAllow("*", "*"), nil, slog.New(slog.DiscardHandler), append([]Command{ShowCommand(memLicenses{}, nil, 0)}, OperationCommands(memLicenses{"SEN-1000001": cloudMonthly()}, &idleOps{})...)...)
 	for _, text := range []string{"help", "help move", "help show"} {
 		if got := PlainText(r.Dispatch(context.Background(), Request{UserID: "U1", Text: text})); strings.Contains(got, "SLACK_") {
 			t.Errorf("%q names a setting:\n%s", text, got)

@@ -2,67 +2,56 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"licensedesk/slackout"
 )
 
-// Button action ids on confirmation prompts.
-const (
-	actionConfirm = "confirm"
-	actionCancel  = "cancel"
-)
+// A destructive command asks first: its reply carries two buttons that say
+// what each does ("Cancel the move" / "Keep it running"), never a bare
+// Confirm and Cancel that can be read either way. Next-step buttons for
+// destructive commands ask with Block Kit's confirm dialog instead
+// (slackout.Confirmed), and then take the same confirmed path.
 
-// pendingCommand is what a confirmation button carries: the command and its
-// arguments, re-checked in full when the button is pressed.
-type pendingCommand struct {
-	Cmd  string   `json:"cmd"`
-	Args []string `json:"args"`
-}
-
-func withConfirmButtons(r Reply, cmd Command, args []string) Reply {
-	value, _ := json.Marshal(pendingCommand{Cmd: cmd.Name, Args: args})
-	confirm := slack.NewButtonBlockElement(actionConfirm, string(value), slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
-	confirm.Style = slack.StylePrimary
+// withConfirmButtons adds the yes and no buttons of cmd to r.
+func withConfirmButtons(r Reply, cmd Command, req Request) Reply {
+	yes, no := cmd.Verbs(req)
+	inv := slackout.Invocation{Cmd: cmd.Name, Args: req.Args}
+	style := slack.StylePrimary
 	if cmd.Name == "cancel" || cmd.Name == "contact remove" {
-		confirm.Style = slack.StyleDanger
+		style = slack.StyleDanger
 	}
-	cancel := slack.NewButtonBlockElement(actionCancel, "", slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
 	if len(r.Blocks) == 0 {
 		r.Blocks = []slack.Block{mrkdwnSection(r.Text)}
 	}
-	r.Blocks = append(r.Blocks, slack.NewActionBlock("confirm_"+cmd.Name, confirm, cancel))
+	r.Blocks = append(r.Blocks, slackout.Actions("confirm_"+cmd.Name,
+		slackout.Button{Label: yes, Mode: slackout.ModeConfirm, Inv: inv, Style: style, OnPrompt: true},
+		slackout.Button{Label: no, Mode: slackout.ModeKeep, Inv: inv, OnPrompt: true},
+	))
 	return r
 }
 
-// Confirmed runs the Confirm of the command a pressed button names, after
-// checking again that the presser may run it and that its arguments are
-// still well formed. Cancel answers without doing anything.
-func (r *Registry) Confirmed(ctx context.Context, userID, actionID, value string, req Request) Reply {
-	if actionID == actionCancel {
-		return Reply{ResponseType: slack.ResponseTypeEphemeral, Text: "Cancelled; nothing was started."}
-	}
-	var p pendingCommand
-	if actionID != actionConfirm || json.Unmarshal([]byte(value), &p) != nil {
+// confirm runs the confirmed step of the destructive command inv names,
+// after checking again that the presser may run it and that its arguments
+// are still well formed.
+func (r *Registry) confirm(ctx context.Context, req Request, inv slackout.Invocation) Reply {
+	cmd, ok := r.command(inv.Cmd)
+	if !ok || cmd.Confirm == nil {
 		return ephemeral("I didn't understand that button.")
 	}
-	i, ok := r.byName[p.Cmd]
-	if !ok || r.cmds[i].Confirm == nil {
-		return ephemeral("I didn't understand that button.")
+	log := r.logger.With("user", req.UserID, "command", cmd.Name, "via", "button")
+	if refusal, ok := r.permit(ctx, log, req.UserID, cmd); !ok {
+		return refusal
 	}
-	cmd := r.cmds[i]
-	log := r.logger.With("user", userID, "command", cmd.Name, "via", "button")
-	allowed, err := r.Allowed(ctx, userID, cmd.Class)
-	if err != nil || !allowed {
-		log.Warn("slack confirmation refused", "err", err)
-		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`; ask an admin to add you to %s.", cmd.invocation(), cmd.Class.envName()))
+	if argProblem(cmd, len(inv.Args)) != "" {
+		return usageReply(cmd, "That button no longer matches the command.")
 	}
-	if len(p.Args) < cmd.MinArgs || (cmd.MaxArgs != NoMax && len(p.Args) > cmd.MaxArgs) {
-		return usageReply(cmd, "That confirmation no longer matches the command.")
-	}
-	req.UserID, req.Args, req.Now = userID, p.Args, r.clock.Now()
+	req.Args = inv.Args
+	req = r.withDisplayName(ctx, req, cmd)
+	req.Now = r.clock.Now()
 	start := time.Now() //clock:wall measures the command for the log
 	reply, err := run(ctx, cmd, req, cmd.Confirm)
 	if err != nil {
@@ -75,8 +64,20 @@ func (r *Registry) Confirmed(ctx context.Context, userID, actionID, value string
 	return reply
 }
 
-// ConfirmValue returns the value of a reply's Confirm button, when it asks
-// for confirmation (for clients that press it themselves, like the
+// kept answers a prompt's no button: nothing happens, and the answer says
+// which choice that was.
+func (r *Registry) kept(req Request, inv slackout.Invocation) Reply {
+	cmd, ok := r.command(inv.Cmd)
+	if !ok || cmd.Verbs == nil {
+		return ephemeral("Nothing was changed.")
+	}
+	req.Args = inv.Args
+	_, no := cmd.Verbs(req)
+	return ephemeral(fmt.Sprintf("You chose “%s”: nothing was changed.", escape(no)))
+}
+
+// ConfirmValue returns the value of a prompt's yes button, when the reply
+// asks for confirmation (for clients that press it themselves, like the
 // `licensedesk slack --yes` command line).
 func ConfirmValue(r Reply) (string, bool) {
 	for _, b := range r.Blocks {
@@ -85,10 +86,28 @@ func ConfirmValue(r Reply) (string, bool) {
 			continue
 		}
 		for _, e := range a.Elements.ElementSet {
-			if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == actionConfirm {
+			if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == slackout.ModeConfirm {
 				return btn.Value, true
 			}
 		}
 	}
 	return "", false
+}
+
+// Buttons lists the buttons of a reply with their action_ids and values,
+// for clients that press them (tests, the command line).
+func Buttons(r Reply) []*slack.ButtonBlockElement {
+	var out []*slack.ButtonBlockElement
+	for _, b := range r.Blocks {
+		a, ok := b.(*slack.ActionBlock)
+		if !ok || a.Elements == nil {
+			continue
+		}
+		for _, e := range a.Elements.ElementSet {
+			if btn, ok := e.(*slack.ButtonBlockElement); ok {
+				out = append(out, btn)
+			}
+		}
+	}
+	return out
 }

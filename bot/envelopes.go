@@ -41,7 +41,7 @@ func (s *SocketMode) envelope(ctx context.Context, evt socketmode.Event) {
 	if n := len(req.Payload); n > maxEnvelopeBytes {
 		log.Warn("slack socket mode: envelope too large, refused", "bytes", n)
 		tooLarge := ephemeral(fmt.Sprintf("That request is too large for me (%d KiB; at most %d KiB), so nothing was done.", n>>10, maxEnvelopeBytes>>10))
-		s.ack(ctx, log, req, &tooLarge, "")
+		s.ack(ctx, log, req, tooLarge, "")
 		return
 	}
 	h, first := s.seen.claim(time.Now(), envelopeKeys(req, evt.Data)...) //clock:wall Slack redelivers envelopes in real time
@@ -51,23 +51,26 @@ func (s *SocketMode) envelope(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	var (
-		reply    *Reply
+		payload  any    // a Reply, a form's response_action, or nil
 		fallback string // where a reply too large for the acknowledgement goes
 	)
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
-		r := s.reg.answerCommand(ctx, data)
-		reply, fallback = &r, data.ResponseURL
+		if r := s.reg.answerCommand(ctx, data); !r.Silent {
+			payload, fallback = r, data.ResponseURL
+		}
 	case slack.InteractionCallback:
 		// As over HTTP: Slack shows a button's reply only from the
-		// response_url, which also replaces the message with the button.
-		if r, ok := s.reg.answerInteraction(ctx, data); ok {
-			respondLater(ctx, s.respond, data.ResponseURL, r, s.logger)
-			reply = &r
+		// response_url; a form's answer is the acknowledgement's payload.
+		if ans, ok := s.reg.answerInteraction(ctx, data); ok {
+			if ans.respond != nil {
+				respondLater(ctx, s.respond, ans.url, *ans.respond, s.logger)
+			}
+			payload = ans.body
 		}
 	}
-	h.finish(reply)
-	s.ack(ctx, log, req, reply, fallback)
+	h.finish(payload)
+	s.ack(ctx, log, req, payload, fallback)
 }
 
 // badEnvelope answers what slack-go could not read: a malformed payload, or
@@ -93,29 +96,33 @@ func (s *SocketMode) badEnvelope(ctx context.Context, bad *socketmode.ErrorBadMe
 		log.Warn("slack socket mode: envelope of an unknown type refused", "err", bad.Cause)
 		text = fmt.Sprintf("I don't handle Slack requests of type “%s”, so nothing was done.", escape(truncate(head.Type, maxEcho)))
 	}
-	r := ephemeral(text)
-	s.ack(ctx, log, &socketmode.Request{EnvelopeID: head.EnvelopeID, AcceptsResponsePayload: head.AcceptsResponsePayload}, &r, "")
+	s.ack(ctx, log, &socketmode.Request{EnvelopeID: head.EnvelopeID, AcceptsResponsePayload: head.AcceptsResponsePayload}, ephemeral(text), "")
 }
 
-// ack acknowledges req, with reply as its payload when Slack accepts one.
-// A reply too large for an acknowledgement goes to fallback (a
-// response_url) when there is one, and a short note in its place when not.
-func (s *SocketMode) ack(ctx context.Context, log *slog.Logger, req *socketmode.Request, reply *Reply, fallback string) {
-	var payload any
-	if reply != nil && req.AcceptsResponsePayload {
-		r := *reply
+// ack acknowledges req, with payload (a Reply, or a form's answer) when
+// Slack accepts one. A reply too large for an acknowledgement goes to
+// fallback (a response_url) when there is one, and a short note in its
+// place when not.
+func (s *SocketMode) ack(ctx context.Context, log *slog.Logger, req *socketmode.Request, payload any, fallback string) {
+	if !req.AcceptsResponsePayload {
+		payload = nil
+	}
+	if r, ok := payload.(Reply); ok {
 		if r.ResponseType == "" {
 			r.ResponseType = slack.ResponseTypeEphemeral
 		}
 		payload = r
-		if b, err := json.Marshal(socketmode.Response{EnvelopeID: req.EnvelopeID, Payload: r}); err != nil || len(b) >= maxAckBytes {
+	}
+	if payload != nil {
+		if b, err := json.Marshal(socketmode.Response{EnvelopeID: req.EnvelopeID, Payload: payload}); err != nil || len(b) >= maxAckBytes {
+			r, isReply := payload.(Reply)
 			switch {
-			case fallback != "" && s.respond != nil:
+			case isReply && fallback != "" && s.respond != nil:
 				log.Info("slack socket mode: reply too large for an acknowledgement, sent to response_url", "bytes", len(b))
 				respondLater(ctx, s.respond, fallback, r, s.logger)
 				payload = nil
 			default:
-				log.Warn("slack socket mode: reply too large for an acknowledgement and nowhere else to go", "bytes", len(b), "err", err)
+				log.Warn("slack socket mode: answer too large for an acknowledgement and nowhere else to go", "bytes", len(b), "err", err)
 				payload = ephemeral("That answer is too long to show here; please narrow the request.")
 			}
 		}
@@ -161,7 +168,7 @@ type seenKey struct {
 // handledEnvelope is one request, answered or still running.
 type handledEnvelope struct {
 	done  chan struct{}
-	reply *Reply // set before done closes; nil when it needed no reply
+	reply any // set before done closes; nil when it needed no reply
 }
 
 func newEnvelopeLog(ttl time.Duration) *envelopeLog {
@@ -194,14 +201,14 @@ func (l *envelopeLog) claim(now time.Time, keys ...string) (*handledEnvelope, bo
 	return h, true
 }
 
-func (h *handledEnvelope) finish(reply *Reply) {
+func (h *handledEnvelope) finish(reply any) {
 	h.reply = reply
 	close(h.done)
 }
 
 // wait returns the first delivery's reply, or says it is still coming when
 // that takes longer than Slack waits.
-func (h *handledEnvelope) wait(ctx context.Context) *Reply {
+func (h *handledEnvelope) wait(ctx context.Context) any {
 	t := time.NewTimer(commandDeadline)
 	defer t.Stop()
 	select {
@@ -210,6 +217,5 @@ func (h *handledEnvelope) wait(ctx context.Context) *Reply {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	r := ephemeral("I'm still working on that request; its answer comes with the first one.")
-	return &r
+	return ephemeral("I'm still working on that request; its answer comes with the first one.")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"licensedesk/licensing"
+	"licensedesk/slackout"
 )
 
 // FindPageSize is how many licences one /license find reply lists.
@@ -67,9 +68,14 @@ func FindBlocks(q licensing.FindQuery, page FoundPage, after licensing.SEN) []sl
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
 		truncate(fmt.Sprintf("%s (%d)", findTitle(q), page.Total), maxHeaderRunes), false, false))}
 	for _, l := range page.Licenses {
-		blocks = append(blocks, mrkdwnSection(fmt.Sprintf("*%s* · %s — %s\n%s", escape(string(l.SEN)), escape(l.Product), licenceFacts(l), rolesLine(q, l))))
+		s := mrkdwnSection(fmt.Sprintf("*%s* · %s — %s\n%s", escape(string(l.SEN)), escape(l.Product), licenceFacts(l), rolesLine(q, l)))
+		s.Accessory = slack.NewAccessory(slackout.Run("Show", "show", string(l.SEN)).Element())
+		blocks = append(blocks, s)
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwnText(findHint(q, page, after))))
+	if page.Next != "" {
+		blocks = append(blocks, slackout.Actions("find_more", slackout.Run(fmt.Sprintf("Show %d more", FindPageSize), "find", findArg(q), "--after", string(page.Next))))
+	}
 	return blocks
 }
 
@@ -101,7 +107,7 @@ func findHint(q licensing.FindQuery, page FoundPage, after licensing.SEN) string
 	case shown == 0:
 		return fmt.Sprintf("No more licences after %s.", escape(string(after)))
 	case after == "" && page.Next == "" && shown == 1:
-		b.WriteString("The only one.")
+		b.WriteString("1 found.")
 	case after == "" && page.Next == "":
 		fmt.Fprintf(&b, "All %d shown.", page.Total)
 	case after == "":
@@ -110,7 +116,7 @@ func findHint(q licensing.FindQuery, page FoundPage, after licensing.SEN) string
 		fmt.Fprintf(&b, "%d more of %d, after %s.", shown, page.Total, escape(string(after)))
 	}
 	if page.Next != "" {
-		fmt.Fprintf(&b, " More: `%s find %s --after %s`", slashCommand, escape(findArg(q)), escape(string(page.Next)))
+		fmt.Fprintf(&b, " Typed: `%s find %s --after %s`", slashCommand, escape(findArg(q)), escape(string(page.Next)))
 	}
 	return b.String()
 }

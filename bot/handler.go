@@ -49,6 +49,10 @@ func (r *Registry) commandName(text string) string {
 }
 
 func writeReply(w http.ResponseWriter, reply Reply, logger *slog.Logger) {
+	if reply.Silent {
+		w.WriteHeader(http.StatusOK) // a form opened instead: Slack shows nothing
+		return
+	}
 	b, err := encodeReply(reply)
 	if err != nil {
 		logger.Error("encoding slack reply", "err", err)
@@ -57,6 +61,26 @@ func writeReply(w http.ResponseWriter, reply Reply, logger *slog.Logger) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b)
+}
+
+// writeBody writes an interaction's answer: a reply, a form's
+// response_action, or nothing.
+func writeBody(w http.ResponseWriter, body any, logger *slog.Logger) {
+	switch b := body.(type) {
+	case nil:
+		w.WriteHeader(http.StatusOK)
+	case Reply:
+		writeReply(w, b, logger)
+	default:
+		out, err := json.Marshal(b)
+		if err != nil {
+			logger.Error("encoding slack answer", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(out)
+	}
 }
 
 // encodeReply is a reply as Slack receives it, over either transport.

@@ -84,6 +84,7 @@ func contactRemoveCommand() Command {
 	return Command{
 		Name: "contact remove", Args: "<SEN> <billing|technical> <email>",
 		Summary: "Remove a secondary contact.", Class: Act, Destructive: true, MinArgs: 3, MaxArgs: 3,
+		Verbs:   func(req Request) (string, string) { return "Remove " + req.Args[2], "Keep" },
 		Run:     func(context.Context, Request) (Reply, error) { return ephemeral("remove?"), nil },
 		Confirm: func(context.Context, Request) (Reply, error) { return ephemeral("removed"), nil },
 	}
@@ -170,7 +171,7 @@ func TestCommands_ShowRendersTheLicence(t *testing.T) {
 	if reply.ResponseType != slack.ResponseTypeEphemeral {
 		t.Errorf("response_type = %q", reply.ResponseType)
 	}
-	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, showNow)) {
+	if len(reply.Blocks) != len(LicenseBlocks(cloudMonthly(), nil, showNow))+1 {
 		t.Errorf("got %d blocks", len(reply.Blocks))
 	}
 	text := PlainText(reply)

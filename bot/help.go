@@ -87,7 +87,7 @@ func helpList(cmds []Command) Reply {
 }
 
 func helpOne(c Command) Reply {
-	lines := []string{c.usageMrkdwn(), c.Summary}
+	lines := []string{c.usageMrkdwn(), escape(c.Summary)}
 	if c.Class == Act {
 		lines = append(lines, "Needs act permission.")
 	} else {
@@ -96,17 +96,25 @@ func helpOne(c Command) Reply {
 	if c.Destructive {
 		lines = append(lines, "Asks for confirmation before anything starts.")
 	}
+	if c.Modal != nil {
+		lines = append(lines, fmt.Sprintf("Without arguments, `%s` opens a form.", c.invocation()))
+	}
 	return Reply{
 		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         escape(c.Usage()) + ": " + c.Summary,
+		Text:         escape(c.Usage()) + ": " + escape(c.Summary),
 		Blocks:       []slack.Block{mrkdwnSection(strings.Join(lines, "\n"))},
 	}
 }
 
 func helpLine(c Command) string {
-	line := c.usageMrkdwn() + " — " + c.Summary
-	if c.Destructive {
+	line := c.usageMrkdwn() + " — " + escape(c.Summary)
+	switch {
+	case c.Destructive && c.Modal != nil:
+		line += " (asks for confirmation; without arguments, a form)"
+	case c.Destructive:
 		line += " (asks for confirmation)"
+	case c.Modal != nil:
+		line += " (without arguments, a form)"
 	}
 	return line
 }

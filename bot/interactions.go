@@ -15,11 +15,12 @@ type Responder interface {
 	Respond(ctx context.Context, responseURL string, reply Reply) error
 }
 
-// InteractionsHandler serves POST /slack/interactions: Confirm and Cancel
-// buttons on confirmation prompts. It is wrapped by Verifier.Middleware at
-// route setup. The reply goes to the response_url (Slack ignores the body of
-// this response) and, for local clients such as `licensedesk slack --yes`,
-// in the body too.
+// InteractionsHandler serves POST /slack/interactions: buttons (on
+// confirmation prompts, next steps, the App Home) and forms. It is wrapped
+// by Verifier.Middleware at route setup. A button's reply goes to the
+// response_url (Slack ignores the body of this response) and, for local
+// clients such as `licensedesk slack --yes`, in the body too; a form's
+// answer (its response_action) is the body.
 func InteractionsHandler(reg *Registry, respond Responder, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
@@ -35,12 +36,14 @@ func InteractionsHandler(reg *Registry, respond Responder, logger *slog.Logger) 
 			http.Error(w, "bad payload", http.StatusBadRequest)
 			return
 		}
-		reply, ok := reg.answerInteraction(r.Context(), cb)
+		ans, ok := reg.answerInteraction(r.Context(), cb)
 		if !ok {
 			w.WriteHeader(http.StatusOK) // nothing of ours; acknowledge
 			return
 		}
-		respondLater(r.Context(), respond, cb.ResponseURL, reply, logger)
-		writeReply(w, reply, logger)
+		if ans.respond != nil {
+			respondLater(r.Context(), respond, ans.url, *ans.respond, logger)
+		}
+		writeBody(w, ans.body, logger)
 	})
 }

@@ -45,6 +45,10 @@ func plainMrkdwn(s string) string {
 			label = unescaper.Replace(s[m[4]:m[5]])
 		}
 		visible := strings.TrimPrefix(target, "mailto:")
+		if strings.HasPrefix(target, "!date^") && label != "" {
+			b.WriteString(label) // a date, in the fallback's UTC
+			continue
+		}
 		if label == "" || label == target || label == visible {
 			b.WriteString(visible)
 		} else {

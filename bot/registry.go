@@ -27,7 +27,8 @@ const maxEcho = 40
 const NoMax = -1
 
 // Command is one /license subcommand. The registry uses its description to
-// parse, authorise and document it, so help always matches behaviour.
+// parse, authorise and document it, so help always matches behaviour; the
+// same description serves buttons and forms, which run commands too.
 type Command struct {
 	Name        string // one or more words: "show", "contact add"
 	Args        string // usage arguments: "<SEN>"
@@ -40,11 +41,18 @@ type Command struct {
 	// the usage line, other *licensing.Errors with their message; anything
 	// else is logged and the user gets a generic apology. For a Destructive
 	// command, Run only checks and describes what will happen: the registry
-	// adds Confirm and Cancel buttons to its reply.
+	// adds the buttons that say yes or no to its reply, unless the reply is
+	// Final (the operation already runs, say).
 	Run func(ctx context.Context, req Request) (Reply, error)
 	// Confirm does a Destructive command's work once its button is pressed
 	// (arguments and permissions are checked again first).
 	Confirm func(ctx context.Context, req Request) (Reply, error)
+	// Verbs label a Destructive command's buttons with what each does:
+	// "Start the move" and "Don't move", never a bare Confirm and Cancel.
+	Verbs func(req Request) (yes, no string)
+	// Modal, when set, is the command's form: /license <name> without
+	// arguments and the command's "…" buttons open it.
+	Modal *Modal
 }
 
 // Usage is the command's usage line, e.g. "/license show <SEN>".
@@ -58,18 +66,24 @@ func (c Command) invocation() string { return slashCommand + " " + c.Name }
 // be escaped or Slack reads them as links.
 func (c Command) usageMrkdwn() string { return "`" + escape(c.Usage()) + "`" }
 
-// Request is one slash command invocation, as Slack posted it.
+// Request is one slash command invocation, as Slack posted it, or the
+// press of a button or the submission of a form that runs a command.
 type Request struct {
 	UserID, UserName, ChannelID, TeamID string
+	EnterpriseID                        string
 	Text                                string // everything after /license, as Slack sent it
 	ResponseURL, TriggerID              string
 	Args                                []string // tokens after the subcommand, links unwrapped
 	// Now is when the command was received, by the registry's clock: what
 	// a reply renders "today", "overdue" and "in 3 days" against.
 	Now time.Time
+	// UserDisplayName is the asker's display name (users.info), filled for
+	// act commands when known: mails name the salesperson who asked.
+	UserDisplayName string
 }
 
 // Registry routes /license text to its Command after checking who asks.
+// Typed commands, buttons and forms all go through it.
 type Registry struct {
 	cmds     []Command // in registration order, help first
 	byName   map[string]int
@@ -78,6 +92,13 @@ type Registry struct {
 	groups   GroupMembers
 	logger   *slog.Logger
 	clock    clock.Clock // nil: the wall clock
+
+	workspace Workspace    // the one team (and enterprise) served
+	people    People       // users.info, for display names and guests; nil: unknown
+	views     Views        // views.open/update/publish; nil: no forms, no App Home
+	home      *Home        // the App Home tab; nil: none
+	metaKey   []byte       // signs forms' private_metadata; nil: unsigned
+	events    *envelopeLog // events handled lately, so Slack's retries run once
 }
 
 // SetClock makes replies render by c instead of the wall clock. Call it
@@ -92,7 +113,7 @@ func NewRegistry(allow Allow, groups GroupMembers, logger *slog.Logger, cmds ...
 	if logger == nil {
 		logger = slog.Default()
 	}
-	r := &Registry{byName: map[string]int{}, allow: allow, groups: groups, logger: logger}
+	r := &Registry{byName: map[string]int{}, allow: allow, groups: groups, logger: logger, events: newEnvelopeLog(seenFor)}
 	r.add(r.helpCommand())
 	for _, c := range cmds {
 		r.add(c)
@@ -109,6 +130,8 @@ func (r *Registry) add(c Command) {
 		panic(fmt.Sprintf("bot: command %q has no Run", c.Name))
 	case c.Destructive != (c.Confirm != nil):
 		panic(fmt.Sprintf("bot: command %q: Destructive commands, and only they, have Confirm", c.Name))
+	case c.Destructive && c.Verbs == nil:
+		panic(fmt.Sprintf("bot: command %q: a Destructive command's buttons need Verbs", c.Name))
 	case c.Class != Read && c.Class != Act:
 		panic(fmt.Sprintf("bot: command %q has no Class", c.Name))
 	case c.MinArgs < 0 || (c.MaxArgs != NoMax && c.MaxArgs < c.MinArgs):
@@ -120,6 +143,19 @@ func (r *Registry) add(c Command) {
 	r.byName[c.Name] = len(r.cmds)
 	r.cmds = append(r.cmds, c)
 	r.maxWords = max(r.maxWords, len(strings.Fields(c.Name)))
+}
+
+// Commands lists the registered commands, help first: the manifest and
+// the documentation are made from them.
+func (r *Registry) Commands() []Command { return append([]Command(nil), r.cmds...) }
+
+// command finds a command by its exact name.
+func (r *Registry) command(name string) (Command, bool) {
+	i, ok := r.byName[name]
+	if !ok {
+		return Command{}, false
+	}
+	return r.cmds[i], true
 }
 
 // lookup finds the longest command name that prefixes tokens and returns it
@@ -153,31 +189,24 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 		return r.unknownReply(tokens)
 	}
 	req.Args = tokens[n:]
-	log := r.logger.With("user", req.UserID, "command", cmd.Name)
+	return r.invoke(ctx, req, cmd, "typed")
+}
 
-	allowed, err := r.Allowed(ctx, req.UserID, cmd.Class)
-	if err != nil {
-		log.Error("slack permission check failed", "err", err)
+// invoke runs cmd with req.Args as if typed: the one path of typed
+// commands and of the buttons that run them (via names which).
+func (r *Registry) invoke(ctx context.Context, req Request, cmd Command, via string) Reply {
+	log := r.logger.With("user", req.UserID, "command", cmd.Name, "via", via)
+	if refusal, ok := r.permit(ctx, log, req.UserID, cmd); !ok {
+		return refusal
 	}
-	if !allowed {
-		log.Warn("slack command refused", "class", cmd.Class.String())
-		if err != nil {
-			return ephemeral(fmt.Sprintf("I could not check whether you may run `%s` just now; please try again in a minute.", cmd.invocation()))
-		}
-		log.Info("slack command refused: the user is not in the allow-list", "setting", cmd.Class.envName())
-		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`: it needs %s permission. Ask the admin who runs licensedesk to grant it.",
-			cmd.invocation(), cmd.Class.String()))
+	if len(req.Args) < cmd.MinArgs && cmd.Modal != nil && r.views != nil && req.TriggerID != "" {
+		return r.openForm(ctx, log, req, cmd, req.Args) // /license move, or /license move SEN-1000001
 	}
-
-	switch {
-	case len(req.Args) < cmd.MinArgs:
-		log.Info("slack command", "outcome", "missing_arguments")
-		return usageReply(cmd, fmt.Sprintf("`%s` needs more arguments.", cmd.invocation()))
-	case cmd.MaxArgs != NoMax && len(req.Args) > cmd.MaxArgs:
-		log.Info("slack command", "outcome", "extra_arguments")
-		return usageReply(cmd, fmt.Sprintf("`%s` got more arguments than it takes.", cmd.invocation()))
+	if problem := argProblem(cmd, len(req.Args)); problem != "" {
+		log.Info("slack command", "outcome", "bad_argument_count")
+		return usageReply(cmd, problem)
 	}
-
+	req = r.withDisplayName(ctx, req, cmd)
 	req.Now = r.clock.Now()
 	start := time.Now() //clock:wall measures the command for the log
 	reply, err := run(ctx, cmd, req, cmd.Run)
@@ -188,10 +217,42 @@ func (r *Registry) Dispatch(ctx context.Context, req Request) Reply {
 	if reply.ResponseType == "" {
 		reply.ResponseType = slack.ResponseTypeEphemeral
 	}
-	if cmd.Destructive {
-		reply = withConfirmButtons(reply, cmd, req.Args)
+	if cmd.Destructive && !reply.Final {
+		reply = withConfirmButtons(reply, cmd, req)
 	}
 	return reply
+}
+
+// permit checks that userID may run cmd; when not, it returns the refusal.
+func (r *Registry) permit(ctx context.Context, log *slog.Logger, userID string, cmd Command) (Reply, bool) {
+	allowed, err := r.Allowed(ctx, userID, cmd.Class)
+	if err != nil {
+		log.Error("slack permission check failed", "err", err)
+	}
+	if !allowed {
+		log.Warn("slack command refused", "class", cmd.Class.String())
+		if err != nil {
+			return ephemeral(fmt.Sprintf("I could not check whether you may run `%s` just now; please try again in a minute.", cmd.invocation())), false
+		}
+		log.Info("slack command refused: the user is not in the allow-list", "setting", cmd.Class.envName())
+		return ephemeral(fmt.Sprintf("You are not allowed to run `%s`: it needs %s permission. Ask the admin who runs licensedesk to grant it.",
+			cmd.invocation(), cmd.Class.String())), false
+	}
+	if u, ok := r.person(ctx, userID); ok && u.Guest {
+		log.Warn("slack command refused: the user is a guest of the workspace")
+		return ephemeral(fmt.Sprintf("Guests of the workspace may not run `%s`.", cmd.invocation())), false
+	}
+	return Reply{}, true
+}
+
+func argProblem(cmd Command, n int) string {
+	switch {
+	case n < cmd.MinArgs:
+		return fmt.Sprintf("`%s` needs more arguments.", cmd.invocation())
+	case cmd.MaxArgs != NoMax && n > cmd.MaxArgs:
+		return fmt.Sprintf("`%s` got more arguments than it takes.", cmd.invocation())
+	}
+	return ""
 }
 
 // run calls cmd.Run, turning a panic into an error so the user still gets
@@ -213,7 +274,7 @@ func failureReply(ctx context.Context, log *slog.Logger, cmd Command, err error)
 		return usageReply(cmd, escape(sentence(domain.Message)))
 	case errors.As(err, &domain):
 		log.Info("slack command", "outcome", string(domain.Code))
-		return ephemeral(escape(sentence(licensing.ErrorMessage(err))))
+		return ephemeral(slackSafe(sentence(licensing.ErrorMessage(err))))
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		log.Warn("slack command timed out", "err", err)
 		return ephemeral("That took longer than Slack waits for; please try again in a moment.")

@@ -16,6 +16,12 @@ type Reply struct {
 	// ReplaceOriginal makes the reply replace the message that held the
 	// pressed button, when it goes to a response_url.
 	ReplaceOriginal bool `json:"replace_original,omitempty"`
+	// Final marks a destructive command's reply that needs no buttons
+	// (the operation already runs); never sent.
+	Final bool `json:"-"`
+	// Silent is no answer at all: a form opened instead (an empty
+	// acknowledgement, which Slack shows as nothing).
+	Silent bool `json:"-"`
 }
 
 // UnmarshalJSON lets clients (the licensedesk slack CLI, tests) read replies

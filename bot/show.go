@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"licensedesk/licensing"
+	"licensedesk/slackout"
 )
 
 // LicenseReader loads a licence with everything /license show displays. An
@@ -61,10 +62,26 @@ func ShowCommand(licenses LicenseReader, overdue OverdueReader, suspendAfter tim
 			return Reply{
 				ResponseType: slack.ResponseTypeEphemeral,
 				Text:         licenseSummary(l),
-				Blocks:       append(LicenseBlocks(l, o, req.Now), BillingBlocks(l, b, req.Now)...),
+				Blocks:       append(append(LicenseBlocks(l, o, req.Now), BillingBlocks(l, b, req.Now)...), LicenseActions(l)),
 			}, nil
 		},
 	}
+}
+
+// LicenseActions are the buttons under a licence: Move…, Add contact…,
+// Send card links (when someone may update its card) and History; a
+// cancelled licence has its history only.
+func LicenseActions(l licensing.License) slack.Block {
+	sen := string(l.SEN)
+	var buttons []slackout.Button
+	if l.Status != licensing.Cancelled {
+		buttons = append(buttons, slackout.Open("Move…", "move", sen), slackout.Open("Add contact…", "contact add", sen))
+		if len(licensing.CardUpdaters(l)) > 0 {
+			buttons = append(buttons, slackout.Run("Send card links", "card", sen))
+		}
+	}
+	buttons = append(buttons, slackout.Run("History", "history", sen))
+	return slackout.Actions("licence_"+sen, buttons...)
 }
 
 // asInvalid makes sure a parse failure reaches the user as bad input (with

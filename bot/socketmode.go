@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,9 +246,17 @@ func (s *SocketMode) event(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
 		go s.envelope(ctx, evt)
 	case socketmode.EventTypeEventsAPI:
-		// No events are subscribed to; acknowledge so Slack does not retry.
-		if evt.Request != nil {
-			go s.ack(ctx, s.logger, evt.Request, nil, "")
+		// Acknowledged at once, then handled on the one path HTTP takes.
+		if req := evt.Request; req != nil {
+			go func() {
+				s.ack(ctx, s.logger, req, nil, "")
+				var e eventEnvelope
+				if err := json.Unmarshal(req.Payload, &e); err != nil {
+					s.logger.Warn("slack socket mode: unreadable event ignored", "err", err)
+					return
+				}
+				s.reg.answerEvent(ctx, e, strconv.Itoa(req.RetryAttempt))
+			}()
 		}
 	case socketmode.EventTypeErrorBadMessage:
 		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"licensedesk/internal/slacktest"
+	"licensedesk/licensing"
 	"licensedesk/operation"
 )
 
@@ -47,6 +48,17 @@ func (o *startedOps) Start(_ context.Context, req operation.StartRequest) (opera
 	o.ids[id] = true
 	o.started = append(o.started, req)
 	return operation.Started{WorkflowID: id, RunID: "run-1"}, nil
+}
+
+// Status says an operation it started is running; others are unknown.
+func (o *startedOps) Status(_ context.Context, id string) (operation.Status, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.ids[id] {
+		return operation.Status{}, licensing.Errorf(licensing.NotFound, "No operation %s found.", id)
+	}
+	return operation.Status{WorkflowID: id, Summary: "Operation " + id, Step: "wait",
+		Steps: []operation.Step{{Key: "wait", Title: "Wait", State: operation.Active}}}, nil
 }
 
 func (o *startedOps) URL(workflowID, runID string) string {
@@ -186,7 +198,7 @@ func (h *socketHarness) press(t *testing.T, user string, prompt Reply) slacktest
 		t.Fatalf("no Confirm button in %q", PlainText(prompt))
 	}
 	id := h.envelopeID()
-	e := slacktest.ButtonEnvelope(id, user, "C1", "https://hooks.slack.test/actions/"+id, actionConfirm, value)
+	e := slacktest.ButtonEnvelope(id, user, "C1", "https://hooks.slack.test/actions/"+id, "confirm", value)
 	if r := h.deliver(t, e); r.Text != "" {
 		t.Errorf("a button's acknowledgement carried %q", r.Text)
 	}
@@ -216,7 +228,7 @@ func TestSocketMode_ASlashCommandIsAcknowledgedWithTheReplyHTTPGives(t *testing.
 func TestSocketMode_ConfirmStartsTheOperationOnceWhateverSlackRetries(t *testing.T) {
 	h := newSocketHarness(t, socketSetup{})
 	_, prompt := h.command(t, "U1", "move SEN-1000001 zed@newco.test")
-	if !strings.Contains(PlainText(prompt), "[Confirm]") || h.ops.starts() != 0 {
+	if !strings.Contains(PlainText(prompt), "[Start the move] [Don't move]") || h.ops.starts() != 0 {
 		t.Fatalf("want a prompt and nothing started; got %d starts and\n%s", h.ops.starts(), PlainText(prompt))
 	}
 
@@ -495,8 +507,8 @@ func TestEnvelopeLog_ForgetsAfterItsTime(t *testing.T) {
 	if !first {
 		t.Fatal("new envelope not first")
 	}
-	h.finish(&Reply{Text: "done"})
-	if got, first := l.claim(t0.Add(30*time.Second), "envelope b", "trigger x"); first || got.wait(context.Background()).Text != "done" {
+	h.finish(Reply{Text: "done"})
+	if got, first := l.claim(t0.Add(30*time.Second), "envelope b", "trigger x"); first || got.wait(context.Background()).(Reply).Text != "done" {
 		t.Error("same trigger in a new envelope not recognised")
 	}
 	if _, first := l.claim(t0.Add(2*time.Minute), "envelope a"); !first {

@@ -38,6 +38,8 @@ type Config struct {
 	SlackAllowRead      string // SLACK_ALLOW_READ
 	SlackAllowAct       string // SLACK_ALLOW_ACT
 	SlackAllowEveryone  string // SLACK_ALLOW_EVERYONE: "true" lets the allow-lists be * outside dev
+	SlackTeamID         string // SLACK_TEAM_ID
+	SlackEnterpriseID   string // SLACK_ENTERPRISE_ID
 	StripeSecretKey     string // STRIPE_SECRET_KEY
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
 	StripeAPIURL        string // STRIPE_API_URL
@@ -95,9 +97,11 @@ func (c *Config) vars() []struct {
 		{"SLACK_APP_TOKEN", &c.SlackAppToken, "", "Slack app-level token (xapp-...) for Socket Mode"},
 		{"SLACK_API_URL", &c.SlackAPIURL, "", "Slack Web API base URL (tests point it at a local server)"},
 		{"SLACK_CHANNEL", &c.SlackChannel, "", "channel ID where alerts go"},
-		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, find, history, status (* = all; outside dev only with SLACK_ALLOW_EVERYONE=true)"},
+		{"SLACK_ALLOW_READ", &c.SlackAllowRead, "", "Slack user/group IDs allowed to run help, show, find, history, status (* = all, outside dev only with SLACK_ALLOW_EVERYONE=true; give it a sales user group)"},
 		{"SLACK_ALLOW_ACT", &c.SlackAllowAct, "", "Slack user/group IDs allowed to run every subcommand (* = all; outside dev only with SLACK_ALLOW_EVERYONE=true)"},
 		{"SLACK_ALLOW_EVERYONE", &c.SlackAllowEveryone, "", "true: allow * in SLACK_ALLOW_READ/SLACK_ALLOW_ACT outside dev, on purpose (every member of every workspace the app is in, guests included)"},
+		{"SLACK_TEAM_ID", &c.SlackTeamID, "", "the one Slack workspace (T...) served: commands, buttons, forms and events from any other are refused and logged"},
+		{"SLACK_ENTERPRISE_ID", &c.SlackEnterpriseID, "", "on Enterprise Grid, the one organisation (E...) served; others are refused and logged"},
 		{"STRIPE_SECRET_KEY", &c.StripeSecretKey, "", "Stripe secret key (sk_live_... or sk_test_...)"},
 		{"STRIPE_WEBHOOK_SECRET", &c.StripeWebhookSecret, "", "Stripe webhook signing secret (whsec_...)"},
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},

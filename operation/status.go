@@ -54,6 +54,9 @@ type Status struct {
 	Done       bool      `json:"done"`
 	Outcome    Outcome   `json:"outcome,omitempty"`
 	Message    string    `json:"message,omitempty"` // outcome in a sentence
+	// CancelRequestedBy is who asked to cancel it ("<@U…>"), once someone
+	// has, while it undoes what it did; a second press then says so.
+	CancelRequestedBy string `json:"cancel_requested_by,omitempty"`
 }
 
 // Current returns the active step, or the zero Step.
@@ -74,9 +77,11 @@ type StartRequest struct {
 	Email     licensing.Email
 	Role      licensing.Role
 	SlackUser string
-	SlackName string // the salesperson's display name, when the front end knows it (users.info); "" says "our sales team"
-	ByEmail   string // the signed-in customer, when it comes from the account page
-	Channel   string // where its progress message goes
+	// SlackUserName is the display name of SlackUser, when known: mails
+	// name the salesperson who asked.
+	SlackUserName string
+	ByEmail       string // the signed-in customer, when it comes from the account page
+	Channel       string // where its progress message goes
 	// OfferPrimary (contact-add): also email the new contact an offer to
 	// make themselves primary.
 	OfferPrimary bool

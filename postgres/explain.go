@@ -67,6 +67,8 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"the newest invoices of a page of licences", recentInvoicesQuery, []any{[]string{string(s.SEN)}, 4}},
 		{"renewal reminders due", renewalsDueQuery, []any{"2027-01-01", 500}},
 		{"billing reminders to send", pendingRemindersQuery, []any{"2027-01-01", 500}},
+		{"unpaid licences (the App Home's billing section)", unpaidQuery, []any{9}},
+		{"unpaid licences, counted", unpaidCountQuery, nil},
 	}
 	for _, r := range reads {
 		if err := add(db.pool, r.name, r.sql, r.args...); err != nil {
@@ -192,10 +194,12 @@ func seqScans(node map[string]any) []string {
 
 // AddBookActivity gives an imported book what a book in use has besides
 // its licences: a card for every cloud licence, a link for one licence in
-// ten (half of them spent), and statistics for those two tables (the
-// import keeps its own tables' statistics current: the look-ups measured
-// after it must not depend on a manual ANALYZE). Benchmarks and plan tests
-// run on it; nothing else does.
+// ten (half of them spent), billing addresses, paid invoices with their
+// charges, an open invoice for one cloud licence in a hundred, renewal
+// reminders, and statistics for the tables it fills (the import keeps its
+// own tables' statistics current: the look-ups measured after it must not
+// depend on a manual ANALYZE). Benchmarks and plan tests run on it;
+// nothing else does.
 func AddBookActivity(ctx context.Context, db *DB) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
@@ -222,6 +226,12 @@ func AddBookActivity(ctx context.Context, db *DB) error {
 		INSERT INTO charge_attempts (invoice_id, attempt, idempotency_key, payment_method, status, provider_ref, finished_at)
 		SELECT i.id, 1, i.number || '/1', 'pm_card_visa', 'succeeded', 'pi_' || i.id, i.paid_at
 		FROM invoices i WHERE i.number LIKE '%-bench-%'
+		ON CONFLICT DO NOTHING;
+		-- One cloud licence in a hundred owes an open invoice (the App
+		-- Home's unpaid list).
+		INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
+		SELECT id, sen || '-bench', date '2026-01-01', date '2026-02-01', date '2026-01-01', 1000, 'USD'
+		FROM licenses WHERE deployment = 'cloud' AND id % 100 = 0
 		ON CONFLICT DO NOTHING;
 		-- A year of renewal reminders sent, and a few to send.
 		INSERT INTO billing_reminders (kind, license_id, about, send_on, sent_at)

@@ -1,6 +1,7 @@
 package slackout
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -30,3 +31,12 @@ func MrkdwnText(s string) *slack.TextBlockObject {
 func MrkdwnSection(s string) *slack.SectionBlock {
 	return slack.NewSectionBlock(MrkdwnText(s), nil, nil)
 }
+
+// EscapeKeepMentions escapes s like Escape but keeps Slack user mentions
+// (<@U…>), which operations use to name the people in sales: escaped, they
+// would show as the text "<@U…>".
+func EscapeKeepMentions(s string) string {
+	return escapedMention.ReplaceAllString(Escape(s), "<@$1>")
+}
+
+var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]{1,20})&gt;`)

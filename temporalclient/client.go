@@ -50,7 +50,7 @@ type Client struct {
 // Start starts the operation, or finds the same one already running: the
 // workflow ID is built from the request.
 func (c *Client) Start(ctx context.Context, req operation.StartRequest) (operation.Started, error) {
-	by := workflows.Requester{SlackUser: req.SlackUser, SlackName: req.SlackName, Email: req.ByEmail, Channel: req.Channel}
+	by := workflows.Requester{SlackUser: req.SlackUser, Name: req.SlackUserName, Email: req.ByEmail, Channel: req.Channel}
 	l := launch{Kind: req.Kind, SEN: req.SEN}
 	switch req.Kind {
 	case operation.KindMove:

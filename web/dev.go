@@ -16,7 +16,20 @@ import (
 type DevSinks interface {
 	KeptMail(ctx context.Context, limit int) ([]postgres.KeptMail, error)
 	KeptSlackMessages(ctx context.Context, limit int) ([]postgres.KeptSlackMessage, error)
+	KeptSlackViews(ctx context.Context, limit int) ([]postgres.KeptSlackView, error)
 }
+
+// devSlackPage is /dev/slack: the forms and App Home tabs the bot would
+// have shown, then the messages.
+type devSlackPage struct {
+	Views   []viewCard
+	Threads []slackView
+	One     bool // a single view, for a screenshot
+}
+
+// devViewsShown bounds the views /dev/slack shows: the newest forms and
+// App Home tabs.
+const devViewsShown = 6
 
 //go:embed templates/*.html
 var templateFiles embed.FS
@@ -51,7 +64,34 @@ func Dev(sinks DevSinks, logger *slog.Logger, opts ...Option) http.Handler {
 	})
 	mux.HandleFunc("GET /dev/slack", func(w http.ResponseWriter, r *http.Request) {
 		msgs, err := sinks.KeptSlackMessages(r.Context(), devLimit)
-		render(w, r, logger, brand, "dev_slack.html", "Dev Slack", slackThreads(msgs), err)
+		var views []postgres.KeptSlackView
+		if err == nil {
+			views, err = sinks.KeptSlackViews(r.Context(), devViewsShown)
+		}
+		render(w, r, logger, brand, "dev_slack.html", "Dev Slack", devSlackPage{Views: viewCards(views), Threads: slackThreads(msgs)}, err)
+	})
+	mux.HandleFunc("GET /dev/slack/views.json", func(w http.ResponseWriter, r *http.Request) {
+		views, err := sinks.KeptSlackViews(r.Context(), devLimit)
+		if err != nil {
+			writeError(w, logger, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, views)
+	})
+	// One view alone, as the person sees it: for a screenshot.
+	mux.HandleFunc("GET /dev/slack/views/{id}", func(w http.ResponseWriter, r *http.Request) {
+		views, err := sinks.KeptSlackViews(r.Context(), devLimit)
+		var one []postgres.KeptSlackView
+		for _, v := range views {
+			if v.ViewID == r.PathValue("id") {
+				one = append(one, v)
+			}
+		}
+		if err == nil && len(one) == 0 {
+			http.Error(w, "No such view.", http.StatusNotFound)
+			return
+		}
+		render(w, r, logger, brand, "dev_slack.html", "Dev Slack view", devSlackPage{Views: viewCards(one), One: true}, err)
 	})
 	// One mail's HTML body as the recipient's mail program shows it.
 	mux.HandleFunc("GET /dev/mail/{id}", func(w http.ResponseWriter, r *http.Request) {

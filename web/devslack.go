@@ -66,6 +66,11 @@ type block struct {
 	Fields    []textObj `json:"fields"`
 	Elements  []element `json:"elements"`
 	Accessory *element  `json:"accessory"`
+	// Input blocks (forms).
+	Label    *textObj `json:"label"`
+	Hint     *textObj `json:"hint"`
+	Element  *element `json:"element"`
+	Optional bool     `json:"optional"`
 }
 
 type textObj struct {
@@ -80,19 +85,44 @@ type element struct {
 	Style string   `json:"style"`
 	// Context elements are text objects themselves.
 	TextValue string `json:"-"`
+	// Form elements.
+	Placeholder    *textObj    `json:"placeholder"`
+	InitialValue   string      `json:"initial_value"`
+	Options        []optionObj `json:"options"`
+	InitialOption  *optionObj  `json:"initial_option"`
+	InitialOptions []optionObj `json:"initial_options"`
+	Confirm        *struct {
+		Title *textObj `json:"title"`
+	} `json:"confirm"`
+}
+
+type optionObj struct {
+	Text        textObj  `json:"text"`
+	Value       string   `json:"value"`
+	Description *textObj `json:"description"`
 }
 
 func (e *element) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Type  string          `json:"type"`
-		Text  json.RawMessage `json:"text"`
-		URL   string          `json:"url"`
-		Style string          `json:"style"`
+		Type           string          `json:"type"`
+		Text           json.RawMessage `json:"text"`
+		URL            string          `json:"url"`
+		Style          string          `json:"style"`
+		Placeholder    *textObj        `json:"placeholder"`
+		InitialValue   string          `json:"initial_value"`
+		Options        []optionObj     `json:"options"`
+		InitialOption  *optionObj      `json:"initial_option"`
+		InitialOptions []optionObj     `json:"initial_options"`
+		Confirm        *struct {
+			Title *textObj `json:"title"`
+		} `json:"confirm"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	e.Type, e.URL, e.Style = raw.Type, raw.URL, raw.Style
+	e.Placeholder, e.InitialValue, e.Options, e.InitialOption, e.InitialOptions, e.Confirm =
+		raw.Placeholder, raw.InitialValue, raw.Options, raw.InitialOption, raw.InitialOptions, raw.Confirm
 	if raw.Type == "mrkdwn" || raw.Type == "plain_text" {
 		var s string
 		_ = json.Unmarshal(raw.Text, &s)
@@ -160,6 +190,8 @@ func slackBody(raw json.RawMessage, fallback string) template.HTML {
 			b.WriteString(`</div>`)
 		case "divider":
 			b.WriteString(`<hr class="sl-divider">`)
+		case "input":
+			b.WriteString(inputHTML(bl))
 		default:
 			b.WriteString(`<div class="sl-context">[` + html.EscapeString(bl.Type) + ` block]</div>`)
 		}
@@ -186,7 +218,104 @@ func buttonHTML(e element) string {
 	if u := safeURL(e.URL); u != "" {
 		return `<a class="` + class + `" href="` + html.EscapeString(u) + `">` + label + `</a>`
 	}
-	return `<span class="` + class + `">` + label + `</span>`
+	title := ""
+	if e.Confirm != nil && e.Confirm.Title != nil {
+		title = ` title="Asks first: ` + html.EscapeString(e.Confirm.Title.Text) + `"`
+	}
+	return `<span class="` + class + `"` + title + `>` + label + `</span>`
+}
+
+// inputHTML renders a form's field as Slack draws it: its label, the
+// field with what it holds, and its hint.
+func inputHTML(bl block) string {
+	var b strings.Builder
+	b.WriteString(`<div class="sl-input">`)
+	if bl.Label != nil {
+		b.WriteString(`<div class="sl-label">` + html.EscapeString(bl.Label.Text))
+		if bl.Optional {
+			b.WriteString(` <span class="sl-optional">(optional)</span>`)
+		}
+		b.WriteString(`</div>`)
+	}
+	if e := bl.Element; e != nil {
+		b.WriteString(fieldHTML(*e))
+	}
+	if bl.Hint != nil {
+		b.WriteString(`<div class="sl-hint">` + html.EscapeString(bl.Hint.Text) + `</div>`)
+	}
+	b.WriteString(`</div>`)
+	return b.String()
+}
+
+func fieldHTML(e element) string {
+	placeholder := ""
+	if e.Placeholder != nil {
+		placeholder = e.Placeholder.Text
+	}
+	switch e.Type {
+	case "plain_text_input":
+		if e.InitialValue != "" {
+			return `<div class="sl-field">` + html.EscapeString(e.InitialValue) + `</div>`
+		}
+		return `<div class="sl-field sl-placeholder">` + html.EscapeString(placeholder) + `</div>`
+	case "static_select":
+		if e.InitialOption != nil {
+			return `<div class="sl-field sl-select">` + html.EscapeString(e.InitialOption.Text.Text) + `</div>`
+		}
+		return `<div class="sl-field sl-select sl-placeholder">` + html.EscapeString(placeholder) + `</div>`
+	case "checkboxes", "radio_buttons":
+		var b strings.Builder
+		for _, o := range e.Options {
+			on := e.InitialOption != nil && e.InitialOption.Value == o.Value
+			for _, io := range e.InitialOptions {
+				on = on || io.Value == o.Value
+			}
+			mark := map[bool]string{true: "☑", false: "☐"}[on]
+			if e.Type == "radio_buttons" {
+				mark = map[bool]string{true: "◉", false: "○"}[on]
+			}
+			b.WriteString(`<div class="sl-option">` + mark + " " + html.EscapeString(o.Text.Text))
+			if o.Description != nil {
+				b.WriteString(`<div class="sl-hint">` + html.EscapeString(o.Description.Text) + `</div>`)
+			}
+			b.WriteString(`</div>`)
+		}
+		return b.String()
+	}
+	return `<div class="sl-field">[` + html.EscapeString(e.Type) + `]</div>`
+}
+
+// viewCard is a kept view as /dev/slack shows it.
+type viewCard struct {
+	ID, Kind, User string
+	Title          string // modals
+	Submit, Close  string
+	At             string
+	Body           template.HTML
+}
+
+// viewCards renders kept views: each person's App Home, and the forms.
+func viewCards(views []postgres.KeptSlackView) []viewCard {
+	out := make([]viewCard, 0, len(views))
+	for _, v := range views {
+		var head struct {
+			Title, Submit, Close *textObj
+			Blocks               json.RawMessage `json:"blocks"`
+		}
+		_ = json.Unmarshal(v.View, &head)
+		at := v.CreatedAt
+		if v.UpdatedAt != nil {
+			at = *v.UpdatedAt
+		}
+		c := viewCard{ID: v.ViewID, Kind: v.Kind, User: v.UserID, At: at.UTC().Format("2 Jan 2006 15:04:05 UTC"), Body: slackBody(head.Blocks, "")}
+		for dst, t := range map[*string]*textObj{&c.Title: head.Title, &c.Submit: head.Submit, &c.Close: head.Close} {
+			if t != nil {
+				*dst = t.Text
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 var (

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -53,7 +54,7 @@ func TestDevSlack_RendersBlocksAndThreads(t *testing.T) {
 		t.Fatalf("threads: %+v", views)
 	}
 	var buf strings.Builder
-	if err := devTemplates.ExecuteTemplate(&buf, "dev_slack.html", page{Title: "Dev Slack", Data: views}); err != nil {
+	if err := devTemplates.ExecuteTemplate(&buf, "dev_slack.html", page{Title: "Dev Slack", Data: devSlackPage{Threads: views}}); err != nil {
 		t.Fatal(err)
 	}
 	body := buf.String()
@@ -70,11 +71,18 @@ func TestDevSlack_RendersBlocksAndThreads(t *testing.T) {
 	}
 }
 
-type fakeSinks struct{ mail []postgres.KeptMail }
+type fakeSinks struct {
+	mail  []postgres.KeptMail
+	msgs  []postgres.KeptSlackMessage
+	views []postgres.KeptSlackView
+}
 
 func (f fakeSinks) KeptMail(context.Context, int) ([]postgres.KeptMail, error) { return f.mail, nil }
 func (f fakeSinks) KeptSlackMessages(context.Context, int) ([]postgres.KeptSlackMessage, error) {
-	return nil, nil
+	return f.msgs, nil
+}
+func (f fakeSinks) KeptSlackViews(context.Context, int) ([]postgres.KeptSlackView, error) {
+	return f.views, nil
 }
 
 // TestDevMail_ShowsTheHTMLMail (defect 9): /dev/mail shows each mail's HTML
@@ -103,5 +111,52 @@ func TestDevMail_ShowsTheHTMLMail(t *testing.T) {
 	browsertest.Step(t, ctx, "open the HTML mail alone", chromedp.Navigate(srv.URL+"/dev/mail/7"), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	if txt := browsertest.Value(t, ctx, "mail text", chromedp.Text(chromedp.CSS(`body`))); !strings.Contains(txt, "reset the password") {
 		t.Errorf("the HTML mail alone says %q", txt)
+	}
+}
+
+// /dev/slack shows the forms and App Home tabs dev kept: a form with its
+// title, fields (what they hold, their options ticked or not, hints) and
+// buttons; an App Home with whose it is.
+func TestDevSlack_RendersFormsAndAppHome(t *testing.T) {
+	modal := json.RawMessage(`{"type":"modal","title":{"type":"plain_text","text":"Move a licence"},
+		"submit":{"type":"plain_text","text":"Start the move"},"close":{"type":"plain_text","text":"Close"},"blocks":[
+		{"type":"input","block_id":"sen","label":{"type":"plain_text","text":"Licence"},"hint":{"type":"plain_text","text":"The licence's SEN."},
+		 "element":{"type":"plain_text_input","action_id":"sen","initial_value":"SEN-1000002"}},
+		{"type":"input","block_id":"roles","optional":true,"label":{"type":"plain_text","text":"Roles to move"},
+		 "element":{"type":"checkboxes","action_id":"roles","options":[{"text":{"type":"plain_text","text":"Billing"},"value":"billing"},
+		  {"text":{"type":"plain_text","text":"Technical"},"value":"technical"}],"initial_options":[{"text":{"type":"plain_text","text":"Billing"},"value":"billing"}]}},
+		{"type":"input","block_id":"confirm_by","label":{"type":"plain_text","text":"Who confirms"},
+		 "element":{"type":"static_select","action_id":"c","placeholder":{"type":"plain_text","text":"The primaries"},"options":[{"text":{"type":"plain_text","text":"dave@globex.test"},"value":"dave@globex.test"}]}}]}`)
+	home := json.RawMessage(`{"type":"home","blocks":[{"type":"header","text":{"type":"plain_text","text":"Operations in flight"}},
+		{"type":"actions","elements":[{"type":"button","action_id":"confirm:cancel","text":{"type":"plain_text","text":"Cancel…"},"style":"danger",
+		 "confirm":{"title":{"type":"plain_text","text":"Cancel the move?"},"text":{"type":"mrkdwn","text":"x"},"confirm":{"type":"plain_text","text":"Cancel the move"}}}]}]}`)
+	at := time.Date(2026, 12, 7, 19, 22, 0, 0, time.UTC)
+	sinks := fakeSinks{views: []postgres.KeptSlackView{{ViewID: "V00000002", Kind: "home", UserID: "U0SALES", View: home, CreatedAt: at},
+		{ViewID: "V00000001", Kind: "modal", View: modal, CreatedAt: at}}}
+	srv := httptest.NewServer(securityHeaders(Dev(sinks, slog.New(slog.DiscardHandler)), false))
+	t.Cleanup(srv.Close)
+	for path, wants := range map[string][]string{
+		"/dev/slack": {"Move a licence", `<div class="sl-field">SEN-1000002</div>`, "☑ Billing", "☐ Technical", "(optional)",
+			"The primaries", `<span class="sl-button sl-primary">Start the move</span>`, "App Home of", "@U0SALES",
+			`title="Asks first: Cancel the move?"`, "No messages yet."},
+		"/dev/slack/views/V00000001": {"Move a licence"},
+	} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, res, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+		if path != "/dev/slack" && strings.Contains(string(body), "App Home of") {
+			t.Errorf("%s shows more than its view", path)
+		}
+	}
+	if res, _ := http.Get(srv.URL + "/dev/slack/views/V404"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown view: %d", res.StatusCode)
 	}
 }

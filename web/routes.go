@@ -44,6 +44,7 @@ type Deps struct {
 	Registry       *prometheus.Registry // also served at /metrics
 	SlackCommands  http.Handler         // already signature-checked
 	SlackActions   http.Handler         // already signature-checked
+	SlackEvents    http.Handler         // the Events API; already signature-checked
 	Links          LinkService          // emailed links
 	PaymentWebhook http.Handler         // POST /webhooks/stripe, signature-checked inside
 	Sandbox        http.Handler         // the payments sandbox's hosted card page
@@ -94,6 +95,9 @@ func routes(mux *http.ServeMux, d Deps) {
 	}
 	if d.SlackActions != nil {
 		mux.Handle("POST /slack/interactions", d.SlackActions)
+	}
+	if d.SlackEvents != nil {
+		mux.Handle("POST /slack/events", d.SlackEvents)
 	}
 	pages := []Option{WithBrand(d.Brand), WithClock(d.Clock)}
 	if d.Sessions != nil {

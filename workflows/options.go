@@ -15,11 +15,12 @@ var a *activities.Activities
 // Requester is who started an operation and where to report on it.
 type Requester struct {
 	SlackUser string // Slack user id, empty when not from Slack
-	Email     string // the customer, when started from the account page
-	Channel   string // Slack channel for the progress message; empty = none
-	// SlackName is the salesperson's display name (users.info), when the
-	// front end knows it; mails then name them instead of "our sales team".
-	SlackName string
+	// Name is SlackUser's display name in Slack (users.info), when known:
+	// mails name the salesperson who asked. Empty for older runs and when
+	// Slack did not say.
+	Name    string `json:",omitempty"`
+	Email   string // the customer, when started from the account page
+	Channel string // Slack channel for the progress message; empty = none
 }
 
 // Asker is who asked, as a customer's mail says it: "Dana Smith, of our
@@ -27,10 +28,19 @@ type Requester struct {
 // from the account page, else the Slack mention, which mails read as
 // "our sales team" (licensing.ActorName).
 func (r Requester) Asker() string {
-	if r.SlackUser != "" && r.SlackName != "" {
-		return r.SlackName + ", of our sales team"
+	if r.SlackUser != "" && r.Name != "" {
+		return r.Name + ", of our sales team"
 	}
 	return r.String()
+}
+
+// DisplayName is who asked as a customer may read it: the salesperson's
+// name, else the customer's email, else "".
+func (r Requester) DisplayName() string {
+	if r.SlackUser != "" {
+		return r.Name
+	}
+	return r.Email
 }
 
 func (r Requester) String() string {

@@ -78,6 +78,7 @@ func newTracker(ctx workflow.Context, kind operation.Kind, sen licensing.SEN, su
 			var by string
 			cancelCh.Receive(ctx, &by)
 			t.cancelBy = by
+			t.st.CancelRequestedBy = by // the status query shows it; no command changes
 		}
 	})
 	t.listenForLeavers(ctx)

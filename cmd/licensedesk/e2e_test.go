@@ -364,7 +364,7 @@ func TestDev_LicenseShowEndToEnd(t *testing.T) {
 		if got := contactsOf(s.license(t, "SEN-1000001")); !strings.Contains(got, "bob@acme.test") {
 			t.Fatalf("bob was removed without a confirmation: %s", got)
 		}
-		if out := slack("--yes", remove); !strings.Contains(out, "[Confirm pressed]") || !strings.Contains(out, "contact-remove/SEN-1000001/technical/bob@acme.test") {
+		if out := slack("--yes", remove); !strings.Contains(out, "[Remove bob@acme.test pressed]") || !strings.Contains(out, "contact-remove/SEN-1000001/technical/bob@acme.test") {
 			t.Errorf("with --yes:\n%s", out)
 		}
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

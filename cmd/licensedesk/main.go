@@ -63,6 +63,8 @@ func runAt(ctx context.Context, now clock.Clock, args []string, getenv func(stri
 		err = runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "slack":
 		err = runSlack(ctx, args[1:], getenv, stdout)
+	case "slack-manifest":
+		err = runManifest(ctx, args[1:], getenv, stdout)
 	case "import":
 		err = runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "gen":

@@ -179,15 +179,15 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 
 	// Sales asks; a confirmation with buttons comes first.
 	prompt := s.slack(t, "move SEN-1000001 "+newEmail)
-	if !strings.Contains(bot.PlainText(prompt), "[Confirm]") {
+	if !strings.Contains(bot.PlainText(prompt), "[Start the move]") {
 		t.Fatalf("no confirmation prompt: %s", bot.PlainText(prompt))
 	}
 	started := bot.PlainText(s.press(t, prompt))
 	if !strings.Contains(started, "started") {
 		t.Fatalf("after Confirm: %s", started)
 	}
-	// The same command again links to the running move.
-	if again := bot.PlainText(s.press(t, s.slack(t, "move SEN-1000001 "+newEmail))); !strings.Contains(again, "already running") {
+	// The same command again says at once that the move runs (no prompt).
+	if again := bot.PlainText(s.slack(t, "move SEN-1000001 "+newEmail)); !strings.Contains(again, "already running") || strings.Contains(again, "[Start the move]") {
 		t.Errorf("second start: %s", again)
 	}
 
@@ -285,11 +285,11 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	hist := bot.PlainText(s.slack(t, "history SEN-1000001"))
 	var order []int
 	for _, want := range []string{
-		"@U0TEST asked for moving SEN-1000001 to " + newEmail + " (Slack)",
+		"@U0TEST asked to move SEN-1000001 to " + newEmail + " (Slack)",
 		"alice@acme.test approved moving SEN-1000001 to " + newEmail + " (emailed link)",
-		"@U0TEST added " + newEmail + " as billing contact (Slack)",
-		newEmail + " became the primary billing contact (alice@acme.test is now secondary) (emailed link)",
-		"@U0TEST removed alice@acme.test as billing contact (Slack)",
+		"@U0TEST added " + newEmail + " as billing and technical contact (Slack)",
+		newEmail + " became the primary billing and technical contact (alice@acme.test is now secondary) (emailed link)",
+		"@U0TEST removed alice@acme.test as billing and technical contact (Slack)",
 	} {
 		i := strings.Index(hist, want)
 		if i < 0 {

@@ -85,7 +85,7 @@ func TestDev_OperationsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("contact remove: refuses a primary, removes a secondary after confirmation", func(t *testing.T) {
-		if got := bot.PlainText(s.slack(t, "contact remove SEN-1000002 billing dave@globex.test")); !strings.Contains(got, "last billing contact") || strings.Contains(got, "[Confirm]") {
+		if got := bot.PlainText(s.slack(t, "contact remove SEN-1000002 billing dave@globex.test")); !strings.Contains(got, "last billing contact") || strings.Contains(got, "[Remove dave@globex.test]") {
 			t.Errorf("removing the only billing contact: %s", got)
 		}
 		if got := bot.PlainText(s.slack(t, "contact remove SEN-1000002 technical newtech@globex.test")); !strings.Contains(got, "primary technical contact") {

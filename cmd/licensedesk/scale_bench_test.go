@@ -353,7 +353,7 @@ type benchServer struct {
 func newBenchServer(t *testing.T, db *postgres.DB) *benchServer {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	reg := bot.NewRegistry(bot.ParseAllow("*", "*"), nil, logger, bot.ShowCommand(db, db, 0), bot.FindCommand(finder{db}), bot.HistoryCommand(db, db))
+	reg := bot.NewRegistry(bot.ParseAllow("*", "*"), nil, logger, bot.ShowCommand(db, db, 0), bot.FindCommand(finder{db}), bot.HistoryCommand(db, db, nil))
 	secret := []byte("bench-signing-secret")
 	v := bot.Verifier{Secret: secret, Now: time.Now, MaxAge: 5 * time.Minute, Logger: logger}
 	ops := accountstest.New(db)

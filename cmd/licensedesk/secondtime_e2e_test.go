@@ -214,7 +214,7 @@ func TestDev_TheSecondTime(t *testing.T) {
 		}
 		recordHistory(t, tc, sweeps[0], "billing-sweep-completed")
 		for _, id := range []string{sweeps[0], "billing/SEN-1000001"} {
-			if got := bot.PlainText(s.slack(t, "cancel "+id)); !strings.Contains(got, "cancel the licence") || strings.Contains(got, "[Confirm]") {
+			if got := bot.PlainText(s.slack(t, "cancel "+id)); !strings.Contains(got, "cancel the licence") || strings.Contains(got, "[Cancel the") {
 				t.Errorf("cancel %s: %s", id, got)
 			}
 		}

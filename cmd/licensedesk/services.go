@@ -289,6 +289,7 @@ func (s *services) webDeps(dev http.Handler) web.Deps {
 		Registry:      s.registry,
 		SlackCommands: slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
 		SlackActions:  slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
+		SlackEvents:   slackBot.verifier.Middleware(bot.EventsHandler(slackBot.registry, s.logger)),
 		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
 			SuspendAfter: s.ops.Policy.SuspendAfter, Clock: s.clock},
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger), //clock:wall the provider's timestamps are real time

@@ -28,7 +28,7 @@ func slackFlagSet(o *slackOptions) *flag.FlagSet {
 	fs.StringVar(&o.serverURL, "url", "", "server base `URL` (default: the dev server of --data-dir, else http://HTTP_ADDR)")
 	fs.StringVar(&o.user, "user", "U0LOCALDEV", "Slack user `ID` to send as")
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "dev data `DIR` to read the signing secret and URL from; SLACK_SIGNING_SECRET wins")
-	fs.BoolVar(&o.yes, "yes", false, "press Confirm when the reply asks for confirmation")
+	fs.BoolVar(&o.yes, "yes", false, "press the yes button (Start the move, Remove …) when the reply asks for confirmation")
 	return fs
 }
 
@@ -83,20 +83,26 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
+	if reply.Silent {
+		_, err := io.WriteString(stdout, "A form opened instead of a reply: see it at "+strings.TrimRight(base, "/")+"/dev/slack (in dev), or type the command with its arguments.\n")
+		return err
+	}
 	if _, err := io.WriteString(stdout, bot.PlainText(reply)); err != nil {
 		return err
 	}
 	value, asks := bot.ConfirmValue(reply)
+	label := yesLabel(reply)
 	switch {
 	case !asks:
 		return nil
 	case !o.yes:
-		_, err := io.WriteString(stdout, "\n(Run it again with --yes to press Confirm.)\n")
+		_, err := io.WriteString(stdout, "\n(Run it again with --yes to press ["+label+"].)\n")
 		return err
 	}
-	// Press Confirm, as Slack posts a button's interaction.
+	// Press the yes button, as Slack posts a button's interaction.
 	payload, _ := json.Marshal(map[string]any{
 		"type": "block_actions", "user": map[string]string{"id": o.user}, "channel": map[string]string{"id": "C0LOCALDEV"},
+		"team": map[string]string{"id": "T0LOCALDEV"}, "trigger_id": fmt.Sprintf("local.%d", time.Now().UnixNano()), //clock:wall a unique trigger id
 		"response_url": strings.TrimRight(base, "/") + "/dev/slack/response",
 		"actions":      []map[string]string{{"type": "button", "block_id": "confirm", "action_id": "confirm", "value": value}},
 	})
@@ -104,8 +110,18 @@ func runSlack(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, "\n[Confirm pressed]\n"+bot.PlainText(reply))
+	_, err = io.WriteString(stdout, "\n["+label+" pressed]\n"+bot.PlainText(reply))
 	return err
+}
+
+// yesLabel is what a prompt's yes button says.
+func yesLabel(r bot.Reply) string {
+	for _, b := range bot.Buttons(r) {
+		if b.ActionID == "confirm" && b.Text != nil {
+			return b.Text.Text
+		}
+	}
+	return "Confirm"
 }
 
 // post signs a form and posts it like Slack does, and decodes the reply.
@@ -132,6 +148,9 @@ func post(ctx context.Context, secret, target string, form url.Values) (bot.Repl
 		return bot.Reply{}, fmt.Errorf("server answered %s: %s", resp.Status, strings.TrimSpace(string(respBody)))
 	}
 	var reply bot.Reply
+	if len(bytes.TrimSpace(respBody)) == 0 {
+		return bot.Reply{Silent: true}, nil // a form opened
+	}
 	if err := json.Unmarshal(respBody, &reply); err != nil {
 		return bot.Reply{}, fmt.Errorf("unreadable reply: %w", err)
 	}

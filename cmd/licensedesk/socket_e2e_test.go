@@ -112,7 +112,7 @@ func TestDev_SocketModeServesShowAndAConfirmedMoveEndToEnd(t *testing.T) {
 	// The move, confirmed by button over the socket.
 	const newEmail = "zed@newco.test"
 	prompt, _ := sock.command(t, "move SEN-1000001 "+newEmail)
-	if !strings.Contains(bot.PlainText(prompt), "[Confirm]") {
+	if !strings.Contains(bot.PlainText(prompt), "[Start the move]") {
 		t.Fatalf("no confirmation prompt: %s", bot.PlainText(prompt))
 	}
 	press := sock.press(t, prompt)

@@ -23,6 +23,7 @@ var subcommands = []subcommand{
 	{"worker", "", "the Temporal worker", nil},
 	{"migrate", "", "apply database migrations and exit", nil},
 	{"slack", `[flags] "/license show SEN-1000001"`, "sign a slash command, send it to a running server, print the reply", func() *flag.FlagSet { return slackFlagSet(new(slackOptions)) }},
+	{"slack-manifest", "[--socket-mode] > manifest.yaml", "print the Slack app manifest for PUBLIC_BASE_URL (https), made from the bot's commands", func() *flag.FlagSet { return manifestFlagSet(new(manifestOptions)) }},
 	{"import", "[flags] FILE", "send NDJSON licences (FILE, - for stdin) to a running server's import, print what it did", func() *flag.FlagSet { return importFlagSet(new(importOptions)) }},
 	{"gen", "--licenses N [--seed S] > book.ndjson", "write a realistic book of N licences as NDJSON", func() *flag.FlagSet { return genFlagSet(new(genOptions)) }},
 	{"cluster", "[flags]", "what deploy/ runs, as processes on this machine: PostgreSQL, Temporal, serves behind a proxy, workers", func() *flag.FlagSet { return clusterFlagSet(new(clusterFlags)) }},
@@ -66,7 +67,7 @@ func subcommandHelp(name string) string {
 		if c.flags != nil {
 			s += "\nFlags:\n" + flagsHelp(c.flags())
 		}
-		if c.name != "slack" && c.name != "import" && c.name != "gen" {
+		if c.name != "slack" && c.name != "import" && c.name != "gen" && c.name != "slack-manifest" {
 			s += "\nEnvironment:\n" + configHelp()
 		}
 		return s

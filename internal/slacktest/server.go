@@ -82,6 +82,7 @@ type Server struct {
 	limitFor  time.Duration
 	failNext  int
 	failCode  string
+	v         viewState // views, triggers and people (views.go)
 }
 
 // NewServer starts a fake Slack, stopped when the test ends.
@@ -297,6 +298,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(w, map[string]any{"ok": true, "users": users})
 	default:
+		if answer, ok := s.serveViews(method, p); ok {
+			reply(w, answer)
+			return
+		}
 		reply(w, fail("unknown_method"))
 	}
 }
@@ -374,7 +379,7 @@ func checkContent(text string, raw json.RawMessage) (json.RawMessage, string) {
 	if err := json.Unmarshal(raw, &blocks); err != nil {
 		return nil, "invalid_blocks_format"
 	}
-	if len(blocks) > maxBlocks {
+	if len(blocks) > maxBlocks || checkBlocks(raw, surfaceMessage, "/blocks") != "" {
 		return nil, "invalid_blocks"
 	}
 	if text == "" && len(blocks) == 0 {
