@@ -194,7 +194,7 @@ func TestTiming_SignInAndReset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test skipped in -short mode")
 	}
-	s := newSite(t, accounts.Options{MaxFailures: 10000, ResetsPerAddr: 10000, ResetsPerHour: 10000})
+	s := newSite(t, accounts.Options{MaxFailures: 10000, ResetsPerAddr: 10000, ResetsPerHour: 10000, ResetsPerAddrHour: 10000, ResetsPerMinute: 10000})
 	c := s.client()
 	c.get("/signin")
 	timed := func(path string, form url.Values) time.Duration {
