@@ -297,6 +297,9 @@ func (s *Service) UpdateBillingAddress(ctx context.Context, actor licensing.Emai
 	if err != nil {
 		return "", err
 	}
+	if err := licensing.CanEditBillingAddress(l, actor); err != nil {
+		return "", err
+	}
 	addr, err := licensing.ParseBillingAddress(in)
 	if err != nil {
 		return "", err

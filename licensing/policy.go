@@ -111,6 +111,19 @@ func CanUpdateCard(l License, who Email) error {
 	return Errorf(FailedPrecondition, "%s has no billing cycle, so its card cannot be updated", l.SEN)
 }
 
+// CanEditBillingAddress says whether who may change l's billing address:
+// only its site admins (SPEC §2 Payment). It is checked before the address
+// itself, so someone not allowed learns nothing about what the form wants.
+func CanEditBillingAddress(l License, who Email) error {
+	if err := needEmail(who); err != nil {
+		return err
+	}
+	if RelationOf(l, who).SiteAdmin {
+		return nil
+	}
+	return Errorf(Forbidden, "Only a site admin of %s can change its billing address.", l.SEN)
+}
+
 // CanConfirmRequest says whether who may confirm, by email link, a request
 // made to sales about l (verification or transfer).
 func CanConfirmRequest(l License, who Email) error {

@@ -510,3 +510,18 @@ func TestCardUpdaters_FollowTheCycle(t *testing.T) {
 		t.Errorf("server: %v", got)
 	}
 }
+
+// Only a site admin may change the billing address, whatever else they are.
+func TestCanEditBillingAddress_SiteAdminsOnly(t *testing.T) {
+	const who = Email("who@x.test")
+	for _, r := range []Relation{
+		{}, {Billing: true}, {Technical: true}, {SiteAdmin: true}, {Billing: true, Technical: true},
+	} {
+		want := Forbidden
+		if r.SiteAdmin {
+			want = ""
+		}
+		wantCode(t, CanEditBillingAddress(licenceWith(r, who, Cloud, Monthly, Active), who), want)
+	}
+	wantCode(t, CanEditBillingAddress(monthlyDemo(), ""), Invalid)
+}

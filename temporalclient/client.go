@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.temporal.io/sdk/converter"
 	"log/slog"
 	"slices"
 	"time"
@@ -45,6 +46,17 @@ type Client struct {
 		RecordRequest(ctx context.Context, by licensing.Actor, sen licensing.SEN, kind string) error
 	}
 	Logger *slog.Logger // [slog.Default()]
+	// DataConverter reads what the listing returns (memos), as the dialled
+	// client does: with TEMPORAL_CODEC_KEYS the memos are encrypted
+	// [converter.GetDefaultDataConverter()].
+	DataConverter converter.DataConverter
+}
+
+func (c *Client) dataConverter() converter.DataConverter {
+	if c.DataConverter != nil {
+		return c.DataConverter
+	}
+	return converter.GetDefaultDataConverter()
 }
 
 // Start starts the operation, or finds the same one already running: the

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
 	"licensedesk/operation"
 	"licensedesk/workflows"
@@ -41,7 +40,7 @@ func (c *Client) InFlight(ctx context.Context, q operation.InFlightQuery) ([]ope
 	if err != nil {
 		return nil, err
 	}
-	dc := converter.GetDefaultDataConverter()
+	dc := c.dataConverter()
 	out := make([]operation.Running, 0, len(resp.Executions))
 	for _, e := range resp.Executions {
 		r := operation.Running{WorkflowID: e.Execution.WorkflowId, RunID: e.Execution.RunId, StartedAt: e.StartTime.AsTime()}

@@ -136,7 +136,8 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		svc.mail.SMTP = smtp
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
-		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery, History: db, Logger: logger}
+		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery, History: db, Logger: logger,
+		DataConverter: payloadcodec.DataConverter(dial.Codec)}
 	useSandbox, err := cfg.UseSandbox(dev)
 	if err != nil {
 		svc.close()

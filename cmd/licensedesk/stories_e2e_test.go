@@ -147,7 +147,7 @@ func TestDev_MoveStoryFromTheNewOwnersSide(t *testing.T) {
 		t.Errorf("contacts after the move: %s", got)
 	}
 	done := s.waitMail(t, zoe, "has moved to")
-	if !strings.Contains(done.Text, "Visa ending 4242, stays on the licence and keeps paying for it") {
+	if !strings.Contains(done.Text, "Visa ending 4242, added by alice@acme.test, stays on the licence and keeps paying for it") {
 		t.Errorf("zoe's completion mail does not offer the card update:\n%s", done.Text)
 	}
 }
