@@ -82,15 +82,23 @@ type Server struct {
 	limitFor  time.Duration
 	failNext  int
 	failCode  string
+
+	limits  Limits // limits.go
+	buckets map[string]*bucketState
+	limited map[string]int
 }
 
-// NewServer starts a fake Slack, stopped when the test ends.
+// NewServer starts a fake Slack, stopped when the test ends. It enforces
+// Slack's documented rate limits (DocumentedLimits; SetLimits changes them).
 func NewServer(t testing.TB) *Server {
 	s := &Server{
 		changed:  make(chan struct{}),
 		calls:    map[string]int{},
 		groups:   map[string][]string{},
 		channels: map[string]string{},
+		limits:   DocumentedLimits,
+		buckets:  map[string]*bucketState{},
+		limited:  map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.serveAPI)
@@ -254,7 +262,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[method]++
-	if s.throttle(w) {
+	if s.throttle(w) || (err == nil && s.overLimit(w, method, p)) {
 		return
 	}
 	if err != nil {
