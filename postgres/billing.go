@@ -190,6 +190,11 @@ type AttemptResult struct {
 	ProviderRef string
 	DeclineCode string
 	Error       string
+	// CreatedAt is when the attempt was first begun (first sent to the
+	// provider, for a pending one) and Age how long ago that is, by the
+	// database's clock (BeginAttempt only).
+	CreatedAt time.Time
+	Age       time.Duration
 }
 
 // BeginAttempt records a charge attempt before the provider is called. If
@@ -205,9 +210,12 @@ func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key,
 		return r, false, err
 	}
 	started := tag.RowsAffected() == 1
+	var ageSeconds float64
 	err = db.pool.QueryRow(ctx, `
-		SELECT status, coalesce(provider_ref, ''), coalesce(decline_code, ''), coalesce(error, '')
-		FROM charge_attempts WHERE idempotency_key = $1`, key).Scan(&r.Status, &r.ProviderRef, &r.DeclineCode, &r.Error)
+		SELECT status, coalesce(provider_ref, ''), coalesce(decline_code, ''), coalesce(error, ''), created_at,
+		       extract(epoch FROM now() - created_at)::float8
+		FROM charge_attempts WHERE idempotency_key = $1`, key).Scan(&r.Status, &r.ProviderRef, &r.DeclineCode, &r.Error, &r.CreatedAt, &ageSeconds)
+	r.Age = time.Duration(ageSeconds * float64(time.Second))
 	return r, started, err
 }
 

@@ -140,10 +140,10 @@ type DigestState struct {
 	Version int64
 	Channel string
 	TS      string // the digest message; "" until posted
-	// Unposted is how many thread lines wait to be posted, and Oldest
-	// when the oldest of them was recorded.
-	Unposted int
-	Oldest   time.Time
+	// Unposted is how many thread lines wait to be posted;
+	// LinesWaitedLong says the oldest has waited two minutes.
+	Unposted        int
+	LinesWaitedLong bool
 }
 
 // BillingDigest reads a run's digest: its counts by state and its money
@@ -151,21 +151,18 @@ type DigestState struct {
 func (db *DB) BillingDigest(ctx context.Context, run int64) (DigestState, error) {
 	s := DigestState{Digest: licensing.BillingDigest{Run: run}}
 	d := &s.Digest
-	var oldest *time.Time
 	err := db.pool.QueryRow(ctx, `
 		SELECT r.started_at, r.charging_done, r.version, r.channel, coalesce(r.slack_ts, ''),
 		       (SELECT count(*) FROM billing_run_exceptions e WHERE e.run_id = r.id),
 		       (SELECT count(*) FROM billing_run_exceptions e WHERE e.run_id = r.id AND e.reply_ts IS NULL),
-		       (SELECT min(created_at) FROM billing_run_exceptions e WHERE e.run_id = r.id AND e.reply_ts IS NULL)
-		FROM billing_runs r WHERE r.id = $1`, run).Scan(&d.StartedAt, &d.ChargingDone, &s.Version, &s.Channel, &s.TS, &d.Exceptions, &s.Unposted, &oldest)
+		       coalesce((SELECT min(created_at) < now() - interval '2 minutes' FROM billing_run_exceptions e
+		                 WHERE e.run_id = r.id AND e.reply_ts IS NULL), false)
+		FROM billing_runs r WHERE r.id = $1`, run).Scan(&d.StartedAt, &d.ChargingDone, &s.Version, &s.Channel, &s.TS, &d.Exceptions, &s.Unposted, &s.LinesWaitedLong)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, licensing.Errorf(licensing.NotFound, "No billing run %d.", run)
 	}
 	if err != nil {
 		return s, err
-	}
-	if oldest != nil {
-		s.Oldest = *oldest
 	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT b.state, b.reactivated, i.currency, count(*), sum(i.amount_cents)

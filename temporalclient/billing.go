@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
+	"licensedesk/activities"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/payments"
@@ -100,6 +101,26 @@ func (c *Client) StartCollections(ctx context.Context, invoices []postgres.Invoi
 		g.Go(func() error {
 			l := c.collection(inv.SEN, inv.Number)
 			l.Once = true
+			_, err := c.launch(ctx, l)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// StartDunning starts the collection of each invoice whose first attempt
+// the billing sweep made and the card declined: it carries on from that
+// decline (activities.DunningStarter). One ever started is left as it is.
+func (c *Client) StartDunning(ctx context.Context, declined []activities.Declined) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(startConcurrency)
+	for _, d := range declined {
+		g.Go(func() error {
+			l := c.collection(d.Invoice.SEN, d.Invoice.Number)
+			arg := l.Arg.(workflows.CollectInput)
+			first := d.First
+			arg.Charged = &first
+			l.Arg, l.Once = arg, true
 			_, err := c.launch(ctx, l)
 			return err
 		})

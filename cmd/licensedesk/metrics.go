@@ -16,9 +16,11 @@ import (
 // SDK's metrics handler; the counters here are this process's own events;
 // the gauges describe the whole system and are read from PostgreSQL.
 type processMetrics struct {
-	mails          *prometheus.CounterVec
-	slackErrors    *prometheus.CounterVec
-	providerErrors prometheus.Counter
+	mails           *prometheus.CounterVec
+	slackErrors     *prometheus.CounterVec
+	slackLimited    *prometheus.CounterVec
+	providerErrors  prometheus.Counter
+	providerLimited prometheus.Counter
 }
 
 func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.Logger) *processMetrics {
@@ -32,8 +34,14 @@ func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.
 		providerErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "licensedesk_payment_provider_errors_total", Help: "Charges the payment provider did not answer (retried with the same idempotency key).",
 		}),
+		slackLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensedesk_slack_rate_limited_total", Help: "Slack Web API calls answered 429 despite the pacing, by method (should stay 0).",
+		}, []string{"method"}),
+		providerLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensedesk_payment_provider_rate_limited_total", Help: "Payment provider calls answered 429 despite the pacing (should stay 0).",
+		}),
 	}
-	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, &gaugeCollector{db: db, logger: logger})
+	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, m.slackLimited, m.providerLimited, &gaugeCollector{db: db, logger: logger})
 	return m
 }
 
@@ -48,6 +56,10 @@ func (m *processMetrics) mailSent(err error) {
 func (m *processMetrics) slackFailed(method string) { m.slackErrors.WithLabelValues(method).Inc() }
 
 func (m *processMetrics) providerFailed() { m.providerErrors.Inc() }
+
+func (m *processMetrics) slackRateLimited(method string) { m.slackLimited.WithLabelValues(method).Inc() }
+
+func (m *processMetrics) providerRateLimited() { m.providerLimited.Inc() }
 
 var (
 	descWaiting = prometheus.NewDesc("licensedesk_operations_waiting",

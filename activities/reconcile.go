@@ -1,0 +1,58 @@
+package activities
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"licensedesk/payments"
+	"licensedesk/postgres"
+)
+
+// reconcileAfter is how old a pending attempt may be before the provider
+// might have forgotten its idempotency key: the window less a margin for
+// the time the retried call itself takes (an hour of Stripe's 24).
+func reconcileAfter(window time.Duration) time.Duration {
+	return window - min(time.Hour, window/10)
+}
+
+// reconcile settles an attempt whose first sending may be older than the
+// provider's memory of its key: a charge the provider made for the
+// invoice (its answer lost) is recorded instead of made again. done is
+// false when the provider has no charge for this attempt and none that
+// paid the invoice: the attempt may be sent again, under the same key.
+func (a *Activities) reconcile(ctx context.Context, inv postgres.Invoice, attempt int, key, customer string, sentAt time.Time) (ChargeInvoiceOutput, bool, error) {
+	finder, ok := a.Payments.(payments.ChargeFinder)
+	if !ok {
+		return ChargeInvoiceOutput{}, false, temporal.NewNonRetryableApplicationError(
+			"attempt "+key+" was sent longer ago than the provider keeps idempotency keys, and the provider cannot list charges: reconcile it by hand",
+			"CannotReconcile", nil)
+	}
+	found, err := finder.FindCharges(ctx, payments.FindChargesInput{CustomerID: customer, Invoice: inv.Number, Since: sentAt.Add(-time.Hour)})
+	if err != nil {
+		return ChargeInvoiceOutput{}, false, err // provider down: retried
+	}
+	var mine *payments.FoundCharge
+	for i, f := range found {
+		switch {
+		case f.Status == payments.ChargeSucceeded:
+			// Paid, by this attempt or another: never charge again.
+			reactivated, err := a.DB.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: f.ID})
+			if err != nil {
+				return ChargeInvoiceOutput{}, false, err
+			}
+			return ChargeInvoiceOutput{Paid: true, Reactivated: reactivated}, true, nil
+		case f.Status == "processing":
+			return ChargeInvoiceOutput{}, false, payments.ErrProcessing
+		case f.Attempt == strconv.Itoa(attempt):
+			mine = &found[i]
+		}
+	}
+	if mine != nil && mine.DeclineCode != "" {
+		out, err := a.finishDecline(ctx, inv, key, mine.DeclineCode, mine.Message, payments.IsHardDecline(mine.DeclineCode))
+		return out, true, err
+	}
+	return ChargeInvoiceOutput{}, false, nil
+}
