@@ -186,7 +186,9 @@ func (a *Activities) chargeFirst(ctx context.Context, inv postgres.OutboxInvoice
 	case unanswered(err):
 		return firstResult{kind: firstDeferred}, nil
 	}
-	activity.GetLogger(ctx).Warn("first attempt failed; its collection takes over", "invoice", inv.Number, "err", err)
+	if activity.IsActivity(ctx) && ctx.Err() == nil {
+		activity.GetLogger(ctx).Warn("first attempt failed; its collection takes over", "invoice", inv.Number, "err", err)
+	}
 	return firstResult{kind: firstHandOff}, nil
 }
 

@@ -54,14 +54,16 @@ type OutboxInvoice struct {
 	Claimed bool // a billing run claimed it: its first attempt is the run's to make
 }
 
-// CollectionOutbox lists up to limit open invoices whose collection has not
+// CollectionOutbox lists up to limit invoices whose collection has not
 // started, after the invoice id after, in id order (a keyset walk over
-// invoices_collection_pending).
+// invoices_collection_pending). Paid ones are listed too: a page that died
+// after its charges and before it settled them left them there, and their
+// payment mails are still to go.
 func (db *DB) CollectionOutbox(ctx context.Context, after int64, limit int) ([]OutboxInvoice, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT i.id, i.number, l.sen, EXISTS (SELECT 1 FROM billing_run_invoices b WHERE b.invoice_id = i.id)
 		FROM invoices i JOIN licenses l ON l.id = i.license_id
-		WHERE i.collection_started_at IS NULL AND i.status = 'open' AND i.id > $1
+		WHERE i.collection_started_at IS NULL AND i.status IN ('open', 'paid') AND i.id > $1
 		ORDER BY i.id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func (db *DB) RecordBillingEvent(ctx context.Context, number, state string, reac
 				WHERE EXISTS (SELECT 1 FROM billing_runs)
 				ON CONFLICT (invoice_id) DO NOTHING
 				RETURNING run_id)
-			SELECT coalesce((SELECT run_id FROM attached), (SELECT b.run_id FROM billing_run_invoices b JOIN inv ON inv.id = b.invoice_id))`,
+			SELECT coalesce((SELECT run_id FROM attached), (SELECT b.run_id FROM billing_run_invoices b JOIN inv ON inv.id = b.invoice_id), 0)`,
 			number).Scan(&run)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && run == 0) {
 			return nil

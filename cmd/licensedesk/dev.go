@@ -210,7 +210,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer svc.close()
-	seeded, err := svc.db.SeedDemo(ctx, time.Now())
+	seeded, err := svc.db.SeedDemoFor(ctx, time.Now(), svc.sandbox != nil)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

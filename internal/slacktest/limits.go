@@ -89,3 +89,21 @@ func (s *Server) overLimit(w http.ResponseWriter, method string, p params) bool 
 	io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
 	return true
 }
+
+// SetDown makes every Web API call answer HTTP 503 while down is true:
+// Slack unreachable for a while.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// unavailable answers 503 while the server is down; s.mu is held.
+func (s *Server) unavailable(w http.ResponseWriter) bool {
+	if !s.down {
+		return false
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, "Service Unavailable")
+	return true
+}

@@ -86,6 +86,7 @@ type Server struct {
 	limits  Limits // limits.go
 	buckets map[string]*bucketState
 	limited map[string]int
+	down    bool
 }
 
 // NewServer starts a fake Slack, stopped when the test ends. It enforces
@@ -262,7 +263,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[method]++
-	if s.throttle(w) || (err == nil && s.overLimit(w, method, p)) {
+	if s.unavailable(w) || s.throttle(w) || (err == nil && s.overLimit(w, method, p)) {
 		return
 	}
 	if err != nil {
