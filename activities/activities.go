@@ -42,9 +42,9 @@ type Activities struct {
 	// ChargeConcurrency is how many first attempts of a billing page are
 	// in flight at once; 0: 32. The paced provider keeps the rate.
 	ChargeConcurrency int
-	TemporalUIURL   string // for links to workflows in Slack
-	Namespace       string
-	Brand           licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
+	TemporalUIURL     string // for links to workflows in Slack
+	Namespace         string
+	Brand             licensing.Brand // signs every mail (BRAND_NAME) and gives its support contact
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

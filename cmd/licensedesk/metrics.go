@@ -57,7 +57,9 @@ func (m *processMetrics) slackFailed(method string) { m.slackErrors.WithLabelVal
 
 func (m *processMetrics) providerFailed() { m.providerErrors.Inc() }
 
-func (m *processMetrics) slackRateLimited(method string) { m.slackLimited.WithLabelValues(method).Inc() }
+func (m *processMetrics) slackRateLimited(method string) {
+	m.slackLimited.WithLabelValues(method).Inc()
+}
 
 func (m *processMetrics) providerRateLimited() { m.providerLimited.Inc() }
 

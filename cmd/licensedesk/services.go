@@ -41,7 +41,7 @@ type services struct {
 	temporal client.Client
 	registry *prometheus.Registry
 	closeTC  func()
-	slack    slackout.Poster // nil: no Slack reporting
+	slack    slackout.Poster  // nil: no Slack reporting
 	slackAPI *slackout.WebAPI // Slack's Web API, under slack's pacing; nil without a bot token
 	pacing   config.Pacing
 	mail     *mail.Outbox
