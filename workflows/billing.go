@@ -197,8 +197,8 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 			t.begin(ctx, stepCharge)
 			var res activities.ChargeInvoiceOutput
 			if charged != nil {
-				// Made and counted by the sweep; attempt is already the next.
-				res, charged = *charged, nil
+				// Attempt 1, made and counted by the sweep.
+				res, charged, attempt = *charged, nil, max(attempt, 2)
 			} else {
 				if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
 					Number: in.Invoice, Attempt: attempt,
