@@ -69,6 +69,9 @@ func (a *Activities) FinishBillingRun(ctx context.Context, in FinishBillingRunIn
 type ChargeFirstAttemptsInput struct {
 	After int64 // the page starts after this invoice id
 	Limit int
+	// Lane of Lanes: the page takes only invoices whose id is Lane modulo
+	// Lanes, so that Lanes walks of the outbox go side by side (0, 0: one).
+	Lane, Lanes int
 }
 
 // PaidInvoice is an invoice a first attempt paid.
@@ -122,7 +125,7 @@ type firstResult struct {
 // Idempotent per invoice: attempt 1's row and key are the invoice's, so a
 // page run again after a crash charges nobody twice.
 func (a *Activities) ChargeFirstAttempts(ctx context.Context, in ChargeFirstAttemptsInput) (ChargeFirstAttemptsOutput, error) {
-	page, err := a.DB.CollectionOutbox(ctx, in.After, in.Limit)
+	page, err := a.DB.CollectionOutbox(ctx, in.After, in.Limit, in.Lane, in.Lanes)
 	if err != nil {
 		return ChargeFirstAttemptsOutput{}, err
 	}

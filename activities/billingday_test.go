@@ -89,8 +89,8 @@ func (d *day) due(t *testing.T, from int, currency string, cards ...string) []st
 		var licID int64
 		err := d.db.Pool().QueryRow(ctx, `
 			WITH a AS (INSERT INTO accounts (email, status) VALUES ($2, 'pending') RETURNING id),
-			l AS (INSERT INTO licenses (sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date)
-			      VALUES ($1, 'Jira Software', 'cloud', 'monthly', 'active', $1 || '.example.net', 1000, $3, current_date + 30) RETURNING id),
+			l AS (INSERT INTO licenses (sen, product, deployment, billing_cycle, status, site, price_cents, currency, next_billing_date, payment_customer)
+			      VALUES ($1, 'Jira Software', 'cloud', 'monthly', 'active', $1 || '.example.net', 1000, $3, current_date + 30, 'cus_day_' || $1) RETURNING id),
 			c AS (INSERT INTO license_contacts (license_id, account_id, role, is_primary)
 			      SELECT l.id, a.id, r, true FROM l, a, unnest(ARRAY['billing', 'technical']) r)
 			SELECT id FROM l`, sen, fmt.Sprintf("payer%d@day.test", from+i), currency).Scan(&licID)

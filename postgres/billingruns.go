@@ -59,12 +59,16 @@ type OutboxInvoice struct {
 // invoices_collection_pending). Paid ones are listed too: a page that died
 // after its charges and before it settled them left them there, and their
 // payment mails are still to go.
-func (db *DB) CollectionOutbox(ctx context.Context, after int64, limit int) ([]OutboxInvoice, error) {
+//
+// With lanes above 1 it lists only invoices whose id is lane modulo lanes:
+// that many walks can go side by side without meeting.
+func (db *DB) CollectionOutbox(ctx context.Context, after int64, limit, lane, lanes int) ([]OutboxInvoice, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT i.id, i.number, l.sen, EXISTS (SELECT 1 FROM billing_run_invoices b WHERE b.invoice_id = i.id)
 		FROM invoices i JOIN licenses l ON l.id = i.license_id
 		WHERE i.collection_started_at IS NULL AND i.status IN ('open', 'paid') AND i.id > $1
-		ORDER BY i.id LIMIT $2`, after, limit)
+		  AND ($3::int <= 1 OR i.id % $3::int = $4::int)
+		ORDER BY i.id LIMIT $2`, after, limit, lanes, lane)
 	if err != nil {
 		return nil, err
 	}

@@ -399,13 +399,14 @@ type BillingCycleInput struct {
 type BillingSweepInput struct {
 	PageSize int // licences invoiced, or collections started, per activity [500]
 	// ChargePage is how many invoices one page of first attempts takes
-	// [250] (version 1 of "sweep-charges-first-attempts").
-	ChargePage int
+	// [250], and Lanes how many walks of the outbox go side by side [2]
+	// (version 1 of "sweep-charges-first-attempts").
+	ChargePage, Lanes int
 
 	// Where a sweep that continued as new on a long billing day stands.
 	Continued bool
 	Run       int64              // its billing run (0: none)
-	After     int64              // the outbox walk's position (an invoice id)
+	Walk      []int64            // each lane's position in the outbox (an invoice id); nil: at the start
 	Pass      int                // the walk's pass: later passes take what the provider did not answer
 	Deferred  int                // invoices the provider did not answer, this pass
 	Notices   int                // payment-mail workflows started so far

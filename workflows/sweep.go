@@ -32,6 +32,7 @@ const (
 
 const (
 	defaultChargePage = 250
+	defaultLanes      = 2
 	sweepPagesPerRun  = 100 // pages before continuing as new: the history stays small
 	sweepPasses       = 3   // walks of the outbox: later ones take what the provider did not answer
 	sweepPassPause    = 30 * time.Second
@@ -43,6 +44,7 @@ type sweeper struct {
 	t        *tracker
 	key      string // the sweep's workflow ID and first run ID
 	pages    int    // pages charged by this run
+	starting int    // payment-mail workflows asked for and not yet started
 	flushing bool   // a digest flush is in flight
 	again    bool   // flush again when it is done
 }
@@ -53,6 +55,9 @@ func billingSweepCharging(ctx workflow.Context, in BillingSweepInput) (BillingSw
 	}
 	if in.ChargePage <= 0 {
 		in.ChargePage = defaultChargePage
+	}
+	if in.Lanes <= 0 {
+		in.Lanes = defaultLanes
 	}
 	info := workflow.GetInfo(ctx)
 	s := &sweeper{in: in, key: info.WorkflowExecution.ID + "@" + info.FirstRunID}
@@ -73,17 +78,8 @@ func billingSweepCharging(ctx workflow.Context, in BillingSweepInput) (BillingSw
 	s.t.done(stepSweepInvoice)
 	s.flush(ctx) // earlier runs' digests too, whether or not this one charges
 	s.t.begin(ctx, stepSweepCharge)
-	for {
-		done, err := s.chargePage(ctx)
-		if err != nil {
-			return s.in.Done, err
-		}
-		if done {
-			break
-		}
-		if s.pages >= sweepPagesPerRun {
-			return s.continueAsNew(ctx)
-		}
+	if err := s.chargeAll(ctx); err != nil {
+		return s.in.Done, err
 	}
 	return s.finish(ctx)
 }
@@ -122,15 +118,93 @@ func withCharging(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// chargePage charges one page of the outbox; done says the walk is over.
-func (s *sweeper) chargePage(ctx workflow.Context) (done bool, err error) {
-	var out activities.ChargeFirstAttemptsOutput
-	if err := workflow.ExecuteActivity(withCharging(ctx), a.ChargeFirstAttempts,
-		activities.ChargeFirstAttemptsInput{After: s.in.After, Limit: s.in.ChargePage}).Get(ctx, &out); err != nil {
-		return false, err
+// chargeAll walks the outbox a page at a time in Lanes lanes side by
+// side (the provider's pacing is shared, so lanes add no load; they keep a
+// page in flight while another's answer is handled). The next page of a
+// lane is asked for as soon as its page ends, in the same workflow task as
+// the page's payment mails and digest flush, which run beside it. Passes
+// repeat the walk for what the provider did not answer; a long day
+// continues as new every sweepPagesPerRun pages.
+func (s *sweeper) chargeAll(ctx workflow.Context) error {
+	for {
+		if len(s.in.Walk) != s.in.Lanes {
+			s.in.Walk = make([]int64, s.in.Lanes)
+		}
+		full, err := s.walk(ctx)
+		if err != nil {
+			return err
+		}
+		if full {
+			return s.continueAsNew(ctx)
+		}
+		if s.in.Deferred == 0 || s.in.Pass+1 >= sweepPasses {
+			s.in.Done.Deferred = s.in.Deferred
+			return nil
+		}
+		if err := workflow.Sleep(ctx, sweepPassPause<<s.in.Pass); err != nil {
+			return err
+		}
+		s.in.Pass, s.in.Deferred, s.in.Walk = s.in.Pass+1, 0, nil
 	}
-	s.pages++
-	s.in.After = out.Last
+}
+
+// walk runs every lane to the end of the outbox (or until this run has
+// charged sweepPagesPerRun pages: full).
+func (s *sweeper) walk(ctx workflow.Context) (full bool, err error) {
+	pages := make([]workflow.Future, s.in.Lanes)
+	active := 0
+	for lane := range pages {
+		if s.in.Walk[lane] >= 0 {
+			pages[lane], active = s.askPage(ctx, lane), active+1
+		}
+	}
+	for active > 0 {
+		lane, out, err := s.nextAnswer(ctx, pages)
+		if err != nil {
+			return false, err
+		}
+		pages[lane] = nil
+		active--
+		s.pages++
+		s.tally(ctx, lane, out)
+		switch {
+		case out.Seen < s.in.ChargePage:
+			s.in.Walk[lane] = -1 // this lane is done
+		case s.pages+active < sweepPagesPerRun:
+			pages[lane], active = s.askPage(ctx, lane), active+1
+		default:
+			full = true // drain the pages in flight, then continue as new
+		}
+	}
+	return full, nil
+}
+
+// nextAnswer waits for whichever lane's page ends first.
+func (s *sweeper) nextAnswer(ctx workflow.Context, pages []workflow.Future) (int, activities.ChargeFirstAttemptsOutput, error) {
+	var (
+		out  activities.ChargeFirstAttemptsOutput
+		err  error
+		lane int
+	)
+	sel := workflow.NewSelector(ctx)
+	for l, f := range pages {
+		if f != nil {
+			sel.AddFuture(f, func(f workflow.Future) { lane, err = l, f.Get(ctx, &out) })
+		}
+	}
+	sel.Select(ctx)
+	return lane, out, err
+}
+
+func (s *sweeper) askPage(ctx workflow.Context, lane int) workflow.Future {
+	return workflow.ExecuteActivity(withCharging(ctx), a.ChargeFirstAttempts,
+		activities.ChargeFirstAttemptsInput{After: s.in.Walk[lane], Limit: s.in.ChargePage, Lane: lane, Lanes: s.in.Lanes})
+}
+
+// tally adds a page to the sweep's result and starts what follows from
+// it: the payment mails of its paid invoices and a digest flush.
+func (s *sweeper) tally(ctx workflow.Context, lane int, out activities.ChargeFirstAttemptsOutput) {
+	s.in.Walk[lane] = out.Last
 	d := &s.in.Done
 	d.Paid, d.Declined, d.HandedOff = d.Paid+len(out.Paid), d.Declined+out.Declined, d.HandedOff+out.HandedOff
 	d.Started += len(out.Paid) + out.Declined + out.HandedOff
@@ -140,21 +214,6 @@ func (s *sweeper) chargePage(ctx workflow.Context) (done bool, err error) {
 		s.startNotices(ctx, out.Paid)
 	}
 	s.flush(ctx)
-	if out.Seen == s.in.ChargePage {
-		return false, nil
-	}
-	// The walk reached the end of the outbox. Take what the provider did
-	// not answer again, a little later, a few times; the rest is the next
-	// sweep's.
-	if s.in.Deferred == 0 || s.in.Pass+1 >= sweepPasses {
-		d.Deferred = s.in.Deferred
-		return true, nil
-	}
-	if err := workflow.Sleep(ctx, sweepPassPause<<s.in.Pass); err != nil {
-		return false, err
-	}
-	s.in.Pass, s.in.Deferred, s.in.After = s.in.Pass+1, 0, 0
-	return false, nil
 }
 
 // countFirstAttempts counts the page's charges as CollectInvoice counts its
@@ -173,15 +232,26 @@ func countFirstAttempts(ctx workflow.Context, out activities.ChargeFirstAttempts
 // mail is out; the sweep waits only for it to start.
 func (s *sweeper) startNotices(ctx workflow.Context, paid []activities.PaidInvoice) {
 	s.in.Notices++
+	id := operation.BillingNoticesID(s.key, s.in.Notices)
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            operation.BillingNoticesID(s.key, s.in.Notices),
+		WorkflowID:            id,
 		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: temporal.NewSearchAttributes(AttrOperation.ValueSet(string(operation.KindBilling))),
 	})
 	f := workflow.ExecuteChildWorkflow(child, BillingNotices, BillingNoticesInput{Invoices: paid})
-	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Error("payment mails not started", "notices", s.in.Notices, "err", err)
-	}
+	s.starting++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { s.starting-- }()
+		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("payment mails not started", "workflow", id, "err", err)
+		}
+	})
+}
+
+// waitStarts waits for the payment-mail workflows asked for to start:
+// they must before this run ends or continues as new.
+func (s *sweeper) waitStarts(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return s.starting == 0 })
 }
 
 // withDigest is for a digest flush: a few tries, then the next flush (the
@@ -221,16 +291,22 @@ func (s *sweeper) waitFlush(ctx workflow.Context) {
 	_, _ = workflow.AwaitWithTimeout(ctx, reportFlushWait, func() bool { return !s.flushing })
 }
 
-func (s *sweeper) continueAsNew(ctx workflow.Context) (BillingSweepResult, error) {
+func (s *sweeper) continueAsNew(ctx workflow.Context) error {
+	if err := s.waitStarts(ctx); err != nil {
+		return err
+	}
 	s.waitFlush(ctx)
 	next := s.in
 	next.Continued = true
-	return s.in.Done, workflow.NewContinueAsNewError(ctx, BillingSweep, next)
+	return workflow.NewContinueAsNewError(ctx, BillingSweep, next)
 }
 
 // finish closes the run (every first attempt made), has its digest say so,
 // and ends the sweep.
 func (s *sweeper) finish(ctx workflow.Context) (BillingSweepResult, error) {
+	if err := s.waitStarts(ctx); err != nil {
+		return s.in.Done, err
+	}
 	s.t.done(stepSweepCharge)
 	s.t.begin(ctx, stepSweepDigest)
 	if s.in.Run != 0 {
@@ -241,8 +317,8 @@ func (s *sweeper) finish(ctx workflow.Context) (BillingSweepResult, error) {
 	s.flush(ctx)
 	s.waitFlush(ctx)
 	d := s.in.Done
-	msg := fmt.Sprintf("%d invoices created; first attempts: %d paid, %d declined (dunning), %d collections resumed as before.",
-		d.Invoiced, d.Paid, d.Declined, d.HandedOff)
+	msg := fmt.Sprintf("%d invoices created; first attempts: %d paid, %d declined; %d collections started (%d for dunning, %d resumed as before).",
+		d.Invoiced, d.Paid, d.Declined, d.Declined+d.HandedOff, d.Declined, d.HandedOff)
 	if d.Deferred > 0 {
 		msg += fmt.Sprintf(" %d left for the next sweep: the provider did not answer.", d.Deferred)
 	}

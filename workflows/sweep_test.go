@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -20,7 +21,8 @@ import (
 // first time they are seen.
 type sweepEnv struct {
 	*testsuite.TestWorkflowEnvironment
-	outbox   int // invoice ids 1..outbox
+	mu       sync.Mutex // the lanes' pages run side by side
+	outbox   int        // invoice ids 1..outbox
 	deferred map[int64]bool
 	seen     map[int64]bool
 	pages    []activities.ChargeFirstAttemptsInput
@@ -43,9 +45,14 @@ func newSweepEnv(t *testing.T, outbox int) *sweepEnv {
 	})
 	e.OnActivity(a.OpenBillingRun, mock.Anything, mock.Anything).Return(activities.OpenBillingRunOutput{Run: 7}, nil)
 	e.OnActivity(a.ChargeFirstAttempts, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ChargeFirstAttemptsInput) (activities.ChargeFirstAttemptsOutput, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.pages = append(e.pages, in)
 		out := activities.ChargeFirstAttemptsOutput{Last: in.After}
 		for id := in.After + 1; id <= int64(e.outbox) && out.Seen < in.Limit; id++ {
+			if in.Lanes > 1 && id%int64(in.Lanes) != int64(in.Lane) {
+				continue
+			}
 			if e.seen[id] && !e.deferred[id] {
 				continue // settled: no longer in the outbox
 			}
@@ -62,6 +69,8 @@ func newSweepEnv(t *testing.T, outbox int) *sweepEnv {
 		return out, nil
 	})
 	e.OnActivity(a.FlushDigests, mock.Anything, mock.Anything).Return(func(context.Context, activities.FlushDigestsInput) (activities.FlushDigestsOutput, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.flushes++
 		return activities.FlushDigestsOutput{}, e.flushErr
 	})
@@ -71,6 +80,8 @@ func newSweepEnv(t *testing.T, outbox int) *sweepEnv {
 	})
 	e.OnActivity(a.PaidNotices, mock.Anything, mock.Anything).Return(nil)
 	e.OnWorkflow(BillingNotices, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in BillingNoticesInput) (Result, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.notices = append(e.notices, in)
 		return Result{}, nil
 	})
@@ -87,20 +98,29 @@ func (e *sweepEnv) run(t *testing.T, in BillingSweepInput) BillingSweepResult {
 	return res
 }
 
-// The sweep charges the outbox page by page, starts the payment mails of
-// each page, closes the run and has its digest brought up to date, and
-// says what it did.
+// The sweep charges the outbox page by page in two lanes, starts the
+// payment mails of each page, closes the run and has its digest brought up
+// to date, and says what it did.
 func TestBillingSweep_ChargesFirstAttemptsInPages(t *testing.T) {
 	e := newSweepEnv(t, 600)
 	res := e.run(t, BillingSweepInput{})
 	if res.Invoiced != 600 || res.Paid != 600 || res.Started != 600 || res.Deferred != 0 {
 		t.Errorf("result %+v", res)
 	}
-	if len(e.pages) != 3 || e.pages[1].After != 250 || e.pages[2].After != 500 || e.pages[0].Limit != 250 {
-		t.Errorf("pages %+v", e.pages)
+	lanes := map[int][]int64{}
+	for _, p := range e.pages {
+		lanes[p.Lane] = append(lanes[p.Lane], p.After)
+		if p.Lanes != 2 || p.Limit != 250 {
+			t.Errorf("page %+v", p)
+		}
 	}
-	if len(e.notices) != 3 || len(e.notices[2].Invoices) != 100 {
-		t.Errorf("%d payment-mail workflows", len(e.notices))
+	// Each lane holds 300: a full page, then the rest (the last id of a
+	// lane's first page is 499 or 500).
+	if len(e.pages) != 4 || len(lanes[0]) != 2 || len(lanes[1]) != 2 || lanes[0][1] != 500 || lanes[1][1] != 499 {
+		t.Errorf("pages by lane %v", lanes)
+	}
+	if len(e.notices) != 4 {
+		t.Errorf("%d payment-mail workflows; want one a page", len(e.notices))
 	}
 	if len(e.finished) != 1 || e.finished[0] != 7 || e.flushes < 2 {
 		t.Errorf("run finished %v, digest flushed %d times", e.finished, e.flushes)
@@ -108,7 +128,7 @@ func TestBillingSweep_ChargesFirstAttemptsInPages(t *testing.T) {
 	v, _ := e.QueryWorkflow(StatusQuery)
 	var st operation.Status
 	_ = v.Get(&st)
-	if !st.Done || st.Message != "600 invoices created; first attempts: 600 paid, 0 declined (dunning), 0 collections resumed as before." {
+	if !st.Done || st.Message != "600 invoices created; first attempts: 600 paid, 0 declined; 0 collections started (0 for dunning, 0 resumed as before)." {
 		t.Errorf("status %+v", st)
 	}
 }
@@ -120,7 +140,7 @@ func TestBillingSweep_LaterPassesTakeWhatTheProviderDidNotAnswer(t *testing.T) {
 	for _, id := range []int64{3, 260, 299} {
 		e.deferred[id] = true
 	}
-	res := e.run(t, BillingSweepInput{})
+	res := e.run(t, BillingSweepInput{Lanes: 1})
 	if res.Paid != 300 || res.Deferred != 0 {
 		t.Errorf("result %+v", res)
 	}
@@ -142,7 +162,8 @@ func TestBillingSweep_SlackDownHoldsNoCharge(t *testing.T) {
 
 // A long billing day continues as new, carrying the run and the walk.
 func TestBillingSweep_ContinuesAsNewOnALongDay(t *testing.T) {
-	e := newSweepEnv(t, (sweepPagesPerRun+5)*10)
+	n := (sweepPagesPerRun + 5) * 10
+	e := newSweepEnv(t, n)
 	e.ExecuteWorkflow(BillingSweep, BillingSweepInput{ChargePage: 10})
 	var can *workflow.ContinueAsNewError
 	if err := e.GetWorkflowError(); !errors.As(err, &can) {
@@ -152,15 +173,13 @@ func TestBillingSweep_ContinuesAsNewOnALongDay(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	if !next.Continued || next.Run != 7 || next.After != int64(sweepPagesPerRun*10) || next.Done.Paid != sweepPagesPerRun*10 || next.Notices != sweepPagesPerRun {
+	if !next.Continued || next.Run != 7 || len(next.Walk) != 2 || next.Done.Paid != sweepPagesPerRun*10 || next.Notices != sweepPagesPerRun {
 		t.Errorf("continued with %+v", next)
 	}
-	e2 := newSweepEnv(t, (sweepPagesPerRun+5)*10)
-	for id := int64(1); id <= next.After; id++ {
-		e2.seen[id] = true
-	}
+	e2 := newSweepEnv(t, n)
+	e2.seen = e.seen
 	res := e2.run(t, next)
-	if res.Paid != (sweepPagesPerRun+5)*10 || res.Invoiced != (sweepPagesPerRun+5)*10 || len(e2.finished) != 1 {
+	if res.Paid != n || res.Invoiced != n || len(e2.finished) != 1 {
 		t.Errorf("the continued run: %+v", res)
 	}
 }
