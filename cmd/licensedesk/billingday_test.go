@@ -370,7 +370,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 func metric(t *testing.T, s *stack, name string) int {
 	t.Helper()
 	_, body := s.get(t, "/metrics", "")
-	m := regexp.MustCompile(`(?m)^` + name + `(?:\{[^}]*\})? (\S+)`).FindAllSubmatch(body, -1)
+	m := regexp.MustCompile(`(?m)^`+name+`(?:\{[^}]*\})? (\S+)`).FindAllSubmatch(body, -1)
 	total := 0
 	for _, v := range m {
 		f, _ := strconv.ParseFloat(string(v[1]), 64)
