@@ -99,7 +99,9 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		paced := slackout.Paced(api, db, slackout.DocumentedLimits)
 		api.OnRateLimited = func(method, channel string, d time.Duration) {
 			svc.metrics.slackRateLimited(method)
-			paced.Hold(context.Background(), method, channel, d)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			paced.Hold(ctx, method, channel, d)
 		}
 		svc.slack, svc.slackAPI = paced, api
 	case dev:
