@@ -210,6 +210,11 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	if inv.PaymentMethod == "" {
 		return a.declined(ctx, inv, key, "no_card", "There is no card on file.", true)
 	}
+	if in.Attempt > 1 {
+		if out, done, err := a.settleEarlierAttempts(ctx, inv, in.Attempt); done || err != nil {
+			return out, err
+		}
+	}
 	stored, started, err := a.DB.BeginAttempt(ctx, inv.Number, in.Attempt, key, inv.PaymentMethod)
 	if err != nil {
 		return ChargeInvoiceOutput{}, err

@@ -443,3 +443,62 @@ func TestChargeInvoice_PastTheKeyWindowFindsTheEarlierCharge(t *testing.T) {
 		t.Errorf("nothing charged before: %+v, %v; want charged now", out, err)
 	}
 }
+
+// /license charge asking for attempt 2 while the sweep's attempt 1 waits
+// for the provider's answer: attempt 2 waits (its activity is retried) and
+// then finds the invoice paid, so the card is charged once.
+func TestChargeInvoice_OneAttemptInFlightPerInvoice(t *testing.T) {
+	ctx := context.Background()
+	d := newDay(t, sandbox.Config{})
+	numbers := d.due(t, 0, "", "pm_card_visa")
+	key := numbers[0] + "/1"
+	if _, _, err := d.db.BeginAttempt(ctx, numbers[0], 1, key, "pm_card_visa"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: numbers[0], Attempt: 2}); err == nil || out.Paid || out.Code != "" {
+		t.Fatalf("attempt 2 with attempt 1 in flight: %+v, %v; want to wait", out, err)
+	}
+	if n := d.count(t, `SELECT count(*) FROM sandbox_charges`); n != 0 {
+		t.Fatalf("%d charges while attempt 1 was in flight", n)
+	}
+	if _, err := d.sb.Charge(ctx, payments.ChargeInput{CustomerID: "cus_day_SEN-5000000", PaymentMethodID: "pm_card_visa", AmountCents: 1000,
+		Currency: "USD", IdempotencyKey: key, Metadata: map[string]string{"invoice": numbers[0], "attempt": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.db.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "succeeded", ProviderRef: "pi_first"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: numbers[0], Attempt: 2})
+	if err != nil || !out.Paid || d.chargedTwice(t) != 0 || d.count(t, `SELECT count(*) FROM sandbox_charges`) != 1 {
+		t.Errorf("attempt 2 after attempt 1 paid: %+v, %v", out, err)
+	}
+	// An attempt left pending long ago (its worker died) holds nothing up.
+	more := d.due(t, 1, "", "pm_card_visa")
+	if _, _, err := d.db.BeginAttempt(ctx, more[0], 1, more[0]+"/1", "pm_card_visa"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.db.Pool().Exec(ctx, `UPDATE charge_attempts SET created_at = created_at - interval '1 hour' WHERE idempotency_key = $1`, more[0]+"/1"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: more[0], Attempt: 2}); err != nil || !out.Paid {
+		t.Errorf("attempt 2 after a stale pending attempt 1: %+v, %v", out, err)
+	}
+	// One left pending by a worker that died after the provider charged:
+	// attempt 2 finds that charge and sends nothing.
+	lost := d.due(t, 2, "", "pm_card_visa")
+	d.acts.Payments = sandbox.WithFaults(d.sb, sandbox.Faults{Drop: 1})
+	if _, err := d.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: lost[0], Attempt: 1}); !payments.Retryable(err) {
+		t.Fatal(err)
+	}
+	d.acts.Payments = d.sb
+	if _, err := d.db.Pool().Exec(ctx, `UPDATE charge_attempts SET created_at = created_at - interval '1 hour' WHERE idempotency_key = $1`, lost[0]+"/1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = d.acts.ChargeInvoice(ctx, activities.ChargeInvoiceInput{Number: lost[0], Attempt: 2})
+	if err != nil || !out.Paid || d.count(t, `SELECT count(*) FROM sandbox_charges WHERE metadata->>'invoice' = $1`, lost[0]) != 1 {
+		t.Errorf("attempt 2 after attempt 1 charged and its answer lost: %+v, %v", out, err)
+	}
+	if d.chargedTwice(t) != 0 {
+		t.Error("charged twice")
+	}
+}

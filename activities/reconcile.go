@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -53,6 +54,34 @@ func (a *Activities) reconcile(ctx context.Context, inv postgres.Invoice, attemp
 	if mine != nil && mine.DeclineCode != "" {
 		out, err := a.finishDecline(ctx, inv, key, mine.DeclineCode, mine.Message, payments.IsHardDecline(mine.DeclineCode))
 		return out, true, err
+	}
+	return ChargeInvoiceOutput{}, false, nil
+}
+
+// settleEarlierAttempts keeps one attempt in flight per invoice: attempt
+// n waits (a retryable error) while an earlier one is being charged right
+// now, since its answer may pay the invoice. An earlier one left without an
+// answer by a worker that died is settled at the provider first: if it
+// charged, the invoice is paid (done) and n is not sent.
+func (a *Activities) settleEarlierAttempts(ctx context.Context, inv postgres.Invoice, attempt int) (ChargeInvoiceOutput, bool, error) {
+	pending, err := a.DB.EarlierPendingAttempts(ctx, inv.Number, attempt)
+	if err != nil || len(pending) == 0 {
+		return ChargeInvoiceOutput{}, false, err
+	}
+	for _, p := range pending {
+		if p.InFlight {
+			return ChargeInvoiceOutput{}, false, fmt.Errorf("attempt %s is still waiting for the provider's answer", p.Key)
+		}
+	}
+	customer := inv.Customer
+	if customer == "" {
+		return ChargeInvoiceOutput{}, false, nil // never reached the provider: it has no customer
+	}
+	for _, p := range pending {
+		out, done, err := a.reconcile(ctx, inv, attemptOf(p.Key), p.Key, customer, p.CreatedAt)
+		if err != nil || (done && out.Paid) {
+			return out, done, err
+		}
 	}
 	return ChargeInvoiceOutput{}, false, nil
 }

@@ -197,6 +197,28 @@ type AttemptResult struct {
 	Age       time.Duration
 }
 
+// PendingAttempt is an attempt begun and not answered.
+type PendingAttempt struct {
+	Key       string
+	CreatedAt time.Time
+	InFlight  bool // begun in the last ten minutes: a worker is charging it now
+}
+
+// EarlierPendingAttempts lists the invoice's attempts before attempt that
+// have no answer: in flight (another worker is charging it right now, as
+// the billing sweep's first attempt while /license charge asks for the
+// next), or left behind by a worker that died.
+func (db *DB) EarlierPendingAttempts(ctx context.Context, number string, attempt int) ([]PendingAttempt, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT a.idempotency_key, a.created_at, a.created_at > now() - interval '10 minutes'
+		FROM charge_attempts a JOIN invoices i ON i.id = a.invoice_id
+		WHERE i.number = $1 AND a.attempt < $2 AND a.status = 'pending' ORDER BY a.attempt`, number, attempt)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[PendingAttempt])
+}
+
 // BeginAttempt records a charge attempt before the provider is called. If
 // the attempt was recorded before (the activity is being retried) it returns
 // the stored row instead, and started is false.

@@ -246,13 +246,15 @@ func TestBench_Collection(t *testing.T) {
 	addBenchLicenses(t, pool, n)
 	if _, err := pool.Exec(ctx, `
 		WITH i AS (
-			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency)
-			SELECT id, sen || '-bench', current_date, current_date + 30, current_date, 1000, 'USD'
+			INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, collection_started_at)
+			SELECT id, sen || '-bench', current_date, current_date + 30, current_date, 1000, 'USD', now()
 			FROM licenses WHERE sen LIKE 'SEN-3%' RETURNING license_id)
 		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
 		SELECT license_id, 'pm_card_visa', 'visa', '4242', 12, 2030, true FROM i`); err != nil {
 		t.Fatal(err)
 	}
+	// (Their collections are started below, by hand: out of the sweep's
+	// outbox.)
 	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
 	if err != nil {
 		t.Fatal(err)
