@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"licensedesk/licensing"
@@ -87,8 +88,8 @@ type ChargeFirstAttemptsOutput struct {
 	Paid      []PaidInvoice
 	Declined  int // handed to their collection workflows, for dunning
 	Hard      int // of which hard declines
-	HandedOff int // collections started as before: earlier attempts exist, or an error only a collection retries
-	Deferred  int // no answer from the provider (5xx, 429, time out): left in the outbox for the next pass
+	HandedOff int // collections started as before: earlier attempts exist, or a refusal only a collection shows
+	Deferred  int // no answer (a 5xx, a 429, a time out, a database hiccup): left in the outbox for the next pass
 }
 
 // firstAttemptBackoff is how long a first attempt without an answer waits
@@ -119,9 +120,10 @@ type firstResult struct {
 // (the paced provider keeps them to its limit), heartbeating as it goes.
 // Paid invoices are recorded for the digest and leave the outbox; declined
 // ones leave it with a collection workflow that carries on from the
-// decline; invoices with earlier attempts (or an error only a collection
-// retries) get their collection as before. An invoice the provider did not
-// answer stays in the outbox: a 429 or a 5xx is never a decline.
+// decline; invoices with earlier attempts (or a refusal no retry cures)
+// get their collection as before. An invoice the provider did not answer,
+// or that failed for any passing reason, stays in the outbox: a 429 or a
+// 5xx is never a decline.
 // Idempotent per invoice: attempt 1's row and key are the invoice's, so a
 // page run again after a crash charges nobody twice.
 func (a *Activities) ChargeFirstAttempts(ctx context.Context, in ChargeFirstAttemptsInput) (ChargeFirstAttemptsOutput, error) {
@@ -186,13 +188,28 @@ func (a *Activities) chargeFirst(ctx context.Context, inv postgres.OutboxInvoice
 			state = licensing.BillingDeclinedHard
 		}
 		return firstResult{kind: firstDeclined, out: res}, a.DB.RecordBillingEvent(ctx, inv.Number, state, false, "", nil)
-	case unanswered(err):
-		return firstResult{kind: firstDeferred}, nil
+	case final(err):
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("first attempt refused; its collection takes over", "invoice", inv.Number, "err", err)
+		}
+		return firstResult{kind: firstHandOff}, nil
 	}
-	if activity.IsActivity(ctx) && ctx.Err() == nil {
-		activity.GetLogger(ctx).Warn("first attempt failed; its collection takes over", "invoice", inv.Number, "err", err)
+	// No answer (the provider, our pacing), or the database or something
+	// else failed for now: the invoice stays in the outbox, to be tried
+	// again. Never handed off for it: its collection would see attempt 1
+	// pending and wait a day for the next.
+	if activity.IsActivity(ctx) && ctx.Err() == nil && !unanswered(err) {
+		activity.GetLogger(ctx).Warn("first attempt failed; tried again later", "invoice", inv.Number, "err", err)
 	}
-	return firstResult{kind: firstHandOff}, nil
+	return firstResult{kind: firstDeferred}, nil
+}
+
+// final reports whether err is a refusal no retry cures (a domain error:
+// the invoice is gone, nobody can reconcile it): the invoice's own
+// collection takes it over and shows it.
+func final(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
 }
 
 // settleFirstAttempts starts the collections the page needs and takes its

@@ -34,8 +34,8 @@ const (
 	defaultChargePage = 250
 	defaultLanes      = 2
 	sweepPagesPerRun  = 100 // pages before continuing as new: the history stays small
-	sweepPasses       = 3   // walks of the outbox: later ones take what the provider did not answer
-	sweepPassPause    = 30 * time.Second
+	sweepPasses       = 4   // walks of the outbox: later ones take what had no answer
+	sweepPassPause    = 10 * time.Second // before the second pass; doubled before each next
 )
 
 // sweeper is one run of the charging sweep.
