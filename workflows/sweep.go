@@ -33,8 +33,8 @@ const (
 const (
 	defaultChargePage = 250
 	defaultLanes      = 2
-	sweepPagesPerRun  = 100 // pages before continuing as new: the history stays small
-	sweepPasses       = 4   // walks of the outbox: later ones take what had no answer
+	sweepPagesPerRun  = 100              // pages before continuing as new: the history stays small
+	sweepPasses       = 4                // walks of the outbox: later ones take what had no answer
 	sweepPassPause    = 10 * time.Second // before the second pass; doubled before each next
 )
 
