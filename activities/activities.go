@@ -36,12 +36,21 @@ type Activities struct {
 	// provider did not answer (retried with the same idempotency key).
 	OnProviderError func()
 	PublicBaseURL   string // emailed links are built from it
-	TemporalUIURL   string // for links to workflows in Slack
-	Namespace       string
-	Brand           licensing.Brand    // signs every mail (BRAND_NAME) and gives its support contact
-	Clock           clock.Clock        // what "now" is for what activities decide and render; nil: the wall clock
-	Webhooks        Webhooks           // outbound events: the sender and its metrics
-	Taxes           licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
+	// AlertChannel is where billing runs post their digests (SLACK_CHANNEL).
+	AlertChannel string
+	// LargeInvoiceCents: an invoice of at least this much (minor units, in
+	// its own currency) whose charge fails gets a line in its digest's
+	// thread (BILLING_LARGE_INVOICE); 0: none is large.
+	LargeInvoiceCents int64
+	// ChargeConcurrency is how many first attempts of a billing page are
+	// in flight at once; 0: 32. The paced provider keeps the rate.
+	ChargeConcurrency int
+	TemporalUIURL     string // for links to workflows in Slack
+	Namespace         string
+	Brand             licensing.Brand    // signs every mail (BRAND_NAME) and gives its support contact
+	Clock             clock.Clock        // what "now" is for what activities decide and render; nil: the wall clock
+	Webhooks          Webhooks           // outbound events: the sender and its metrics
+	Taxes             licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"licensedesk/internal/temporalerr"
@@ -13,7 +14,6 @@ import (
 	"licensedesk/operation"
 	"licensedesk/payments"
 	"licensedesk/postgres"
-	"licensedesk/slackout"
 )
 
 // licensing.PurposeCardUpdate is the update-card link (7 days, SPEC §3).
@@ -218,7 +218,12 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	if inv.PaymentMethod == "" {
 		return a.declined(ctx, inv, key, "no_card", "There is no card on file.", true)
 	}
-	stored, _, err := a.DB.BeginAttempt(ctx, inv.Number, in.Attempt, key, inv.PaymentMethod)
+	if in.Attempt > 1 {
+		if out, done, err := a.settleEarlierAttempts(ctx, inv, in.Attempt); done || err != nil {
+			return out, err
+		}
+	}
+	stored, started, err := a.DB.BeginAttempt(ctx, inv.Number, in.Attempt, key, inv.PaymentMethod)
 	if err != nil {
 		return ChargeInvoiceOutput{}, err
 	}
@@ -238,9 +243,17 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 			return ChargeInvoiceOutput{}, err
 		}
 	}
+	// Sent before, answer lost, and so long ago that the provider may have
+	// forgotten the key: look for the charge it made before sending again.
+	if !started && stored.Age >= reconcileAfter(payments.IdempotencyWindowOf(a.Payments)) {
+		if out, done, err := a.reconcile(ctx, inv, in.Attempt, key, customer, stored.CreatedAt); done || err != nil {
+			return out, err
+		}
+	}
 	charge, err := a.Payments.Charge(ctx, payments.ChargeInput{
 		CustomerID: customer, PaymentMethodID: inv.PaymentMethod, AmountCents: inv.AmountCents, Currency: inv.Currency,
-		Description: "Invoice " + inv.Number, IdempotencyKey: key, Metadata: map[string]string{"invoice": inv.Number, "sen": string(inv.SEN)},
+		Description: "Invoice " + inv.Number, IdempotencyKey: key,
+		Metadata: map[string]string{"invoice": inv.Number, "sen": string(inv.SEN), "attempt": strconv.Itoa(in.Attempt)},
 	})
 	var decline *payments.DeclineError
 	switch {
@@ -326,9 +339,10 @@ type CardLinks struct {
 	Deadline   time.Time
 }
 
-// BillingNotice emails the billing contacts and alerts Slack about a
-// payment, a failure or a suspension; a suspension is applied here.
-// Idempotent by Key.
+// BillingNotice emails the billing contacts about a payment, a failure or
+// a suspension (a suspension is applied here) and records it for the
+// billing run's digest in Slack, with a line in its thread when a person
+// must act. Nothing is posted to Slack per invoice. Idempotent by Key.
 func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) error {
 	inv, err := a.DB.Invoice(ctx, in.Number)
 	if err != nil {
@@ -353,7 +367,6 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 			failedAt, code = o.FailedAt, o.DeclineCode
 		}
 	}
-	var alert string
 	invoiceURL := a.PublicBaseURL + licensing.InvoicePath(inv.Number)
 	for _, to := range noticeRecipients(l, in) {
 		key := in.Key + "/" + string(to)
@@ -403,36 +416,8 @@ func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) e
 			return err
 		}
 	}
-	switch in.Kind {
-	case NoticePaid:
-		alert = fmt.Sprintf(":white_check_mark: %s paid invoice %s (%s).", l.SEN, inv.Number, amount)
-		switch {
-		case in.Reactivated && in.WasStatus == licensing.PastDue:
-			alert += " It is no longer past due."
-		case in.Reactivated:
-			alert += " The licence is active again."
-		}
-	case NoticeFailed:
-		alert = fmt.Sprintf(":warning: Payment of %s for %s failed: %s", amount, l.SEN, in.Reason)
-		switch {
-		case in.Hard:
-			alert += " Hard decline: waiting for a new card."
-		case !in.NextRetry.IsZero():
-			alert += " Next retry " + in.NextRetry.UTC().Format("2006-01-02") + "."
-		}
-		if suspended {
-			alert += " Retries exhausted: the licence is suspended."
-		}
-	default:
-		alert = fmt.Sprintf(":no_entry: %s is suspended: invoice %s (%s) is unpaid.", l.SEN, inv.Number, amount)
-	}
-	if a.Slack != nil && in.Channel != "" {
-		msg := slackout.Message{Channel: in.Channel, Text: alert, Blocks: slackout.BillingAlertBlocks(alert, string(l.SEN), in.Kind != NoticePaid)}
-		if _, err := a.Slack.Post(ctx, msg); err != nil && !slackout.IsPermanent(err) {
-			return err
-		}
-	}
-	return nil
+	// Slack hears of it in the billing run's digest, not a message of its own.
+	return a.recordBillingEvent(ctx, inv, in, suspended, l.Status == licensing.Suspended)
 }
 
 func emailStrings(list []licensing.Email) []string {

@@ -45,8 +45,13 @@ type Config struct {
 	StripeAPIURL        string // STRIPE_API_URL
 	PaymentsSandbox     string // PAYMENTS_SANDBOX: "true" runs the payments sandbox outside dev, on purpose
 	SandboxFaults       string // PAYMENTS_SANDBOX_FAULTS: the chaos harness's faults (sandbox only)
+	PaymentsRate        string // PAYMENTS_RATE: provider requests a second, shared by every worker
+	SandboxLatency      string // PAYMENTS_SANDBOX_LATENCY: how long the sandbox takes to answer a charge
+	SandboxRate         string // PAYMENTS_SANDBOX_RATE: requests a second the sandbox answers before 429
+	SandboxKeyWindow    string // PAYMENTS_SANDBOX_KEY_WINDOW: how long the sandbox remembers idempotency keys
 	SMTPURL             string // SMTP_URL
 	MailFrom            string // MAIL_FROM
+	SMTPRate            string // SMTP_RATE: mails a second handed to SMTP, shared by every worker
 	BrandName           string // BRAND_NAME, default "Licence Desk"
 	SupportEmail        string // SUPPORT_EMAIL
 	SupportURL          string // SUPPORT_URL
@@ -60,6 +65,7 @@ type Config struct {
 	VendorAddress       string // VENDOR_ADDRESS: its address, lines separated by ";"
 	VendorTaxID         string // VENDOR_TAX_ID: its VAT number or other tax ID
 	InvoiceTaxes        string // INVOICE_TAXES: COUNTRY:NAME:PERCENT,...; empty = a zero tax line
+	BillingLarge        string // BILLING_LARGE_INVOICE: amount from which a failed charge is listed in the digest's thread
 	LogLevel            string // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string // LOG_FORMAT: json or text
 }
@@ -107,7 +113,12 @@ func (c *Config) vars() []struct {
 		{"STRIPE_API_URL", &c.StripeAPIURL, "", "Stripe API base URL (tests point it at stripe-mock)"},
 		{"PAYMENTS_SANDBOX", &c.PaymentsSandbox, "", "true: use the payments sandbox instead of Stripe (test cards only, nobody is charged; dev does by default)"},
 		{"PAYMENTS_SANDBOX_FAULTS", &c.SandboxFaults, "", "sandbox only, for the chaos harness: drop=P,error=P,slow=P[,seed=N] (charges answered late, lost after charging, or refused)"},
+		{"PAYMENTS_RATE", &c.PaymentsRate, "25", "requests a second to the payment provider, shared by every worker (Stripe: 100 live and 25 test a second, 25 a second per endpoint); 0: unpaced"},
+		{"PAYMENTS_SANDBOX_LATENCY", &c.SandboxLatency, "300ms", "sandbox only: how long a charge takes to answer, as Stripe's confirm does"},
+		{"PAYMENTS_SANDBOX_RATE", &c.SandboxRate, "25", "sandbox only: requests a second it answers before 429 rate_limit, as Stripe's test mode; 0: no limit"},
+		{"PAYMENTS_SANDBOX_KEY_WINDOW", &c.SandboxKeyWindow, "24h", "sandbox only: how long it remembers idempotency keys, as Stripe's 24 hours"},
 		{"SMTP_URL", &c.SMTPURL, "", "SMTP server: smtp+starttls://user:pass@host:587 (TLS required), smtps://...:465, or smtp://... (STARTTLS if offered); SSL_CERT_FILE names a private CA"},
+		{"SMTP_RATE", &c.SMTPRate, "0", "mails a second handed to SMTP_URL, shared by every worker (your relay's cap); 0: unpaced, the relay's 421/451/454 answers are retried with backoff either way"},
 		{"MAIL_FROM", &c.MailFrom, "no-reply@licensedesk.test", "From address of outgoing mail; without a name (Name <address>), the product name (BRAND_NAME)"},
 		{"BRAND_NAME", &c.BrandName, licensing.DefaultBrandName, "the product name customers see in page headers, mails and the From name"},
 		{"SUPPORT_EMAIL", &c.SupportEmail, "", "where customers write for help: the \"contact us\" of every page footer, error page and mail"},
@@ -121,6 +132,7 @@ func (c *Config) vars() []struct {
 		{"VENDOR_ADDRESS", &c.VendorAddress, "", "that company's address on the invoices, lines separated by \";\", e.g. \"1 Main Street;London EC1A 1AA;United Kingdom\""},
 		{"VENDOR_TAX_ID", &c.VendorTaxID, "", "that company's VAT number or other tax ID on the invoices"},
 		{"INVOICE_TAXES", &c.InvoiceTaxes, "", "tax added to invoices by the customer's country: COUNTRY:NAME:PERCENT,... (e.g. GB:VAT:20,DE:USt:19; * for any other country); unset: invoices show a zero tax line"},
+		{"BILLING_LARGE_INVOICE", &c.BillingLarge, "1000", "an invoice of at least this amount (in its own currency) whose charge fails is listed in the billing digest's thread; 0: none"},
 		{"TRUST_PROXY", &c.TrustProxy, "", "true when behind a reverse proxy that sets X-Forwarded-For (sign-in throttling keys on the client address it gives)"},
 		{"LOG_LEVEL", &c.LogLevel, "info", "debug, info, warn or error"},
 		{"LOG_FORMAT", &c.LogFormat, "json", "json or text"},

@@ -174,3 +174,29 @@ func TestCheckSafe_RefusesEveryExamplePlaceholder(t *testing.T) {
 		}
 	}
 }
+
+func TestPacing_DefaultsKeepStripesLimitsAndBadValuesNameTheSetting(t *testing.T) {
+	cfg := config.Load(func(string) string { return "" })
+	p, err := cfg.Pacing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PaymentsRate != 25 || p.SandboxRate != 25 || p.SandboxLatency.String() != "300ms" || p.SandboxKeyWindow.String() != "24h0m0s" ||
+		p.SMTPRate != 0 || p.LargeInvoiceCents != 100000 {
+		t.Errorf("defaults %+v", p)
+	}
+	for name, bad := range map[string]string{
+		"PAYMENTS_RATE": "fast", "SMTP_RATE": "-1", "PAYMENTS_SANDBOX_RATE": "NaN",
+		"PAYMENTS_SANDBOX_LATENCY": "2h", "PAYMENTS_SANDBOX_KEY_WINDOW": "0s", "BILLING_LARGE_INVOICE": "a lot",
+	} {
+		cfg := config.Load(func(k string) string {
+			if k == name {
+				return bad
+			}
+			return ""
+		})
+		if _, err := cfg.Pacing(); err == nil || !strings.HasPrefix(err.Error(), name+": ") {
+			t.Errorf("%s=%q: %v; want an error naming it", name, bad, err)
+		}
+	}
+}

@@ -41,6 +41,10 @@ type smtpServer struct {
 
 	mu   sync.Mutex
 	msgs []received
+
+	// throttle answers the next MAIL FROM commands with these codes, one
+	// each (paced_test.go).
+	throttle []int
 }
 
 type received struct {
@@ -124,6 +128,9 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.srv.user != "" && s.user == "" {
 		return smtp.ErrAuthRequired
+	}
+	if code := s.srv.nextThrottle(); code != 0 {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Slow down"}
 	}
 	s.from = from
 	return nil

@@ -1,6 +1,7 @@
 package operation
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,12 @@ func InvoiceID(number string) string { return KindInvoice.id(number) }
 
 // BillingID names a licence's billing cycle.
 func BillingID(sen licensing.SEN) string { return KindBilling.id(string(sen)) }
+
+// BillingNoticesID names the payment mails of the nth page a billing sweep
+// charged (sweep: the sweep's workflow ID and first run ID).
+func BillingNoticesID(sweep string, n int) string {
+	return KindBilling.id("notices", sweep, strconv.Itoa(n))
+}
 
 // PasswordResetID names a reset request for an email (which may have no
 // account). Runs are short; each request is a new run of the same ID.

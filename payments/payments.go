@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 )
@@ -254,4 +255,58 @@ func NeedsNewCard(err error) bool {
 		return true
 	}
 	return errors.Is(err, ErrNeedsAction)
+}
+
+// RateLimited reports whether err is the provider saying "too many
+// requests" (HTTP 429, Stripe's rate_limit): an answer that nothing
+// happened, to be retried later with the same idempotency key, never a
+// decline.
+func RateLimited(err error) bool {
+	var down *ProviderDownError
+	return errors.As(err, &down) && down.StatusCode == http.StatusTooManyRequests
+}
+
+// DefaultIdempotencyWindow is how long Stripe remembers an idempotency
+// key: "at least 24 hours". A request repeated later with the same key is
+// a new request.
+const DefaultIdempotencyWindow = 24 * time.Hour
+
+// KeyWindow is a provider that says how long it remembers idempotency keys.
+type KeyWindow interface {
+	IdempotencyWindow() time.Duration
+}
+
+// IdempotencyWindowOf is how long p remembers idempotency keys.
+func IdempotencyWindowOf(p Provider) time.Duration {
+	if w, ok := p.(KeyWindow); ok && w.IdempotencyWindow() > 0 {
+		return w.IdempotencyWindow()
+	}
+	return DefaultIdempotencyWindow
+}
+
+// ChargeFinder finds the charges already made for an invoice. Before an
+// attempt is sent again after the provider may have forgotten its
+// idempotency key, the caller looks here: a charge made by the first
+// sending (whose answer was lost) must be recorded, not made again.
+// Charges carry the invoice (and the attempt) in their metadata.
+type ChargeFinder interface {
+	FindCharges(ctx context.Context, in FindChargesInput) ([]FoundCharge, error)
+}
+
+// FindChargesInput names an invoice's charges: its customer's charges
+// created since Since whose metadata names Invoice.
+type FindChargesInput struct {
+	CustomerID string
+	Invoice    string
+	Since      time.Time
+}
+
+// FoundCharge is one charge the provider has for an invoice.
+type FoundCharge struct {
+	ID          string
+	Status      string // ChargeSucceeded, "processing", "requires_payment_method" (declined)...
+	Attempt     string // metadata "attempt", when the charge carries it
+	DeclineCode string // for a declined charge
+	Message     string
+	Created     time.Time
 }

@@ -210,6 +210,33 @@ type AttemptResult struct {
 	ProviderRef string
 	DeclineCode string
 	Error       string
+	// CreatedAt is when the attempt was first begun (first sent to the
+	// provider, for a pending one) and Age how long ago that is, by the
+	// database's clock (BeginAttempt only).
+	CreatedAt time.Time
+	Age       time.Duration
+}
+
+// PendingAttempt is an attempt begun and not answered.
+type PendingAttempt struct {
+	Key       string
+	CreatedAt time.Time
+	InFlight  bool // begun in the last ten minutes: a worker is charging it now
+}
+
+// EarlierPendingAttempts lists the invoice's attempts before attempt that
+// have no answer: in flight (another worker is charging it right now, as
+// the billing sweep's first attempt while /license charge asks for the
+// next), or left behind by a worker that died.
+func (db *DB) EarlierPendingAttempts(ctx context.Context, number string, attempt int) ([]PendingAttempt, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT a.idempotency_key, a.created_at, a.created_at > now() - interval '10 minutes'
+		FROM charge_attempts a JOIN invoices i ON i.id = a.invoice_id
+		WHERE i.number = $1 AND a.attempt < $2 AND a.status = 'pending' ORDER BY a.attempt`, number, attempt)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[PendingAttempt])
 }
 
 // BeginAttempt records a charge attempt before the provider is called. If
@@ -225,9 +252,12 @@ func (db *DB) BeginAttempt(ctx context.Context, number string, attempt int, key,
 		return r, false, err
 	}
 	started := tag.RowsAffected() == 1
+	var ageSeconds float64
 	err = db.pool.QueryRow(ctx, `
-		SELECT status, coalesce(provider_ref, ''), coalesce(decline_code, ''), coalesce(error, '')
-		FROM charge_attempts WHERE idempotency_key = $1`, key).Scan(&r.Status, &r.ProviderRef, &r.DeclineCode, &r.Error)
+		SELECT status, coalesce(provider_ref, ''), coalesce(decline_code, ''), coalesce(error, ''), created_at,
+		       extract(epoch FROM now() - created_at)::float8
+		FROM charge_attempts WHERE idempotency_key = $1`, key).Scan(&r.Status, &r.ProviderRef, &r.DeclineCode, &r.Error, &r.CreatedAt, &ageSeconds)
+	r.Age = time.Duration(ageSeconds * float64(time.Second))
 	return r, started, err
 }
 

@@ -86,6 +86,17 @@ var demoCards = map[string]struct {
 // Dates are relative to now: monthly licences renew on the first of next
 // month, and SEN-1000003's open invoice fell due three days ago.
 func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
+	return db.SeedDemoFor(ctx, now, true)
+}
+
+// SeedDemoFor is SeedDemo for a given payment provider. The demo's
+// customer ids (cus_demo_…) exist only in the payments sandbox: with
+// another provider (Stripe) sandboxCustomers is false and the demo
+// licences have none, so their customers are created at the provider on
+// first use, as for imported licences. Their cards are Stripe's documented
+// test payment methods (pm_card_visa…), which every test-mode account
+// knows.
+func (db *DB) SeedDemoFor(ctx context.Context, now time.Time, sandboxCustomers bool) (bool, error) {
 	hashes := make(map[string]string, len(demoAccounts))
 	for _, a := range demoAccounts {
 		h, err := passwords.Hash(DemoPassword)
@@ -119,7 +130,7 @@ func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
 		}
 		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 		for _, l := range demoLicenses {
-			if err := seedLicense(ctx, tx, l, ids, today, now); err != nil {
+			if err := seedLicense(ctx, tx, l, ids, today, now, sandboxCustomers); err != nil {
 				return fmt.Errorf("demo licence %s: %w", l.sen, err)
 			}
 		}
@@ -129,7 +140,7 @@ func (db *DB) SeedDemo(ctx context.Context, now time.Time) (bool, error) {
 	return seeded, err
 }
 
-func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]int64, today, now time.Time) error {
+func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]int64, today, now time.Time, sandboxCustomers bool) error {
 	var (
 		cycle, customer *string
 		next            *time.Time
@@ -138,8 +149,10 @@ func seedLicense(ctx context.Context, tx pgx.Tx, l demoLicense, ids map[string]i
 	if l.deployment == "cloud" {
 		c := l.cycle
 		cycle = &c
-		cus := "cus_demo_" + l.sen
-		customer = &cus
+		if sandboxCustomers {
+			cus := "cus_demo_" + l.sen
+			customer = &cus
+		}
 		n := time.Date(today.Year(), today.Month()+1, 1, 0, 0, 0, 0, time.UTC)
 		if l.cycle == "annual" {
 			n = time.Date(today.Year()+1, today.Month(), 1, 0, 0, 0, 0, time.UTC)

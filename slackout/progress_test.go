@@ -14,7 +14,7 @@ import (
 	"licensedesk/slackout"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.* from the current output")
 
 func waitingMove() operation.Status {
 	return operation.Status{WorkflowID: "move/SEN-1000002/yan@globex2.test", RunID: "r1", Operation: "move", SEN: "SEN-1000002",

@@ -25,7 +25,7 @@ func (w *WebAPI) OpenView(ctx context.Context, triggerID string, view slack.Moda
 
 // UpdateView replaces an open modal with views.update.
 func (w *WebAPI) UpdateView(ctx context.Context, viewID, hash string, view slack.ModalViewRequest) error {
-	err := retryRateLimited(ctx, func() error {
+	err := retryRateLimited(ctx, w.limited("views.update", ""), func() error {
 		_, err := w.client.UpdateViewContext(ctx, view, "", hash, viewID)
 		return err
 	})
@@ -38,7 +38,7 @@ func (w *WebAPI) UpdateView(ctx context.Context, viewID, hash string, view slack
 
 // PublishHome sets a person's App Home tab with views.publish.
 func (w *WebAPI) PublishHome(ctx context.Context, userID string, view slack.HomeTabViewRequest) error {
-	err := retryRateLimited(ctx, func() error {
+	err := retryRateLimited(ctx, w.limited("views.publish", ""), func() error {
 		_, err := w.client.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 		return err
 	})
@@ -59,7 +59,7 @@ type SlackUser struct {
 // they chose, else their full name, else their handle.
 func (w *WebAPI) User(ctx context.Context, userID string) (SlackUser, error) {
 	var u *slack.User
-	err := retryRateLimited(ctx, func() (err error) {
+	err := retryRateLimited(ctx, w.limited("users.info", ""), func() (err error) {
 		u, err = w.client.GetUserInfoContext(ctx, userID)
 		return err
 	})

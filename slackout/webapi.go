@@ -36,6 +36,10 @@ type WebAPI struct {
 	// OnError, if set, is told the method of every call that failed (after
 	// the rate-limit retries), for the licensedesk_slack_api_errors metric.
 	OnError func(method string)
+	// OnRateLimited, if set, is told of every 429 Slack answered, with the
+	// method, the channel (chat.postMessage) and the Retry-After, so that
+	// pacing can hold every worker back (PacedPoster.Hold).
+	OnRateLimited func(method, channel string, retryAfter time.Duration)
 }
 
 var _ Poster = (*WebAPI)(nil)
@@ -75,7 +79,7 @@ func (w *WebAPI) Post(ctx context.Context, m Message) (string, error) {
 		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
 	}
 	var channel, ts string
-	err := retryRateLimited(ctx, func() (err error) {
+	err := retryRateLimited(ctx, w.limited("chat.postMessage", m.Channel), func() (err error) {
 		channel, ts, err = w.client.PostMessageContext(ctx, m.Channel, opts...)
 		return err
 	})
@@ -102,7 +106,7 @@ func (w *WebAPI) Update(ctx context.Context, channel, ts string, m Message) erro
 		id = channel
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
-	err := retryRateLimited(ctx, func() error {
+	err := retryRateLimited(ctx, w.limited("chat.update", channel), func() error {
 		_, _, _, err := w.client.UpdateMessageContext(ctx, id, ts, opts...)
 		return err
 	})
@@ -130,7 +134,7 @@ func (w *WebAPI) Respond(ctx context.Context, responseURL string, m Message) err
 	if err != nil {
 		return err
 	}
-	err = retryRateLimited(ctx, func() error { return w.respondOnce(ctx, responseURL, body) })
+	err = retryRateLimited(ctx, nil, func() error { return w.respondOnce(ctx, responseURL, body) })
 	if err != nil {
 		w.failed("response_url")
 		return fmt.Errorf("slack response_url: %w", err)
@@ -208,13 +212,26 @@ func retryAfter(h http.Header) time.Duration {
 	return defaultRetryAfter
 }
 
+// limited returns the hook that tells OnRateLimited of a 429 to method.
+func (w *WebAPI) limited(method, channel string) func(time.Duration) {
+	return func(d time.Duration) {
+		if w.OnRateLimited != nil {
+			w.OnRateLimited(method, channel, d)
+		}
+	}
+}
+
 // retryRateLimited runs call, and again after each rate-limit answer, waiting
-// as long as Slack asked, up to rateLimitRetries more times. Other errors
-// are returned at once: the workflow's retry policy deals with them.
-func retryRateLimited(ctx context.Context, call func() error) error {
+// as long as Slack asked, up to rateLimitRetries more times; onLimited, if
+// set, hears of each. Other errors are returned at once: the workflow's
+// retry policy deals with them.
+func retryRateLimited(ctx context.Context, onLimited func(time.Duration), call func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := call()
 		wait, limited := rateLimitWait(err)
+		if limited && onLimited != nil {
+			onLimited(wait)
+		}
 		if !limited || attempt == rateLimitRetries {
 			return err
 		}
@@ -251,7 +268,7 @@ func (w *WebAPI) UserGroups() UserGroups { return UserGroups{api: w} }
 // Members returns the user IDs of the group's enabled members.
 func (g UserGroups) Members(ctx context.Context, groupID string) ([]string, error) {
 	var users []string
-	err := retryRateLimited(ctx, func() (err error) {
+	err := retryRateLimited(ctx, g.api.limited("usergroups.users.list", ""), func() (err error) {
 		users, err = g.api.client.GetUserGroupMembersContext(ctx, groupID)
 		return err
 	})

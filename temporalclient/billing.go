@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
+	"licensedesk/activities"
 	"licensedesk/licensing"
 	"licensedesk/operation"
 	"licensedesk/payments"
@@ -65,25 +66,36 @@ func (c *Client) EnsureBilling(ctx context.Context) error {
 		TriggerImmediately: true,
 		Action: &client.ScheduleWorkflowAction{
 			ID: operation.BillingID("sweep"), Workflow: workflows.BillingSweep, Args: []any{workflows.BillingSweepInput{}},
-			TaskQueue: c.TaskQueue, WorkflowExecutionTimeout: time.Hour,
+			TaskQueue: c.TaskQueue, WorkflowExecutionTimeout: sweepTimeout,
 			TypedSearchAttributes: launch{Kind: operation.KindBilling}.searchAttributes(),
 		},
 	})
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return err
 	}
-	// It exists: keep its interval what this process was configured with.
+	// It exists: keep its interval and timeout what this process was
+	// configured with.
 	return sched.GetHandle(ctx, SweepScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			spec := in.Description.Schedule.Spec
-			if len(spec.Intervals) == 1 && spec.Intervals[0].Every == every {
+			action, ok := in.Description.Schedule.Action.(*client.ScheduleWorkflowAction)
+			if len(spec.Intervals) == 1 && spec.Intervals[0].Every == every && (!ok || action.WorkflowExecutionTimeout == sweepTimeout) {
 				return nil, temporal.ErrSkipScheduleUpdate
 			}
 			spec.Intervals = []client.ScheduleIntervalSpec{{Every: every}}
+			if ok {
+				action.WorkflowExecutionTimeout = sweepTimeout
+			}
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})
 }
+
+// sweepTimeout bounds a whole sweep, its continue-as-new runs included. A
+// billing day charges at the provider's rate: 280,000 invoices at 25 a
+// second take three hours, so an hour is not enough; a day is, and a
+// sweep stuck for longer still ends so that the next can start.
+const sweepTimeout = 24 * time.Hour
 
 // startConcurrency bounds the collection starts in flight from one sweep
 // page: enough to keep the Temporal frontend busy, few enough not to swamp
@@ -100,6 +112,26 @@ func (c *Client) StartCollections(ctx context.Context, invoices []postgres.Invoi
 		g.Go(func() error {
 			l := c.collection(inv.SEN, inv.Number)
 			l.Once = true
+			_, err := c.launch(ctx, l)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// StartDunning starts the collection of each invoice whose first attempt
+// the billing sweep made and the card declined: it carries on from that
+// decline (activities.DunningStarter). One ever started is left as it is.
+func (c *Client) StartDunning(ctx context.Context, declined []activities.Declined) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(startConcurrency)
+	for _, d := range declined {
+		g.Go(func() error {
+			l := c.collection(d.Invoice.SEN, d.Invoice.Number)
+			arg := l.Arg.(workflows.CollectInput)
+			first := d.First
+			arg.Charged = &first
+			l.Arg, l.Once = arg, true
 			_, err := c.launch(ctx, l)
 			return err
 		})

@@ -84,6 +84,12 @@ type CollectInput struct {
 	// ReplyTo is a workflow to tell the first attempt's result (the card
 	// update that started this collection again).
 	ReplyTo string
+	// Charged is the first attempt's outcome when the billing sweep made
+	// it and the card declined (issue 18): collection carries on from it,
+	// mailing the failure and retrying on schedule, instead of charging at
+	// once. Nil for every collection started otherwise, and for runs
+	// started before, which therefore replay unchanged.
+	Charged *activities.ChargeInvoiceOutput
 }
 
 // CollectResult says how collection ended.
@@ -182,26 +188,26 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	}
 
 	// The first attempt runs at once unless earlier attempts exist (a
-	// resumed collection): then it waits for the next retry time.
-	charge := inv.Attempts == 0 || in.ChargeNow
+	// resumed collection): then it waits for the next retry time. One the
+	// sweep made (in.Charged) is taken as this first attempt.
+	charged := in.Charged
+	charge := inv.Attempts == 0 || in.ChargeNow || charged != nil
 	for {
 		if charge {
 			t.begin(ctx, stepCharge)
 			var res activities.ChargeInvoiceOutput
-			if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
-				Number: in.Invoice, Attempt: attempt,
-			}).Get(ctx, &res); err != nil {
-				return CollectResult{}, err
+			if charged != nil {
+				// Attempt 1, made and counted by the sweep.
+				res, charged, attempt = *charged, nil, max(attempt, 2)
+			} else {
+				if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
+					Number: in.Invoice, Attempt: attempt,
+				}).Get(ctx, &res); err != nil {
+					return CollectResult{}, err
+				}
+				attempt++
+				countCharge(ctx, res)
 			}
-			attempt++
-			chargeOutcome := "succeeded"
-			switch {
-			case !res.Paid && res.Hard:
-				chargeOutcome = "declined_hard"
-			case !res.Paid:
-				chargeOutcome = "declined_soft"
-			}
-			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": chargeOutcome}).Counter(metricCharges).Inc(1)
 			if res.Paid {
 				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
 					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
@@ -306,6 +312,18 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	}
 }
 
+// countCharge counts an attempt's outcome (licensedesk_charge_attempts).
+func countCharge(ctx workflow.Context, res activities.ChargeInvoiceOutput) {
+	outcome := "succeeded"
+	switch {
+	case !res.Paid && res.Hard:
+		outcome = "declined_hard"
+	case !res.Paid:
+		outcome = "declined_soft"
+	}
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": outcome}).Counter(metricCharges).Inc(1)
+}
+
 // cardLinkLife is how long the update-card links of a failure mail live
 // (SPEC §3: card update 7 days).
 const cardLinkLife = 7 * 24 * time.Hour
@@ -380,12 +398,29 @@ type BillingCycleInput struct {
 // BillingSweepInput tunes one sweep.
 type BillingSweepInput struct {
 	PageSize int // licences invoiced, or collections started, per activity [500]
+	// ChargePage is how many invoices one page of first attempts takes
+	// [250], and Lanes how many walks of the outbox go side by side [2]
+	// (version 1 of "sweep-charges-first-attempts").
+	ChargePage, Lanes int
+
+	// Where a sweep that continued as new on a long billing day stands.
+	Continued bool
+	Run       int64              // its billing run (0: none)
+	Walk      []int64            // each lane's position in the outbox (an invoice id); nil: at the start
+	Pass      int                // the walk's pass: later passes take what the provider did not answer
+	Deferred  int                // invoices the provider did not answer, this pass
+	Notices   int                // payment-mail workflows started so far
+	Done      BillingSweepResult // what the runs before did
 }
 
 // BillingSweepResult says what one sweep did.
 type BillingSweepResult struct {
 	Invoiced, Started int
 	Reminded          int // reminder mails sent (renewals, card handovers)
+	// Version 1: first attempts paid, declined (handed to dunning), and
+	// collections started as before (earlier attempts); Deferred are left
+	// in the outbox for the next sweep (the provider did not answer).
+	Paid, Declined, HandedOff, Deferred int
 }
 
 const (
@@ -404,6 +439,12 @@ const (
 // workflow, and renewing or cancelling one is a row change. Every step is
 // idempotent, so a sweep that dies is simply done again by the next.
 func BillingSweep(ctx workflow.Context, in BillingSweepInput) (BillingSweepResult, error) {
+	// Version 1 (issue 18): the sweep charges first attempts itself, in
+	// pages, and posts a digest (sweep.go). Runs started before start a
+	// collection per invoice, as below.
+	if workflow.GetVersion(ctx, "sweep-charges-first-attempts", workflow.DefaultVersion, 1) >= 1 {
+		return billingSweepCharging(ctx, in)
+	}
 	if in.PageSize <= 0 {
 		in.PageSize = 500
 	}

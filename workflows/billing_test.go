@@ -284,9 +284,11 @@ func TestBillingCycle_EndsAtOnceUnlessInFlightFromBefore(t *testing.T) {
 }
 
 // The sweep invoices page after page until a page comes back short, then
-// empties the collection outbox the same way, and says what it did.
+// empties the collection outbox the same way, and says what it did (runs
+// from before "sweep-charges-first-attempts"; sweep_test.go has today's).
 func TestBillingSweep_PagesUntilNothingIsDue(t *testing.T) {
 	e := newTestEnv(t)
+	e.OnGetVersion("sweep-charges-first-attempts", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	e.RegisterActivity(&activities.Activities{})
 	due := 1250 // licences due
 	e.OnActivity(a.InvoiceDue, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.InvoiceDueInput) (activities.InvoiceDueOutput, error) {

@@ -229,7 +229,7 @@ func runDev(ctx context.Context, now clock.Clock, args []string, getenv func(str
 	if svc.codecHandler == nil {
 		codecURL = ""
 	}
-	seeded, err := svc.db.SeedDemo(ctx, now.Now())
+	seeded, err := svc.db.SeedDemoFor(ctx, now.Now(), svc.sandbox != nil)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

@@ -16,10 +16,12 @@ import (
 // SDK's metrics handler; the counters here are this process's own events;
 // the gauges describe the whole system and are read from PostgreSQL.
 type processMetrics struct {
-	mails          *prometheus.CounterVec
-	slackErrors    *prometheus.CounterVec
-	providerErrors prometheus.Counter
-	webhooks       *prometheus.CounterVec
+	webhooks        *prometheus.CounterVec
+	mails           *prometheus.CounterVec
+	slackErrors     *prometheus.CounterVec
+	slackLimited    *prometheus.CounterVec
+	providerErrors  prometheus.Counter
+	providerLimited prometheus.Counter
 }
 
 func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.Logger) *processMetrics {
@@ -36,8 +38,14 @@ func newProcessMetrics(reg prometheus.Registerer, db *postgres.DB, logger *slog.
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "licensedesk_webhook_deliveries_total", Help: "Webhook delivery attempts, by endpoint and outcome (delivered, failed).",
 		}, []string{"endpoint", "outcome"}),
+		slackLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensedesk_slack_rate_limited_total", Help: "Slack Web API calls answered 429 despite the pacing, by method (should stay 0).",
+		}, []string{"method"}),
+		providerLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensedesk_payment_provider_rate_limited_total", Help: "Payment provider calls answered 429 despite the pacing (should stay 0).",
+		}),
 	}
-	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, m.webhooks, &gaugeCollector{db: db, logger: logger})
+	reg.MustRegister(m.mails, m.slackErrors, m.providerErrors, m.webhooks, m.slackLimited, m.providerLimited, &gaugeCollector{db: db, logger: logger})
 	return m
 }
 
@@ -60,6 +68,12 @@ func (m *processMetrics) webhookAttempted(endpoint string, delivered bool) {
 	}
 	m.webhooks.WithLabelValues(endpoint, outcome).Inc()
 }
+
+func (m *processMetrics) slackRateLimited(method string) {
+	m.slackLimited.WithLabelValues(method).Inc()
+}
+
+func (m *processMetrics) providerRateLimited() { m.providerLimited.Inc() }
 
 var (
 	descWaiting = prometheus.NewDesc("licensedesk_operations_waiting",

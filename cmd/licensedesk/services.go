@@ -23,6 +23,7 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/links"
 	"licensedesk/mail"
+	"licensedesk/pacing"
 	"licensedesk/payloadcodec"
 	"licensedesk/payments"
 	"licensedesk/payments/sandbox"
@@ -44,7 +45,9 @@ type services struct {
 	temporal client.Client
 	registry *prometheus.Registry
 	closeTC  func()
-	slack    slackout.Poster // nil: no Slack reporting
+	slack    slackout.Poster  // nil: no Slack reporting
+	slackAPI *slackout.WebAPI // Slack's Web API, under slack's pacing; nil without a bot token
+	pacing   config.Pacing
 	mail     *mail.Outbox
 	codec    *payloadcodec.Codec // TEMPORAL_CODEC_KEYS; nil: payloads in clear
 	ops      *temporalclient.Client
@@ -82,6 +85,10 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
+	pace, err := cfg.Pacing()
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	dial, err := temporalDialOptions(cfg, logger)
@@ -103,7 +110,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		return nil, err
 	}
 	svc := &services{cfg: cfg, dev: dev, logger: logger, db: db, temporal: tc, registry: reg, closeTC: closeTC, brand: brand, vendor: vendor, taxes: taxes, clock: now,
-		codec: dial.Codec, metrics: newProcessMetrics(reg, db, logger)}
+		codec: dial.Codec, metrics: newProcessMetrics(reg, db, logger), pacing: pace}
 	switch cfg.WebhookAllowPrivate {
 	case "", "false", "true":
 	default:
@@ -116,9 +123,18 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 	svc.webhooks = svc.newWebhookSender()
 	switch {
 	case cfg.SlackBotToken != "":
+		// Every post and update keeps to Slack's documented limits, shared
+		// by every worker through PostgreSQL; a 429 anyway holds them all.
 		api := slackout.NewWebAPI(cfg.SlackBotToken, cfg.SlackAPIURL, nil)
 		api.OnError = svc.metrics.slackFailed
-		svc.slack = api
+		paced := slackout.Paced(api, db, slackout.DocumentedLimits)
+		api.OnRateLimited = func(method, channel string, d time.Duration) {
+			svc.metrics.slackRateLimited(method)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			paced.Hold(ctx, method, channel, d)
+		}
+		svc.slack, svc.slackAPI = paced, api
 	case dev:
 		svc.slack = slackout.NewDevSink(db)
 	}
@@ -133,7 +149,7 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		if smtp.Strippable() {
 			logger.Warn("SMTP_URL is smtp:// to another host: STARTTLS only when offered, so anyone on the path can strip it and read the mail and its links; use smtp+starttls:// (TLS required) or smtps://")
 		}
-		svc.mail.SMTP = smtp
+		svc.mail.SMTP = mail.Paced(smtp, &pacing.Pacer{Store: db, Key: "smtp", Limit: pacing.PerSecond(pace.SMTPRate)})
 	}
 	svc.ops = &temporalclient.Client{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, Namespace: cfg.TemporalNamespace,
 		UIURL: cfg.TemporalUIURL, AlertChannel: cfg.SlackChannel, Invoices: db, Policy: policy, SweepEvery: sweepEvery, History: db, Logger: logger,
@@ -155,7 +171,8 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 		}
 		svc.payments = p
 	} else {
-		sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: cfg.PublicBaseURL, WebhookSecret: cfg.StripeWebhookSecret, Logger: logger})
+		sb, err := sandbox.New(sandbox.Config{Store: sandbox.NewPGStore(db.Pool()), BaseURL: cfg.PublicBaseURL, WebhookSecret: cfg.StripeWebhookSecret, Logger: logger,
+			Latency: pace.SandboxLatency, RateLimit: pace.SandboxRate, KeyWindow: pace.SandboxKeyWindow})
 		if err != nil {
 			svc.close()
 			return nil, err
@@ -171,6 +188,9 @@ func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog
 			logger.Warn("PAYMENTS_SANDBOX_FAULTS: the payments sandbox fails charges on purpose", "faults", cfg.SandboxFaults)
 		}
 	}
+	// Every provider call keeps to PAYMENTS_RATE, shared by every worker.
+	svc.payments = payments.Paced(svc.payments, &pacing.Pacer{Store: db, Key: "payments", Limit: pacing.PerSecond(pace.PaymentsRate)},
+		svc.metrics.providerRateLimited)
 	svc.accounts, err = accounts.New(db, &temporalclient.Accounts{Client: svc.ops, DB: db}, accounts.Options{Logger: logger, SuspendAfter: policy.SuspendAfter, Taxes: taxes, Now: now})
 	if err != nil {
 		svc.close()
@@ -347,6 +367,7 @@ func (s *services) activities() *activities.Activities {
 	return &activities.Activities{
 		DB: s.db, Mail: s.mail, Slack: s.slack, Payments: s.payments, Collections: s.ops, OnProviderError: s.metrics.providerFailed,
 		PublicBaseURL: s.cfg.PublicBaseURL, TemporalUIURL: s.cfg.TemporalUIURL, Namespace: s.cfg.TemporalNamespace,
+		AlertChannel: s.cfg.SlackChannel, LargeInvoiceCents: s.pacing.LargeInvoiceCents,
 		Brand: s.brand, Clock: s.clock, Taxes: s.taxes,
 		Webhooks: activities.Webhooks{Sender: s.webhooks, Counted: s.metrics.webhookAttempted},
 		ResetLinks: func(ctx context.Context, email licensing.Email, workflowID, request string) (activities.ResetLink, bool, error) {

@@ -83,15 +83,24 @@ type Server struct {
 	failNext  int
 	failCode  string
 	v         viewState // views, triggers and people (views.go)
+
+	limits  Limits // limits.go
+	buckets map[string]*bucketState
+	limited map[string]int
+	down    bool
 }
 
-// NewServer starts a fake Slack, stopped when the test ends.
+// NewServer starts a fake Slack, stopped when the test ends. It enforces
+// Slack's documented rate limits (DocumentedLimits; SetLimits changes them).
 func NewServer(t testing.TB) *Server {
 	s := &Server{
 		changed:  make(chan struct{}),
 		calls:    map[string]int{},
 		groups:   map[string][]string{},
 		channels: map[string]string{},
+		limits:   DocumentedLimits,
+		buckets:  map[string]*bucketState{},
+		limited:  map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.serveAPI)
@@ -255,7 +264,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[method]++
-	if s.throttle(w) {
+	if s.unavailable(w) || s.throttle(w) || (err == nil && s.overLimit(w, method, p)) {
 		return
 	}
 	if err != nil {

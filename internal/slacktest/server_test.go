@@ -32,6 +32,7 @@ func slackCode(err error) string {
 func TestServer_EnforcesTextLimit(t *testing.T) {
 	ctx := context.Background()
 	s := slacktest.NewServer(t)
+	s.SetLimits(slacktest.Limits{}) // about content, not pace
 	c := client(s, "xoxb-any")
 	for _, tt := range []struct {
 		name, text, code string
@@ -152,6 +153,7 @@ func TestServer_FailNext(t *testing.T) {
 
 func TestServer_ThreadRepliesNeedTheirParent(t *testing.T) {
 	s := slacktest.NewServer(t)
+	s.SetLimits(slacktest.Limits{}) // about threads, not pace
 	c := client(s, "xoxb-any")
 	_, parent, _ := c.PostMessage("C0ALERTS", slack.MsgOptionText("parent", false))
 	if _, _, err := c.PostMessage("C0ALERTS", slack.MsgOptionText("reply", false), slack.MsgOptionTS(parent)); err != nil {

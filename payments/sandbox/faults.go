@@ -113,3 +113,16 @@ func (p *faulty) ResolveSetup(ctx context.Context, sessionID string) (string, er
 	}
 	return r.ResolveSetup(ctx, sessionID)
 }
+
+// FindCharges forwards to the wrapped provider (payments.ChargeFinder):
+// the chaos harness's faults are on charges.
+func (p *faulty) FindCharges(ctx context.Context, in payments.FindChargesInput) ([]payments.FoundCharge, error) {
+	f, ok := p.Provider.(payments.ChargeFinder)
+	if !ok {
+		return nil, fmt.Errorf("sandbox faults: the provider cannot list charges")
+	}
+	return f.FindCharges(ctx, in)
+}
+
+// IdempotencyWindow is the wrapped provider's.
+func (p *faulty) IdempotencyWindow() time.Duration { return payments.IdempotencyWindowOf(p.Provider) }

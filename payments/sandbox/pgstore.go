@@ -179,29 +179,105 @@ func (st *PGStore) SandboxPaymentMethod(ctx context.Context, id string) (Payment
 
 // SandboxRecordCharge stores c unless its idempotency key was used, and
 // returns the charge stored under the key: concurrent calls with one key
-// store one row and all get it back.
+// store one row and all get it back. Keys are never forgotten here.
 func (st *PGStore) SandboxRecordCharge(ctx context.Context, c ChargeRecord) (ChargeRecord, error) {
-	meta := c.Metadata
-	if meta == nil {
-		meta = map[string]string{}
-	}
-	if _, err := st.pool.Exec(ctx, `
-		INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount_cents, currency,
-			description, metadata, status, decline_code, message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (idempotency_key) DO NOTHING`,
-		c.ID, c.IdempotencyKey, c.CustomerID, c.PaymentMethod, c.AmountCents, c.Currency,
-		c.Description, meta, c.Status, sandboxNullText(c.DeclineCode), c.Message, c.CreatedAt); err != nil {
+	return st.SandboxRecordChargeSince(ctx, c, time.Time{})
+}
+
+// SandboxRecordChargeSince stores c under its key unless the key was first
+// used at or after forgetBefore, in which case the charge stored under it
+// is returned. The key's row is locked, so concurrent calls with one key
+// store one charge.
+func (st *PGStore) SandboxRecordChargeSince(ctx context.Context, c ChargeRecord, forgetBefore time.Time) (ChargeRecord, error) {
+	var chargeID string
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO sandbox_idempotency_keys (key, charge_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			c.IdempotencyKey, c.ID, c.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var usedAt time.Time
+			if err := tx.QueryRow(ctx, `SELECT charge_id, used_at FROM sandbox_idempotency_keys WHERE key = $1 FOR UPDATE`, c.IdempotencyKey).
+				Scan(&chargeID, &usedAt); err != nil {
+				return err
+			}
+			if !usedAt.Before(forgetBefore) {
+				return nil // remembered: the first charge answers
+			}
+			if _, err := tx.Exec(ctx, `UPDATE sandbox_idempotency_keys SET charge_id = $2, used_at = $3 WHERE key = $1`,
+				c.IdempotencyKey, c.ID, c.CreatedAt); err != nil {
+				return err
+			}
+		}
+		chargeID = c.ID
+		meta := c.Metadata
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO sandbox_charges (id, idempotency_key, customer_id, payment_method, amount_cents, currency,
+				description, metadata, status, decline_code, message, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			c.ID, c.IdempotencyKey, c.CustomerID, c.PaymentMethod, c.AmountCents, c.Currency,
+			c.Description, meta, c.Status, sandboxNullText(c.DeclineCode), c.Message, c.CreatedAt)
+		return err
+	})
+	if err != nil {
 		return ChargeRecord{}, err
 	}
+	return st.sandboxCharge(ctx, `id = $1`, chargeID)
+}
+
+const sandboxChargeColumns = `id, idempotency_key, customer_id, payment_method, amount_cents, currency, description, metadata,
+	status, decline_code, message, created_at`
+
+func scanSandboxCharge(row pgx.Row) (ChargeRecord, error) {
 	var out ChargeRecord
 	var decline *string
-	err := st.pool.QueryRow(ctx, `
-		SELECT id, idempotency_key, customer_id, payment_method, amount_cents, currency, description, metadata,
-			status, decline_code, message, created_at
-		FROM sandbox_charges WHERE idempotency_key = $1`, c.IdempotencyKey).
-		Scan(&out.ID, &out.IdempotencyKey, &out.CustomerID, &out.PaymentMethod, &out.AmountCents, &out.Currency,
-			&out.Description, &out.Metadata, &out.Status, &decline, &out.Message, &out.CreatedAt)
+	err := row.Scan(&out.ID, &out.IdempotencyKey, &out.CustomerID, &out.PaymentMethod, &out.AmountCents, &out.Currency,
+		&out.Description, &out.Metadata, &out.Status, &decline, &out.Message, &out.CreatedAt)
 	out.DeclineCode = sandboxText(decline)
 	return out, err
+}
+
+func (st *PGStore) sandboxCharge(ctx context.Context, where string, args ...any) (ChargeRecord, error) {
+	return scanSandboxCharge(st.pool.QueryRow(ctx, `SELECT `+sandboxChargeColumns+` FROM sandbox_charges WHERE `+where, args...))
+}
+
+// SandboxCustomerCharges lists a customer's charges since a time.
+func (st *PGStore) SandboxCustomerCharges(ctx context.Context, customerID string, since time.Time) ([]ChargeRecord, error) {
+	rows, err := st.pool.Query(ctx, `SELECT `+sandboxChargeColumns+` FROM sandbox_charges
+		WHERE customer_id = $1 AND created_at >= $2 ORDER BY created_at, id`, customerID, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChargeRecord
+	for rows.Next() {
+		c, err := scanSandboxCharge(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SandboxTakeToken takes a token from a bucket refilled by the database's
+// clock, in one statement (the bucket's row is locked while it runs).
+func (st *PGStore) SandboxTakeToken(ctx context.Context, name string, rate, capacity float64) (bool, error) {
+	var left float64
+	err := st.pool.QueryRow(ctx, `
+		WITH c AS (SELECT clock_timestamp() AS now)
+		INSERT INTO sandbox_rate AS r (name, tokens, at) SELECT $1, $3::float8 - 1, c.now FROM c
+		ON CONFLICT (name) DO UPDATE
+			SET tokens = least($3::float8, r.tokens + extract(epoch FROM (SELECT now FROM c) - r.at) * $2::float8) - 1,
+			    at = (SELECT now FROM c)
+			WHERE least($3::float8, r.tokens + extract(epoch FROM (SELECT now FROM c) - r.at) * $2::float8) >= 1
+		RETURNING tokens`, name, rate, capacity).Scan(&left)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

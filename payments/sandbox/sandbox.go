@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"licensedesk/payments"
@@ -78,6 +79,18 @@ type Store interface {
 	// SandboxRecordCharge stores c unless a charge with c.IdempotencyKey
 	// exists, and returns the charge stored under that key.
 	SandboxRecordCharge(ctx context.Context, c ChargeRecord) (ChargeRecord, error)
+	// SandboxRecordChargeSince is SandboxRecordCharge for a provider that
+	// forgets keys: a key first used before forgetBefore is forgotten, and
+	// c is stored under it as a new charge (its use starting again at
+	// c.CreatedAt).
+	SandboxRecordChargeSince(ctx context.Context, c ChargeRecord, forgetBefore time.Time) (ChargeRecord, error)
+	// SandboxCustomerCharges lists a customer's charges created at or
+	// after since, oldest first.
+	SandboxCustomerCharges(ctx context.Context, customerID string, since time.Time) ([]ChargeRecord, error)
+	// SandboxTakeToken takes one token from the bucket name (capacity
+	// tokens, refilled at rate a second by the store's clock), or says
+	// false when it is empty.
+	SandboxTakeToken(ctx context.Context, name string, rate, capacity float64) (bool, error)
 }
 
 // CustomerRecord is a sandbox customer.
@@ -158,6 +171,18 @@ type Config struct {
 	// from 200 ms (about 3 s in all).
 	DeliveryAttempts int
 	RetryDelay       time.Duration
+
+	// Latency is how long each charge takes to answer (Stripe confirms an
+	// off-session PaymentIntent in a few hundred milliseconds); 0: at once.
+	Latency time.Duration
+	// RateLimit is how many API requests a second the sandbox answers
+	// before it answers 429 with Stripe's rate_limit error, counted across
+	// every process that runs it (a token bucket in the store holding one
+	// second's worth, as Stripe's limiter is per account); 0: no limit.
+	RateLimit float64
+	// KeyWindow is how long an idempotency key is remembered (Stripe: 24
+	// hours); 0: 24 hours. The same key sent later makes a new charge.
+	KeyWindow time.Duration
 }
 
 // Sandbox is the sandbox provider and its card page.
@@ -172,11 +197,17 @@ type Sandbox struct {
 	lifetime   time.Duration
 	attempts   int
 	retryDelay time.Duration
+	latency    time.Duration
+	rateLimit  float64
+	keyWindow  time.Duration
+	limited    atomic.Int64 // requests answered 429
 }
 
 var (
 	_ payments.Provider      = (*Sandbox)(nil)
 	_ payments.SetupResolver = (*Sandbox)(nil)
+	_ payments.ChargeFinder  = (*Sandbox)(nil)
+	_ payments.KeyWindow     = (*Sandbox)(nil)
 )
 
 // New returns a sandbox provider.
@@ -202,6 +233,12 @@ func New(cfg Config) (*Sandbox, error) {
 		lifetime:   cfg.SessionLifetime,
 		attempts:   cfg.DeliveryAttempts,
 		retryDelay: cfg.RetryDelay,
+		latency:    cfg.Latency,
+		rateLimit:  cfg.RateLimit,
+		keyWindow:  cfg.KeyWindow,
+	}
+	if s.keyWindow <= 0 {
+		s.keyWindow = payments.DefaultIdempotencyWindow
 	}
 	if s.webhookURL == "" {
 		s.webhookURL = s.baseURL + "/webhooks/stripe"
@@ -238,6 +275,9 @@ func (s *Sandbox) EnsureCustomer(ctx context.Context, in payments.Customer) (str
 	if in.SEN == "" {
 		return "", errors.New("sandbox: a customer needs a SEN")
 	}
+	if err := s.admit(ctx, "create customer"); err != nil {
+		return "", err
+	}
 	c, err := s.store.SandboxEnsureCustomer(ctx, CustomerRecord{
 		ID: newID("cus_sb_", 14), SEN: in.SEN, Email: in.Email, Name: in.Name, CreatedAt: s.now(),
 	})
@@ -256,6 +296,9 @@ func (s *Sandbox) CardSession(ctx context.Context, in payments.CardSessionInput)
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			return payments.CardSession{}, fmt.Errorf("sandbox: %q is not an absolute http(s) URL", u)
 		}
+	}
+	if err := s.admit(ctx, "create card session"); err != nil {
+		return payments.CardSession{}, err
 	}
 	now := s.now()
 	sess, err := s.store.SandboxCreateSession(ctx, SessionRecord{
@@ -284,6 +327,9 @@ func (s *Sandbox) sessionURL(id string) string {
 
 // ResolveSetup returns the payment method a completed session saved.
 func (s *Sandbox) ResolveSetup(ctx context.Context, sessionID string) (string, error) {
+	if err := s.admit(ctx, "get card session"); err != nil {
+		return "", err
+	}
 	sess, err := s.store.SandboxSession(ctx, sessionID)
 	if errors.Is(err, ErrNotFound) {
 		return "", fmt.Errorf("sandbox: no card session %q", sessionID)
@@ -328,6 +374,9 @@ func (s *Sandbox) SetDefault(ctx context.Context, customerID, paymentMethodID st
 	if customerID == "" || paymentMethodID == "" {
 		return payments.Card{}, errors.New("sandbox: SetDefault needs a customer and a payment method")
 	}
+	if err := s.admit(ctx, "set default payment method"); err != nil {
+		return payments.Card{}, err
+	}
 	c, _, err := s.card(ctx, customerID, paymentMethodID)
 	if err != nil {
 		return payments.Card{}, err
@@ -339,16 +388,24 @@ func (s *Sandbox) SetDefault(ctx context.Context, customerID, paymentMethodID st
 }
 
 // Charge charges as Stripe would charge the test card, once per
-// idempotency key: a key used before returns the first result (the same
-// success, or the same decline) without charging again, and is refused
-// with different parameters, as Stripe refuses it.
+// idempotency key within the key window: a key used before returns the
+// first result (the same success, or the same decline) without charging
+// again, and is refused with different parameters, as Stripe refuses it.
+// A key older than the window is forgotten: the charge is made again. It
+// answers after Latency, and with 429 past RateLimit.
 func (s *Sandbox) Charge(ctx context.Context, in payments.ChargeInput) (payments.Charge, error) {
 	if err := in.Validate(); err != nil {
+		return payments.Charge{}, err
+	}
+	if err := s.admit(ctx, "charge"); err != nil {
 		return payments.Charge{}, err
 	}
 	_, tc, err := s.card(ctx, in.CustomerID, in.PaymentMethodID)
 	if err != nil {
 		return payments.Charge{}, err
+	}
+	if err := wait(ctx, s.latency); err != nil {
+		return payments.Charge{}, &payments.ProviderDownError{Op: "sandbox charge", Err: err}
 	}
 	rec := ChargeRecord{
 		ID:             newID("pi_sb_", 24),
@@ -368,7 +425,7 @@ func (s *Sandbox) Charge(ctx context.Context, in payments.ChargeInput) (payments
 	if tc.Declines() {
 		rec.Status, rec.DeclineCode, rec.Message = ChargeDeclined, tc.Code(), tc.Message
 	}
-	got, err := s.store.SandboxRecordCharge(ctx, rec)
+	got, err := s.store.SandboxRecordChargeSince(ctx, rec, rec.CreatedAt.Add(-s.keyWindow))
 	if err != nil {
 		return payments.Charge{}, down("charge", err)
 	}

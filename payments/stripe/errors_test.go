@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 
@@ -198,6 +199,16 @@ func TestCharge_OverHTTP(t *testing.T) {
 				t.Fatalf("%v", err)
 			}
 		}},
+		{"429 rate_limit", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."}}`)
+		}, func(t *testing.T, c payments.Charge, err error) {
+			var d *payments.DeclineError
+			if !payments.RateLimited(err) || !payments.Retryable(err) || errors.As(err, &d) {
+				t.Fatalf("a 429 must be a retryable rate limit, never a decline: %v", err)
+			}
+		}},
 		{"connection dropped", func(w http.ResponseWriter) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
@@ -238,5 +249,39 @@ func TestCharge_OverHTTP(t *testing.T) {
 func TestNew_NeedsAKey(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("no error without a secret key")
+	}
+}
+
+// FindCharges reads Stripe's list of a customer's PaymentIntents and keeps
+// the invoice's, with the decline of a failed one.
+func TestFindCharges_KeepsTheInvoicesPaymentIntents(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/payment_intents" || r.URL.Query().Get("customer") != "cus_1" {
+			t.Errorf("request %s %s", r.Method, r.URL)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","url":"/v1/payment_intents","has_more":false,"data":[
+			{"id":"pi_paid","object":"payment_intent","status":"succeeded","created":1796083200,"metadata":{"invoice":"SEN-1-2026-12-01","attempt":"1"}},
+			{"id":"pi_other","object":"payment_intent","status":"succeeded","created":1796083200,"metadata":{"invoice":"SEN-1-2026-11-01","attempt":"1"}},
+			{"id":"pi_declined","object":"payment_intent","status":"requires_payment_method","created":1796083100,"metadata":{"invoice":"SEN-1-2026-12-01","attempt":"2"},
+			 "last_payment_error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	p, err := New(Config{SecretKey: "sk_test_x", APIURL: srv.URL, MaxNetworkRetries: stripe.Int64(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := p.FindCharges(context.Background(), payments.FindChargesInput{CustomerID: "cus_1", Invoice: "SEN-1-2026-12-01"})
+	if err != nil || len(found) != 2 {
+		t.Fatalf("FindCharges = %+v, %v", found, err)
+	}
+	if f := found[0]; f.ID != "pi_paid" || f.Status != payments.ChargeSucceeded || f.Attempt != "1" || f.Created.Unix() != 1796083200 {
+		t.Errorf("paid: %+v", f)
+	}
+	if f := found[1]; f.ID != "pi_declined" || f.DeclineCode != "insufficient_funds" || f.Attempt != "2" || f.Message == "" {
+		t.Errorf("declined: %+v", f)
+	}
+	if p.IdempotencyWindow() != 24*time.Hour {
+		t.Errorf("IdempotencyWindow = %v", p.IdempotencyWindow())
 	}
 }

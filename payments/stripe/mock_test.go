@@ -371,6 +371,25 @@ func TestStripeMock(t *testing.T) {
 		}
 	})
 
+	t.Run("find an invoice's charges by listing the customer's payment intents", func(t *testing.T) {
+		since := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		// stripe-mock's fixture carries no metadata: nothing matches, and
+		// the answer is read without error.
+		found, err := p.FindCharges(ctx, payments.FindChargesInput{CustomerID: "cus_Q1", Invoice: "SEN-1000003-2026-11-20", Since: since})
+		if err != nil || len(found) != 0 {
+			t.Fatalf("FindCharges = %+v, %v", found, err)
+		}
+		reqs := rec.take()
+		if len(reqs) != 1 {
+			t.Fatalf("%d requests", len(reqs))
+		}
+		r := reqs[0]
+		if r.Method != "GET" || r.Path != "/v1/payment_intents" || r.Status != 200 || r.Query.Get("customer") != "cus_Q1" ||
+			r.Query.Get("created[gte]") != fmt.Sprint(since.Unix()) || r.Query.Get("limit") != "100" {
+			t.Errorf("request %+v", r)
+		}
+	})
+
 	t.Run("unknown path is an ordinary error", func(t *testing.T) {
 		// stripe-mock answers 404 for an id with a slash in it; the error
 		// is neither a decline nor retryable.

@@ -52,6 +52,8 @@ type Provider struct {
 var (
 	_ payments.Provider      = (*Provider)(nil)
 	_ payments.SetupResolver = (*Provider)(nil)
+	_ payments.ChargeFinder  = (*Provider)(nil)
+	_ payments.KeyWindow     = (*Provider)(nil)
 )
 
 // New returns a Stripe provider.
@@ -250,6 +252,45 @@ func (p *Provider) Charge(ctx context.Context, in payments.ChargeInput) (payment
 		return payments.Charge{}, mapped
 	}
 	return chargeResult(pi)
+}
+
+// IdempotencyWindow is how long Stripe keeps an idempotency key: keys
+// "are eligible to be removed after they're at least 24 hours old".
+func (p *Provider) IdempotencyWindow() time.Duration { return payments.DefaultIdempotencyWindow }
+
+// FindCharges lists the customer's PaymentIntents created since in.Since
+// (GET /v1/payment_intents?customer=…&created[gte]=…, a page of 100 at a
+// time) and keeps those whose metadata names the invoice. The list is used
+// rather than the Search API because it is strongly consistent: a charge
+// is listed as soon as it exists, where search may lag, and search is not
+// offered in every country.
+func (p *Provider) FindCharges(ctx context.Context, in payments.FindChargesInput) ([]payments.FoundCharge, error) {
+	if in.CustomerID == "" || in.Invoice == "" {
+		return nil, errors.New("stripe: FindCharges needs a customer and an invoice")
+	}
+	params := &stripe.PaymentIntentListParams{Customer: stripe.String(in.CustomerID)}
+	if !in.Since.IsZero() {
+		params.CreatedRange = &stripe.RangeQueryParams{GreaterThanOrEqual: in.Since.Unix()}
+	}
+	params.Context = ctx
+	params.Limit = stripe.Int64(100)
+	var out []payments.FoundCharge
+	it := p.api.PaymentIntents.List(params)
+	for it.Next() {
+		pi := it.PaymentIntent()
+		if pi.Metadata["invoice"] != in.Invoice {
+			continue
+		}
+		f := payments.FoundCharge{ID: pi.ID, Status: string(pi.Status), Attempt: pi.Metadata["attempt"], Created: time.Unix(pi.Created, 0).UTC()}
+		if e := pi.LastPaymentError; e != nil {
+			f.DeclineCode, f.Message = declineCode(e), e.Msg
+		}
+		out = append(out, f)
+	}
+	if err := it.Err(); err != nil {
+		return nil, mapError("list payment intents", err)
+	}
+	return out, nil
 }
 
 // chargeResult turns a confirmed PaymentIntent that came back without an
