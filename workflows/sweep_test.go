@@ -21,15 +21,15 @@ import (
 // first time they are seen.
 type sweepEnv struct {
 	*testsuite.TestWorkflowEnvironment
-	mu       sync.Mutex // the lanes' pages run side by side
-	outbox   int        // invoice ids 1..outbox
-	deferred map[int64]bool
-	seen     map[int64]bool
-	pages    []activities.ChargeFirstAttemptsInput
-	notices  []BillingNoticesInput
-	flushes  int
-	finished []int64
-	flushErr error
+	mu        sync.Mutex // the lanes' pages run side by side
+	outbox    int        // invoice ids 1..outbox
+	deferred  map[int64]bool
+	seen      map[int64]bool
+	pages     []activities.ChargeFirstAttemptsInput
+	notices   []BillingNoticesInput
+	flushes   int
+	finished  []int64
+	flushErr  error
 	reminders int // reminders in the outbox, mailed two mails each
 }
 
