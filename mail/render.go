@@ -35,6 +35,8 @@ const (
 	KindPaymentSucceeded Kind = "payment_succeeded" // PaymentSucceeded
 	KindLicenceSuspended Kind = "licence_suspended" // LicenceSuspended
 	KindCardUpdated      Kind = "card_updated"      // CardUpdated
+	KindConfirmPayment   Kind = "confirm_payment"   // ConfirmPayment
+	KindCardExpiring     Kind = "card_expiring"     // CardExpiring
 
 	KindPasswordReset   Kind = "password_reset"   // PasswordReset
 	KindPasswordChanged Kind = "password_changed" // PasswordChanged
@@ -457,6 +459,8 @@ var kinds = []*kindSpec{
 	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
 	{kind: KindLicenceSuspended, accept: accept[LicenceSuspended]},
 	{kind: KindCardUpdated, accept: accept[CardUpdated]},
+	{kind: KindConfirmPayment, accept: accept[ConfirmPayment]},
+	{kind: KindCardExpiring, accept: accept[CardExpiring]},
 	{kind: KindPasswordReset, accept: accept[PasswordReset]},
 	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
 }
