@@ -10,6 +10,10 @@ const (
 	// (and a move waiting for it is called off).
 	DeclinePromotionUpdate = "decline-promotion"
 	CancelReasonSignal     = "cancel-reason"
+	// PaymentAuthenticatedSignal tells an invoice's collection that the
+	// provider reports a charge of it confirmed by the cardholder (bank
+	// authentication); the collection asks the provider itself.
+	PaymentAuthenticatedSignal = "payment-authenticated"
 )
 
 // All lists every workflow function, for worker registration and replay
