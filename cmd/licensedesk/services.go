@@ -225,12 +225,14 @@ func (s *services) handler(dev http.Handler) http.Handler {
 func (s *services) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicBaseURL, "https://") }
 
 // formTargets are the other origins our forms lead to: Stripe Checkout,
-// where the update-card button redirects (the sandbox's page is ours).
+// where the update-card button redirects, and Stripe's page for the
+// bank's check of a payment (next_action's redirect_to_url); the
+// sandbox's pages are ours.
 func (s *services) formTargets() []string {
 	if s.sandbox != nil {
 		return nil
 	}
-	return []string{"https://checkout.stripe.com"}
+	return []string{"https://checkout.stripe.com", "https://hooks.stripe.com"}
 }
 
 func sandboxHandler(sb *sandbox.Sandbox) http.Handler {
