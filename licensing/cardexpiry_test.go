@@ -36,7 +36,9 @@ func TestCardExpiry_FromThirtyDaysBeforeUntilReplaced(t *testing.T) {
 		{"cancelled licence", lic(func(l *License) { l.Status = Cancelled }), day(2026, 12, 20), false, false, ""},
 		{"server licence", lic(func(l *License) { l.Deployment = Server }), day(2026, 12, 20), false, false, ""},
 		{"no card", lic(func(l *License) { l.PaymentMethod = nil }), day(2026, 12, 20), false, false, ""},
-		{"a new card", lic(func(l *License) { l.PaymentMethod = &PaymentMethod{Brand: "visa", Last4: "1111", ExpMonth: 12, ExpYear: 2030} }), day(2026, 12, 20), false, false, ""},
+		{"a new card", lic(func(l *License) {
+			l.PaymentMethod = &PaymentMethod{Brand: "visa", Last4: "1111", ExpMonth: 12, ExpYear: 2030}
+		}), day(2026, 12, 20), false, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
