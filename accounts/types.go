@@ -82,6 +82,9 @@ type MyLicense struct {
 	// Overdue is the unpaid invoice and its failed charge of a past-due or
 	// suspended licence (with its suspension date); nil when nothing is.
 	Overdue *licensing.Overdue
+	// CardExpiry is the licence's card when it expires within 30 days or
+	// has expired (licensing.CardExpiry); nil otherwise.
+	CardExpiry *licensing.ExpiringCard
 }
 
 // TooManyAttempts refuses an attempt while its key is throttled.

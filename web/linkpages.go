@@ -294,6 +294,9 @@ func overdueBanner(o *licensing.Overdue, now time.Time) (title, text string) {
 		return "", ""
 	}
 	title = "Payment failed for " + string(o.SEN)
+	if o.NeedsAuthentication() {
+		title = "Confirm your payment for " + string(o.SEN)
+	}
 	if o.Status == licensing.Suspended {
 		title = string(o.SEN) + " is suspended"
 	}
