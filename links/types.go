@@ -57,9 +57,9 @@ type View struct {
 	MoveRoles []string // the roles that move
 	Card      string   // confirm_move: the card that stays on the licence, "Visa ending 4242"; confirm_payment: the card the bank asks about
 	// confirm_payment: the invoice whose payment the bank asks to confirm.
-	Invoice string
-	Amount  string // "USD 10.00"
-	Requester string   // confirm_request: who asked sales to act for the licence
+	Invoice   string
+	Amount    string // "USD 10.00"
+	Requester string // confirm_request: who asked sales to act for the licence
 	// Origin "account": the link was made on the account page for the
 	// signed-in person (a card update), not emailed.
 	Origin string

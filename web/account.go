@@ -245,7 +245,7 @@ type licenceView struct {
 	// ConfirmPayment: the payment waits for the cardholder to confirm it
 	// with their bank, and the viewer may: the banner's main button.
 	ConfirmPayment bool
-	SeeLink                   string // the banner's "See the licence": its card on this page, or the page it is on
+	SeeLink        string // the banner's "See the licence": its card on this page, or the page it is on
 }
 
 // personView is one contact of a licence, with every role they hold.
