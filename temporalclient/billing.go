@@ -126,9 +126,11 @@ func (c *Client) HandlePaymentEvent(ctx context.Context, ev payments.Event) erro
 	if kind, _ := operation.KindOf(wf); !ok || err != nil || (kind != operation.KindCard && kind != operation.KindInvoice) {
 		return nil // not one of our sessions
 	}
-	err = c.Temporal.SignalWorkflow(ctx, wf, "", workflows.CardCapturedSignal, workflows.CardCaptured{
-		SessionID: ev.SessionID, PaymentMethodID: ev.PaymentMethodID, LinkID: linkID,
-	})
+	captured := workflows.CardCaptured{SessionID: ev.SessionID, PaymentMethodID: ev.PaymentMethodID, LinkID: linkID}
+	if started, err := c.cardExpiryCaptured(ctx, wf, captured); started {
+		return err
+	}
+	err = c.Temporal.SignalWorkflow(ctx, wf, "", workflows.CardCapturedSignal, captured)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return nil

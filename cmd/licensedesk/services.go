@@ -165,8 +165,14 @@ func (s *services) pruneAuthState(ctx context.Context) {
 	}
 }
 
-// ensureBilling makes sure the billing sweep is scheduled.
-func (s *services) ensureBilling(ctx context.Context) error { return s.ops.EnsureBilling(ctx) }
+// ensureBilling makes sure the billing sweep and the daily card-expiry
+// run are scheduled.
+func (s *services) ensureBilling(ctx context.Context) error {
+	if err := s.ops.EnsureBilling(ctx); err != nil {
+		return err
+	}
+	return s.ops.EnsureCardReminders(ctx)
+}
 
 func (s *services) close() {
 	if s.stopSocket != nil {
