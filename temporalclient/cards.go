@@ -60,4 +60,3 @@ func (c *Client) cardExpiryCaptured(ctx context.Context, wf string, captured wor
 	_, err := c.Temporal.SignalWithStartWorkflow(ctx, l.ID, workflows.CardCapturedSignal, captured, l.options(c.TaskQueue), l.Fn, l.Arg)
 	return true, err
 }
-
