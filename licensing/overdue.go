@@ -50,7 +50,7 @@ func (o Overdue) Headline() string {
 	case o.FailedAt.IsZero():
 		return fmt.Sprintf("Invoice %s (%s) for %s is unpaid since %s.", o.Invoice, o.Amount(), o.SEN, ShortDate(o.DueDate))
 	case o.NeedsAuthentication():
-		return fmt.Sprintf("The payment of %s for %s is waiting: on %s your bank asked the cardholder to confirm it.", o.Amount(), o.SEN, ShortDate(o.FailedAt))
+		return fmt.Sprintf("The payment of %s for %s waits for the cardholder: on %s the bank asked them to confirm it.", o.Amount(), o.SEN, ShortDate(o.FailedAt))
 	}
 	return fmt.Sprintf("Payment of %s for %s failed on %s: %s.", o.Amount(), o.SEN, ShortDate(o.FailedAt), o.DeclineWords())
 }

@@ -52,6 +52,11 @@ func (s *Service) CardSaved(ctx context.Context, ref string, now time.Time) (Res
 		r.Message = fmt.Sprintf("Our payment provider has your card for %s; it reaches us in a moment.", l.SEN)
 		r.Next = []string{"We'll email the licence's billing contacts when it is on file" + owed(o) + ".", "Or check again here in a minute."}
 		r.Actions = []Step{CheckAgain, ToAccount}
+	case o != nil && o.FailedAt.After(st.UsedAt) && o.NeedsAuthentication():
+		with := o.WithSuspension(s.suspendAfter())
+		r.Title = "Your card is saved; your bank asks you to confirm the payment"
+		r.Message = with.Headline()
+		r.Next = []string{with.NextStep(now), "We've emailed a link to your bank's check to those who may pay; your account page has the button too."}
 	case o != nil && o.FailedAt.After(st.UsedAt):
 		with := o.WithSuspension(s.suspendAfter())
 		r.Title = "Your card is saved, but the payment failed"

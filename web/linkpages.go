@@ -345,7 +345,7 @@ func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.E
 		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
 	}
 	if e.Purpose == licensing.PurposeConfirmPayment {
-		p.Message += " Nothing was charged through it. If the payment is still due, the newest email about it has a link that works, and the account page has a button."
+		p.Message += " A payment link ends when the invoice is paid (through the bank's check or with another card) or when it runs out; if the payment is still due, the newest email about it has a link that works, and the account page has a button."
 	}
 	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
 		p.Detail = e.Done

@@ -122,6 +122,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	t, err := newTracker(ctx, operation.KindInvoice, in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
 		operation.Step{Key: stepCharge, Title: "Charge the card on file"},
 		operation.Step{Key: stepRetry, Title: "Retry on schedule"},
+		operation.Step{Key: stepAuthenticate, Title: "The cardholder confirms the payment with their bank"},
 	)
 	if err != nil {
 		return CollectResult{}, err
@@ -281,6 +282,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		switch {
 		case auth.on:
 			t.begin(ctx, stepAuthenticate)
+			t.waiting(ctx, inv.BillingContacts, wake)
 		case hard:
 			t.begin(ctx, stepNewCard)
 		default:
