@@ -16,10 +16,11 @@ import (
 // ones and stamps them (card_expiry_reminders is an outbox).
 
 // sqlQueueCardReminders inserts the reminders due on $1 (a date): 30 and 7
-// days before a default card expires, and a week before a charge due
-// after it expired. m is the first day of the expiry month (the index's
-// expression); the card stops working a month later. A reminder that
-// exists is not made again.
+// days before a default card expires, and a week before the first charge
+// due after it expired (the one within a billing cycle of the expiry:
+// later ones are the failed-payment mails' business). m is the first day
+// of the expiry month (the index's expression); the card stops working a
+// month later. A reminder that exists is not made again.
 const sqlQueueCardReminders = `
 	WITH soon AS (
 		SELECT p.id, p.license_id, (make_date(p.exp_year, p.exp_month, 1) + interval '1 month')::date AS expires
@@ -37,6 +38,7 @@ const sqlQueueCardReminders = `
 		SELECT e.id, e.license_id, 'due:' || to_char(l.next_billing_date, 'YYYY-MM-DD')
 		FROM expired e JOIN licenses l ON l.id = e.license_id
 		WHERE e.expires <= $1::date AND l.next_billing_date BETWEEN $1::date AND $1::date + 7
+		  AND e.expires > (l.next_billing_date - CASE l.billing_cycle WHEN 'annual' THEN interval '1 year' ELSE interval '1 month' END)::date
 		  AND l.deployment = 'cloud' AND l.status <> 'cancelled'
 	)
 	INSERT INTO card_expiry_reminders (payment_method_id, stage, license_id)
@@ -108,4 +110,24 @@ func (db *DB) AccountExpiringCards(ctx context.Context, accountID int64, until t
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[licensing.SEN])
+}
+
+// ExplainCardExpiry shows the plans of the daily card-expiry run's
+// statements for today (nothing is written: EXPLAIN without ANALYZE).
+func (db *DB) ExplainCardExpiry(ctx context.Context, today time.Time) ([]Explained, error) {
+	var out []Explained
+	for _, q := range []struct {
+		name, sql string
+		args      []any
+	}{
+		{"card expiry: queue the day's reminders (daily)", sqlQueueCardReminders, []any{today.UTC().Format(time.DateOnly)}},
+		{"card expiry: reminders to mail", sqlPendingCardReminders, []any{50}},
+	} {
+		e, err := explain(ctx, db.pool, q.name, q.sql, q.args...)
+		out = append(out, e)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

@@ -78,32 +78,37 @@ func TestQueueCardReminders_EachStageOnceOnItsDay(t *testing.T) {
 	want(nextBill.AddDate(0, 0, -7), "SEN-1000001 due:"+nextBill.Format(time.DateOnly))
 	want(nextBill.AddDate(0, 0, -6))
 
-	// A reminder queued, then the card replaced before it went out: it is
-	// still pending, but no longer the licence's card.
+	// The charge a month later is not the first after the expiry: the
+	// failed-payment mails take over.
 	if _, err := db.Pool().Exec(ctx, `UPDATE licenses SET next_billing_date = $2 WHERE sen = $1`, "SEN-1000001", nextBill.AddDate(0, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.QueueCardReminders(ctx, nextBill.AddDate(0, 1, -7)); err != nil {
+	want(nextBill.AddDate(0, 1, -7))
+
+	// A reminder queued, then the card replaced before it went out: it is
+	// still pending, but no longer the licence's card.
+	if _, err := db.Pool().Exec(ctx, `UPDATE payment_methods p SET exp_month = $2, exp_year = $3 FROM licenses l
+		WHERE l.id = p.license_id AND l.sen = $1`, "SEN-1000003", int(last.Month()), last.Year()); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetDefaultCard(ctx, "SEN-1000001", "pm_new", "visa", "1111", 12, today.Year()+5); err != nil {
+	if _, err := db.QueueCardReminders(ctx, expires.AddDate(0, 0, -30)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetDefaultCard(ctx, "SEN-1000003", "pm_new", "visa", "1111", 12, today.Year()+5); err != nil {
 		t.Fatal(err)
 	}
 	pending, err := db.PendingCardReminders(ctx, 100)
-	if err != nil || len(pending) != 1 || pending[0].Default || pending[0].SEN != "SEN-1000001" {
+	if err != nil || len(pending) != 1 || pending[0].Default || pending[0].SEN != "SEN-1000003" {
 		t.Fatalf("pending after a new card = %+v, %v", pending, err)
 	}
 	// And the new card is not reminded of.
-	if n, _ := db.QueueCardReminders(ctx, nextBill.AddDate(0, 1, -7)); n != 0 {
+	if n, _ := db.QueueCardReminders(ctx, expires.AddDate(0, 0, -29)); n != 0 {
 		t.Errorf("%d reminders queued for the new card", n)
 	}
 
 	// The account page's banners: alice's licence's card expires soon.
 	alice, err := db.AccountByEmail(ctx, "alice@acme.test")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool().Exec(ctx, `UPDATE payment_methods SET exp_month = $1, exp_year = $2 WHERE provider_ref = 'pm_new'`, int(last.Month()), last.Year()); err != nil {
 		t.Fatal(err)
 	}
 	sens, err := db.AccountExpiringCards(ctx, alice.ID, expires, 20) // 30 days before: until = now + 30 days
