@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"time"
 
 	"licensedesk/licensing"
 	"licensedesk/payments"
@@ -96,7 +95,7 @@ func (s *Service) alreadyConfirmed(l licensing.License, number string) Result {
 // real outcome as far as it is known. ref is what confirmPayment gave
 // (Result.ReturnRef); without a usable one the page says what happens in
 // general. It changes nothing: it reads our records and the provider's.
-func (s *Service) PaymentConfirmed(ctx context.Context, ref string, now time.Time) (Result, error) {
+func (s *Service) PaymentConfirmed(ctx context.Context, ref string) (Result, error) {
 	unknown := Result{Title: "Thank you",
 		Message: "If you confirmed a payment with your bank, it reaches us in a moment.",
 		Next:    []string{"We'll email the licence's billing contacts the receipt, or what is still needed."},

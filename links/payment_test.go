@@ -103,7 +103,7 @@ func TestConfirmPaymentLink_LeadsToTheBanksCheckOfTheSameCharge(t *testing.T) {
 		t.Fatalf("again = %+v, %v", again, err)
 	}
 	// Back from the bank: the page says how it went, by the provider.
-	page, err := f.svc.PaymentConfirmed(ctx, res.ReturnRef, time.Now())
+	page, err := f.svc.PaymentConfirmed(ctx, res.ReturnRef)
 	if err != nil || page.Title != "Your bank is still waiting for you" {
 		t.Fatalf("while the check is open: %+v, %v", page, err)
 	}
@@ -113,16 +113,16 @@ func TestConfirmPaymentLink_LeadsToTheBanksCheckOfTheSameCharge(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if page, _ := f.svc.PaymentConfirmed(ctx, res.ReturnRef, time.Now()); page.Title != "Your bank confirmed the payment" {
+	if page, _ := f.svc.PaymentConfirmed(ctx, res.ReturnRef); page.Title != "Your bank confirmed the payment" {
 		t.Fatalf("confirmed, not yet recorded: %+v", page)
 	}
 	if _, err := f.db.FinishAttempt(ctx, f.invoice+"/2", postgres.AttemptResult{Status: "succeeded", ProviderRef: f.chargeID}); err != nil {
 		t.Fatal(err)
 	}
-	if page, _ := f.svc.PaymentConfirmed(ctx, res.ReturnRef, time.Now()); page.Title != "Thank you: the payment went through" {
+	if page, _ := f.svc.PaymentConfirmed(ctx, res.ReturnRef); page.Title != "Thank you: the payment went through" {
 		t.Fatalf("recorded: %+v", page)
 	}
-	if page, _ := f.svc.PaymentConfirmed(ctx, "not-a-ref", time.Now()); page.Title != "Thank you" {
+	if page, _ := f.svc.PaymentConfirmed(ctx, "not-a-ref"); page.Title != "Thank you" {
 		t.Fatalf("unknown ref: %+v", page)
 	}
 }

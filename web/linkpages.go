@@ -476,7 +476,7 @@ func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
 // PaymentReturns is the page the bank's check of a payment sends people
 // back to (links.Service); a LinkService without it serves no such page.
 type PaymentReturns interface {
-	PaymentConfirmed(ctx context.Context, ref string, now time.Time) (links.Result, error)
+	PaymentConfirmed(ctx context.Context, ref string) (links.Result, error)
 }
 
 // paymentConfirmed is where the bank's check sends people back: the
@@ -492,7 +492,7 @@ func (h *linkPages) paymentConfirmed(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(cardReturnCookie); err == nil {
 		ref = c.Value
 	}
-	res, err := pr.PaymentConfirmed(r.Context(), ref, time.Now())
+	res, err := pr.PaymentConfirmed(r.Context(), ref)
 	if err != nil {
 		h.fail(w, r, "", err)
 		return
