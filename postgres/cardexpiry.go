@@ -17,29 +17,45 @@ import (
 
 // sqlQueueCardReminders inserts the reminders due on $1 (a date): 30 and 7
 // days before a default card expires, and a week before the first charge
-// due after it expired (the one within a billing cycle of the expiry:
-// later ones are the failed-payment mails' business). m is the first day
-// of the expiry month (the index's expression); the card stops working a
-// month later. A reminder that exists is not made again.
+// due after it expired (within a billing cycle of the expiry: later ones
+// are the failed-payment mails' business). m is the first day of the
+// expiry month (payment_methods_expiry's expression); the card stops
+// working a month later. Each branch reads a narrow range of an index:
+// the cards that stop working in the next 30 days (soon), those of monthly
+// licences that stopped in the last month (lapsed), and the annual
+// licences billed in the next week (licenses_due_annual) with their card.
+// A reminder that exists is not made again.
 const sqlQueueCardReminders = `
 	WITH soon AS (
 		SELECT p.id, p.license_id, (make_date(p.exp_year, p.exp_month, 1) + interval '1 month')::date AS expires
 		FROM payment_methods p
-		WHERE p.is_default AND make_date(p.exp_year, p.exp_month, 1) BETWEEN ($1::date - interval '1 month')::date AND $1::date + 30
-	), expired AS (
+		WHERE p.is_default AND make_date(p.exp_year, p.exp_month, 1)
+			BETWEEN ($1::date + 1 - interval '1 month')::date AND ($1::date + 30 - interval '1 month')::date
+	), lapsed AS (
 		SELECT p.id, p.license_id, (make_date(p.exp_year, p.exp_month, 1) + interval '1 month')::date AS expires
 		FROM payment_methods p
-		WHERE p.is_default AND make_date(p.exp_year, p.exp_month, 1) BETWEEN ($1::date - interval '13 months')::date AND $1::date
+		WHERE p.is_default AND make_date(p.exp_year, p.exp_month, 1)
+			BETWEEN ($1::date + 1 - interval '2 months')::date AND ($1::date - interval '1 month')::date
 	), due AS (
 		SELECT s.id, s.license_id, CASE WHEN s.expires > $1::date + 7 THEN '30d' ELSE '7d' END AS stage
 		FROM soon s JOIN licenses l ON l.id = s.license_id
 		WHERE s.expires > $1::date AND s.expires <= $1::date + 30 AND l.deployment = 'cloud' AND l.status <> 'cancelled'
 		UNION ALL
 		SELECT e.id, e.license_id, 'due:' || to_char(l.next_billing_date, 'YYYY-MM-DD')
-		FROM expired e JOIN licenses l ON l.id = e.license_id
-		WHERE e.expires <= $1::date AND l.next_billing_date BETWEEN $1::date AND $1::date + 7
-		  AND e.expires > (l.next_billing_date - CASE l.billing_cycle WHEN 'annual' THEN interval '1 year' ELSE interval '1 month' END)::date
+		FROM lapsed e JOIN licenses l ON l.id = e.license_id
+		WHERE l.billing_cycle = 'monthly' AND l.next_billing_date BETWEEN $1::date AND $1::date + 7
+		  AND e.expires <= $1::date AND e.expires > (l.next_billing_date - interval '1 month')::date
 		  AND l.deployment = 'cloud' AND l.status <> 'cancelled'
+		UNION ALL
+		-- The card of each annual licence due, by its licence (LIMIT 1: one
+		-- default card each, and a look-up per licence, never a scan of cards).
+		SELECT p.id, l.id, 'due:' || to_char(l.next_billing_date, 'YYYY-MM-DD')
+		FROM licenses l CROSS JOIN LATERAL (
+			SELECT p.id, (make_date(p.exp_year, p.exp_month, 1) + interval '1 month')::date AS expires
+			FROM payment_methods p WHERE p.license_id = l.id AND p.is_default LIMIT 1) p
+		WHERE l.deployment = 'cloud' AND l.status <> 'cancelled' AND l.billing_cycle = 'annual'
+		  AND l.next_billing_date BETWEEN $1::date AND $1::date + 7
+		  AND p.expires <= $1::date AND p.expires > (l.next_billing_date - interval '1 year')::date
 	)
 	INSERT INTO card_expiry_reminders (payment_method_id, stage, license_id)
 	SELECT id, stage, license_id FROM due

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,6 +108,9 @@ func TestBench_CardExpiryAt1M(t *testing.T) {
 		t.Errorf("queued %d, then %d again", queued, requeued)
 	}
 	if p := os.Getenv("BENCH_OUT"); p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join("..", p) // from the repository's root, as the command is run
+		}
 		head := "What TestBench_CardExpiryAt1M printed on this 2-core machine, in one run:\n\n" +
 			"  LICENSEDESK_BENCH=1 BENCH_OUT=docs/card-expiry-benchmark.txt go run ./cmd/withpostgres -- go test ./postgres -run TestBench_CardExpiryAt1M -v -timeout 1h\n\n"
 		if err := os.WriteFile(p, []byte(head+out.String()), 0o644); err != nil {

@@ -119,3 +119,40 @@ func TestQueueCardReminders_EachStageOnceOnItsDay(t *testing.T) {
 		t.Errorf("expiring for alice 32 days before = %v", sens)
 	}
 }
+
+// An annual licence is reminded before its first charge after the card
+// expired, even months after the expiry; a charge a year later is not.
+func TestQueueCardReminders_AnnualChargeAfterTheExpiry(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	now := clocktest.Now(t)
+	expires := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 2, 0)
+	last := expires.AddDate(0, 0, -1)
+	renews := expires.AddDate(0, 5, 0) // the renewal, five months after the card stopped
+	if _, err := db.Pool().Exec(ctx, `UPDATE payment_methods p SET exp_month = $2, exp_year = $3 FROM licenses l
+		WHERE l.id = p.license_id AND l.sen = $1`, "SEN-1000002", int(last.Month()), last.Year()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE licenses SET next_billing_date = $2 WHERE sen = $1`, "SEN-1000002", renews); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		day  time.Time
+		want int
+	}{{renews.AddDate(0, 0, -8), 0}, {renews.AddDate(0, 0, -7), 1}, {renews.AddDate(0, 0, -6), 0}} {
+		if n, err := db.QueueCardReminders(ctx, tt.day); err != nil || n != tt.want {
+			t.Fatalf("on %s: %d queued, %v; want %d", tt.day.Format(time.DateOnly), n, err, tt.want)
+		}
+	}
+	pending, _ := db.PendingCardReminders(ctx, 10)
+	if len(pending) != 1 || pending[0].SEN != "SEN-1000002" || pending[0].Stage != "due:"+renews.Format(time.DateOnly) {
+		t.Fatalf("pending %+v", pending)
+	}
+	// A year on, the card long expired: the failed-payment mails' business.
+	if _, err := db.Pool().Exec(ctx, `UPDATE licenses SET next_billing_date = $2 WHERE sen = $1`, "SEN-1000002", renews.AddDate(1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.QueueCardReminders(ctx, renews.AddDate(1, 0, -7)); n != 0 {
+		t.Errorf("%d queued a year later", n)
+	}
+}

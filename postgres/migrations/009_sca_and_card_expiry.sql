@@ -23,6 +23,11 @@ ALTER TABLE sandbox_charges
 -- cards expiring, not with the book. A card is good to the end of its
 -- expiry month; this is the month's first day.
 CREATE INDEX payment_methods_expiry ON payment_methods (make_date(exp_year, exp_month, 1), license_id) WHERE is_default;
+-- ...and the annual licences billed in the coming week, for the reminder
+-- before the first charge after a card expired (monthly ones are found
+-- from the cards that expired last month).
+CREATE INDEX licenses_due_annual ON licenses (next_billing_date, id)
+    WHERE deployment = 'cloud' AND status <> 'cancelled' AND billing_cycle = 'annual';
 
 -- One row per reminder ever due (card, stage): the daily run inserts the
 -- reminders that came due (a repeated run inserts nothing), then mails the
@@ -46,6 +51,7 @@ CREATE INDEX card_expiry_reminders_pending ON card_expiry_reminders (created_at,
 ---- create above / drop below ----
 
 DROP TABLE card_expiry_reminders;
+DROP INDEX licenses_due_annual;
 DROP INDEX payment_methods_expiry;
 ALTER TABLE sandbox_charges DROP CONSTRAINT sandbox_charges_decline_check, DROP CONSTRAINT sandbox_charges_status_check,
     DROP COLUMN return_url, DROP COLUMN challenge_csrf, DROP COLUMN updated_at;
