@@ -31,6 +31,9 @@ type MyLicences struct {
 	// (up to LicencesPerPage), on this page or not: each gets a banner at
 	// the top of every page.
 	Unpaid []MyLicense
+	// Expiring are the account's other licences whose card expires within
+	// 30 days or has expired (up to LicencesPerPage): a banner each, too.
+	Expiring []MyLicense
 }
 
 // MyLicenses returns a page of the licences the account is a contact or
@@ -54,6 +57,7 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 		if err := s.addOverdue(ctx, &m); err != nil {
 			return MyLicences{}, err
 		}
+		m.CardExpiry = licensing.CardExpiry(m.License, s.opt.Now())
 		out.Licences = append(out.Licences, m)
 	}
 	if err := s.addInvoices(ctx, out.Licences); err != nil {
@@ -71,6 +75,9 @@ func (s *Service) MyLicenses(ctx context.Context, accountID int64, page LicenceP
 		out.Unpaid = append(out.Unpaid, m)
 	}
 	if err := s.addRecentlyAdded(ctx, out.Licences, out.Unpaid); err != nil {
+		return MyLicences{}, err
+	}
+	if out.Expiring, err = s.expiringCards(ctx, accountID, acc.Email, out.Unpaid); err != nil {
 		return MyLicences{}, err
 	}
 	return out, nil
@@ -115,6 +122,7 @@ func (s *Service) MyLicence(ctx context.Context, actor licensing.Email, sen stri
 	if err := s.addOverdue(ctx, &m); err != nil {
 		return MyLicense{}, err
 	}
+	m.CardExpiry = licensing.CardExpiry(m.License, s.opt.Now())
 	one := []MyLicense{m}
 	if err := s.addRecentlyAdded(ctx, one); err != nil {
 		return MyLicense{}, err

@@ -92,6 +92,9 @@ type MyLicense struct {
 	// RecentlyAdded are the contacts added in the last RecentlyAddedFor,
 	// whatever their account's state.
 	RecentlyAdded map[licensing.Email]bool
+	// CardExpiry is the licence's card when it expires within 30 days or
+	// has expired (licensing.CardExpiry); nil otherwise.
+	CardExpiry *licensing.ExpiringCard
 }
 
 // TooManyAttempts refuses an attempt while its key is throttled, or (Busy)

@@ -166,6 +166,9 @@ type InvoiceStateOutput struct {
 	LastHard        bool
 	LicenseStatus   licensing.Status
 	BillingContacts []licensing.Email
+	// LastNeedsAuth: the latest attempt waits for the cardholder to
+	// confirm it with their bank (bank authentication).
+	LastNeedsAuth bool
 }
 
 // InvoiceState reads an invoice and its attempts so far.
@@ -178,15 +181,28 @@ func (a *Activities) InvoiceState(ctx context.Context, in InvoiceStateInput) (In
 	if err != nil {
 		return InvoiceStateOutput{}, temporalerr.FromDomain(err)
 	}
-	return InvoiceStateOutput{SEN: inv.SEN, DueDate: inv.DueDate, Paid: inv.Paid, Attempts: inv.Attempts,
+	out := InvoiceStateOutput{SEN: inv.SEN, DueDate: inv.DueDate, Paid: inv.Paid, Attempts: inv.Attempts,
 		LastHard:      inv.LastDeclineCode != "" && payments.IsHardDecline(inv.LastDeclineCode),
-		LicenseStatus: inv.LicenseStatus, BillingContacts: billingContacts(l)}, nil
+		LicenseStatus: inv.LicenseStatus, BillingContacts: billingContacts(l)}
+	if inv.LastDeclineCode == postgres.AuthenticationRequired {
+		aw, err := a.DB.AwaitingAuthentication(ctx, in.Number, 0)
+		if err != nil {
+			return InvoiceStateOutput{}, err
+		}
+		out.LastNeedsAuth = aw != nil
+	}
+	return out, nil
 }
 
 // ChargeInvoiceInput is one numbered attempt to collect an invoice.
 type ChargeInvoiceInput struct {
 	Number  string
 	Attempt int
+	// Authenticate (collections since "collect-sca"): a charge the bank
+	// wants the cardholder to confirm is its own outcome (NeedsAuth), not
+	// a hard decline, and an earlier attempt still waiting for that is
+	// cancelled at the provider before this one charges (authenticate.go).
+	Authenticate bool
 }
 
 // ChargeInvoiceOutput is its outcome.
@@ -199,6 +215,9 @@ type ChargeInvoiceOutput struct {
 	Hard      bool   // a hard decline: do not retry until the card changes
 	Code      string // decline code
 	Reason    string // for people
+	// NeedsAuth (with Authenticate): the bank wants the cardholder to
+	// confirm this charge; it waits, open, at the provider.
+	NeedsAuth bool
 }
 
 // ChargeInvoice charges an invoice off-session. The idempotency key sent to
@@ -215,6 +234,11 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 		return ChargeInvoiceOutput{Paid: true}, nil
 	}
 	key := fmt.Sprintf("%s/%d", inv.Number, in.Attempt)
+	if in.Authenticate {
+		if out, done, err := a.supersedeAuthentication(ctx, inv.Number, in.Attempt); done || err != nil {
+			return out, err
+		}
+	}
 	if inv.PaymentMethod == "" {
 		return a.declined(ctx, inv, key, "no_card", "There is no card on file.", true)
 	}
@@ -231,6 +255,9 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	case "succeeded":
 		return ChargeInvoiceOutput{Paid: true}, nil
 	case "failed":
+		if in.Authenticate && stored.DeclineCode == postgres.AuthenticationRequired && stored.ProviderRef != "" {
+			return ChargeInvoiceOutput{Code: stored.DeclineCode, NeedsAuth: true, Reason: stored.Error}, nil
+		}
 		return ChargeInvoiceOutput{Code: stored.DeclineCode, Hard: payments.IsHardDecline(stored.DeclineCode), Reason: stored.Error}, nil
 	}
 	customer := inv.Customer
@@ -257,6 +284,8 @@ func (a *Activities) ChargeInvoice(ctx context.Context, in ChargeInvoiceInput) (
 	})
 	var decline *payments.DeclineError
 	switch {
+	case in.Authenticate && errors.Is(err, payments.ErrNeedsAction) && chargeOf(charge, err) != "":
+		return a.awaitCardholder(ctx, inv, key, chargeOf(charge, err))
 	case errors.As(err, &decline):
 		return a.finishDecline(ctx, inv, key, decline.Code, decline.Message, decline.Hard)
 	case errors.Is(err, payments.ErrNeedsAction):
@@ -324,6 +353,7 @@ type BillingNoticeInput struct {
 	Reactivated bool
 	WasStatus   licensing.Status // with Reactivated: past_due or suspended ("" from runs before it was told)
 	Channel     string
+	Reminder    bool // NoticeNeedsAuth: a reminder on the retry schedule
 	// CardLinks, on a failure or suspension, gives each person allowed to
 	// update the card a link of their own in the mail. Nil: the mail says
 	// a link comes separately (collections started before links were
@@ -344,6 +374,9 @@ type CardLinks struct {
 // billing run's digest in Slack, with a line in its thread when a person
 // must act. Nothing is posted to Slack per invoice. Idempotent by Key.
 func (a *Activities) BillingNotice(ctx context.Context, in BillingNoticeInput) error {
+	if in.Kind == NoticeNeedsAuth {
+		return a.authNotice(ctx, in)
+	}
 	inv, err := a.DB.Invoice(ctx, in.Number)
 	if err != nil {
 		return temporalerr.FromDomain(err)

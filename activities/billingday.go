@@ -175,7 +175,7 @@ func (a *Activities) chargeFirst(ctx context.Context, inv postgres.OutboxInvoice
 		err error
 	)
 	for try := 0; ; try++ {
-		res, err = a.ChargeInvoice(ctx, ChargeInvoiceInput{Number: inv.Number, Attempt: 1})
+		res, err = a.ChargeInvoice(ctx, ChargeInvoiceInput{Number: inv.Number, Attempt: 1, Authenticate: true})
 		if err == nil || !unanswered(err) || try == len(firstAttemptBackoff) || sleepCtx(ctx, firstAttemptBackoff[try]) != nil {
 			break
 		}

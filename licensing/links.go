@@ -12,6 +12,10 @@ const (
 	PurposePromote         LinkPurpose = "promote"          // a contact makes themselves primary
 	PurposeCardUpdate      LinkPurpose = "card_update"      // go on to the payment provider's card page
 	PurposePasswordReset   LinkPurpose = "password_reset"   // choose a new password
+	// PurposeConfirmPayment goes on to the bank's authentication of a
+	// charge it asked the cardholder to confirm (SCA), for the invoice in
+	// the link's data.
+	PurposeConfirmPayment LinkPurpose = "confirm_payment"
 )
 
 // MayUseLink says whether who may still do, on l, what a link of purpose p
@@ -23,7 +27,8 @@ func MayUseLink(l License, p LinkPurpose, who Email) error {
 	switch p {
 	case PurposeConfirmRequest, PurposeConfirmMove:
 		return CanConfirmRequest(l, who)
-	case PurposeCardUpdate:
+	case PurposeCardUpdate, PurposeConfirmPayment:
+		// Those who may pay are those who may update the card.
 		return CanUpdateCard(l, who)
 	case PurposePromote:
 		if err := needEmail(who); err != nil {

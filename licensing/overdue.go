@@ -49,9 +49,15 @@ func (o Overdue) Headline() string {
 		return s
 	case o.FailedAt.IsZero():
 		return fmt.Sprintf("Invoice %s (%s) for %s is unpaid since %s.", o.Invoice, o.Amount(), o.SEN, ShortDate(o.DueDate))
+	case o.NeedsAuthentication():
+		return fmt.Sprintf("The payment of %s for %s waits for the cardholder: on %s the bank asked them to confirm it.", o.Amount(), o.SEN, ShortDate(o.FailedAt))
 	}
 	return fmt.Sprintf("Payment of %s for %s failed on %s: %s.", o.Amount(), o.SEN, ShortDate(o.FailedAt), o.DeclineWords())
 }
+
+// NeedsAuthentication reports whether the charge waits for the cardholder
+// to confirm it with their bank (SCA), rather than for a new card.
+func (o Overdue) NeedsAuthentication() bool { return o.DeclineCode == "authentication_required" }
 
 // NextStep says what to do, and by when: "Update your card before 13 Dec
 // 2026 to keep Jira Service Management running."
@@ -60,6 +66,9 @@ func (o Overdue) NextStep(now time.Time) string {
 	if product == "" {
 		product = string(o.SEN)
 	}
+	if o.NeedsAuthentication() {
+		return o.confirmStep(now, product)
+	}
 	switch {
 	case o.Status == Suspended:
 		return fmt.Sprintf("Update your card to make %s active again: the invoice is charged as soon as the card is saved.", product)
@@ -67,6 +76,17 @@ func (o Overdue) NextStep(now time.Time) string {
 		return fmt.Sprintf("Update your card now to keep %s running.", product)
 	}
 	return fmt.Sprintf("Update your card before %s to keep %s running.", ShortDate(o.SuspendOn), product)
+}
+
+// confirmStep is NextStep for a charge waiting for bank authentication.
+func (o Overdue) confirmStep(now time.Time, product string) string {
+	switch {
+	case o.Status == Suspended:
+		return fmt.Sprintf("Confirm the payment with your bank (or use another card) to make %s active again.", product)
+	case o.SuspendOn.IsZero() || !now.Before(o.SuspendOn):
+		return fmt.Sprintf("Confirm the payment with your bank now (or use another card) to keep %s running.", product)
+	}
+	return fmt.Sprintf("Confirm the payment with your bank before %s (or use another card) to keep %s running.", ShortDate(o.SuspendOn), product)
 }
 
 // Sentence is the headline and the next step.

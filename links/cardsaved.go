@@ -53,6 +53,12 @@ func (s *Service) CardSaved(ctx context.Context, ref string, now time.Time) (Res
 		r.Next = []string{"We'll email the licence's billing contacts when it is on file" + owed(o) + ".", "This page checks again by itself every few seconds."}
 		r.Actions = []Step{CheckAgain, ToAccount}
 		r.Tone, r.Refresh = ToneWait, 3
+	case o != nil && o.FailedAt.After(st.UsedAt) && o.NeedsAuthentication():
+		with := o.WithSuspension(s.suspendAfter())
+		r.Title = "Your card is saved; your bank asks you to confirm the payment"
+		r.Message = with.Headline()
+		r.Next = []string{with.NextStep(now), "We've emailed a link to your bank's check to those who may pay; your account page has the button too."}
+		r.Tone = ToneWait // on the cardholder, not on us: no refresh
 	case o != nil && o.FailedAt.After(st.UsedAt):
 		with := o.WithSuspension(s.suspendAfter())
 		r.Title = "Your card is saved, but the payment failed"

@@ -76,6 +76,15 @@ func (s *Service) Lookup(ctx context.Context, token string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	if k.Purpose == licensing.PurposeConfirmPayment {
+		// Paid meanwhile (another card, a retry): nothing to confirm.
+		if inv, err := s.DB.Invoice(ctx, dataString(k.Data, "invoice")); err != nil || inv.Paid {
+			if err != nil {
+				return View{}, err
+			}
+			return View{}, licensing.Errorf(licensing.Gone, "Invoice %s is already paid, so there is nothing to confirm with your bank.", inv.Number)
+		}
+	}
 	return s.view(ctx, k)
 }
 
@@ -88,7 +97,7 @@ func (s *Service) view(ctx context.Context, k postgres.Link) (View, error) {
 			return View{}, err
 		}
 		v.Product = l.Product
-		if k.Purpose == licensing.PurposeCardUpdate && (l.Status == licensing.PastDue || l.Status == licensing.Suspended) {
+		if (k.Purpose == licensing.PurposeCardUpdate || k.Purpose == licensing.PurposeConfirmPayment) && (l.Status == licensing.PastDue || l.Status == licensing.Suspended) {
 			o, err := s.DB.Overdue(ctx, k.SEN)
 			if err != nil {
 				return View{}, err
@@ -111,6 +120,7 @@ func (s *Service) view(ctx context.Context, k postgres.Link) (View, error) {
 	v.KeepOld, _ = k.Data["keep_old"].(bool)
 	v.MoveRoles = stringList(k.Data["move_roles"])
 	v.Requester, v.Origin = dataString(k.Data, "requester"), dataString(k.Data, "origin")
+	v.Invoice, v.Amount = dataString(k.Data, "invoice"), dataString(k.Data, "amount")
 	switch v.Purpose {
 	case licensing.PurposeCompleteAccount:
 		v.NeedsAccountDetails = true
@@ -154,6 +164,9 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 
 	case licensing.PurposeCardUpdate:
 		return s.cardSession(ctx, k, token)
+
+	case licensing.PurposeConfirmPayment:
+		return s.confirmPayment(ctx, k, token)
 
 	case licensing.PurposePromote:
 		if action.Decision == "decline" {

@@ -12,7 +12,7 @@ import (
 // else (a password-reset token, whose page is /password/reset/) is
 // unknown there.
 var Served = []licensing.LinkPurpose{licensing.PurposeConfirmRequest, licensing.PurposeConfirmMove,
-	licensing.PurposeCompleteAccount, licensing.PurposePromote, licensing.PurposeCardUpdate}
+	licensing.PurposeCompleteAccount, licensing.PurposePromote, licensing.PurposeCardUpdate, licensing.PurposeConfirmPayment}
 
 func served(p licensing.LinkPurpose) bool { return slices.Contains(Served, p) }
 
@@ -22,6 +22,9 @@ func served(p licensing.LinkPurpose) bool { return slices.Contains(Served, p) }
 const (
 	CardSavedPath     = "/card/saved"
 	CardCancelledPath = "/card/cancelled"
+	// PaymentConfirmedPath is where the bank's check of a payment sends
+	// people back (confirm_payment links).
+	PaymentConfirmedPath = "/payment/confirmed"
 )
 
 // View is what a link's page shows before anything happens (GET).
@@ -52,8 +55,11 @@ type View struct {
 	FromEmail string   // the contact it moves from
 	KeepOld   bool     // FromEmail stays as a secondary contact
 	MoveRoles []string // the roles that move
-	Card      string   // confirm_move: the card that stays on the licence, "Visa ending 4242"
-	Requester string   // confirm_request: who asked sales to act for the licence
+	Card      string   // confirm_move: the card that stays on the licence, "Visa ending 4242"; confirm_payment: the card the bank asks about
+	// confirm_payment: the invoice whose payment the bank asks to confirm.
+	Invoice   string
+	Amount    string // "USD 10.00"
+	Requester string // confirm_request: who asked sales to act for the licence
 	// Origin "account": the link was made on the account page for the
 	// signed-in person (a card update), not emailed.
 	Origin string
@@ -88,6 +94,9 @@ type Result struct {
 	// RetryCard offers "Try another card" for SEN: straight to a new card
 	// page from the account (the person signs in first if they are not).
 	RetryCard bool
+	// ReturnPath is the path below which that page lives (the cookie
+	// carrying ReturnRef is sent there only); "" is "/card/".
+	ReturnPath string
 }
 
 // Result tones.

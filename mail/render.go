@@ -37,6 +37,8 @@ const (
 	KindCardUpdated      Kind = "card_updated"      // CardUpdated
 	KindRenewalReminder  Kind = "renewal_reminder"  // RenewalReminder
 	KindCardHandover     Kind = "card_handover"     // CardHandover
+	KindConfirmPayment   Kind = "confirm_payment"   // ConfirmPayment
+	KindCardExpiring     Kind = "card_expiring"     // CardExpiring
 
 	KindPasswordReset   Kind = "password_reset"   // PasswordReset
 	KindPasswordChanged Kind = "password_changed" // PasswordChanged
@@ -538,6 +540,8 @@ var kinds = []*kindSpec{
 	{kind: KindCardUpdated, accept: accept[CardUpdated]},
 	{kind: KindRenewalReminder, accept: accept[RenewalReminder]},
 	{kind: KindCardHandover, accept: accept[CardHandover]},
+	{kind: KindConfirmPayment, accept: accept[ConfirmPayment]},
+	{kind: KindCardExpiring, accept: accept[CardExpiring]},
 	{kind: KindPasswordReset, accept: accept[PasswordReset]},
 	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
 }

@@ -190,6 +190,32 @@ func renderCases() []renderCase {
 			[]string{"visa •••• 4242", "The outstanding invoice of", "USD 10.00", "is being charged to it now", "didn't expect this change", "billing contact"}},
 		{mail.KindCardUpdated, mail.CardUpdated{Name: evil, SEN: "SEN-1000005", Card: "mastercard •••• 4444"},
 			"The card for SEN-1000005 was updated", "", []string{"mastercard •••• 4444", "next billing date"}},
+		// Bank authentication (SCA): a link to confirm, another card, and whom to ask.
+		{mail.KindConfirmPayment, mail.ConfirmPayment{Name: evil, SEN: "SEN-1000006", Product: "Jira", Amount: "USD 10.00", InvoiceNumber: "SEN-1000006-2026-12-01",
+			Card: "visa •••• 3184", AskedAt: deadline, ConfirmURL: "https://desk.example/l/pay", Deadline: deadline,
+			UpdateURL: "https://desk.example/l/card", UpdateDeadline: deadline, SuspendOn: deadline.AddDate(0, 0, 15)},
+			"Confirm your payment for SEN-1000006 with your bank", "https://desk.example/l/pay",
+			[]string{"Your bank has asked the cardholder to confirm the payment of", "visa •••• 3184", "3-D Secure", "Confirm the payment",
+				"https://desk.example/l/card", "Use another card", "Tuesday 22 December 2026", "billing contact"}},
+		{mail.KindConfirmPayment, mail.ConfirmPayment{SEN: "SEN-1000006", Amount: "USD 10.00", InvoiceNumber: "SEN-1000006-2026-12-01",
+			Reminder: true, UpdaterOnly: false, SiteAdmins: []string{"frank@globex.test"}},
+			"Reminder: Confirm your payment for SEN-1000006 with your bank", "",
+			[]string{"ask a site admin of the licence (frank@globex.test)"}},
+		{mail.KindConfirmPayment, mail.ConfirmPayment{SEN: "SEN-1000006", Amount: "USD 10.00", InvoiceNumber: "SEN-1000006-2026-12-01",
+			Suspended: true, ConfirmURL: "https://desk.example/l/pay2", Deadline: deadline, UpdaterOnly: true},
+			"SEN-1000006 is suspended: confirm your payment with your bank", "https://desk.example/l/pay2",
+			[]string{"is suspended because invoice", "active again at once", "you may update the card"}},
+		// Expiring cards: before, and a charge due after the expiry.
+		{mail.KindCardExpiring, mail.CardExpiring{Name: evil, SEN: "SEN-1000007", Product: "Jira", Card: "Visa ending 4242",
+			Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), NextCharge: time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC), Amount: "USD 10.00",
+			UpdateURL: "https://desk.example/l/exp", Deadline: deadline},
+			"The card for SEN-1000007 works until Thursday 31 December 2026: please update it", "https://desk.example/l/exp",
+			[]string{"Visa ending 4242", "Friday 15 January 2027", "will have expired", "a new card stops these emails"}},
+		{mail.KindCardExpiring, mail.CardExpiring{SEN: "SEN-1000007", Card: "Visa ending 4242", Expired: true, Annual: true,
+			Expires: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), NextCharge: time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC),
+			UpdateURL: "https://desk.example/l/exp2", Deadline: deadline},
+			"The card for SEN-1000007 has expired: update it before the charge on Friday 15 January 2027", "https://desk.example/l/exp2",
+			[]string{"expired after", "no longer works", "site admins"}},
 	}
 }
 

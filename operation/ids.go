@@ -83,3 +83,28 @@ func InviteID(sen licensing.SEN, email licensing.Email) string {
 
 // WebhooksID names the delivery of events to one webhook endpoint.
 func WebhooksID(endpointID string) string { return KindWebhooks.id(endpointID) }
+
+// CardExpiryID names the card update a card-expiry reminder's link leads
+// to, one per licence and person: it is started only when they save a
+// card through the link (the payment webhook starts it), so reminders
+// cost no workflow.
+func CardExpiryID(sen licensing.SEN, email licensing.Email) string {
+	return KindCard.id(string(sen), string(email), "expiry")
+}
+
+// ParseCardExpiryID reads a CardExpiryID back.
+func ParseCardExpiryID(id string) (licensing.SEN, licensing.Email, bool) {
+	parts := strings.Split(id, "/")
+	if len(parts) != 4 || parts[0] != string(KindCard) || parts[3] != "expiry" {
+		return "", "", false
+	}
+	sen, err := licensing.ParseSEN(parts[1])
+	if err != nil {
+		return "", "", false
+	}
+	email, err := licensing.ParseEmail(parts[2])
+	if err != nil {
+		return "", "", false
+	}
+	return sen, email, true
+}

@@ -210,8 +210,9 @@ func (e *DeclineError) Is(target error) bool {
 }
 
 // ErrNeedsAction is a charge the customer must act on (authenticate with
-// their bank, i.e. PaymentIntent status requires_action). Off-session there
-// is nobody to act, so treat it as a hard decline: wait for a new card.
+// their bank: Stripe's authentication_required, the PaymentIntent left
+// open). Off-session there is nobody to act: the charge waits for the
+// cardholder to confirm it on-session (Authenticator), or for a new card.
 var ErrNeedsAction = errors.New("payments: the customer must authenticate this payment or use another card")
 
 // ErrProcessing is a charge the provider accepted but has not finished

@@ -33,6 +33,9 @@ type Samples struct {
 	// smaller one for the same share of its tables (10 of 20k licences is
 	// 1000 of 1 M).
 	Chunk int
+	// Today is the day the daily card-expiry run is explained for (zero:
+	// 2027-01-01).
+	Today time.Time
 }
 
 // errExplained rolls back the transaction Explain stages its lines in.
@@ -45,6 +48,10 @@ var errExplained = errors.New("explained")
 // written.
 func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Explained, error) {
 	var out []Explained
+	today := s.Today
+	if today.IsZero() {
+		today = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
 	add := func(q querier, name, sql string, args ...any) error {
 		e, err := explain(ctx, q, name, sql, args...)
 		out = append(out, e)
@@ -69,6 +76,9 @@ func (db *DB) Explain(ctx context.Context, s Samples, lines []ImportLine) ([]Exp
 		{"billing reminders to send", pendingRemindersQuery, []any{"2027-01-01", 500}},
 		{"unpaid licences (the App Home's billing section)", unpaidQuery, []any{9}},
 		{"unpaid licences, counted", unpaidCountQuery, nil},
+		{"card expiry: queue the day's reminders (daily)", sqlQueueCardReminders, []any{today.Format(time.DateOnly)}},
+		{"card expiry: reminders to mail", sqlPendingCardReminders, []any{50}},
+		{"account page card banners", sqlAccountExpiringCards, []any{s.AccountID, today.AddDate(0, -1, 30).Format(time.DateOnly), 20}},
 	}
 	for _, r := range reads {
 		if err := add(db.pool, r.name, r.sql, r.args...); err != nil {
@@ -193,18 +203,22 @@ func seqScans(node map[string]any) []string {
 }
 
 // AddBookActivity gives an imported book what a book in use has besides
-// its licences: a card for every cloud licence, a link for one licence in
-// ten (half of them spent), billing addresses, paid invoices with their
-// charges, an open invoice for one cloud licence in a hundred, renewal
-// reminders, and statistics for the tables it fills (the import keeps its
-// own tables' statistics current: the look-ups measured after it must not
-// depend on a manual ANALYZE). Benchmarks and plan tests run on it;
-// nothing else does.
+// its licences: a card for every cloud licence (expiring over five years
+// from last year), a link for one licence in ten (half of them spent),
+// card-expiry reminders mailed for one card in ten, billing addresses,
+// paid invoices with their charges, an open invoice for one cloud licence
+// in a hundred, renewal reminders, and statistics for the tables it fills
+// (the import keeps its own tables' statistics current: the look-ups
+// measured after it must not depend on a manual ANALYZE). Benchmarks and
+// plan tests run on it; nothing else does.
 func AddBookActivity(ctx context.Context, db *DB) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO payment_methods (license_id, provider_ref, brand, last4, exp_month, exp_year, is_default)
-		SELECT id, 'pm_card_visa', 'visa', '4242', 12, extract(year FROM now())::int + 4, true FROM licenses l
+		SELECT id, 'pm_card_visa', 'visa', '4242', 1 + id % 12, extract(year FROM now())::int - 1 + (id / 12) % 5, true FROM licenses l
 		WHERE deployment = 'cloud' AND NOT EXISTS (SELECT 1 FROM payment_methods p WHERE p.license_id = l.id)
+		ON CONFLICT DO NOTHING;
+		INSERT INTO card_expiry_reminders (payment_method_id, stage, license_id, mailed_at)
+		SELECT id, '30d', license_id, now() FROM payment_methods WHERE is_default AND id % 10 = 0
 		ON CONFLICT DO NOTHING;
 		INSERT INTO link_tokens (token_hash, purpose, account_id, license_id, workflow_id, expires_at, used_at)
 		SELECT sha256(('bench' || l.id)::bytea), 'card_update', c.account_id, l.id, 'card/' || l.sen,
@@ -238,6 +252,6 @@ func AddBookActivity(ctx context.Context, db *DB) error {
 		SELECT 'renewal', id, next_billing_date, next_billing_date - 30, CASE WHEN id % 100 <> 0 THEN now() END FROM licenses
 		WHERE deployment = 'cloud' AND billing_cycle = 'annual'
 		ON CONFLICT DO NOTHING;
-		ANALYZE payment_methods, link_tokens, billing_addresses, invoices, charge_attempts, billing_reminders`)
+		ANALYZE payment_methods, card_expiry_reminders, link_tokens, billing_addresses, invoices, charge_attempts, billing_reminders`)
 	return err
 }

@@ -147,6 +147,9 @@ func (c *Client) StartDunning(ctx context.Context, declined []activities.Decline
 // are acknowledged. A workflow that has ended is not an error (Stripe would
 // retry for days).
 func (c *Client) HandlePaymentEvent(ctx context.Context, ev payments.Event) error {
+	if ev.Type == payments.EventPaymentIntentSucceeded {
+		return c.paymentSucceeded(ctx, ev)
+	}
 	if ev.Type != "checkout.session.completed" {
 		return nil
 	}
@@ -155,12 +158,41 @@ func (c *Client) HandlePaymentEvent(ctx context.Context, ev payments.Event) erro
 	if kind, _ := operation.KindOf(wf); !ok || err != nil || (kind != operation.KindCard && kind != operation.KindInvoice) {
 		return nil // not one of our sessions
 	}
-	err = c.Temporal.SignalWorkflow(ctx, wf, "", workflows.CardCapturedSignal, workflows.CardCaptured{
-		SessionID: ev.SessionID, PaymentMethodID: ev.PaymentMethodID, LinkID: linkID,
-	})
+	captured := workflows.CardCaptured{SessionID: ev.SessionID, PaymentMethodID: ev.PaymentMethodID, LinkID: linkID}
+	if started, err := c.cardExpiryCaptured(ctx, wf, captured); started {
+		return err
+	}
+	err = c.Temporal.SignalWorkflow(ctx, wf, "", workflows.CardCapturedSignal, captured)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return nil
 	}
+	return err
+}
+
+// paymentSucceeded tells an open invoice's collection that the provider
+// reports one of its charges succeeded: a charge the cardholder confirmed
+// with their bank (bank authentication). The collection asks the provider
+// itself; this only wakes it, and starts it again if it had stopped (the
+// charge may be confirmed after it gave up). A charge of a paid invoice
+// (every ordinary payment: its attempt recorded it already) or of no
+// invoice of ours is acknowledged and left alone: one point read, no
+// Temporal call.
+func (c *Client) paymentSucceeded(ctx context.Context, ev payments.Event) error {
+	number := ev.Metadata["invoice"]
+	sen, err := licensing.ParseSEN(ev.Metadata["sen"])
+	if number == "" || err != nil {
+		return nil
+	}
+	inv, err := c.Invoices.Invoice(ctx, number)
+	if licensing.ErrorCode(err) == licensing.NotFound || (err == nil && (inv.Paid || inv.SEN != sen)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	l := c.collection(sen, number)
+	_, err = c.Temporal.SignalWithStartWorkflow(ctx, l.ID, workflows.PaymentAuthenticatedSignal,
+		workflows.PaymentAuthenticated{ChargeID: ev.PaymentIntentID, EventID: ev.ID}, l.options(c.TaskQueue), l.Fn, l.Arg)
 	return err
 }

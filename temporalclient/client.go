@@ -39,6 +39,7 @@ type Client struct {
 	AlertChannel string
 	Invoices     interface {
 		OpenInvoice(ctx context.Context, sen licensing.SEN) (postgres.Invoice, error)
+		Invoice(ctx context.Context, number string) (postgres.Invoice, error)
 	}
 	// History records who asked for each operation started (postgres.DB);
 	// nil records nothing.

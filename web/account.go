@@ -82,6 +82,9 @@ type AccountService interface {
 	// other number, existing or not).
 	LicenceInvoices(ctx context.Context, actor licensing.Email, sen, cursor string) (accounts.LicenceInvoices, error)
 	Invoice(ctx context.Context, actor licensing.Email, number string) (licensing.Invoice, error)
+	// ConfirmPaymentURL returns where to send the person to confirm, with
+	// their bank, a payment the bank asked to confirm (bank authentication).
+	ConfirmPaymentURL(ctx context.Context, actor licensing.Email, sen string) (string, error)
 }
 
 // maxAccountForm bounds every self-service form body.
@@ -222,6 +225,14 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		}
 		p.Unpaid = append(p.Unpaid, v)
 	}
+	for _, m := range mine.Expiring {
+		v := licenceViewOf(m, acc.Email, now)
+		v.SeeLink = "#" + v.Anchor
+		if !slices.ContainsFunc(mine.Licences, func(l accounts.MyLicense) bool { return l.License.SEN == m.License.SEN }) {
+			v.SeeLink = "/account?from=" + url.QueryEscape(string(m.License.SEN)) + "#" + v.Anchor
+		}
+		p.Expiring = append(p.Expiring, v)
+	}
 	if !shown {
 		// About a licence that is not on the page (not theirs, or no
 		// longer): shown above the list.
@@ -256,7 +267,10 @@ type licenceView struct {
 	AddEmail     string
 	// A past-due or suspended licence's banner: its title and sentence.
 	OverdueTitle, OverdueText string
-	SeeLink                   string // the banner's "See the licence": its card on this page, or the page it is on
+	// ConfirmPayment: the payment waits for the cardholder to confirm it
+	// with their bank, and the viewer may: the banner's main button.
+	ConfirmPayment bool
+	SeeLink        string // the banner's "See the licence": its card on this page, or the page it is on
 }
 
 // personView is one contact of a licence, with every role they hold.
@@ -320,6 +334,7 @@ func licenceViewOf(m accounts.MyLicense, me licensing.Email, now time.Time) lice
 	}
 	v.MyRoles = titleWord(joinWords(roles))
 	v.OverdueTitle, v.OverdueText = overdueBanner(m.Overdue, now)
+	v.ConfirmPayment = m.Overdue != nil && m.Overdue.NeedsAuthentication() && m.CanUpdateCard
 	return v
 }
 
@@ -387,6 +402,15 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 	case "card":
 		sen := f.Get("sen")
 		target, err := h.svc.UpdateCardURL(ctx, acc.Email, sen)
+		if err != nil {
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		h.goToCardPage(w, r, acc, sen, target)
+
+	case "confirm_payment":
+		sen := f.Get("sen")
+		target, err := h.svc.ConfirmPaymentURL(ctx, acc.Email, sen)
 		if err != nil {
 			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
 			return

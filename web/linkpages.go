@@ -213,7 +213,11 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 		if res.ReturnRef != "" {
 			// The provider's page sends the person back to /card/saved
 			// without the token: this says which link it was.
-			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: "/card/", MaxAge: 3600,
+			path := res.ReturnPath
+			if path == "" {
+				path = "/card/"
+			}
+			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: path, MaxAge: 3600,
 				HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
 		}
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
@@ -275,6 +279,8 @@ func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, s
 	case licensing.PurposeCardUpdate:
 		tmpl, p.Title = "link_card.html", "Update the card"
 		p.OverdueTitle, p.OverdueText = overdueBanner(view.Overdue, h.now())
+	case licensing.PurposeConfirmPayment:
+		tmpl, p.Title = "link_payment.html", "Confirm your payment with your bank"
 	default:
 		// A token of another purpose (SPEC §3: a clear page, 404).
 		h.logger.WarnContext(r.Context(), "link of a purpose /l/ does not serve", "link", tokenRef(token), "purpose", view.Purpose)
@@ -292,6 +298,9 @@ func overdueBanner(o *licensing.Overdue, now time.Time) (title, text string) {
 		return "", ""
 	}
 	title = "Payment failed for " + string(o.SEN)
+	if o.NeedsAuthentication() {
+		title = "Confirm your payment for " + string(o.SEN)
+	}
 	if o.Status == licensing.Suspended {
 		title = string(o.SEN) + " is suspended"
 	}
@@ -344,6 +353,9 @@ func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.E
 			": what it was for has ended (it was done, declined, cancelled or ran out of time), or a newer link replaced it."
 	default:
 		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
+	}
+	if e.Purpose == licensing.PurposeConfirmPayment {
+		p.Message += " A payment link ends when the invoice is paid (through the bank's check or with another card) or when it runs out; if the payment is still due, the newest email about it has a link that works, and the account page has a button."
 	}
 	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
 		p.Detail = e.Done
@@ -464,6 +476,33 @@ func (h *linkPages) cardSaved(w http.ResponseWriter, r *http.Request) {
 		ref = c.Value
 	}
 	res, err := h.svc.CardSaved(r.Context(), ref, h.now())
+	if err != nil {
+		h.fail(w, r, "", err)
+		return
+	}
+	h.result(w, r, res)
+}
+
+// PaymentReturns is the page the bank's check of a payment sends people
+// back to (links.Service); a LinkService without it serves no such page.
+type PaymentReturns interface {
+	PaymentConfirmed(ctx context.Context, ref string) (links.Result, error)
+}
+
+// paymentConfirmed is where the bank's check sends people back: the
+// outcome as far as it is known (reload to see more). GET: it changes
+// nothing.
+func (h *linkPages) paymentConfirmed(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.svc.(PaymentReturns)
+	if !ok {
+		h.fail(w, r, "", errLinkUnknown)
+		return
+	}
+	var ref string
+	if c, err := r.Cookie(cardReturnCookie); err == nil {
+		ref = c.Value
+	}
+	res, err := pr.PaymentConfirmed(r.Context(), ref)
 	if err != nil {
 		h.fail(w, r, "", err)
 		return

@@ -115,6 +115,9 @@ func routes(mux *http.ServeMux, d Deps) {
 		mux.Handle("/l/", lp.handler())
 		mux.Handle("GET "+links.CardSavedPath, private(http.HandlerFunc(lp.cardSaved)))
 		mux.Handle("GET "+links.CardCancelledPath, private(http.HandlerFunc(lp.cardCancelled)))
+		if _, ok := d.Links.(PaymentReturns); ok {
+			mux.Handle("GET "+links.PaymentConfirmedPath, private(http.HandlerFunc(lp.paymentConfirmed)))
+		}
 	}
 	if d.Account != nil {
 		for _, p := range []string{"/{$}", "/signin", "/signout", "/account", "/account/", "/password/forgot", "/password/reset/"} {

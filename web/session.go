@@ -168,6 +168,7 @@ type acctPage struct {
 	Profile  accounts.Profile
 	Licences []licenceView
 	Unpaid   []licenceView // past due or suspended, on this page or another: a banner each
+	Expiring []licenceView // a card that expires within 30 days or has expired: a banner each
 	Pager    pager
 	Confirm  *confirmation
 

@@ -100,9 +100,10 @@ type CollectResult struct {
 }
 
 const (
-	stepCharge  = "charge"
-	stepRetry   = "retry"
-	stepNewCard = "new-card"
+	stepCharge       = "charge"
+	stepRetry        = "retry"
+	stepNewCard      = "new-card"
+	stepAuthenticate = "authenticate" // the cardholder confirms the charge with their bank
 )
 
 // CollectInvoice charges an invoice and, while it fails, retries on the
@@ -127,6 +128,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	t, err := newTracker(ctx, operation.KindInvoice, in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
 		operation.Step{Key: stepCharge, Title: "Charge the card on file"},
 		operation.Step{Key: stepRetry, Title: "Retry on schedule"},
+		operation.Step{Key: stepAuthenticate, Title: "The cardholder confirms the payment with their bank"},
 	)
 	if err != nil {
 		return CollectResult{}, err
@@ -138,6 +140,9 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	// charge with a new card hears its result (CardUpdate.ReplyTo). Runs
 	// started before started a CardUpdate after each failure instead.
 	ownLinks := workflow.GetVersion(ctx, "collect-own-card-links", workflow.DefaultVersion, 1) >= 1
+	// Version 1: a charge the bank wants the cardholder to confirm (SCA)
+	// waits for them instead of for a new card (authenticate.go).
+	sca := workflow.GetVersion(ctx, "collect-sca", workflow.DefaultVersion, 1) >= 1
 
 	var inv activities.InvoiceStateOutput
 	if err := workflow.ExecuteActivity(actx, a.InvoiceState, activities.InvoiceStateInput{Number: in.Invoice}).Get(ctx, &inv); err != nil {
@@ -158,6 +163,10 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	giveUpAt := inv.DueDate.Add(in.Policy.GiveUpAfter)
 	suspended := inv.LicenseStatus == licensing.Suspended
 	hard := inv.LastHard
+	auth := &authWait{on: sca && inv.LastNeedsAuth, attempt: inv.Attempts, ch: workflow.GetSignalChannel(ctx, PaymentAuthenticatedSignal)}
+	if auth.on {
+		hard = false // it waits for the cardholder, not for a new card
+	}
 	var replyTo []string // workflows waiting for the next attempt's result
 	if in.ReplyTo != "" && ownLinks {
 		replyTo = append(replyTo, in.ReplyTo)
@@ -187,6 +196,20 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		retryNow, hard = true, false
 	}
 
+	// paidNow ends the collection: the invoice is paid.
+	paidNow := func(res activities.ChargeInvoiceOutput, msg string) (CollectResult, error) {
+		_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
+			Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
+			Reactivated: res.Reactivated, WasStatus: res.WasStatus, Channel: in.Channel,
+		}).Get(ctx, nil)
+		if ownLinks {
+			tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Paid: true})
+			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+		}
+		t.end(ctx, operation.Completed, msg)
+		return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
+	}
+
 	// The first attempt runs at once unless earlier attempts exist (a
 	// resumed collection): then it waits for the next retry time. One the
 	// sweep made (in.Charged) is taken as this first attempt.
@@ -201,7 +224,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 				res, charged, attempt = *charged, nil, max(attempt, 2)
 			} else {
 				if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
-					Number: in.Invoice, Attempt: attempt,
+					Number: in.Invoice, Attempt: attempt, Authenticate: sca,
 				}).Get(ctx, &res); err != nil {
 					return CollectResult{}, err
 				}
@@ -209,17 +232,14 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 				countCharge(ctx, res)
 			}
 			if res.Paid {
-				_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
-					Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
-					Reactivated: res.Reactivated, WasStatus: res.WasStatus, Channel: in.Channel,
-				}).Get(ctx, nil)
-				msg := fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1)
-				if ownLinks {
-					tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Paid: true})
-					_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
-				}
-				t.end(ctx, operation.Completed, msg)
-				return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
+				return paidNow(res, fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1))
+			}
+			if auth.on = sca && res.NeedsAuth; auth.on {
+				hard = false
+				auth.ask(ctx, t, in, attempt-1, suspendAt, replyTo)
+				replyTo = nil
+				t.done(stepCharge)
+				goto wait // not a failure: no failure notice, no suspension now
 			}
 			hard = res.Hard
 			next := nextRetry(workflow.Now(ctx), inv.DueDate, in.Policy.Retries)
@@ -246,6 +266,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 			replyTo = nil
 			t.done(stepCharge)
 		}
+	wait:
 		charge = false
 
 		// Wait for whichever comes first: a new card, /license charge, the
@@ -262,9 +283,13 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		if !suspended && suspendAt.Before(wake) {
 			wake = suspendAt
 		}
-		if hard {
+		switch {
+		case auth.on:
+			t.begin(ctx, stepAuthenticate)
+			t.waiting(ctx, inv.BillingContacts, wake)
+		case hard:
 			t.begin(ctx, stepNewCard)
-		} else {
+		default:
 			t.begin(ctx, stepRetry)
 		}
 		t.st.Deadline = wake
@@ -274,6 +299,9 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		sel.AddReceive(chargeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow = true })
 		if ownLinks {
 			sel.AddReceive(capturedCh, func(c workflow.ReceiveChannel, _ bool) { captured(c) })
+		}
+		if sca {
+			sel.AddReceive(auth.ch, func(workflow.ReceiveChannel, bool) { auth.settle(ctx, in.Invoice) })
 		}
 		sel.AddFuture(workflow.NewTimer(timerCtx, wake.Sub(now)), func(workflow.Future) {})
 		sel.Select(ctx)
@@ -288,14 +316,23 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		}
 		now = workflow.Now(ctx)
 		switch {
+		case auth.paid != nil:
+			return paidNow(activities.ChargeInvoiceOutput{Paid: true, Reactivated: auth.paid.Reactivated, WasStatus: auth.paid.WasStatus}, fmt.Sprintf("Invoice %s paid: the cardholder confirmed attempt %d with their bank.", in.Invoice, auth.paid.Attempt))
 		case retryNow:
 			retryNow, charge = false, true
+		case !next.IsZero() && !now.Before(next) && auth.on:
+			if charge = !auth.remind(ctx, t, in, suspendAt); auth.paid != nil {
+				return paidNow(activities.ChargeInvoiceOutput{Paid: true, Reactivated: auth.paid.Reactivated, WasStatus: auth.paid.WasStatus}, fmt.Sprintf("Invoice %s paid: the cardholder confirmed attempt %d with their bank.", in.Invoice, auth.paid.Attempt))
+			}
 		case !next.IsZero() && !now.Before(next):
 			charge = true
 		case !suspended && !now.Before(suspendAt):
 			suspended = true
 			notice := activities.BillingNoticeInput{
 				Kind: activities.NoticeSuspended, Number: in.Invoice, Key: fmt.Sprintf("%s/suspended", t.st.WorkflowID), Channel: in.Channel,
+			}
+			if auth.on {
+				notice.Kind, notice.Suspend = activities.NoticeNeedsAuth, true
 			}
 			if ownLinks {
 				notice.CardLinks = cardLinks(ctx, t.st.WorkflowID)
@@ -316,6 +353,8 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 func countCharge(ctx workflow.Context, res activities.ChargeInvoiceOutput) {
 	outcome := "succeeded"
 	switch {
+	case !res.Paid && res.NeedsAuth:
+		outcome = "needs_authentication"
 	case !res.Paid && res.Hard:
 		outcome = "declined_hard"
 	case !res.Paid:

@@ -30,6 +30,10 @@ type billingEnv struct {
 	cards    int // CardUpdate children started
 	applied  []activities.ApplyCardInput
 	due      time.Time
+	// Bank authentication: whether the provider says the waiting charge
+	// was confirmed, and how often the collection asked.
+	confirmed bool
+	settles   int
 }
 
 func newBillingEnv(t *testing.T, results ...string) *billingEnv {
@@ -49,6 +53,12 @@ func newBillingEnv(t *testing.T, results ...string) *billingEnv {
 		if r == "ok" {
 			return activities.ChargeInvoiceOutput{Paid: true, Reactivated: true}, nil
 		}
+		if r == "auth" { // the bank wants the cardholder to confirm it
+			if !in.Authenticate {
+				return activities.ChargeInvoiceOutput{Code: "authentication_required", Hard: true, Reason: "The bank wants the cardholder to confirm this payment."}, nil
+			}
+			return activities.ChargeInvoiceOutput{Code: "authentication_required", NeedsAuth: true, Reason: "The bank wants the cardholder to confirm this payment."}, nil
+		}
 		return activities.ChargeInvoiceOutput{Code: r, Hard: payments.IsHardDecline(r), Reason: "Your card was declined."}, nil
 	})
 	e.OnActivity(a.BillingNotice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BillingNoticeInput) error {
@@ -58,6 +68,13 @@ func newBillingEnv(t *testing.T, results ...string) *billingEnv {
 	e.OnWorkflow(CardUpdate, mock.Anything, mock.Anything).Return(func(_ workflow.Context, _ CardUpdateInput) (Result, error) {
 		e.cards++
 		return Result{}, nil
+	})
+	e.OnActivity(a.SettleAuthentication, mock.Anything, mock.Anything).Return(func(context.Context, activities.SettleAuthenticationInput) (activities.SettleAuthenticationOutput, error) {
+		e.settles++
+		if e.confirmed {
+			return activities.SettleAuthenticationOutput{Paid: true, Reactivated: true, Attempt: 1}, nil
+		}
+		return activities.SettleAuthenticationOutput{Status: "requires_payment_method", Attempt: 1}, nil
 	})
 	e.OnActivity(a.ReportProgress, mock.Anything, mock.Anything).Return(activities.ReportProgressOutput{}, nil)
 	e.OnActivity(a.PostThread, mock.Anything, mock.Anything).Return(nil)

@@ -13,9 +13,13 @@ const (
 	// NudgeWebhooksSignal tells an endpoint's delivery that events wait
 	// (WebhookNudge).
 	NudgeWebhooksSignal = "webhooks-nudge"
+	// PaymentAuthenticatedSignal tells an invoice's collection that the
+	// provider reports a charge of it confirmed by the cardholder (bank
+	// authentication); the collection asks the provider itself.
+	PaymentAuthenticatedSignal = "payment-authenticated"
 )
 
 // All lists every workflow function, for worker registration and replay
 // tests.
 var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
-	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices}
+	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices, CardReminders}

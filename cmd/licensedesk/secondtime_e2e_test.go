@@ -203,7 +203,7 @@ func TestDev_TheSecondTime(t *testing.T) {
 		tc := s.temporalClient(t)
 		var sweeps []string
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && len(sweeps) == 0; time.Sleep(200 * time.Millisecond) {
-			sweeps = listIDs(t, tc, `Operation = "billing"`)
+			sweeps = listIDs(t, tc, `Operation = "billing" AND WorkflowType = "BillingSweep"`)
 		}
 		if len(sweeps) == 0 {
 			t.Fatal("no billing sweep ran when dev started")

@@ -220,8 +220,14 @@ func (s *services) pruneAuthState(ctx context.Context) {
 	}
 }
 
-// ensureBilling makes sure the billing sweep is scheduled.
-func (s *services) ensureBilling(ctx context.Context) error { return s.ops.EnsureBilling(ctx) }
+// ensureBilling makes sure the billing sweep and the daily card-expiry
+// run are scheduled.
+func (s *services) ensureBilling(ctx context.Context) error {
+	if err := s.ops.EnsureBilling(ctx); err != nil {
+		return err
+	}
+	return s.ops.EnsureCardReminders(ctx)
+}
 
 func (s *services) close() {
 	if s.stopSocket != nil {
@@ -333,12 +339,14 @@ func (s *services) webDeps(dev http.Handler) web.Deps {
 func (s *services) secureCookies() bool { return strings.HasPrefix(s.cfg.PublicBaseURL, "https://") }
 
 // formTargets are the other origins our forms lead to: Stripe Checkout,
-// where the update-card button redirects (the sandbox's page is ours).
+// where the update-card button redirects, and Stripe's page for the
+// bank's check of a payment (next_action's redirect_to_url); the
+// sandbox's pages are ours.
 func (s *services) formTargets() []string {
 	if s.sandbox != nil {
 		return nil
 	}
-	return []string{"https://checkout.stripe.com"}
+	return []string{"https://checkout.stripe.com", "https://hooks.stripe.com"}
 }
 
 func sandboxHandler(sb *sandbox.Sandbox) http.Handler {

@@ -15,6 +15,11 @@ type TestCard struct {
 	ErrorCode   string
 	DeclineCode string
 	Message     string
+	// Authenticate: the bank wants every payment confirmed by the
+	// cardholder (3-D Secure), as Stripe's pm_card_authenticationRequired:
+	// an off-session charge fails with authentication_required and waits;
+	// confirmed on the bank's challenge page, it succeeds.
+	Authenticate bool
 }
 
 // Declines reports whether charging the card fails.
@@ -23,6 +28,9 @@ func (c TestCard) Declines() bool { return c.ErrorCode != "" }
 // Code is the decline code the providers report (payments.DeclineError.Code):
 // the decline_code, or the error code when there is none.
 func (c TestCard) Code() string {
+	if c.Authenticate {
+		return "authentication_required"
+	}
 	if c.DeclineCode != "" {
 		return c.DeclineCode
 	}
@@ -50,6 +58,9 @@ var cards = []TestCard{
 	{ID: "pm_card_chargeDeclinedExpiredCard", Brand: "visa", Last4: "0069", Label: "Visa ending in 0069",
 		Behaviour: "Saved, but payments are declined because the card has expired. Retried later.",
 		ErrorCode: "expired_card", Message: "Your card has expired."},
+	{ID: "pm_card_authenticationRequired", Brand: "visa", Last4: "3184", Label: "Visa ending in 3184",
+		Behaviour:    "Saved, but the bank asks the cardholder to confirm every payment (3-D Secure): a charge waits until they confirm it on the bank's page.",
+		Authenticate: true, Message: "Your card was declined. This transaction requires authentication."},
 	{ID: "pm_card_chargeCustomerFail", Brand: "visa", Last4: "0341", Label: "Visa ending in 0341",
 		Behaviour:   "Saved on the account without trouble, then every payment fails (generic decline). Retried later.",
 		ErrorCode:   "card_declined",

@@ -33,11 +33,13 @@ var pages = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 // maxForm bounds the card form's body; the real one is a few hundred bytes.
 const maxForm = 16 << 10
 
-// Handler serves the hosted card page, the stand-in for Stripe Checkout:
+// Handler serves the hosted card page, the stand-in for Stripe Checkout,
+// and the bank's challenge (authenticate.go):
 //
 //	GET  /sandbox/checkout/{id}  the page: pick a test card, "Save card" or cancel; changes nothing
 //	POST /sandbox/checkout/{id}  saves the card, completes the session, delivers the signed
 //	                             checkout.session.completed webhook, redirects to the success URL
+//	GET/POST /sandbox/authenticate/{id}  the bank's challenge of a charge: Complete or Fail
 //
 // The session id in the URL is the capability to use the page (as
 // Stripe's is); the form also carries the session's own random token, so
@@ -46,6 +48,8 @@ func (s *Sandbox) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /sandbox/checkout/{id}", s.show)
 	mux.HandleFunc("POST /sandbox/checkout/{id}", s.submit)
+	mux.HandleFunc("GET /sandbox/authenticate/{id}", s.showChallenge)
+	mux.HandleFunc("POST /sandbox/authenticate/{id}", s.answerChallenge)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
@@ -233,8 +237,12 @@ func (s *Sandbox) render(w http.ResponseWriter, r *http.Request, status int, p p
 	if p.Action == "" {
 		p.Action = r.URL.Path
 	}
+	s.renderTemplate(w, r, status, "checkout.html", p)
+}
+
+func (s *Sandbox) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name string, p any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "checkout.html", p); err != nil {
+	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
 		s.logger.ErrorContext(r.Context(), "sandbox card page: render failed", "err", err)
 		http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
 		return

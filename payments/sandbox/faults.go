@@ -126,3 +126,41 @@ func (p *faulty) FindCharges(ctx context.Context, in payments.FindChargesInput) 
 
 // IdempotencyWindow is the wrapped provider's.
 func (p *faulty) IdempotencyWindow() time.Duration { return payments.IdempotencyWindowOf(p.Provider) }
+
+// Authenticate forwards to the wrapped provider (payments.Authenticator).
+func (p *faulty) Authenticate(ctx context.Context, in payments.AuthenticateInput) (payments.Authentication, error) {
+	a, ok := p.Provider.(payments.Authenticator)
+	if !ok {
+		return payments.Authentication{}, fmt.Errorf("sandbox faults: the provider authenticates no charges")
+	}
+	return a.Authenticate(ctx, in)
+}
+
+// LookupCharge forwards to the wrapped provider (payments.Authenticator).
+func (p *faulty) LookupCharge(ctx context.Context, chargeID string) (payments.Charge, error) {
+	a, ok := p.Provider.(payments.Authenticator)
+	if !ok {
+		return payments.Charge{}, fmt.Errorf("sandbox faults: the provider looks up no charges")
+	}
+	return a.LookupCharge(ctx, chargeID)
+}
+
+// CancelCharge forwards to the wrapped provider (payments.Authenticator),
+// failing as a charge does: a cancel whose answer is lost was still made.
+func (p *faulty) CancelCharge(ctx context.Context, chargeID string) (payments.Charge, error) {
+	a, ok := p.Provider.(payments.Authenticator)
+	if !ok {
+		return payments.Charge{}, fmt.Errorf("sandbox faults: the provider cancels no charges")
+	}
+	r := p.roll()
+	switch {
+	case r < p.f.Error:
+		return payments.Charge{}, &payments.ProviderDownError{Op: "cancel charge", StatusCode: 503, Err: fmt.Errorf("sandbox fault: 503 before cancelling %s", chargeID)}
+	case r < p.f.Error+p.f.Drop:
+		if _, err := a.CancelCharge(ctx, chargeID); err != nil {
+			return payments.Charge{}, err
+		}
+		return payments.Charge{}, &payments.ProviderDownError{Op: "cancel charge", Err: fmt.Errorf("sandbox fault: connection lost after cancelling %s", chargeID)}
+	}
+	return a.CancelCharge(ctx, chargeID)
+}

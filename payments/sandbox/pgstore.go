@@ -230,14 +230,57 @@ func (st *PGStore) SandboxRecordChargeSince(ctx context.Context, c ChargeRecord,
 }
 
 const sandboxChargeColumns = `id, idempotency_key, customer_id, payment_method, amount_cents, currency, description, metadata,
-	status, decline_code, message, created_at`
+	status, decline_code, message, created_at, return_url, challenge_csrf, updated_at`
 
 func scanSandboxCharge(row pgx.Row) (ChargeRecord, error) {
-	var out ChargeRecord
-	var decline *string
+	var (
+		out                      ChargeRecord
+		decline, returnURL, csrf *string
+		updatedAt                *time.Time
+	)
 	err := row.Scan(&out.ID, &out.IdempotencyKey, &out.CustomerID, &out.PaymentMethod, &out.AmountCents, &out.Currency,
-		&out.Description, &out.Metadata, &out.Status, &decline, &out.Message, &out.CreatedAt)
-	out.DeclineCode = sandboxText(decline)
+		&out.Description, &out.Metadata, &out.Status, &decline, &out.Message, &out.CreatedAt, &returnURL, &csrf, &updatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return out, ErrNotFound
+	}
+	out.DeclineCode, out.ReturnURL, out.ChallengeCSRF = sandboxText(decline), sandboxText(returnURL), sandboxText(csrf)
+	if updatedAt != nil {
+		out.UpdatedAt = *updatedAt
+	}
+	return out, err
+}
+
+// SandboxCharge returns a charge by id, or ErrNotFound.
+func (st *PGStore) SandboxCharge(ctx context.Context, id string) (ChargeRecord, error) {
+	return scanSandboxCharge(st.pool.QueryRow(ctx, `SELECT `+sandboxChargeColumns+` FROM sandbox_charges WHERE id = $1`, id))
+}
+
+// SandboxUpdateCharge changes a charge with its row locked (SELECT ... FOR
+// UPDATE in one transaction): two changes of one charge (a challenge
+// completed twice, or completed while the charge is cancelled) happen one
+// after the other, and the second sees the first's result.
+func (st *PGStore) SandboxUpdateCharge(ctx context.Context, id string, change func(ChargeRecord) (ChargeRecord, bool, error)) (ChargeRecord, error) {
+	var out ChargeRecord
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		cur, err := scanSandboxCharge(tx.QueryRow(ctx, `SELECT `+sandboxChargeColumns+` FROM sandbox_charges WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		next, changed, err := change(cur)
+		if err != nil {
+			return err
+		}
+		out = cur
+		if !changed {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE sandbox_charges SET status = $2, decline_code = $3, message = $4, return_url = $5, challenge_csrf = $6, updated_at = $7
+			WHERE id = $1`, id, next.Status, sandboxNullText(next.DeclineCode), next.Message,
+			sandboxNullText(next.ReturnURL), sandboxNullText(next.ChallengeCSRF), next.UpdatedAt)
+		out = next
+		return err
+	})
 	return out, err
 }
 

@@ -43,8 +43,10 @@ const (
 
 // Charge statuses, as Stripe names a PaymentIntent's.
 const (
-	ChargeSucceeded = "succeeded"
-	ChargeDeclined  = "requires_payment_method"
+	ChargeSucceeded      = payments.ChargeSucceeded
+	ChargeDeclined       = payments.ChargeRequiresPaymentMethod // declined, or waiting for bank authentication
+	ChargeRequiresAction = payments.ChargeRequiresAction        // the bank's challenge is open
+	ChargeCanceled       = payments.ChargeCanceled
 )
 
 // Errors a Store returns.
@@ -91,6 +93,14 @@ type Store interface {
 	// tokens, refilled at rate a second by the store's clock), or says
 	// false when it is empty.
 	SandboxTakeToken(ctx context.Context, name string, rate, capacity float64) (bool, error)
+	// SandboxCharge returns a charge by id, or ErrNotFound.
+	SandboxCharge(ctx context.Context, id string) (ChargeRecord, error)
+	// SandboxUpdateCharge reads the charge with id, locked against every
+	// other update of it, passes it to change, and stores the record
+	// change returns when it says changed, all in one transaction; it
+	// returns the charge as stored. ErrNotFound for an unknown id; an
+	// error from change is returned and nothing is stored.
+	SandboxUpdateCharge(ctx context.Context, id string, change func(ChargeRecord) (next ChargeRecord, changed bool, err error)) (ChargeRecord, error)
 }
 
 // CustomerRecord is a sandbox customer.
@@ -142,10 +152,15 @@ type ChargeRecord struct {
 	Currency       string // lower case, as Stripe returns it
 	Description    string
 	Metadata       map[string]string
-	Status         string // ChargeSucceeded or ChargeDeclined
+	Status         string // ChargeSucceeded, ChargeDeclined, ChargeRequiresAction or ChargeCanceled
 	DeclineCode    string // payments.DeclineError.Code when declined
 	Message        string
 	CreatedAt      time.Time
+	// The bank's challenge (bank authentication): where it sends the
+	// cardholder back, and its form's token; set while ChargeRequiresAction.
+	ReturnURL     string
+	ChallengeCSRF string
+	UpdatedAt     time.Time // the last change after creation; zero: none
 }
 
 // Config configures a Sandbox.
@@ -208,6 +223,7 @@ var (
 	_ payments.SetupResolver = (*Sandbox)(nil)
 	_ payments.ChargeFinder  = (*Sandbox)(nil)
 	_ payments.KeyWindow     = (*Sandbox)(nil)
+	_ payments.Authenticator = (*Sandbox)(nil)
 )
 
 // New returns a sandbox provider.
@@ -422,7 +438,7 @@ func (s *Sandbox) Charge(ctx context.Context, in payments.ChargeInput) (payments
 	if rec.Metadata == nil {
 		rec.Metadata = map[string]string{}
 	}
-	if tc.Declines() {
+	if tc.Declines() || tc.Authenticate {
 		rec.Status, rec.DeclineCode, rec.Message = ChargeDeclined, tc.Code(), tc.Message
 	}
 	got, err := s.store.SandboxRecordChargeSince(ctx, rec, rec.CreatedAt.Add(-s.keyWindow))

@@ -146,6 +146,7 @@ func TestCharge_TestCards(t *testing.T) {
 		{"pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds", false},
 		{"pm_card_chargeDeclinedStolenCard", "stolen_card", true},
 		{"pm_card_chargeDeclinedExpiredCard", "expired_card", false},
+		{"pm_card_authenticationRequired", "authentication_required", true},
 		{"pm_card_chargeCustomerFail", "generic_decline", false},
 	}
 	if len(tests) != len(sandbox.Cards()) {

@@ -400,3 +400,64 @@ func TestStripeMock(t *testing.T) {
 		rec.take()
 	})
 }
+
+// TestStripeMock_Authentication sends bank authentication's requests to
+// stripe-mock, which checks them against Stripe's OpenAPI spec: the same
+// PaymentIntent is read and confirmed on-session with the return URL (no
+// new PaymentIntent), looked up, and cancelled. Its fixture never has a
+// challenge open, so Authenticate ends with a clear error; the states are
+// played in authenticate_test.go.
+func TestStripeMock_Authentication(t *testing.T) {
+	mock := startStripeMock(t)
+	apiURL, rec := proxyTo(t, mock)
+	p, err := stripeprovider.New(stripeprovider.Config{SecretKey: "sk_test_licensedesk", APIURL: apiURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, err = p.Authenticate(ctx, payments.AuthenticateInput{ChargeID: "pi_3DS", PaymentMethodID: "pm_123", ReturnURL: "https://licensedesk.example/payment/confirmed"})
+	if err != nil && !strings.Contains(err.Error(), "without a bank challenge") {
+		t.Fatalf("authenticate: %v", err)
+	}
+	t.Logf("authenticate against stripe-mock's fixture: %v", err)
+	reqs := rec.take()
+	var got []string
+	for _, r := range reqs {
+		got = append(got, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+		if r.Method == "POST" && r.Path == "/v1/payment_intents" {
+			t.Fatal("a second PaymentIntent was created")
+		}
+	}
+	if len(reqs) != 2 {
+		t.Fatalf("requests %v; want the PaymentIntent read, then confirmed", got)
+	} else {
+		f := reqs[1].Form
+		if reqs[1].Path != "/v1/payment_intents/pi_3DS/confirm" || f.Get("return_url") != "https://licensedesk.example/payment/confirmed" ||
+			f.Get("payment_method") != "pm_123" || f.Get("off_session") != "false" {
+			t.Errorf("confirm %+v", reqs[1])
+		}
+	}
+	if len(reqs) < 1 || reqs[0].Path != "/v1/payment_intents/pi_3DS" || reqs[0].Status != 200 {
+		t.Fatalf("requests %v", got)
+	}
+	for _, r := range reqs {
+		if r.Status != 200 {
+			t.Errorf("stripe-mock refused %s %s: %d", r.Method, r.Path, r.Status)
+		}
+	}
+
+	c, err := p.LookupCharge(ctx, "pi_3DS")
+	if err != nil || !strings.HasPrefix(c.ID, "pi_") || c.Status == "" {
+		t.Fatalf("lookup = %+v, %v", c, err)
+	}
+	if r := rec.take(); len(r) != 1 || r[0].Method != "GET" || r[0].Path != "/v1/payment_intents/pi_3DS" {
+		t.Fatalf("lookup requests %+v", r)
+	}
+	c, err = p.CancelCharge(ctx, "pi_3DS")
+	if err != nil || !strings.HasPrefix(c.ID, "pi_") {
+		t.Fatalf("cancel = %+v, %v", c, err)
+	}
+	if r := rec.take(); len(r) != 1 || r[0].Path != "/v1/payment_intents/pi_3DS/cancel" || r[0].Form.Get("cancellation_reason") != "abandoned" || r[0].Status != 200 {
+		t.Fatalf("cancel requests %+v", r)
+	}
+}

@@ -1,0 +1,5 @@
+package postgres
+
+// SQLQueueCardReminders is the daily queue statement, for the benchmark's
+// baseline.
+var SQLQueueCardReminders = sqlQueueCardReminders
