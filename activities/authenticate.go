@@ -110,7 +110,7 @@ type SettleAuthenticationOutput struct {
 	Reactivated bool
 	WasStatus   licensing.Status // with Reactivated: past_due or suspended
 	Attempt     int              // the attempt that was confirmed
-	Status      string // the waiting charge's status at the provider; "" when none waits
+	Status      string           // the waiting charge's status at the provider; "" when none waits
 }
 
 // SettleAuthentication asks the provider about the charge waiting for the
