@@ -132,7 +132,7 @@ func TestConfirmPaymentLink_Refusals(t *testing.T) {
 	ctx := context.Background()
 	t.Run("the invoice was paid another way", func(t *testing.T) {
 		f := newPayFixture(t)
-		if _, err := f.db.Pool().Exec(ctx, `UPDATE invoices SET status = 'paid', paid_at = now() WHERE number = $1`, f.invoice); err != nil {
+		if _, err := f.db.Pool().Exec(ctx, `UPDATE invoices SET status = 'paid', paid_at = $2 WHERE number = $1`, f.invoice, f.db.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []response{f.get(f.token), f.post(f.token, url.Values{})} {
@@ -146,7 +146,7 @@ func TestConfirmPaymentLink_Refusals(t *testing.T) {
 	})
 	t.Run("an expired link", func(t *testing.T) {
 		f := newPayFixture(t)
-		if _, err := f.db.Pool().Exec(ctx, `UPDATE link_tokens SET expires_at = now() - interval '1 minute' WHERE purpose = 'confirm_payment'`); err != nil {
+		if _, err := f.db.Pool().Exec(ctx, `UPDATE link_tokens SET expires_at = $1 WHERE purpose = 'confirm_payment'`, f.db.Now().Add(-time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []response{f.get(f.token), f.post(f.token, url.Values{})} {

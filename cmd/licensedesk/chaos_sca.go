@@ -67,7 +67,7 @@ func (h *chaos) confirmPayments(ctx context.Context) {
 // until its invoice is paid, or 5 minutes pass.
 func (h *chaos) confirmPayment(ctx context.Context, i int, twice, race bool) bool {
 	sen, payer := fmt.Sprintf("SEN-%d", 4000000+i), fmt.Sprintf("payer%d@chaos.test", i)
-	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) { //clock:wall the harness waits in real time
 		if h.invoicesPaid(ctx, sen) {
 			return true
 		}
