@@ -75,7 +75,8 @@ func newSite(t *testing.T, opt accounts.Options, hopts ...web.AccountOption) *si
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.Logger = logger
 	if opt.Now != nil {
-		now = opt.Now // the test's own clock rules the pages too
+		now = opt.Now // the test's own clock rules the pages and the store too
+		db.SetClock(now)
 	}
 	opt.Now = now
 	hopts = append([]web.AccountOption{web.WithClock(now)}, hopts...)
