@@ -44,8 +44,10 @@ type SendLinksInput struct {
 	// resend); the mail says the earlier one no longer works.
 	Resent bool
 	// Everyone is everyone the step mailed (To may be one of them, on a
-	// resend); a card link's mail names the others.
+	// resend); each mail names the others.
 	Everyone []licensing.Email
+	// Scope (confirm_request): what the requester asked sales to do.
+	Scope []licensing.RequestScope
 }
 
 // SendLinks creates one link per recipient (only its hash is stored) and
@@ -132,6 +134,9 @@ func linkData(in SendLinksInput, l licensing.License, to licensing.Email) map[st
 		}
 	case licensing.PurposeConfirmRequest:
 		data["requester"] = string(in.RequesterEmail)
+		if len(in.Scope) > 0 {
+			data["scope"] = licensing.ScopeWords(in.Scope)
+		}
 	case licensing.PurposeConfirmMove:
 		move()
 		if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
@@ -156,8 +161,12 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 			old,
 		}
 	case licensing.PurposeConfirmRequest:
+		asked := fmt.Sprintf("%s asked our sales team to act for %s: once approved, our sales team may make the changes they ask for.", in.RequesterEmail, lic)
+		if len(in.Scope) > 0 {
+			asked = fmt.Sprintf("%s asked our sales team to %s, for %s.", in.RequesterEmail, licensing.JoinWords(licensing.ScopeWords(in.Scope)), lic)
+		}
 		return []string{
-			fmt.Sprintf("%s asked our sales team to make changes to %s.", in.RequesterEmail, lic),
+			asked,
 			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
 		}
 	case licensing.PurposeCardUpdate:
@@ -184,10 +193,12 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 	case licensing.PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
 			NewEmail: string(in.NewEmail), FromEmail: string(in.FromEmail), Roles: roleStrings(in.MoveRoles),
-			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent, AskedBy: in.RequestedBy}
+			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent, AskedBy: in.RequestedBy,
+			Others: othersThan(in, to)}
 	case licensing.PurposeConfirmRequest:
 		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
-			SEN: string(l.SEN), Product: l.Product, RequestedBy: in.RequestedBy, ApproveURL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent}
+			SEN: string(l.SEN), Product: l.Product, RequestedBy: in.RequestedBy, ApproveURL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent,
+			Scope: licensing.ScopeWords(in.Scope), Others: othersThan(in, to)}
 	case licensing.PurposeCardUpdate:
 		pastDue := l.Status == licensing.PastDue || l.Status == licensing.Suspended
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
@@ -305,14 +316,16 @@ func (a *Activities) RedeemPromotion(ctx context.Context, in RedeemPromotionInpu
 	return out, nil
 }
 
-// RevokeLinksInput names the workflow whose links end.
+// RevokeLinksInput names the workflow whose links end, and why (a
+// postgres.Revoked... reason; "": not said), which their page tells.
 type RevokeLinksInput struct {
 	WorkflowID string
+	Reason     string
 }
 
 // RevokeLinks revokes every unused link of a workflow. Idempotent.
 func (a *Activities) RevokeLinks(ctx context.Context, in RevokeLinksInput) error {
-	_, err := a.DB.RevokeLinks(ctx, in.WorkflowID)
+	_, err := a.DB.RevokeLinksBecause(ctx, in.WorkflowID, in.Reason)
 	return err
 }
 
@@ -358,3 +371,13 @@ func othersThan(in SendLinksInput, to licensing.Email) []string {
 	}
 	return out
 }
+
+// Why an operation's links were withdrawn (RevokeLinksInput.Reason), as
+// the links' page tells their recipients.
+const (
+	RevokedDone      = postgres.RevokedDone
+	RevokedDeclined  = postgres.RevokedDeclined
+	RevokedExpired   = postgres.RevokedExpired
+	RevokedCancelled = postgres.RevokedCancelled
+	RevokedEnded     = postgres.RevokedEnded
+)

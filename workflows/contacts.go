@@ -243,32 +243,32 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		_ = send(ctx, true)
 	})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	revoke := func() {
-		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+	revoke := func(o operation.Outcome) {
+		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: revokeReason(o)}).Get(dctx, nil)
 	}
 	switch {
 	case isCancel(ctx, err):
-		revoke()
+		revoke(operation.Cancelled)
 		t.end(dctx, operation.Cancelled, "The offer to "+string(in.Email)+" was withdrawn.")
 		finishHandlers(dctx)
 		return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 	case err != nil:
 		return Result{}, err
 	case declined != nil:
-		revoke()
+		revoke(operation.Declined)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary %s contact of %s; nothing changed.", in.Email, roleList(in.Roles), in.SEN))
 	case promoted == nil && t.allLeft(me):
-		revoke()
+		revoke(operation.Failure)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Failure, fmt.Sprintf("%s no longer belongs to %s, so the offer to make themselves primary was withdrawn.", in.Email, in.SEN))
 	case !ok:
-		revoke()
+		revoke(operation.Expired)
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
 		return t.finish(ctx, operation.Expired, msg)
 	}
 	finishHandlers(ctx)
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
 	return t.finish(ctx, operation.Completed, msg)
 }

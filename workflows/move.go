@@ -341,7 +341,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 			workflow.GetLogger(ctx).Warn("completion mail failed", "to", to, "err", err)
 		}
 	}
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(dctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID, Reason: activities.RevokedDone}).Get(dctx, nil)
 	msg := fmt.Sprintf("%s moved to %s.", req.SEN, m.plan.NewEmail)
 	if m.plan.KeepOld {
 		msg += fmt.Sprintf(" %s stays as a secondary contact.", m.plan.From)
@@ -376,7 +376,7 @@ func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string)
 			msg += " Removing the added contact failed; check the licence."
 		}
 	}
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID, Reason: revokeReason(outcome)}).Get(ctx, nil)
 	var tell []licensing.Email
 	if len(m.added) > 0 { // the new person was told about the move: tell them it ended
 		tell = append(tell, m.plan.NewEmail)
