@@ -135,7 +135,7 @@ func (db *DB) LinkState(ctx context.Context, token string) (LinkState, error) {
 // sends people back to knows only that).
 func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, error) {
 	var (
-		st            LinkState
+		st                   LinkState
 		used, revoked, moved *time.Time
 		action, reason       *string
 	)
