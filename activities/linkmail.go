@@ -48,6 +48,9 @@ type SendLinksInput struct {
 	Everyone []licensing.Email
 	// Scope (confirm_request): what the requester asked sales to do.
 	Scope []licensing.RequestScope
+	// JustAdded (promote): they were just added as contact with this
+	// offer, whose mail is the only one they get (review #12).
+	JustAdded bool
 }
 
 // SendLinks creates one link per recipient (only its hash is stored) and
@@ -84,7 +87,15 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		if err != nil {
 			return err
 		}
-		kind, body := a.linkMail(in, l, to, name, url, expires)
+		pending := false
+		if in.Purpose == licensing.PurposePromote {
+			st, err := a.DB.AccountStatus(ctx, to)
+			if err != nil {
+				return temporalerr.FromDomain(err)
+			}
+			pending = st == licensing.AccountPending
+		}
+		kind, body := a.linkMail(in, l, to, name, url, expires, pending)
 		if err := a.deliver(ctx, key, to, kind, body, url); err != nil {
 			return err
 		}
@@ -122,6 +133,9 @@ func linkData(in SendLinksInput, l licensing.License, to licensing.Email) map[st
 	case licensing.PurposePromote:
 		data["roles"] = roleStrings(in.Roles)
 		data["demoted"] = primariesOf(l, in.Roles, to)
+		if in.JustAdded {
+			data["just_added"] = true
+		}
 		if in.NewEmail != "" {
 			data["for_move"] = true
 			move()
@@ -188,7 +202,7 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 	}
 }
 
-func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time) (mail.Kind, any) {
+func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time, pending bool) (mail.Kind, any) {
 	switch in.Purpose {
 	case licensing.PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
@@ -211,7 +225,8 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
 			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder,
 			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to),
-			RequestedAt: in.RequestedAt, ApprovedBy: string(in.ApprovedBy), ApprovedAt: in.ApprovedAt, FromEmail: string(in.FromEmail), KeepOld: in.KeepOld}
+			RequestedAt: in.RequestedAt, ApprovedBy: string(in.ApprovedBy), ApprovedAt: in.ApprovedAt, FromEmail: string(in.FromEmail), KeepOld: in.KeepOld,
+			NeedsAccount: pending, JustAdded: in.JustAdded}
 	}
 }
 

@@ -144,6 +144,12 @@ type PromoteYourself struct {
 	ApprovedAt  time.Time
 	FromEmail   string
 	KeepOld     bool
+	// NeedsAccount: their account is still to be set up; the link's page
+	// does that and the promotion in one form (review #11).
+	NeedsAccount bool
+	// JustAdded: they were just added as contact with this offer, and
+	// this is the only mail about it (review #12).
+	JustAdded bool
 }
 
 // MoveCompleted tells both people of a move that it is done.

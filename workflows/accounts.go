@@ -10,6 +10,7 @@ import (
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
+	"licensedesk/mail"
 	"licensedesk/operation"
 )
 
@@ -136,8 +137,17 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (Result, error) {
 		t.begin(ctx, stepPromoteTell)
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
 			Key: t.mailKey("demoted"), Kind: activities.NotifyPromoted,
-			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email,
+			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email, Via: "account",
 		}).Get(ctx, nil)
+	}
+	// Version 1: the other primary contact hears of it too (review #7).
+	if workflow.GetVersion(ctx, "promote-self-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		var former []licensing.Email
+		if out.Former != "" {
+			former = []licensing.Email{out.Former}
+		}
+		tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangePromoted, Contact: in.Email, Roles: []licensing.Role{in.Role},
+			By: string(in.Email), Via: "account", Former: former, Except: former})
 	}
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, in.Role, in.SEN)
 	if out.Former != "" {

@@ -701,6 +701,10 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			dctx, _ := workflow.NewDisconnectedContext(ctx)
 			_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedCancelled}).Get(dctx, nil)
+			// Version 1: those sent a link are told (review #14).
+			if workflow.GetVersion(dctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+				t.tellCancelled(dctx, activities.NotifyInput{SEN: in.SEN, Operation: "card"})
+			}
 			t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+"; the card is unchanged.")
 			return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 		}

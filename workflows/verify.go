@@ -74,6 +74,10 @@ func Verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
 	if isCancel(ctx, err) {
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
 		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedCancelled}).Get(dctx, nil)
+		// Version 1: those asked to confirm are told (review #14).
+		if workflow.GetVersion(dctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+			t.tellCancelled(dctx, activities.NotifyInput{SEN: in.SEN, Operation: "verify", NewEmail: in.Requester})
+		}
 		t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+".")
 		finishHandlers(dctx)
 		return VerifyResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
