@@ -23,7 +23,7 @@ import (
 // hundred bytes.
 const maxLinkForm = 64 << 10
 
-var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
+var linkTemplates = template.Must(template.New("links").Funcs(pageFuncs).Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
 	"shortDate":       licensing.ShortDate,
@@ -129,6 +129,7 @@ type linkPage struct {
 	View        links.View
 	CSRF        string
 	Error       string // why the form came back (Invalid)
+	ErrorField  string // the field it is about, shown beside it ("": at the top)
 	DisplayName string // what they typed, shown again; passwords never are
 	MinLength   int    // passwords.MinLength, for the browser's own check
 	RolesText   string // "billing and technical"
@@ -158,7 +159,7 @@ func (h *linkPages) show(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, token, err)
 		return
 	}
-	h.form(w, r, token, http.StatusOK, view, "", "")
+	h.form(w, r, token, http.StatusOK, view, "", "", "")
 }
 
 // act performs what the link is for, after the CSRF check.
@@ -205,7 +206,7 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, token, lerr)
 			return
 		}
-		h.form(w, r, token, http.StatusUnprocessableEntity, view, licensing.ErrorMessage(err), action.DisplayName)
+		h.form(w, r, token, http.StatusUnprocessableEntity, view, licensing.ErrorMessage(err), action.DisplayName, licensing.ErrorField(err))
 		return
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
@@ -256,8 +257,8 @@ func (h *linkPages) other(w http.ResponseWriter, r *http.Request) {
 }
 
 // form renders the page for the link's purpose.
-func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view links.View, errMsg, name string) {
-	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength}
+func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view links.View, errMsg, name, field string) {
+	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength, ErrorField: formField(field, accountSetupFields...)}
 	var tmpl string
 	switch view.Purpose {
 	case licensing.PurposeConfirmRequest:
@@ -334,22 +335,56 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 // endedPage answers a link that no longer works (410): how it ended and
 // when, what to do now and whom to ask, and, to its recipient signed in,
 // what they did with it.
+//
+// It says what the link was for and what happened (review #13): used,
+// expired, or withdrawn and why (done, declined, ran out of time,
+// cancelled by sales, its recipient left the licence, a newer link
+// replaced it). Anyone holding the link sees the SEN and what it was for,
+// which its mail said; the other people it names, the product and what
+// the recipient did, only the recipient, signed in.
 func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.Ended) {
-	p := linkPage{Ended: e}
-	switch e.How {
-	case "used":
-		p.Title, p.Message = "You have already used this link", "It was used on "+formatDeadline(e.At)+". Each link works once."
-	case "withdrawn":
-		p.Title, p.Message = "This link no longer works", "It was withdrawn on "+formatDeadline(e.At)+
-			": what it was for has ended (it was done, declined, cancelled or ran out of time), or a newer link replaced it."
-	default:
-		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
-	}
+	p := linkPage{Ended: e, View: links.View{SEN: e.SEN}}
+	what := e.For
 	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
 		p.Detail = e.Done
-		p.View = links.View{SEN: e.SEN, Product: e.Product}
+		p.View.Product = e.Product
+		what = e.ForYou
+	}
+	if what != "" {
+		what = "This link was " + what + ". "
+	}
+	on := formatDeadline(e.At)
+	switch e.How {
+	case "used":
+		p.Title, p.Message = "You have already used this link", what+"It was used on "+on+"; each link works once."
+	case "withdrawn":
+		p.Title, p.Message = "This link no longer works", what+"It was withdrawn on "+on+": "+withdrawnWhy(e)
+	default:
+		p.Title, p.Message = "This link has expired", what+"It expired on "+on+", before it was used."
 	}
 	h.render(w, r, http.StatusGone, "link_ended.html", p)
+}
+
+// withdrawnWhy says why a link was withdrawn, as a sentence's end.
+func withdrawnWhy(e *links.Ended) string {
+	switch e.Reason {
+	case "done":
+		return "what it was for is done (someone else it was sent to may have answered first)."
+	case "declined":
+		return "the request was declined, so nothing changed."
+	case "expired":
+		return "the request ran out of time before it was done, so nothing changed."
+	case "cancelled":
+		return "our sales team cancelled the request, so nothing changed."
+	case "left":
+		if e.SEN != "" {
+			return "the person it was sent to is no longer a contact or site admin of " + e.SEN + "."
+		}
+		return "the person it was sent to no longer belongs to the licence."
+	case "replaced":
+		return "a newer link replaced it. Use the link in the most recent email."
+	}
+	return "what it was for has ended."
 }
 
 func errorTitle(code licensing.Code) string {

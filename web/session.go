@@ -158,10 +158,11 @@ type acctPage struct {
 	Wide    bool                     // the account page uses the full width
 
 	// Forms.
-	Error     string // why the form came back
-	Email     string // sign-in, forgot: what was typed
-	MinLength int
-	Limits    limits
+	Error      string // why the form came back
+	ErrorField string // the field it is about, shown beside it ("" : at the top)
+	Email      string // sign-in, forgot: what was typed
+	MinLength  int
+	Limits     limits
 
 	// Account page.
 	Notice   accounts.Notice
@@ -193,7 +194,7 @@ type acctPage struct {
 	Countries               []licensing.CountryOption
 }
 
-var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{
+var accountTemplates = template.Must(template.New("account").Funcs(pageFuncs).Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
 	"roleName":        func(r licensing.Role) string { return string(r) },

@@ -18,4 +18,4 @@ const (
 // All lists every workflow function, for worker registration and replay
 // tests.
 var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
-	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices}
+	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices, SignInLocked}
