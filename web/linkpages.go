@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -145,6 +146,10 @@ type linkPage struct {
 	// AskForLink: say whom to ask for a new link (unknown or ended links).
 	AskForLink bool
 	Ended      *links.Ended
+	// RetrySignIn: Try another card for someone not signed in signs in
+	// first, then shows the licence (whose Update card goes straight to
+	// the provider).
+	RetrySignIn string
 }
 
 // show renders the page for a link. It calls nothing but Lookup.
@@ -211,12 +216,7 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
 	if res.RedirectURL != "" {
-		if res.ReturnRef != "" {
-			// The provider's page sends the person back to /card/saved
-			// without the token: this says which link it was.
-			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: "/card/", MaxAge: 3600,
-				HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
-		}
+		setCardReturn(w, r, res.ReturnRef)
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
@@ -240,6 +240,7 @@ func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Res
 	p := linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc}
 	if res.RetryCard {
 		p.CSRF = csrfToken(w, r)
+		p.RetrySignIn = "/signin?next=" + url.QueryEscape("/account?from="+res.SEN)
 	}
 	h.render(w, r, http.StatusOK, "link_result.html", p)
 }
@@ -488,6 +489,17 @@ func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
 // cardReturnCookie names the card link a person left for the provider's
 // page with (its token's hash), for the page they come back to.
 const cardReturnCookie = "card_return"
+
+// setCardReturn keeps ref (links.Result.ReturnRef) for the page the
+// provider sends the person back to, which the provider reaches without
+// the token.
+func setCardReturn(w http.ResponseWriter, r *http.Request, ref string) {
+	if ref == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: ref, Path: "/card/", MaxAge: 3600,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+}
 
 // cardSaved is where the payment provider sends people back after they saved
 // a card. The card arrives by webhook, and the charge it triggers a moment

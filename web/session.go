@@ -173,12 +173,14 @@ type acctPage struct {
 	Confirm  *confirmation
 
 	// Result pages.
-	Message  string
-	Detail   string
-	Back     string // a link back (error pages)
-	BackText string
-	SEN      string
-	CardURL  string
+	Message   string
+	Detail    string
+	Back      string // a link back (error pages)
+	BackText  string
+	Back2     string // a second way on (error pages)
+	Back2Text string
+	SEN       string
+	CardURL   string
 
 	// Reset link form.
 	Reset accounts.ResetInfo
@@ -188,6 +190,7 @@ type acctPage struct {
 	InvoiceList *invoiceList
 	Vendor      licensing.Vendor
 	Next        string // sign-in: where to go after
+	Locked      bool   // sign-in: too many wrong passwords (the message points to a new password)
 	// Profile advice: whether the person is a contact, or a site admin
 	// only, of the licences on the page.
 	ContactOfAny, AdminOnly bool
