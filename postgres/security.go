@@ -10,7 +10,7 @@ import (
 	"licensedesk/licensing"
 )
 
-// Security events (migration 011): what a security mail tells about the
+// Security events (migration 017): what a security mail tells about the
 // browser behind a sign-in lock, a password change or a reset (review
 // #18). The User-Agent and address stay in this table; the workflow that
 // mails carries only the row's id, so neither enters workflow history.
