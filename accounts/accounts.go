@@ -49,8 +49,13 @@ type Operations interface {
 	// The token then never enters workflow history.
 	StartPasswordReset(ctx context.Context, email licensing.Email) error
 	// PasswordChanged emails the account that its password was changed
-	// (after a change or a reset).
-	PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error
+	// (after a change or a reset); event names the security event with
+	// the browser that did it (0: none recorded).
+	PasswordChanged(ctx context.Context, email licensing.Email, reset bool, event int64) error
+	// SignInLocked emails the account that sign-in to it was paused after
+	// wrong passwords (event: the security event that says from where).
+	// At most one mail an hour per account goes out.
+	SignInLocked(ctx context.Context, email licensing.Email, event int64) error
 }
 
 // Options tune the service. Zero fields take the defaults in brackets.
@@ -224,12 +229,12 @@ var (
 	// password, pending or disabled account.
 	ErrMismatch = licensing.Errorf(licensing.Invalid, "That email and password don't match an account.")
 
-	errEmailFormat  = licensing.Errorf(licensing.Invalid, "Enter your email address, like name@example.com.")
-	errNoPassword   = licensing.Errorf(licensing.Invalid, "Enter your password.")
-	errWrongCurrent = licensing.Errorf(licensing.Invalid,
+	errEmailFormat  = licensing.FieldErrorf(licensing.Invalid, "email", "Enter your email address, like name@example.com.")
+	errNoPassword   = licensing.FieldErrorf(licensing.Invalid, "password", "Enter your password.")
+	errWrongCurrent = licensing.FieldErrorf(licensing.Invalid, "current_password",
 		"That isn't your current password. Type it again; if you've forgotten it, sign out and choose “Forgot your password?”.")
-	errNoCurrent  = licensing.Errorf(licensing.Invalid, "Enter your current password.")
-	errSameAsOld  = licensing.Errorf(licensing.Invalid, "That's your current password; choose a new one.")
+	errNoCurrent  = licensing.FieldErrorf(licensing.Invalid, "current_password", "Enter your current password.")
+	errSameAsOld  = licensing.FieldErrorf(licensing.Invalid, "password", "That's your current password; choose a new one.")
 	errNotResetLk = licensing.Errorf(licensing.NotFound, "This link isn't valid.")
 )
 
@@ -271,9 +276,13 @@ func (s *Service) SignIn(ctx context.Context, req SignInRequest) (SessionCookie,
 		return SessionCookie{}, fmt.Errorf("check password of account %d: %w", acc.ID, err)
 	}
 	if !ok || !known || acc.Status != licensing.AccountActive {
-		// Counted already, before the check.
+		// Counted already, before the check; these are the keys' states after this attempt.
+		emailState, pairState := counted[emailKey(email)][1], counted[pairKey(email, req.ClientAddr)][1]
 		s.opt.Logger.InfoContext(ctx, "sign-in refused", "addr", req.ClientAddr)
-		return SessionCookie{}, ErrMismatch
+		if known && acc.Status == licensing.AccountActive {
+			s.tellOwnerOfLock(ctx, email, emailState, req)
+		}
+		return SessionCookie{}, s.mismatch(pairState)
 	}
 	if err := s.signedIn(ctx, counted, email, req.ClientAddr); err != nil {
 		return SessionCookie{}, err
@@ -396,8 +405,58 @@ func (s *Service) ChangePassword(ctx context.Context, accountID int64, c Passwor
 		return SessionCookie{}, err
 	}
 	s.opt.Logger.InfoContext(ctx, "password changed", "account", acc.ID)
-	if err := s.ops.PasswordChanged(ctx, acc.Email, false); err != nil {
-		s.opt.Logger.ErrorContext(ctx, "password-changed email not sent", "account", acc.ID, "err", err)
-	}
+	s.passwordChanged(ctx, acc.Email, false, Client{UserAgent: c.UserAgent, Addr: c.ClientAddr})
 	return SessionCookie{Value: cookie, Expires: expires}, nil
+}
+
+// passwordChanged records the browser behind a password change or reset
+// and starts its confirmation mail, which names that browser (review
+// #18). Failing is logged: the change has happened.
+func (s *Service) passwordChanged(ctx context.Context, email licensing.Email, reset bool, from Client) {
+	kind := postgres.EventPasswordChanged
+	if reset {
+		kind = postgres.EventPasswordReset
+	}
+	id, err := s.db.RecordSecurityEvent(ctx, postgres.SecurityEvent{Email: email, Kind: kind, UserAgent: from.UserAgent, ClientIP: from.Addr})
+	if err != nil {
+		s.opt.Logger.ErrorContext(ctx, "security event not recorded", "err", err)
+	}
+	if err := s.ops.PasswordChanged(ctx, email, reset, id); err != nil {
+		s.opt.Logger.ErrorContext(ctx, "password-changed email not sent", "err", err)
+	}
+}
+
+// mismatch is the answer to a wrong password, the same whether or not the
+// account exists (review #17): it names both fields and, when one more
+// wrong password from this address would pause sign-in (pair, this
+// address's failures on this email), says so and for how long, and
+// points to choosing a new password instead.
+func (s *Service) mismatch(pair postgres.Throttle) error {
+	e := *ErrMismatch
+	e.Field = "credentials"
+	if left := s.opt.MaxFailures - pair.Failures; left == 1 {
+		e.Message += fmt.Sprintf(" One more wrong password pauses sign-in from here for %s; if you've forgotten it, choose a new one with “Forgot your password?”.",
+			(&TooManyAttempts{RetryAfter: s.opt.LockBase}).duration())
+	}
+	return &e
+}
+
+// tellOwnerOfLock mails the owner of an active account when a wrong
+// password has just locked its email key (review #17): the browser and
+// address come from the request and are kept in the database; the mail
+// workflow gets the event's id. A failure to record or start it is
+// logged: the sign-in answer must not depend on it.
+func (s *Service) tellOwnerOfLock(ctx context.Context, email licensing.Email, st postgres.Throttle, req SignInRequest) {
+	now := s.opt.Now()
+	if lockedFor(st, now) == 0 || st.Failures != s.opt.MaxFailures {
+		return // not locked, or locked before this attempt (mailed then)
+	}
+	id, err := s.db.RecordSecurityEvent(ctx, postgres.SecurityEvent{Email: email, Kind: postgres.EventSignInLocked,
+		UserAgent: req.UserAgent, ClientIP: req.ClientAddr, Attempts: st.Failures})
+	if err == nil && id != 0 {
+		err = s.ops.SignInLocked(ctx, email, id)
+	}
+	if err != nil {
+		s.opt.Logger.ErrorContext(ctx, "sign-in lock mail not started", "err", err)
+	}
 }

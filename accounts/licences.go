@@ -258,11 +258,11 @@ func (s *Service) contactChange(ctx context.Context, actor licensing.Email, sen,
 	}
 	r, err := licensing.ParseRole(role)
 	if err != nil {
-		return licensing.License{}, "", "", err
+		return licensing.License{}, "", "", licensing.WithField(err, "role")
 	}
 	e, err := licensing.ParseEmail(email)
 	if err != nil {
-		return licensing.License{}, "", "", err
+		return licensing.License{}, "", "", licensing.WithField(err, "email")
 	}
 	return l, r, e, nil
 }

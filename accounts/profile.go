@@ -23,20 +23,20 @@ func CheckProfile(p Profile) (Profile, error) {
 	p.Company = strings.TrimSpace(p.Company)
 	p.Address = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(p.Address, "\r\n", "\n"), "\r", "\n"))
 	for _, f := range []struct {
-		name, value string
-		max         int
-		multiline   bool
+		name, key, value string
+		max              int
+		multiline        bool
 	}{
-		{"phone number", p.Phone, licensing.MaxPhone, false},
-		{"company", p.Company, licensing.MaxCompany, false},
-		{"address", p.Address, licensing.MaxAddress, true},
+		{"phone number", "phone", p.Phone, licensing.MaxPhone, false},
+		{"company", "company", p.Company, licensing.MaxCompany, false},
+		{"address", "address", p.Address, licensing.MaxAddress, true},
 	} {
 		if err := licensing.CheckText(f.name, f.value, f.max, f.multiline); err != nil {
-			return Profile{}, err
+			return Profile{}, licensing.WithField(err, f.key)
 		}
 	}
 	if p.Phone != "" && !plausiblePhone(p.Phone) {
-		return Profile{}, licensing.Errorf(licensing.Invalid, "Write the phone number with digits, spaces and + - ( ) only, for example +1 555 0100.")
+		return Profile{}, licensing.FieldErrorf(licensing.Invalid, "phone", "Write the phone number with digits, spaces and + - ( ) only, for example +1 555 0100.")
 	}
 	return p, nil
 }

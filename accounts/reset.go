@@ -131,6 +131,12 @@ func (s *Service) ResetInfo(ctx context.Context, token string) (ResetInfo, error
 // other reset link of the account. It does not sign anyone in. The
 // confirmation email follows; failing to send it is logged.
 func (s *Service) CompleteReset(ctx context.Context, token, password, confirm string) error {
+	return s.CompleteResetFrom(ctx, token, password, confirm, Client{})
+}
+
+// CompleteResetFrom is CompleteReset for a request from a browser, which
+// the confirmation mail names (review #18).
+func (s *Service) CompleteResetFrom(ctx context.Context, token, password, confirm string, from Client) error {
 	k, err := s.resetLink(ctx, token)
 	if err != nil {
 		return err
@@ -147,8 +153,6 @@ func (s *Service) CompleteReset(ctx context.Context, token, password, confirm st
 		return err
 	}
 	s.opt.Logger.InfoContext(ctx, "password reset", "link_id", k.ID)
-	if err := s.ops.PasswordChanged(ctx, email, true); err != nil {
-		s.opt.Logger.ErrorContext(ctx, "password-changed email not sent", "link_id", k.ID, "err", err)
-	}
+	s.passwordChanged(ctx, email, true, from)
 	return nil
 }

@@ -46,11 +46,20 @@ type SignInRequest struct {
 
 // PasswordChange is the change-password form.
 type PasswordChange struct {
-	Current   string
-	New       string
-	Confirm   string
-	Replaces  string // the session cookie in use; every session is revoked and a new one issued
+	Current    string
+	New        string
+	Confirm    string
+	Replaces   string // the session cookie in use; every session is revoked and a new one issued
+	UserAgent  string
+	ClientAddr string // the client's address, for the confirmation mail
+}
+
+// Client is the browser a request came from, as security mails name it
+// (review #18): its User-Agent and its address as the server determines
+// it (the connection's peer, or the trusted proxy's X-Forwarded-For).
+type Client struct {
 	UserAgent string
+	Addr      string
 }
 
 // Notice is a one-time message for the next page a session shows.
@@ -113,6 +122,14 @@ func (e *TooManyAttempts) Error() string {
 		return "Too many attempts; try again in 1 minute."
 	}
 	return fmt.Sprintf("Too many attempts; try again in %d minutes.", n)
+}
+
+// duration says how long: "1 minute", "15 minutes".
+func (e *TooManyAttempts) duration() string {
+	if n := e.minutes(); n != 1 {
+		return fmt.Sprintf("%d minutes", n)
+	}
+	return "1 minute"
 }
 
 func (e *TooManyAttempts) minutes() int {

@@ -75,6 +75,7 @@ type PasswordChangedInput struct {
 	When  time.Time
 	Reset bool
 	Key   string
+	Event int64 // the security event naming the browser (0: none)
 }
 
 // NotifyPasswordChanged emails the account that its password changed, with
@@ -84,9 +85,45 @@ func (a *Activities) NotifyPasswordChanged(ctx context.Context, in PasswordChang
 	if err != nil {
 		return err
 	}
-	return a.deliver(ctx, in.Key, in.Email, mail.KindPasswordChanged, mail.PasswordChanged{
-		Name: name, When: in.When, Reset: in.Reset, ForgotURL: a.PublicBaseURL + "/password/forgot",
-	})
+	d := mail.PasswordChanged{Name: name, When: in.When, Reset: in.Reset, ForgotURL: a.PublicBaseURL + "/password/forgot"}
+	if in.Event != 0 {
+		e, err := a.DB.SecurityEventOf(ctx, in.Event, in.Email)
+		if err != nil && licensing.ErrorCode(err) != licensing.NotFound {
+			return err
+		}
+		d.Device, d.IP = licensing.DeviceOf(e.UserAgent), e.ClientIP
+	}
+	return a.deliver(ctx, in.Key, in.Email, mail.KindPasswordChanged, d)
+}
+
+// SignInLockedInput is a sign-in lock to tell the account holder of.
+type SignInLockedInput struct {
+	Email licensing.Email
+	Event int64 // the security event: when, how many tries, which browser
+	Key   string
+}
+
+// NotifySignInLocked emails the account holder about a sign-in lock, with
+// the browser and address the event recorded. An event pruned meanwhile
+// (a month later) sends nothing. Idempotent by Key.
+func (a *Activities) NotifySignInLocked(ctx context.Context, in SignInLockedInput) error {
+	e, err := a.DB.SecurityEventOf(ctx, in.Event, in.Email)
+	if licensing.ErrorCode(err) == licensing.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	name, err := a.DB.DisplayName(ctx, in.Email)
+	if err != nil {
+		return err
+	}
+	lock := a.LockFor
+	if lock <= 0 {
+		lock = time.Minute
+	}
+	return a.deliver(ctx, in.Key, in.Email, mail.KindSignInLocked, mail.SignInLocked{Name: name, When: e.At, Attempts: e.Attempts,
+		For: lock, Device: licensing.DeviceOf(e.UserAgent), IP: e.ClientIP, ForgotURL: a.PublicBaseURL + "/password/forgot"})
 }
 
 // PromoteContactInput is a signed-in contact making themselves primary.

@@ -51,6 +51,9 @@ type Activities struct {
 	Clock             clock.Clock        // what "now" is for what activities decide and render; nil: the wall clock
 	Webhooks          Webhooks           // outbound events: the sender and its metrics
 	Taxes             licensing.TaxRules // INVOICE_TAXES: the tax new invoices carry
+	// LockFor is how long a first sign-in lock lasts (accounts.Options
+	// LockBase), which the lock mail says [1 minute].
+	LockFor time.Duration
 
 	// ResetLinks returns a token for the link of one password-reset
 	// request (named by request; the same on every retry), or ok false

@@ -44,8 +44,13 @@ type SendLinksInput struct {
 	// resend); the mail says the earlier one no longer works.
 	Resent bool
 	// Everyone is everyone the step mailed (To may be one of them, on a
-	// resend); a card link's mail names the others.
+	// resend); each mail names the others.
 	Everyone []licensing.Email
+	// Scope (confirm_request): what the requester asked sales to do.
+	Scope []licensing.RequestScope
+	// JustAdded (promote): they were just added as contact with this
+	// offer, whose mail is the only one they get (review #12).
+	JustAdded bool
 }
 
 // SendLinks creates one link per recipient (only its hash is stored) and
@@ -82,7 +87,15 @@ func (a *Activities) SendLinks(ctx context.Context, in SendLinksInput) error {
 		if err != nil {
 			return err
 		}
-		kind, body := a.linkMail(in, l, to, name, url, expires)
+		pending := false
+		if in.Purpose == licensing.PurposePromote {
+			st, err := a.DB.AccountStatus(ctx, to)
+			if err != nil {
+				return temporalerr.FromDomain(err)
+			}
+			pending = st == licensing.AccountPending
+		}
+		kind, body := a.linkMail(in, l, to, name, url, expires, pending)
 		if err := a.deliver(ctx, key, to, kind, body, url); err != nil {
 			return err
 		}
@@ -120,6 +133,9 @@ func linkData(in SendLinksInput, l licensing.License, to licensing.Email) map[st
 	case licensing.PurposePromote:
 		data["roles"] = roleStrings(in.Roles)
 		data["demoted"] = primariesOf(l, in.Roles, to)
+		if in.JustAdded {
+			data["just_added"] = true
+		}
 		if in.NewEmail != "" {
 			data["for_move"] = true
 			move()
@@ -132,6 +148,9 @@ func linkData(in SendLinksInput, l licensing.License, to licensing.Email) map[st
 		}
 	case licensing.PurposeConfirmRequest:
 		data["requester"] = string(in.RequesterEmail)
+		if len(in.Scope) > 0 {
+			data["scope"] = licensing.ScopeWords(in.Scope)
+		}
 	case licensing.PurposeConfirmMove:
 		move()
 		if pm := l.PaymentMethod; pm != nil && l.Deployment == licensing.Cloud {
@@ -156,8 +175,12 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 			old,
 		}
 	case licensing.PurposeConfirmRequest:
+		asked := fmt.Sprintf("%s asked our sales team to act for %s: once approved, our sales team may make the changes they ask for.", in.RequesterEmail, lic)
+		if len(in.Scope) > 0 {
+			asked = fmt.Sprintf("%s asked our sales team to %s, for %s.", in.RequesterEmail, licensing.JoinWords(licensing.ScopeWords(in.Scope)), lic)
+		}
 		return []string{
-			fmt.Sprintf("%s asked our sales team to make changes to %s.", in.RequesterEmail, lic),
+			asked,
 			fmt.Sprintf("Approve only if you know %s and agree they may act for this licence.", in.RequesterEmail),
 		}
 	case licensing.PurposeCardUpdate:
@@ -179,15 +202,17 @@ func linkSummary(in SendLinksInput, l licensing.License) []string {
 	}
 }
 
-func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time) (mail.Kind, any) {
+func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensing.Email, name, url string, expires time.Time, pending bool) (mail.Kind, any) {
 	switch in.Purpose {
 	case licensing.PurposeConfirmMove:
 		return mail.KindConfirmMove, mail.ConfirmMove{Name: name, SEN: string(l.SEN), Product: l.Product,
 			NewEmail: string(in.NewEmail), FromEmail: string(in.FromEmail), Roles: roleStrings(in.MoveRoles),
-			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent, AskedBy: in.RequestedBy}
+			KeepOld: in.KeepOld, URL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent, AskedBy: in.RequestedBy,
+			Others: othersThan(in, to)}
 	case licensing.PurposeConfirmRequest:
 		return mail.KindConfirmRequest, mail.ConfirmRequest{Name: name, RequesterEmail: string(in.RequesterEmail),
-			SEN: string(l.SEN), Product: l.Product, RequestedBy: in.RequestedBy, ApproveURL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent}
+			SEN: string(l.SEN), Product: l.Product, RequestedBy: in.RequestedBy, ApproveURL: url, Deadline: expires, Reminder: in.Reminder, NewLink: in.Resent,
+			Scope: licensing.ScopeWords(in.Scope), Others: othersThan(in, to)}
 	case licensing.PurposeCardUpdate:
 		pastDue := l.Status == licensing.PastDue || l.Status == licensing.Suspended
 		return mail.KindUpdateCard, mail.UpdateCard{Name: name, SEN: string(l.SEN), Product: l.Product, URL: url, Deadline: expires,
@@ -200,7 +225,8 @@ func (a *Activities) linkMail(in SendLinksInput, l licensing.License, to licensi
 		return mail.KindPromoteYourself, mail.PromoteYourself{Name: name, SEN: string(l.SEN), Product: l.Product,
 			Roles: roleStrings(in.Roles), URL: url, Deadline: expires, Reminder: in.Reminder,
 			ForMove: in.NewEmail != "", OfferedBy: in.RequestedBy, Demoted: primariesOf(l, in.Roles, to),
-			RequestedAt: in.RequestedAt, ApprovedBy: string(in.ApprovedBy), ApprovedAt: in.ApprovedAt, FromEmail: string(in.FromEmail), KeepOld: in.KeepOld}
+			RequestedAt: in.RequestedAt, ApprovedBy: string(in.ApprovedBy), ApprovedAt: in.ApprovedAt, FromEmail: string(in.FromEmail), KeepOld: in.KeepOld,
+			NeedsAccount: pending, JustAdded: in.JustAdded}
 	}
 }
 
@@ -305,14 +331,16 @@ func (a *Activities) RedeemPromotion(ctx context.Context, in RedeemPromotionInpu
 	return out, nil
 }
 
-// RevokeLinksInput names the workflow whose links end.
+// RevokeLinksInput names the workflow whose links end, and why (a
+// postgres.Revoked... reason; "": not said), which their page tells.
 type RevokeLinksInput struct {
 	WorkflowID string
+	Reason     string
 }
 
 // RevokeLinks revokes every unused link of a workflow. Idempotent.
 func (a *Activities) RevokeLinks(ctx context.Context, in RevokeLinksInput) error {
-	_, err := a.DB.RevokeLinks(ctx, in.WorkflowID)
+	_, err := a.DB.RevokeLinksBecause(ctx, in.WorkflowID, in.Reason)
 	return err
 }
 
@@ -358,3 +386,13 @@ func othersThan(in SendLinksInput, to licensing.Email) []string {
 	}
 	return out
 }
+
+// Why an operation's links were withdrawn (RevokeLinksInput.Reason), as
+// the links' page tells their recipients.
+const (
+	RevokedDone      = postgres.RevokedDone
+	RevokedDeclined  = postgres.RevokedDeclined
+	RevokedExpired   = postgres.RevokedExpired
+	RevokedCancelled = postgres.RevokedCancelled
+	RevokedEnded     = postgres.RevokedEnded
+)

@@ -70,3 +70,16 @@ func ErrorMessage(err error) string {
 	}
 	return "Something went wrong on our side; it has been logged."
 }
+
+// WithField names the input field at fault in err, when err is an *Error
+// that names none yet (a form then shows the message beside that field);
+// anything else is returned as it is.
+func WithField(err error, field string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Field != "" {
+		return err
+	}
+	c := *e
+	c.Field = field
+	return &c
+}

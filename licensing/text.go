@@ -22,10 +22,10 @@ const (
 func CheckDisplayName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if err := CheckText("display name", name, MaxDisplayName, false); err != nil {
-		return "", err
+		return "", WithField(err, "display_name")
 	}
 	if name == "" {
-		return "", Errorf(Invalid, "Enter a display name: the name we use when we write to you.")
+		return "", FieldErrorf(Invalid, "display_name", "Enter a display name: the name we use when we write to you.")
 	}
 	return name, nil
 }

@@ -63,6 +63,11 @@ func TestLinks_EndedLinksSayHowAndWhenAndWhatToDo(t *testing.T) {
 	if _, err := f.db.RevokeLinks(ctx, "card/SEN-1000001"); err != nil {
 		t.Fatal(err)
 	}
+	// Review #13: a withdrawn link says why, when the reason was kept.
+	replaced := mk(licensing.PurposeConfirmRequest, "verify/SEN-1000001/eve@acme.test", time.Hour, map[string]any{"requester": "eve@acme.test"})
+	if _, err := f.db.RevokePersonLinks(ctx, "verify/SEN-1000001/eve@acme.test", "alice@acme.test", licensing.PurposeConfirmRequest); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(5 * time.Millisecond)
 
 	done := "You confirmed moving SEN-1000001 to zoe@new.test on "
@@ -70,11 +75,15 @@ func TestLinks_EndedLinksSayHowAndWhenAndWhatToDo(t *testing.T) {
 		name, token, as string
 		want, not       []string
 	}{
-		{"used, a stranger", used, "", []string{"You have already used this link", "It was used on", "Nothing more is needed from you", `href="/signin"`}, []string{done, "SEN-1000001"}},
+		// Review #13: anyone holding the link sees the licence and what the
+		// link was for, which its mail said; not whom it named or what was done.
+		{"used, a stranger", used, "", []string{"You have already used this link", "This link was to confirm a move of SEN-1000001", "It was used on",
+			"Nothing more is needed from you", `href="/signin"`}, []string{done, "zoe@new.test", "Jira Software"}},
 		{"used, someone else signed in", used, "mallory@evil.test", []string{"You have already used this link"}, []string{done, "Jira Software"}},
 		{"used, its recipient", used, "alice@acme.test", []string{"You have already used this link", done, "· Jira Software", `href="/account"`}, nil},
 		{"expired", expired, "", []string{"This link has expired", "It expired on", "you can make yourself its primary contact from your account page"}, nil},
-		{"withdrawn", withdrawn, "", []string{"This link no longer works", "It was withdrawn on", "a newer link replaced it", "Update card"}, nil},
+		{"withdrawn", withdrawn, "", []string{"This link no longer works", "It was withdrawn on", "what it was for has ended", "Update card"}, nil},
+		{"replaced", replaced, "", []string{"This link no longer works", "It was withdrawn on", "a newer link replaced it", "the most recent email"}, []string{"eve@acme.test"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := f.getAs(tc.token, tc.as)

@@ -75,7 +75,16 @@ func accountReady(k postgres.Link, v View) Result {
 	return r
 }
 
-func promoted(k postgres.Link, v View, roles []licensing.Role, demoted []string) Result {
+// accountReadySecondary is a new contact who set up their account and
+// declined the primary role in one form (review #12).
+func accountReadySecondary(k postgres.Link, v View) Result {
+	return Result{SEN: v.SEN, Product: v.Product, Title: "Your account is ready",
+		Message: fmt.Sprintf("You can now sign in with %s and the password you chose. You stay a secondary %s contact of %s.", k.Email, licensing.JoinWords(v.Roles), v.SEN),
+		Next:    []string{"You can still make yourself primary later, from your account page."},
+		Actions: []Step{ToSignIn}}
+}
+
+func promoted(k postgres.Link, v View, roles []licensing.Role, demoted []string, setUp bool) Result {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = string(r)
@@ -96,6 +105,12 @@ func promoted(k postgres.Link, v View, roles []licensing.Role, demoted []string)
 		}
 		r.Next = []string{strings.ToUpper(fate[:1]) + fate[1:] + ", and you both get an email when it is done.",
 			"The licence's card stays as it is; to pay with your own card, update it from your account page."}
+	}
+	if setUp {
+		// Review #11: the account made on the same page, and how to sign in.
+		r.Title = "Your account is set up, and y" + r.Title[1:]
+		r.Next = append([]string{fmt.Sprintf("Sign in with %s and the password you just chose to see the licence on your account page.", k.Email)}, r.Next...)
+		r.Actions = []Step{ToSignIn}
 	}
 	return r
 }
@@ -131,10 +146,12 @@ func (s *Service) ended(ctx context.Context, token string) (*Ended, error) {
 	case !st.UsedAt.IsZero():
 		e.How, e.At = "used", st.UsedAt
 	case !st.RevokedAt.IsZero():
-		e.How, e.At = "withdrawn", st.RevokedAt
+		e.How, e.At, e.Reason = "withdrawn", st.RevokedAt, st.RevokedReason
 	default:
 		e.How, e.At = "expired", st.ExpiresAt
 	}
+	e.For, e.ForYou = linkFor(st)
+	e.Outcome = outcomeOf(st)
 	if st.SEN != "" {
 		if l, err := s.DB.License(ctx, st.SEN); err == nil {
 			e.Product = l.Product
@@ -178,4 +195,79 @@ func orSomeone(s, otherwise string) string {
 		return otherwise
 	}
 	return s
+}
+
+// linkFor says what a link was for (review #13): naming only the licence,
+// which anyone holding the link read in its mail, and in full for its
+// recipient.
+func linkFor(st postgres.LinkState) (anyone, you string) {
+	sen := string(st.SEN)
+	switch st.Purpose {
+	case licensing.PurposeConfirmMove:
+		anyone = "to confirm a move of " + sen
+		if to := dataString(st.Data, "new_email"); to != "" {
+			return anyone, fmt.Sprintf("to confirm the move of %s to %s", sen, to)
+		}
+	case licensing.PurposeConfirmRequest:
+		anyone = "to confirm a request about " + sen
+		if who := dataString(st.Data, "requester"); who != "" {
+			return anyone, fmt.Sprintf("to confirm that %s may act for %s", who, sen)
+		}
+	case licensing.PurposePromote:
+		anyone = "to become the primary contact of " + sen
+		if roles := stringList(st.Data["roles"]); len(roles) > 0 {
+			anyone = fmt.Sprintf("to become the primary %s contact of %s", licensing.JoinWords(roles), sen)
+		}
+		if dataBool(st.Data, "for_move") {
+			anyone = "to take over " + sen + " as its primary contact"
+		}
+	case licensing.PurposeCompleteAccount:
+		anyone = "to set up your account"
+		if sen != "" {
+			anyone += ", as a contact of " + sen
+		}
+	case licensing.PurposeCardUpdate:
+		anyone = "to update the card of " + sen
+	}
+	return anyone, anyone
+}
+
+// outcomeOf is what became of what a used link was for, when the link's
+// state tells.
+func outcomeOf(st postgres.LinkState) string {
+	if st.UsedAt.IsZero() {
+		return ""
+	}
+	switch st.Action {
+	case "confirm_move.approve":
+		if !st.MovedAt.IsZero() {
+			return "The move was completed on " + licensing.ShortDate(st.MovedAt) + "."
+		}
+		return "The move now waits for its last step; we email you when it is done, or if it is called off."
+	case "confirm_move.decline":
+		return "The move was called off: nothing changed."
+	case "confirm_request.approve":
+		return "Our sales team may act on the request."
+	case "confirm_request.decline":
+		return "Our sales team won't act on the request: nothing changed."
+	case "promote.decline":
+		return "Nothing changed."
+	}
+	switch st.Purpose {
+	case licensing.PurposePromote:
+		if dataBool(st.Data, "for_move") {
+			return "The move was completed with it."
+		}
+		return "It made its recipient the primary contact."
+	case licensing.PurposeCompleteAccount:
+		return "The account is set up: sign in with the email it was sent to."
+	case licensing.PurposeCardUpdate:
+		return "The card was saved with it."
+	}
+	return ""
+}
+
+func dataBool(data map[string]any, key string) bool {
+	b, _ := data[key].(bool)
+	return b
 }

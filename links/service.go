@@ -121,6 +121,7 @@ func (s *Service) view(ctx context.Context, k postgres.Link) (View, error) {
 	v.MoveRoles = stringList(k.Data["move_roles"])
 	v.Requester, v.Origin = dataString(k.Data, "requester"), dataString(k.Data, "origin")
 	v.Invoice, v.Amount = dataString(k.Data, "invoice"), dataString(k.Data, "amount")
+	v.JustAdded, _ = k.Data["just_added"].(bool)
 	switch v.Purpose {
 	case licensing.PurposeCompleteAccount:
 		v.NeedsAccountDetails = true
@@ -169,23 +170,37 @@ func (s *Service) Act(ctx context.Context, token string, action Action) (Result,
 		return s.confirmPayment(ctx, k, token)
 
 	case licensing.PurposePromote:
-		if action.Decision == "decline" {
+		setUp := k.AccountStatus == licensing.AccountPending
+		switch action.Decision {
+		case "decline":
+			setUp = false
+		case "setup_only":
+			// Review #12: a new contact sets up their account and stays
+			// secondary. Not for a move, whose decline calls it off.
+			if !setUp || v.ForMove {
+				return Result{}, licensing.Errorf(licensing.Invalid, "Choose to accept or decline.")
+			}
+		}
+		if setUp {
+			if err := s.completeAccount(ctx, token, k, action); err != nil {
+				return Result{}, err
+			}
+		}
+		if action.Decision == "decline" || action.Decision == "setup_only" {
 			var res workflows.DecideResult
 			if err := s.update(ctx, k.WorkflowID, workflows.DeclinePromotionUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
 				return Result{}, err
 			}
-			return promotionDeclined(v), nil
-		}
-		if k.AccountStatus == licensing.AccountPending {
-			if err := s.completeAccount(ctx, token, k, action); err != nil {
-				return Result{}, err
+			if setUp {
+				return accountReadySecondary(k, v), nil
 			}
+			return promotionDeclined(v), nil
 		}
 		var res workflows.PromoteResult
 		if err := s.update(ctx, k.WorkflowID, workflows.PromoteUpdate, workflows.PromoteInput{TokenHash: postgres.TokenHash(token)}, &res); err != nil {
 			return Result{}, err
 		}
-		return promoted(k, v, res.Roles, v.Demoted), nil
+		return promoted(k, v, res.Roles, v.Demoted, setUp), nil
 	}
 	return Result{}, errNotALink
 }

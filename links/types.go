@@ -63,11 +63,17 @@ type View struct {
 	// Origin "account": the link was made on the account page for the
 	// signed-in person (a card update), not emailed.
 	Origin string
+	// JustAdded (promote): they were just added as contact with this
+	// offer; a pending account may set up and stay secondary.
+	JustAdded bool
 }
 
 // Action is what a person submitted (POST).
 type Action struct {
-	Decision        string // confirm_*: "approve" or "decline"
+	// Decision: confirm_*: "approve" or "decline"; promote: "accept",
+	// "decline", or "setup_only" (a pending account set up, the offer
+	// declined).
+	Decision        string
 	DisplayName     string // complete_account
 	Password        string // complete_account
 	PasswordConfirm string // complete_account
@@ -131,6 +137,16 @@ type Ended struct {
 	Product string
 	Done    string // what the recipient did: "You confirmed moving SEN-1000001 to zoe@new.test."
 	Origin  string // "account": made on the account page, not emailed
+	// For is what the link was for, naming nobody but the licence ("to
+	// confirm the move of SEN-1000001"), which anyone holding it read in
+	// its mail; ForYou says it in full, for its recipient signed in.
+	For, ForYou string
+	// Why it was withdrawn (postgres.Revoked...: "done", "declined",
+	// "expired", "cancelled", "left", "replaced", "ended"; "": not said).
+	Reason string
+	// Outcome is what became of what it was for, when known ("The move
+	// was completed on 9 Dec 2026.").
+	Outcome string
 }
 
 func (e *Ended) Error() string { return fmt.Sprintf("This link was %s.", e.How) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -19,16 +20,18 @@ type Kind string
 
 // The kinds of email, with the data Render wants for each.
 const (
-	KindConfirmRequest  Kind = "confirm_request"  // ConfirmRequest
-	KindConfirmMove     Kind = "confirm_move"     // ConfirmMove
-	KindInvitation      Kind = "invitation"       // Invitation
-	KindAddedAsContact  Kind = "added_as_contact" // AddedAsContact
-	KindPromoteYourself Kind = "promote_yourself" // PromoteYourself
-	KindMoveCompleted   Kind = "move_completed"   // MoveCompleted
-	KindMoveCancelled   Kind = "move_cancelled"   // MoveCancelled
-	KindRequestOutcome  Kind = "request_outcome"  // RequestOutcome
-	KindContactRemoved  Kind = "contact_removed"  // ContactRemoved
-	KindPromotedNotice  Kind = "promoted_notice"  // PromotedNotice
+	KindConfirmRequest   Kind = "confirm_request"   // ConfirmRequest
+	KindConfirmMove      Kind = "confirm_move"      // ConfirmMove
+	KindInvitation       Kind = "invitation"        // Invitation
+	KindAddedAsContact   Kind = "added_as_contact"  // AddedAsContact
+	KindPromoteYourself  Kind = "promote_yourself"  // PromoteYourself
+	KindMoveCompleted    Kind = "move_completed"    // MoveCompleted
+	KindMoveCancelled    Kind = "move_cancelled"    // MoveCancelled
+	KindRequestOutcome   Kind = "request_outcome"   // RequestOutcome
+	KindContactRemoved   Kind = "contact_removed"   // ContactRemoved
+	KindPromotedNotice   Kind = "promoted_notice"   // PromotedNotice
+	KindContactsChanged  Kind = "contacts_changed"  // ContactsChanged
+	KindRequestCancelled Kind = "request_cancelled" // RequestCancelled
 
 	KindUpdateCard       Kind = "update_card"       // UpdateCard
 	KindPaymentFailed    Kind = "payment_failed"    // PaymentFailed
@@ -42,6 +45,7 @@ const (
 
 	KindPasswordReset   Kind = "password_reset"   // PasswordReset
 	KindPasswordChanged Kind = "password_changed" // PasswordChanged
+	KindSignInLocked    Kind = "signin_locked"    // SignInLocked
 )
 
 // Kinds returns every Kind, in a fixed order.
@@ -65,6 +69,11 @@ type ConfirmRequest struct {
 	Deadline       time.Time // when the link expires
 	Reminder       bool      // a reminder of an earlier mail: the subject says so
 	NewLink        bool      // a fresh link sent again (/license resend): the earlier one no longer works
+	// Scope is what the requester asked sales to do, as phrases ("move
+	// the licence to their account"; licensing.RequestScope.Words); empty:
+	// not said, so the approval lets sales act on any of it.
+	Scope  []string
+	Others []string // who else was asked to confirm, each with a link of their own
 }
 
 // ConfirmMove asks for confirmation of a licence move to another account.
@@ -81,6 +90,7 @@ type ConfirmMove struct {
 	Reminder  bool      // a reminder of an earlier mail: the subject says so
 	NewLink   bool      // a fresh link sent again: the earlier one no longer works
 	AskedBy   string    // who asked: a salesperson's name ("Dana Smith, of our sales team") or "our sales team"
+	Others    []string  // who else was asked to confirm, each with a link of their own
 }
 
 // Invitation asks someone whose address was just added to a licence to
@@ -136,6 +146,12 @@ type PromoteYourself struct {
 	ApprovedAt  time.Time
 	FromEmail   string
 	KeepOld     bool
+	// NeedsAccount: their account is still to be set up; the link's page
+	// does that and the promotion in one form (review #11).
+	NeedsAccount bool
+	// JustAdded: they were just added as contact with this offer, and
+	// this is the only mail about it (review #12).
+	JustAdded bool
 }
 
 // MoveCompleted tells both people of a move that it is done.
@@ -195,6 +211,50 @@ type PromotedNotice struct {
 	Product    string // the licence's product name
 	Role       string // the role concerned
 	NewPrimary string // the new primary contact's address
+	Via        string // how they did it: "on their account page", "with the link we emailed them"; "": not said
+}
+
+// ContactsChanged tells a primary contact of a licence that its contacts
+// changed, naming who did it and through what (review #7): someone was
+// added (perhaps with an offer of the primary role, or for a move),
+// removed, or made themselves primary. When the change lets someone take
+// the recipient's primary role, it says so before it can happen, and how
+// to stop it.
+type ContactsChanged struct {
+	Name    string   // the recipient's display name; may be empty
+	SEN     string   // the licence
+	Product string   // the licence's product name
+	Change  string   // ChangeAdded, ChangeRemoved, ChangePromoted or ChangeMove
+	Contact string   // the person concerned
+	Roles   []string // the roles concerned
+	By      string   // who did it; empty (or a Slack id): "our sales team"; the person themselves for ChangePromoted
+	Via     string   // how: "on the account page", "in Slack", "with an emailed link"; may be empty
+	Offered bool     // ChangeAdded: they were also offered the primary role
+	// YourRoles are the recipient's primary roles among Roles: those the
+	// person concerned can take (the recipient then becomes secondary).
+	YourRoles  []string
+	Former     []string // ChangePromoted: who became secondary
+	ApprovedBy string   // ChangeMove: the contact who confirmed the move
+	AccountURL string   // where to remove the person (the account page)
+}
+
+// What a ContactsChanged is about.
+const (
+	ChangeAdded    = "added"
+	ChangeRemoved  = "removed"
+	ChangePromoted = "promoted"
+	ChangeMove     = "move"
+)
+
+// RequestCancelled tells someone who was asked to act on a request (to
+// confirm it, accept an offer, update a card) that our sales team
+// cancelled it, so nobody finds out from a dead link (review #14).
+type RequestCancelled struct {
+	Name    string    // the recipient's display name; may be empty
+	SEN     string    // the licence
+	Product string    // the licence's product name
+	What    string    // what was cancelled: "the move of SEN-1000001 to zed@newco.test"
+	At      time.Time // when
 }
 
 // UpdateCard sends someone who may update a licence's card the link that
@@ -334,9 +394,47 @@ type PasswordChanged struct {
 	When      time.Time // when it changed
 	Reset     bool      // through a reset link, not the account page
 	ForgotURL string    // optional: where to reset the password
+	Device    string    // the browser that did it: "Firefox on Windows"; "": not known
+	IP        string    // the address it came from; "": not known
+}
+
+// SignInLocked tells an account holder that sign-in to their account was
+// paused after wrong passwords (review #17): from which browser and
+// address, and what to do if it was not them.
+type SignInLocked struct {
+	Name      string        // the recipient's display name; may be empty
+	When      time.Time     // when the lock began
+	Attempts  int           // wrong passwords that led to it
+	For       time.Duration // how long the lock lasts
+	Device    string        // the browser: "Chrome on Android"; "": not known
+	IP        string        // the address; "": not known
+	ForgotURL string        // where to reset the password
 }
 
 func (d PasswordReset) check() error { return need("URL", d.URL).deadline(d.Deadline).err() }
+func (d SignInLocked) check() error {
+	p := need("ForgotURL", d.ForgotURL)
+	if d.When.IsZero() {
+		p = append(p, "When")
+	}
+	return p.err()
+}
+func (d ContactsChanged) check() error {
+	p := need("SEN", d.SEN, "Contact", d.Contact, "Change", d.Change).roles(d.Roles)
+	switch d.Change {
+	case ChangeAdded, ChangeRemoved, ChangePromoted, ChangeMove:
+	default:
+		p = append(p, "Change (unknown)")
+	}
+	return p.err()
+}
+func (d RequestCancelled) check() error {
+	p := need("SEN", d.SEN, "What", d.What)
+	if d.At.IsZero() {
+		p = append(p, "At")
+	}
+	return p.err()
+}
 func (d PasswordChanged) check() error {
 	var m missing
 	if d.When.IsZero() {
@@ -445,6 +543,11 @@ func (d *AddedAsContact) fill()  { d.AddedBy = actor(d.AddedBy) }
 func (d *ContactRemoved) fill()  { d.RemovedBy = actor(d.RemovedBy) }
 func (d *UpdateCard) fill()      { d.AskedBy = actor(d.AskedBy) }
 func (d *ConfirmMove) fill()     { d.AskedBy = actor(d.AskedBy) }
+func (d *ContactsChanged) fill() {
+	if d.Change != ChangePromoted {
+		d.By = actor(d.By)
+	}
+}
 
 func (d ConfirmRequest) newLink() bool { return d.NewLink }
 func (d ConfirmMove) newLink() bool    { return d.NewLink }
@@ -533,6 +636,8 @@ var kinds = []*kindSpec{
 	{kind: KindRequestOutcome, accept: accept[RequestOutcome]},
 	{kind: KindContactRemoved, accept: accept[ContactRemoved]},
 	{kind: KindPromotedNotice, accept: accept[PromotedNotice]},
+	{kind: KindContactsChanged, accept: accept[ContactsChanged]},
+	{kind: KindRequestCancelled, accept: accept[RequestCancelled]},
 	{kind: KindUpdateCard, accept: accept[UpdateCard]},
 	{kind: KindPaymentFailed, accept: accept[PaymentFailed]},
 	{kind: KindPaymentSucceeded, accept: accept[PaymentSucceeded]},
@@ -544,6 +649,7 @@ var kinds = []*kindSpec{
 	{kind: KindCardExpiring, accept: accept[CardExpiring]},
 	{kind: KindPasswordReset, accept: accept[PasswordReset]},
 	{kind: KindPasswordChanged, accept: accept[PasswordChanged]},
+	{kind: KindSignInLocked, accept: accept[SignInLocked]},
 }
 
 //go:embed templates
@@ -593,6 +699,16 @@ func funcs(b licensing.Brand) map[string]any {
 		},
 		// roles reads a list of roles: "billing", "billing and technical".
 		"roles": licensing.JoinWords,
+		// has says whether list holds s.
+		"has": func(list []string, s string) bool { return slices.Contains(list, s) },
+		// minutes reads a duration: "1 minute", "15 minutes".
+		"minutes": func(d time.Duration) string {
+			n := int((d + time.Minute - 1) / time.Minute)
+			if n <= 1 {
+				return "1 minute"
+			}
+			return fmt.Sprintf("%d minutes", n)
+		},
 		"button": func(url, label string, deadline time.Time) button {
 			return button{URL: url, Label: label, Deadline: deadline}
 		},

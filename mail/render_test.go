@@ -216,6 +216,34 @@ func renderCases() []renderCase {
 			UpdateURL: "https://desk.example/l/exp2", Deadline: deadline},
 			"The card for SEN-1000007 has expired: update it before the charge on Friday 15 January 2027", "https://desk.example/l/exp2",
 			[]string{"expired after", "no longer works", "site admins"}},
+		// Review #7: primary contacts hear of every contact change, and
+		// before a change can demote them.
+		{mail.KindContactsChanged, mail.ContactsChanged{Name: evil, SEN: "SEN-1000001", Product: "Jira", Change: mail.ChangeAdded,
+			Contact: "eve@acme.test", Roles: []string{"billing"}, By: "bob@acme.test", Via: "on the account page", Offered: true,
+			YourRoles: []string{"billing"}, AccountURL: "https://desk.example/account"},
+			"bob@acme.test added eve@acme.test to SEN-1000001 and offered them the primary role", "https://desk.example/account",
+			[]string{"bob@acme.test added", "as billing contact", "on the account page", "If they accept", "remove them from the licence before they accept"}},
+		{mail.KindContactsChanged, mail.ContactsChanged{Name: evil, SEN: "SEN-1000001", Change: mail.ChangeRemoved,
+			Contact: "eve@acme.test", Roles: []string{"technical"}},
+			"Our sales team removed eve@acme.test from SEN-1000001", "", []string{"Our sales team removed", "as technical contact", "no longer receive"}},
+		{mail.KindContactsChanged, mail.ContactsChanged{Name: evil, SEN: "SEN-1000001", Change: mail.ChangePromoted,
+			Contact: "eve@acme.test", Roles: []string{"billing"}, Former: []string{"alice@acme.test"}},
+			"eve@acme.test is now the primary billing contact of SEN-1000001", "",
+			[]string{"made themselves the primary billing contact", "alice@acme.test is now a secondary contact"}},
+		{mail.KindContactsChanged, mail.ContactsChanged{Name: evil, SEN: "SEN-1000001", Change: mail.ChangeMove, Contact: "new@x.test",
+			Roles: []string{"billing"}, ApprovedBy: "carol@acme.test", YourRoles: []string{"billing"}, AccountURL: "https://desk.example/account"},
+			"SEN-1000001 is moving to new@x.test", "https://desk.example/account",
+			[]string{"carol@acme.test approved the move", "the move waits for that last step"}},
+		// Review #14: whoever a cancelled request waited on is told.
+		{mail.KindRequestCancelled, mail.RequestCancelled{Name: evil, SEN: "SEN-1000001", Product: "Jira",
+			What: "the move of SEN-1000001 to zed@newco.test", At: deadline},
+			"Cancelled: the move of SEN-1000001 to zed@newco.test", "",
+			[]string{"Our sales team cancelled", "Monday 7 December 2026", "no longer works", "nothing you need to do"}},
+		// Review #17: a lock says from where, and points to a new password.
+		{mail.KindSignInLocked, mail.SignInLocked{Name: evil, When: deadline, Attempts: 5, For: 15 * time.Minute,
+			Device: "Firefox on Windows", IP: "203.0.113.9", ForgotURL: "https://desk.example/password/forgot"},
+			"Sign-in to your Licence Desk account was paused", "https://desk.example/password/forgot",
+			[]string{"5 wrong passwords", "15 minutes", "Firefox on Windows", "203.0.113.9", "If it wasn't you"}},
 	}
 }
 
@@ -244,7 +272,7 @@ func TestRender_EveryKind(t *testing.T) {
 				}
 			}
 			switch {
-			case strings.Contains(c.url, "/account"): // the account pages are no one-time link
+			case strings.Contains(c.url, "/account"), strings.Contains(c.url, "/password/forgot"): // no one-time links
 			case c.url != "":
 				for _, w := range []string{"works once", "Monday 7 December 2026 at 14:30 UTC"} {
 					if !strings.Contains(body.s, w) {
@@ -314,6 +342,12 @@ func nameOf(data any) string {
 	case mail.LicenceSuspended:
 		return d.Name
 	case mail.CardUpdated:
+		return d.Name
+	case mail.ContactsChanged:
+		return d.Name
+	case mail.RequestCancelled:
+		return d.Name
+	case mail.SignInLocked:
 		return d.Name
 	}
 	return ""

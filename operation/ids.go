@@ -74,6 +74,12 @@ func PasswordChangedID(email licensing.Email, at time.Time) string {
 	return KindPasswordChanged.id(string(email), at.UTC().Format("20060102T150405.000Z"))
 }
 
+// SignInLockedID names the mail about a sign-in lock of an account in the
+// hour of at: one an hour at most, however often the lock comes back.
+func SignInLockedID(email licensing.Email, at time.Time) string {
+	return KindSignInLocked.id(string(email), at.UTC().Format("20060102T15"))
+}
+
 // InviteID names mailing the account-setup invitation to a person a
 // provisioned licence names (SPEC §9 "invite": true). One per person and
 // licence, ever: provisioning the same licence again invites nobody twice.

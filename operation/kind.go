@@ -22,6 +22,9 @@ const (
 	KindPasswordReset   Kind = "password-reset"
 	KindPasswordChanged Kind = "password-changed"
 	KindInvite          Kind = "invite"
+	// KindSignInLocked mails an account holder that wrong passwords
+	// paused sign-in to their account (review #17).
+	KindSignInLocked Kind = "signin-locked"
 	// KindWebhooks is the delivery of events to one webhook endpoint
 	// (webhooks/<endpoint ID>), running for as long as the endpoint exists.
 	KindWebhooks Kind = "webhooks"
@@ -29,7 +32,7 @@ const (
 
 // Kinds lists every kind, in the order help and documentation show them.
 var Kinds = []Kind{KindMove, KindVerify, KindContactAdd, KindContactRemove, KindPromote, KindPromoteSelf,
-	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged, KindInvite, KindWebhooks}
+	KindCard, KindInvoice, KindBilling, KindPasswordReset, KindPasswordChanged, KindInvite, KindWebhooks, KindSignInLocked}
 
 // KindOf returns the kind a workflow ID names; ok is false when the ID is
 // not one of ours (unknown kind, or nothing after it).

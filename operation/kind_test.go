@@ -23,6 +23,7 @@ func TestKindOf_ReadsBackEveryID(t *testing.T) {
 		PasswordChangedID("a@x.test", time.Unix(1_767_225_600, 0)): KindPasswordChanged,
 		InviteID("SEN-3000001", "a@x.test"):                        KindInvite,
 		WebhooksID("ep_abcdefghijklmnop"):                          KindWebhooks,
+		SignInLockedID("a@x.test", time.Unix(1_767_225_600, 0)):    KindSignInLocked,
 	} {
 		if got, ok := KindOf(id); !ok || got != want {
 			t.Errorf("KindOf(%q) = %q, %v; want %q", id, got, ok, want)
@@ -33,7 +34,7 @@ func TestKindOf_ReadsBackEveryID(t *testing.T) {
 			t.Errorf("KindOf(%q) = %q; want not ours", id, k)
 		}
 	}
-	if len(Kinds) != 13 {
+	if len(Kinds) != 14 {
 		t.Errorf("%d kinds; a new kind needs an ID builder and a line here", len(Kinds))
 	}
 }

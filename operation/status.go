@@ -85,6 +85,8 @@ type StartRequest struct {
 	// OfferPrimary (contact-add): also email the new contact an offer to
 	// make themselves primary.
 	OfferPrimary bool
+	// Scope (verify): what the requester asked sales to do; empty: not said.
+	Scope []licensing.RequestScope
 }
 
 // Started says which workflow runs the operation. AlreadyRunning means the

@@ -50,12 +50,16 @@ func CheckNew(password, confirm, email string) error {
 		return invalid(msg)
 	}
 	if password != confirm {
-		return invalid(msgMismatch)
+		return &licensing.Error{Code: licensing.Invalid, Message: msgMismatch, Field: "password_confirm"}
 	}
 	return nil
 }
 
-func invalid(msg string) error { return &licensing.Error{Code: licensing.Invalid, Message: msg} }
+// invalid is an error about the new password (Field "password": forms
+// show it beside that field; a mismatch is about the second one).
+func invalid(msg string) error {
+	return &licensing.Error{Code: licensing.Invalid, Message: msg, Field: "password"}
+}
 
 // containsEmail reports whether the password contains the local part of
 // email (or its part before a "+tag"), when that is at least 4 characters,

@@ -177,7 +177,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 			out.Outcome = ResetLinkGone
 			return nil
 		case err == nil:
-			if _, err := tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2 WHERE id = $1`, out.LinkID, now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2, revoked_reason = 'replaced' WHERE id = $1`, out.LinkID, now); err != nil {
 				return err
 			}
 			out.Issue++
@@ -193,7 +193,7 @@ func (db *DB) IssueResetLink(ctx context.Context, r ResetLinkRequest) (IssuedRes
 				return nil
 			}
 			if _, err := tx.Exec(ctx, `
-				UPDATE link_tokens SET revoked_at = $3
+				UPDATE link_tokens SET revoked_at = $3, revoked_reason = 'replaced'
 				WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`,
 				out.AccountID, licensing.PurposePasswordReset, now); err != nil {
 				return err
@@ -286,7 +286,7 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE link_tokens SET revoked_at = $4
+			UPDATE link_tokens SET revoked_at = $4, revoked_reason = 'done'
 			WHERE account_id = $1 AND purpose = $2 AND id <> $3 AND used_at IS NULL AND revoked_at IS NULL`,
 			accountID, licensing.PurposePasswordReset, linkID, now); err != nil {
 			return err

@@ -106,7 +106,24 @@ type LinkState struct {
 	// Action is the decision recorded when it was used
 	// ("confirm_move.approve", "promote.decline"...), if one was.
 	Action string
+	// RevokedReason says why it was withdrawn (a RevokeReason), "" when
+	// not said.
+	RevokedReason string
+	// MovedAt is when the move the link was about was completed (zero:
+	// not, or not a move).
+	MovedAt time.Time
 }
+
+// Why a link was withdrawn (link_tokens.revoked_reason), for its page.
+const (
+	RevokedDone      = "done"      // its operation was completed
+	RevokedDeclined  = "declined"  // someone declined it
+	RevokedExpired   = "expired"   // its operation ran out of time
+	RevokedCancelled = "cancelled" // sales cancelled its operation
+	RevokedLeft      = "left"      // its recipient no longer belongs to the licence
+	RevokedReplaced  = "replaced"  // a newer link replaced it
+	RevokedEnded     = "ended"     // its operation ended otherwise (it could not be done)
+)
 
 // LinkState returns the link with token in whatever state it is, or
 // NotFound for a token never made. It changes nothing.
@@ -118,16 +135,18 @@ func (db *DB) LinkState(ctx context.Context, token string) (LinkState, error) {
 // sends people back to knows only that).
 func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, error) {
 	var (
-		st            LinkState
-		used, revoked *time.Time
-		action        *string
+		st                   LinkState
+		used, revoked, moved *time.Time
+		action, reason       *string
 	)
 	err := db.pool.QueryRow(ctx, `
 		SELECT `+linkColumns+`, t.used_at, t.revoked_at, t.expires_at <= $2::timestamptz,
-		       (SELECT g.action FROM audit_log g WHERE g.license_id = t.license_id AND g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1)
+		       (SELECT g.action FROM audit_log g WHERE g.license_id = t.license_id AND g.detail->>'link_id' = t.id::text ORDER BY g.at DESC LIMIT 1),
+		       t.revoked_reason,
+		       (SELECT g.at FROM audit_log g WHERE g.license_id = t.license_id AND g.workflow_id = t.workflow_id AND g.action = 'license.move' LIMIT 1)
 		FROM link_tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN licenses l ON l.id = t.license_id
 		WHERE t.token_hash = $1`, hash, db.now()).Scan(&st.ID, &st.Purpose, &st.Email, &st.AccountStatus, &st.SEN, &st.WorkflowID, &st.Data,
-		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action)
+		&st.ExpiresAt, &st.CreatedAt, &used, &revoked, &st.Expired, &action, &reason, &moved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return LinkState{}, errUnknownLink
 	}
@@ -142,6 +161,12 @@ func (db *DB) LinkStateByHash(ctx context.Context, hash []byte) (LinkState, erro
 	}
 	if action != nil {
 		st.Action = *action
+	}
+	if reason != nil {
+		st.RevokedReason = *reason
+	}
+	if moved != nil {
+		st.MovedAt = *moved
 	}
 	return st, nil
 }
@@ -234,7 +259,7 @@ func lockLinkLicense(ctx context.Context, tx pgx.Tx, hash []byte) (*licensing.Li
 // the transaction that removes them.
 func revokeLinksOfStranger(ctx context.Context, tx pgx.Tx, now time.Time, licID, accID int64) error {
 	_, err := tx.Exec(ctx, `
-		UPDATE link_tokens SET revoked_at = $3
+		UPDATE link_tokens SET revoked_at = $3, revoked_reason = 'left'
 		WHERE license_id = $1 AND account_id = $2 AND used_at IS NULL AND revoked_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM license_contacts WHERE license_id = $1 AND account_id = $2)
 		  AND NOT EXISTS (SELECT 1 FROM site_admins WHERE license_id = $1 AND account_id = $2)`, licID, accID, now)
@@ -448,8 +473,14 @@ func lookupForUpdate(ctx context.Context, tx pgx.Tx, hash []byte, now time.Time)
 // RevokeLinks revokes every unused link of a workflow (it ended: declined,
 // expired, cancelled or done), so none of them can act any more.
 func (db *DB) RevokeLinks(ctx context.Context, workflowID string) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2
-		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID, db.now())
+	return db.RevokeLinksBecause(ctx, workflowID, "")
+}
+
+// RevokeLinksBecause is RevokeLinks saying why (a Revoked... reason; ""
+// says nothing), which the links' page tells their recipients.
+func (db *DB) RevokeLinksBecause(ctx context.Context, workflowID, reason string) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2, revoked_reason = nullif($3, '')
+		WHERE workflow_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, workflowID, db.now(), reason)
 	return tag.RowsAffected(), err
 }
 
@@ -471,7 +502,7 @@ func (db *DB) LinkByID(ctx context.Context, id int64, purpose licensing.LinkPurp
 // RevokePersonLinks revokes one person's unused links of a purpose in a
 // workflow (a fresh link replaces them).
 func (db *DB) RevokePersonLinks(ctx context.Context, workflowID string, email licensing.Email, purpose licensing.LinkPurpose) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = $4 FROM accounts a
+	tag, err := db.pool.Exec(ctx, `UPDATE link_tokens t SET revoked_at = $4, revoked_reason = 'replaced' FROM accounts a
 		WHERE t.workflow_id = $1 AND t.purpose = $3 AND a.id = t.account_id AND lower(a.email) = lower($2)
 		  AND t.used_at IS NULL AND t.revoked_at IS NULL`, workflowID, string(email), purpose, db.now())
 	return tag.RowsAffected(), err

@@ -198,7 +198,7 @@ func recheckLinks(ctx context.Context, tx pgx.Tx, now time.Time, id int64, l lic
 	if len(revoke) == 0 {
 		return nil
 	}
-	_, err = tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2 WHERE id = ANY($1)`, revoke, now)
+	_, err = tx.Exec(ctx, `UPDATE link_tokens SET revoked_at = $2, revoked_reason = 'left' WHERE id = ANY($1)`, revoke, now)
 	if err != nil {
 		return fmt.Errorf("revoke links of %s: %w", l.SEN, err)
 	}

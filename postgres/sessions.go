@@ -300,7 +300,13 @@ func (db *DB) PruneAuthState(ctx context.Context, before time.Time) (sessions, t
 	}
 	sessions = tag.RowsAffected()
 	tag, err = db.pool.Exec(ctx, `DELETE FROM auth_throttle WHERE last_failure_at < $1 AND coalesce(locked_until, last_failure_at) < $1`, before)
-	return sessions, tag.RowsAffected(), err
+	if err != nil {
+		return sessions, 0, err
+	}
+	throttles = tag.RowsAffected()
+	// Security events live a month: long past the mail that named them.
+	_, err = db.pool.Exec(ctx, `DELETE FROM security_events WHERE at < $1::timestamptz - interval '29 days'`, before)
+	return sessions, throttles, err
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

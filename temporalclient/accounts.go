@@ -134,8 +134,16 @@ func (o *Accounts) StartPasswordReset(ctx context.Context, email licensing.Email
 }
 
 // PasswordChanged starts PasswordChanged, which emails the confirmation.
-func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
+func (o *Accounts) PasswordChanged(ctx context.Context, email licensing.Email, reset bool, event int64) error {
 	_, err := o.Client.launch(ctx, launch{ID: operation.PasswordChangedID(email, time.Now() /*clock:wall a unique id, not a decision*/), Kind: operation.KindPasswordChanged, People: []licensing.Email{email},
-		Fn: workflows.PasswordChanged, Arg: workflows.PasswordInput{Email: email, Reset: reset}})
+		Fn: workflows.PasswordChanged, Arg: workflows.PasswordInput{Email: email, Reset: reset, Event: event}})
+	return err
+}
+
+// SignInLocked starts SignInLocked for the hour: a lock that comes back
+// within it finds it (running or done) and mails nobody again.
+func (o *Accounts) SignInLocked(ctx context.Context, email licensing.Email, event int64) error {
+	_, err := o.Client.launch(ctx, launch{ID: operation.SignInLockedID(email, time.Now() /*clock:wall names the hour's mail, not a decision*/), Kind: operation.KindSignInLocked,
+		People: []licensing.Email{email}, Fn: workflows.SignInLocked, Arg: workflows.PasswordInput{Email: email, Event: event}})
 	return err
 }

@@ -72,7 +72,7 @@ func (c *Client) Start(ctx context.Context, req operation.StartRequest) (operati
 		l.SEN, l.People = req.Move.SEN, []licensing.Email{req.Move.NewEmail}
 	case operation.KindVerify:
 		l.ID, l.Fn = operation.VerifyID(req.SEN, req.Email), workflows.Verify
-		l.Arg = workflows.VerifyInput{SEN: req.SEN, Requester: req.Email, By: by, Timing: c.Timing}
+		l.Arg = workflows.VerifyInput{SEN: req.SEN, Requester: req.Email, By: by, Timing: c.Timing, Scope: req.Scope}
 		l.People = []licensing.Email{req.Email}
 	case operation.KindContactAdd:
 		l.ID, l.Fn = operation.ContactAddID(req.SEN, req.Role, req.Email), workflows.ContactAdd

@@ -14,6 +14,7 @@ import (
 
 	"licensedesk/accounts"
 	"licensedesk/licensing"
+	"licensedesk/links"
 )
 
 // Self-service for customers (issue 5): sign-in and sign-out, the account
@@ -62,7 +63,9 @@ type AccountService interface {
 	ResetInfo(ctx context.Context, token string) (accounts.ResetInfo, error)
 	// CompleteReset spends the link and sets the new password; it does not
 	// sign anyone in.
-	CompleteReset(ctx context.Context, token, password, confirm string) error
+	// CompleteResetFrom is CompleteReset from a browser, which the
+	// confirmation mail names.
+	CompleteResetFrom(ctx context.Context, token, password, confirm string, from accounts.Client) error
 
 	// MyLicenses returns a page of the account's licences; MyLicence one
 	// of them (licensing.ErrNotYourLicence for any other SEN).
@@ -198,6 +201,14 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 		Countries: licensing.Countries(),
 	}
 	shown := f.Notice.Section == "profile" || f.Notice.Section == "password"
+	if f.Notice.Kind == accounts.NoticeError {
+		switch f.Notice.Section {
+		case "profile":
+			p.ErrorField = formField(f.ErrorField, profileFields...)
+		case "password":
+			p.ErrorField = formField(f.ErrorField, passwordChangeFields...)
+		}
+	}
 	p.Pager = pagerOf(mine, page)
 	now := h.now()
 	for _, m := range mine.Licences {
@@ -210,6 +221,8 @@ func (h *accountPages) showAccount(w http.ResponseWriter, r *http.Request, statu
 				v.AddRole, v.AddEmail = f.AddRole, f.AddEmail
 				if f.BillingAddress != nil {
 					v.AddressForm, v.AddressError = *f.BillingAddress, f.ErrorField
+				} else {
+					v.AddError = formField(f.ErrorField, addContactFields...)
 				}
 			}
 		}
@@ -265,6 +278,7 @@ type licenceView struct {
 	CardOrphaned bool
 	AddRole      string
 	AddEmail     string
+	AddError     string // the add-contact field at fault, marked aria-invalid
 	// A past-due or suspended licence's banner: its title and sentence.
 	OverdueTitle, OverdueText string
 	// ConfirmPayment: the payment waits for the cardholder to confirm it
@@ -361,7 +375,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 			Address:     strings.TrimSpace(f.Get("address")),
 		}
 		if err := h.svc.UpdateProfile(ctx, acc.ID, p); err != nil {
-			h.actionFailed(w, r, acc, "profile", err, accountForms{Profile: p})
+			h.actionFailed(w, r, acc, "profile", err, accountForms{Profile: p, ErrorField: licensing.ErrorField(err)})
 			return
 		}
 		h.done(w, r, cookie, "profile", "Your changes are saved.")
@@ -369,7 +383,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 	case "password":
 		c := accounts.PasswordChange{
 			Current: f.Get("current_password"), New: f.Get("new_password"), Confirm: f.Get("new_password_confirm"),
-			Replaces: cookie, UserAgent: r.UserAgent(),
+			Replaces: cookie, UserAgent: r.UserAgent(), ClientAddr: h.clientAddr(r),
 		}
 		next, err := h.svc.ChangePassword(ctx, acc.ID, c)
 		if err != nil {
@@ -377,7 +391,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 				// Changed elsewhere: every session, this one too, has ended.
 				h.clearSession(w)
 			}
-			h.actionFailed(w, r, acc, "password", err, accountForms{Profile: profileOf(acc)})
+			h.actionFailed(w, r, acc, "password", err, accountForms{Profile: profileOf(acc), ErrorField: licensing.ErrorField(err)})
 			return
 		}
 		h.setSession(w, next)
@@ -388,7 +402,7 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 		sen, role, email := f.Get("sen"), f.Get("role"), strings.TrimSpace(f.Get("email"))
 		msg, err := h.svc.AddContact(ctx, acc.Email, sen, role, email, f.Get("offer_primary") == "yes")
 		if err != nil {
-			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), AddRole: role, AddEmail: email})
+			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc), AddRole: role, AddEmail: email, ErrorField: licensing.ErrorField(err)})
 			return
 		}
 		h.done(w, r, cookie, sen, msg)
@@ -402,8 +416,18 @@ func (h *accountPages) accountAction(w http.ResponseWriter, r *http.Request) {
 	case "card":
 		sen := f.Get("sen")
 		target, err := h.svc.UpdateCardURL(ctx, acc.Email, sen)
+		direct := false
+		if err == nil {
+			target, direct, err = h.straightToProvider(w, r, target)
+		}
 		if err != nil {
 			h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
+			return
+		}
+		if direct {
+			// The provider's origin is among the CSP's form-action
+			// targets (Deps.FormTargets), so the browser follows.
+			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
 		h.goToCardPage(w, r, acc, sen, target)
@@ -453,8 +477,22 @@ func (h *accountPages) removeContact(w http.ResponseWriter, r *http.Request, acc
 		h.actionFailed(w, r, acc, sen, err, accountForms{Profile: profileOf(acc)})
 		return
 	}
-	h.confirm(w, r, acc, "Remove this contact?", confirmation{Action: "remove_contact",
-		SEN: l.SEN, Product: l.Product, Role: rl, Email: target, Self: target == acc.Email})
+	c := confirmation{Action: "remove_contact", SEN: l.SEN, Product: l.Product, Role: rl, Email: target, Self: target == acc.Email}
+	var primaries []string
+	for _, ct := range l.Contacts {
+		if ct.Email == target && ct.Role != rl {
+			c.OtherRoles = append(c.OtherRoles, ct.Role)
+		}
+		if ct.Primary && ct.Email != acc.Email && ct.Email != target && !slices.Contains(primaries, string(ct.Email)) {
+			primaries = append(primaries, string(ct.Email))
+		}
+	}
+	c.Primaries = joinWords(primaries)
+	title := "Remove this contact?"
+	if c.Self {
+		title = "Leave " + string(l.SEN) + " as " + string(rl) + " contact?"
+	}
+	h.confirm(w, r, acc, title, c)
 }
 
 // promoteSelf asks for confirmation first, naming who stops being primary
@@ -522,6 +560,28 @@ type confirmation struct {
 	Email   licensing.Email
 	Self    bool
 	Anchor  string
+	// Removal: the roles the person keeps, and the primary contacts
+	// (but the viewer and them) who are told.
+	OtherRoles []licensing.Role
+	Primaries  string
+}
+
+// straightToProvider turns the card link the account page made for the
+// person signed in into the provider's card page, as pressing the link's
+// button would (the same checks, the same return page), so Update card
+// leads straight there (review #9). Without CardSessions, or for a target
+// that is not one of our links, the target is kept.
+func (h *accountPages) straightToProvider(w http.ResponseWriter, r *http.Request, target string) (string, bool, error) {
+	token, ok := strings.CutPrefix(target, "/l/")
+	if h.cards == nil || !ok || !plausibleToken(token) {
+		return target, false, nil
+	}
+	res, err := h.cards.Act(r.Context(), token, links.Action{})
+	if err != nil || res.RedirectURL == "" {
+		return target, false, err
+	}
+	setCardReturn(w, r, res.ReturnRef, res.ReturnPath)
+	return res.RedirectURL, true, nil
 }
 
 // goToCardPage sends the person on to the card page. A page of our own is a

@@ -36,7 +36,11 @@ func TestBrowser_AccountPages(t *testing.T) {
 				chromedp.SendKeys(chromedp.ID("email"), "alice@acme.test"),
 				chromedp.SendKeys(chromedp.ID("password"), "not my password at all"))
 			b.Click(`main button[type=submit]`, http.StatusUnprocessableEntity)
-			b.WantText(`.alert`, "That email and password don't match an account.")
+			// Review #16: the error sits beside the fields it is about, both marked.
+			b.WantText(`#credentials-error`, "That email and password don't match an account.")
+			if n := b.Int(`document.querySelectorAll('#email[aria-invalid=true], #password[aria-invalid=true]').length`); n != 2 {
+				t.Errorf("%d of email and password are marked aria-invalid, want both", n)
+			}
 			if v := b.InputValue("email"); v != "alice@acme.test" {
 				t.Errorf("email after a failed sign-in: %q", v)
 			}
@@ -124,7 +128,10 @@ func TestBrowser_AccountPages(t *testing.T) {
 				chromedp.SendKeys(chromedp.ID("password"), bobPassword),
 				chromedp.SendKeys(chromedp.ID("password_confirm"), bobPassword+"!"))
 			b.Click(`main button[type=submit]`, http.StatusUnprocessableEntity)
-			b.WantText(`.alert`, "The two passwords don't match")
+			b.WantText(`#password_confirm-error`, "The two passwords don't match")
+			if n := b.Int(`document.querySelectorAll('#password_confirm[aria-invalid=true]').length`); n != 1 {
+				t.Error("the second password field is not marked aria-invalid")
+			}
 			b.Step("choose the new password",
 				chromedp.SendKeys(chromedp.ID("password"), bobPassword),
 				chromedp.SendKeys(chromedp.ID("password_confirm"), bobPassword))

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ import (
 // hundred bytes.
 const maxLinkForm = 64 << 10
 
-var linkTemplates = template.Must(template.New("links").Funcs(template.FuncMap{
+var linkTemplates = template.Must(template.New("links").Funcs(pageFuncs).Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
 	"shortDate":       licensing.ShortDate,
@@ -129,6 +130,7 @@ type linkPage struct {
 	View        links.View
 	CSRF        string
 	Error       string // why the form came back (Invalid)
+	ErrorField  string // the field it is about, shown beside it ("": at the top)
 	DisplayName string // what they typed, shown again; passwords never are
 	MinLength   int    // passwords.MinLength, for the browser's own check
 	RolesText   string // "billing and technical"
@@ -144,6 +146,10 @@ type linkPage struct {
 	// AskForLink: say whom to ask for a new link (unknown or ended links).
 	AskForLink bool
 	Ended      *links.Ended
+	// RetrySignIn: Try another card for someone not signed in signs in
+	// first, then shows the licence (whose Update card goes straight to
+	// the provider).
+	RetrySignIn string
 }
 
 // show renders the page for a link. It calls nothing but Lookup.
@@ -158,7 +164,7 @@ func (h *linkPages) show(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, token, err)
 		return
 	}
-	h.form(w, r, token, http.StatusOK, view, "", "")
+	h.form(w, r, token, http.StatusOK, view, "", "", "")
 }
 
 // act performs what the link is for, after the CSRF check.
@@ -205,21 +211,12 @@ func (h *linkPages) act(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, token, lerr)
 			return
 		}
-		h.form(w, r, token, http.StatusUnprocessableEntity, view, licensing.ErrorMessage(err), action.DisplayName)
+		h.form(w, r, token, http.StatusUnprocessableEntity, view, licensing.ErrorMessage(err), action.DisplayName, licensing.ErrorField(err))
 		return
 	}
 	h.logger.InfoContext(r.Context(), "link used", "link", tokenRef(token), "decision", action.Decision)
 	if res.RedirectURL != "" {
-		if res.ReturnRef != "" {
-			// The provider's page sends the person back to /card/saved
-			// without the token: this says which link it was.
-			path := res.ReturnPath
-			if path == "" {
-				path = "/card/"
-			}
-			http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: res.ReturnRef, Path: path, MaxAge: 3600,
-				HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
-		}
+		setCardReturn(w, r, res.ReturnRef, res.ReturnPath)
 		http.Redirect(w, r, res.RedirectURL, http.StatusSeeOther)
 		return
 	}
@@ -243,6 +240,7 @@ func (h *linkPages) result(w http.ResponseWriter, r *http.Request, res links.Res
 	p := linkPage{Title: res.Title, Message: res.Message, Result: res, Account: acc}
 	if res.RetryCard {
 		p.CSRF = csrfToken(w, r)
+		p.RetrySignIn = "/signin?next=" + url.QueryEscape("/account?from="+res.SEN)
 	}
 	h.render(w, r, http.StatusOK, "link_result.html", p)
 }
@@ -260,8 +258,8 @@ func (h *linkPages) other(w http.ResponseWriter, r *http.Request) {
 }
 
 // form renders the page for the link's purpose.
-func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view links.View, errMsg, name string) {
-	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength}
+func (h *linkPages) form(w http.ResponseWriter, r *http.Request, token string, status int, view links.View, errMsg, name, field string) {
+	p := linkPage{View: view, Error: errMsg, DisplayName: name, MinLength: passwords.MinLength, ErrorField: formField(field, accountSetupFields...)}
 	var tmpl string
 	switch view.Purpose {
 	case licensing.PurposeConfirmRequest:
@@ -343,25 +341,59 @@ func (h *linkPages) fail(w http.ResponseWriter, r *http.Request, token string, e
 // endedPage answers a link that no longer works (410): how it ended and
 // when, what to do now and whom to ask, and, to its recipient signed in,
 // what they did with it.
+//
+// It says what the link was for and what happened (review #13): used,
+// expired, or withdrawn and why (done, declined, ran out of time,
+// cancelled by sales, its recipient left the licence, a newer link
+// replaced it). Anyone holding the link sees the SEN and what it was for,
+// which its mail said; the other people it names, the product and what
+// the recipient did, only the recipient, signed in.
 func (h *linkPages) endedPage(w http.ResponseWriter, r *http.Request, e *links.Ended) {
-	p := linkPage{Ended: e}
+	p := linkPage{Ended: e, View: links.View{SEN: e.SEN}}
+	what := e.For
+	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
+		p.Detail = e.Done
+		p.View.Product = e.Product
+		what = e.ForYou
+	}
+	if what != "" {
+		what = "This link was " + what + ". "
+	}
+	on := formatDeadline(e.At)
 	switch e.How {
 	case "used":
-		p.Title, p.Message = "You have already used this link", "It was used on "+formatDeadline(e.At)+". Each link works once."
+		p.Title, p.Message = "You have already used this link", what+"It was used on "+on+"; each link works once."
 	case "withdrawn":
-		p.Title, p.Message = "This link no longer works", "It was withdrawn on "+formatDeadline(e.At)+
-			": what it was for has ended (it was done, declined, cancelled or ran out of time), or a newer link replaced it."
+		p.Title, p.Message = "This link no longer works", what+"It was withdrawn on "+on+": "+withdrawnWhy(e)
 	default:
-		p.Title, p.Message = "This link has expired", "It expired on "+formatDeadline(e.At)+"."
+		p.Title, p.Message = "This link has expired", what+"It expired on "+on+", before it was used."
 	}
 	if e.Purpose == licensing.PurposeConfirmPayment {
 		p.Message += " A payment link ends when the invoice is paid (through the bank's check or with another card) or when it runs out; if the payment is still due, the newest email about it has a link that works, and the account page has a button."
 	}
-	if p.Account = h.signedInAccount(r); p.Account != nil && p.Account.Email == e.Email {
-		p.Detail = e.Done
-		p.View = links.View{SEN: e.SEN, Product: e.Product}
-	}
 	h.render(w, r, http.StatusGone, "link_ended.html", p)
+}
+
+// withdrawnWhy says why a link was withdrawn, as a sentence's end.
+func withdrawnWhy(e *links.Ended) string {
+	switch e.Reason {
+	case "done":
+		return "what it was for is done (someone else it was sent to may have answered first)."
+	case "declined":
+		return "the request was declined, so nothing changed."
+	case "expired":
+		return "the request ran out of time before it was done, so nothing changed."
+	case "cancelled":
+		return "our sales team cancelled the request, so nothing changed."
+	case "left":
+		if e.SEN != "" {
+			return "the person it was sent to is no longer a contact or site admin of " + e.SEN + "."
+		}
+		return "the person it was sent to no longer belongs to the licence."
+	case "replaced":
+		return "a newer link replaced it. Use the link in the most recent email."
+	}
+	return "what it was for has ended."
 }
 
 func errorTitle(code licensing.Code) string {
@@ -465,6 +497,20 @@ func (h *linkPages) cardCancelled(w http.ResponseWriter, r *http.Request) {
 // cardReturnCookie names the card link a person left for the provider's
 // page with (its token's hash), for the page they come back to.
 const cardReturnCookie = "card_return"
+
+// setCardReturn keeps ref (links.Result.ReturnRef) for the page the
+// provider sends the person back to, which the provider reaches without
+// the token.
+func setCardReturn(w http.ResponseWriter, r *http.Request, ref, path string) {
+	if ref == "" {
+		return
+	}
+	if path == "" {
+		path = "/card/"
+	}
+	http.SetCookie(w, &http.Cookie{Name: cardReturnCookie, Value: ref, Path: path, MaxAge: 3600,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+}
 
 // cardSaved is where the payment provider sends people back after they saved
 // a card. The card arrives by webhook, and the charge it triggers a moment

@@ -8,6 +8,7 @@ import (
 	"licensedesk/accounts"
 	"licensedesk/internal/clock"
 	"licensedesk/licensing"
+	"licensedesk/links"
 )
 
 // What every customer page shares: the brand in its header and footer, and
@@ -64,6 +65,22 @@ type pageSettings struct {
 	// countRedemptions, if set, is told the outcome of every link pressed.
 	countRedemptions func(outcome string)
 	vendor           licensing.Vendor // who issues the invoices
+	// cards starts the provider's card page for a card link the account
+	// page made (links.Service.Act); nil: the link's own page is shown.
+	cards CardSessions
+}
+
+// CardSessions starts the payment provider's card page for a card link
+// (LinkService has it: Act on a card_update link).
+type CardSessions interface {
+	Act(ctx context.Context, token string, action links.Action) (links.Result, error)
+}
+
+// WithCardSessions lets the account page's Update card (and the failure
+// page's Try another card) go straight to the provider's card page, with
+// no page of ours in between (review #9).
+func WithCardSessions(c CardSessions) Option {
+	return func(p *pageSettings) { p.cards = c }
 }
 
 func newPageSettings(opts []Option) pageSettings {

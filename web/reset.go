@@ -38,7 +38,7 @@ func (h *accountPages) forgot(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	err := h.svc.RequestReset(r.Context(), email, h.clientAddr(r))
 	if err != nil {
-		h.formFailed(w, r, err, acctPage{Email: email}, h.showForgot, func() { h.failPage(w, r, err) })
+		h.formFailed(w, r, err, acctPage{Email: email, ErrorField: formField(licensing.ErrorField(err), forgotFields...)}, h.showForgot, func() { h.failPage(w, r, err) })
 		return
 	}
 	h.render(w, r, http.StatusOK, "reset_sent.html", acctPage{Title: "Check your email", Message: ResetSentMessage, Email: email})
@@ -56,11 +56,11 @@ func (h *accountPages) resetForm(w http.ResponseWriter, r *http.Request) {
 		h.resetFailed(w, r, token, err)
 		return
 	}
-	h.showResetForm(w, r, http.StatusOK, info, "")
+	h.showResetForm(w, r, http.StatusOK, info, "", "")
 }
 
-func (h *accountPages) showResetForm(w http.ResponseWriter, r *http.Request, status int, info accounts.ResetInfo, errMsg string) {
-	p := acctPage{Title: "Choose a new password", Reset: info, Error: errMsg, MinLength: minPasswordLength}
+func (h *accountPages) showResetForm(w http.ResponseWriter, r *http.Request, status int, info accounts.ResetInfo, errMsg, field string) {
+	p := acctPage{Title: "Choose a new password", Reset: info, Error: errMsg, ErrorField: formField(field, resetFields...), MinLength: minPasswordLength}
 	p.CSRF = csrfToken(w, r)
 	h.render(w, r, status, "reset_form.html", p)
 }
@@ -80,7 +80,8 @@ func (h *accountPages) reset(w http.ResponseWriter, r *http.Request) {
 	if !h.readForm(w, r) {
 		return
 	}
-	err := h.svc.CompleteReset(r.Context(), token, r.PostForm.Get("password"), r.PostForm.Get("password_confirm"))
+	err := h.svc.CompleteResetFrom(r.Context(), token, r.PostForm.Get("password"), r.PostForm.Get("password_confirm"),
+		accounts.Client{UserAgent: r.UserAgent(), Addr: h.clientAddr(r)})
 	if err != nil {
 		if licensing.ErrorCode(err) != licensing.Invalid {
 			h.resetFailed(w, r, token, err)
@@ -91,7 +92,7 @@ func (h *accountPages) reset(w http.ResponseWriter, r *http.Request) {
 			h.resetFailed(w, r, token, lerr)
 			return
 		}
-		h.showResetForm(w, r, http.StatusUnprocessableEntity, info, licensing.ErrorMessage(err))
+		h.showResetForm(w, r, http.StatusUnprocessableEntity, info, licensing.ErrorMessage(err), licensing.ErrorField(err))
 		return
 	}
 	h.logger.InfoContext(r.Context(), "password reset", "link", tokenRef(token))
@@ -108,8 +109,11 @@ func (h *accountPages) resetFailed(w http.ResponseWriter, r *http.Request, token
 		h.errorPage(w, r, http.StatusNotFound, "This link isn't valid",
 			"Check that you opened the whole address from the email (some mail programs split long links), or ask for a new link.", "", "/password/forgot")
 	case licensing.Gone:
-		h.errorPage(w, r, http.StatusGone, "This link has already been used or has expired",
-			"A reset link works once, for one hour, and only the newest one you asked for works. If you still need to reset your password, ask for a new link.", "", "/password/forgot")
+		// Review #13: someone who has just reset signs in from here.
+		h.render(w, r, http.StatusGone, "account_error.html", acctPage{Title: "This link has already been used or has expired",
+			Message: "A reset link works once, for one hour, and only the newest one you asked for works.",
+			Detail:  "If you have just chosen a new password with it, sign in with that password. If you still need to reset your password, ask for a new link.",
+			Back:    "/signin", BackText: "Sign in", Back2: "/password/forgot", Back2Text: "Ask for a new link"})
 	case licensing.Internal:
 		h.logger.ErrorContext(r.Context(), "reset page failed", "method", r.Method, "link", tokenRef(token), "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",

@@ -158,10 +158,11 @@ type acctPage struct {
 	Wide    bool                     // the account page uses the full width
 
 	// Forms.
-	Error     string // why the form came back
-	Email     string // sign-in, forgot: what was typed
-	MinLength int
-	Limits    limits
+	Error      string // why the form came back
+	ErrorField string // the field it is about, shown beside it ("" : at the top)
+	Email      string // sign-in, forgot: what was typed
+	MinLength  int
+	Limits     limits
 
 	// Account page.
 	Notice   accounts.Notice
@@ -173,12 +174,14 @@ type acctPage struct {
 	Confirm  *confirmation
 
 	// Result pages.
-	Message  string
-	Detail   string
-	Back     string // a link back (error pages)
-	BackText string
-	SEN      string
-	CardURL  string
+	Message   string
+	Detail    string
+	Back      string // a link back (error pages)
+	BackText  string
+	Back2     string // a second way on (error pages)
+	Back2Text string
+	SEN       string
+	CardURL   string
 
 	// Reset link form.
 	Reset accounts.ResetInfo
@@ -188,13 +191,14 @@ type acctPage struct {
 	InvoiceList *invoiceList
 	Vendor      licensing.Vendor
 	Next        string // sign-in: where to go after
+	Locked      bool   // sign-in: too many wrong passwords (the message points to a new password)
 	// Profile advice: whether the person is a contact, or a site admin
 	// only, of the licences on the page.
 	ContactOfAny, AdminOnly bool
 	Countries               []licensing.CountryOption
 }
 
-var accountTemplates = template.Must(template.New("account").Funcs(template.FuncMap{
+var accountTemplates = template.Must(template.New("account").Funcs(pageFuncs).Funcs(template.FuncMap{
 	"deadline":        formatDeadline,
 	"suggestPassword": suggestPassword,
 	"roleName":        func(r licensing.Role) string { return string(r) },

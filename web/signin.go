@@ -65,7 +65,7 @@ func (h *accountPages) signin(w http.ResponseWriter, r *http.Request) {
 		next = ""
 	}
 	if err != nil {
-		h.formFailed(w, r, err, acctPage{Email: email, Next: next}, h.showSignin, func() {
+		h.formFailed(w, r, err, acctPage{Email: email, Next: next, ErrorField: formField(licensing.ErrorField(err), signinFields...)}, h.showSignin, func() {
 			h.logger.ErrorContext(r.Context(), "sign-in failed", "err", err)
 			h.showSignin(w, r, http.StatusInternalServerError, acctPage{Email: email, Next: next,
 				Error: "Something went wrong on our side; it has been logged. Please try again in a few minutes."})
@@ -112,7 +112,8 @@ func (h *accountPages) formFailed(w http.ResponseWriter, r *http.Request, err er
 	switch {
 	case errors.As(err, &tm):
 		w.Header().Set("Retry-After", fmt.Sprint(int(tm.RetryAfter.Seconds()+0.999)))
-		p.Error = tm.Error()
+		// A busy password hasher is no lock: no pointer to a new password.
+		p.Error, p.Locked, p.ErrorField = tm.Error(), !tm.Busy, ""
 		show(w, r, tooManyStatus(tm), p)
 	case licensing.ErrorCode(err) == licensing.Invalid:
 		p.Error = licensing.ErrorMessage(err)

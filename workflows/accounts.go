@@ -10,6 +10,7 @@ import (
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
+	"licensedesk/mail"
 	"licensedesk/operation"
 )
 
@@ -22,6 +23,9 @@ import (
 type PasswordInput struct {
 	Email licensing.Email
 	Reset bool // PasswordChanged: through a reset link
+	// Event is the security event the mail names the browser of (its id;
+	// the browser and address stay in the database); 0: none.
+	Event int64
 }
 
 const (
@@ -53,8 +57,21 @@ func PasswordChanged(ctx workflow.Context, in PasswordInput) (Result, error) {
 		"Email a confirmation", "Confirmation sent to "+string(in.Email)+".", 0,
 		func(info *workflow.Info) (any, any) {
 			return a.NotifyPasswordChanged, activities.PasswordChangedInput{
-				Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID,
+				Email: in.Email, When: info.WorkflowStartTime, Reset: in.Reset, Key: info.WorkflowExecution.ID, Event: in.Event,
 			}
+		})
+}
+
+// SignInLocked emails an account holder that wrong passwords paused
+// sign-in to their account, naming the browser and address (kept in the
+// database: only the event's id is in this workflow's input). Its ID is
+// one an hour per account, and the mail's key is the ID: one mail an hour
+// however often the lock comes back.
+func SignInLocked(ctx workflow.Context, in PasswordInput) (Result, error) {
+	return mailStep(ctx, operation.KindSignInLocked, "Sign-in paused for "+string(in.Email), in.Email,
+		"Email the account holder", "Lock notice sent to "+string(in.Email)+".", resetMailFor,
+		func(info *workflow.Info) (any, any) {
+			return a.NotifySignInLocked, activities.SignInLockedInput{Email: in.Email, Event: in.Event, Key: info.WorkflowExecution.ID}
 		})
 }
 
@@ -136,8 +153,17 @@ func PromoteSelf(ctx workflow.Context, in ContactInput) (Result, error) {
 		t.begin(ctx, stepPromoteTell)
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
 			Key: t.mailKey("demoted"), Kind: activities.NotifyPromoted,
-			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email,
+			To: out.Former, SEN: in.SEN, Role: in.Role, NewEmail: in.Email, Via: "account",
 		}).Get(ctx, nil)
+	}
+	// Version 1: the other primary contact hears of it too (review #7).
+	if workflow.GetVersion(ctx, "promote-self-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		var former []licensing.Email
+		if out.Former != "" {
+			former = []licensing.Email{out.Former}
+		}
+		tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangePromoted, Contact: in.Email, Roles: []licensing.Role{in.Role},
+			By: string(in.Email), Via: "account", Former: former, Except: former})
 	}
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, in.Role, in.SEN)
 	if out.Former != "" {

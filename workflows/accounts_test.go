@@ -37,6 +37,7 @@ type accountEnv struct {
 	changed       []activities.PasswordChangedInput
 	promoted      []activities.PromoteContactInput
 	notified      []activities.NotifyInput
+	primaries     []activities.NotifyPrimariesInput
 	planned       []activities.PlanCardUpdateInput
 	sent          []activities.SendLinksInput
 	applied       []activities.ApplyCardInput
@@ -73,6 +74,10 @@ func newAccountEnv(t *testing.T, id string) *accountEnv {
 	})
 	e.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
 		e.notified = append(e.notified, in)
+		return nil
+	})
+	e.OnActivity(a.NotifyPrimaries, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyPrimariesInput) error {
+		e.primaries = append(e.primaries, in)
 		return nil
 	})
 	e.OnActivity(a.PlanCardUpdate, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlanCardUpdateInput) (activities.PlanCardUpdateOutput, error) {

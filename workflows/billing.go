@@ -204,7 +204,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		}).Get(ctx, nil)
 		if ownLinks {
 			tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Paid: true})
-			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
 		}
 		t.end(ctx, operation.Completed, msg)
 		return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
@@ -341,7 +341,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		case !now.Before(giveUpAt):
 			msg := fmt.Sprintf("Stopped collecting %s: unpaid %s after its due date. /license charge %s tries again.", in.Invoice, days(in.Policy.GiveUpAfter), in.SEN)
 			if ownLinks {
-				_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+				_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedExpired}).Get(ctx, nil)
 			}
 			t.end(ctx, operation.Failure, msg)
 			return CollectResult{Attempts: attempt - 1, Message: msg}, nil
@@ -739,12 +739,16 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		cancel()
 		if err := ctx.Err(); err != nil {
 			dctx, _ := workflow.NewDisconnectedContext(ctx)
-			_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+			_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedCancelled}).Get(dctx, nil)
+			// Version 1: those sent a link are told (review #14).
+			if workflow.GetVersion(dctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+				t.tellCancelled(dctx, activities.NotifyInput{SEN: in.SEN, Operation: "card"})
+			}
 			t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+"; the card is unchanged.")
 			return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 		}
 		if !received {
-			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedExpired}).Get(ctx, nil)
 			msg := "Nobody saved a new card within " + days(in.Expiry) + "; the card is unchanged."
 			return t.finish(ctx, operation.Expired, msg)
 		}
@@ -767,7 +771,7 @@ func CardUpdate(ctx workflow.Context, in CardUpdateInput) (Result, error) {
 		t.done(stepCardApply)
 		break
 	}
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
 	// Version 1: the card update waits to hear how the charge it asked for
 	// went, so its message says what happened rather than what should.
 	hearResult := workflow.GetVersion(ctx, "card-hears-charge-result", workflow.DefaultVersion, 1) >= 1

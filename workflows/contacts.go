@@ -9,6 +9,7 @@ import (
 
 	"licensedesk/activities"
 	"licensedesk/licensing"
+	"licensedesk/mail"
 	"licensedesk/operation"
 )
 
@@ -70,8 +71,21 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 	offer := in.OfferPrimary ||
 		workflow.GetVersion(ctx, "contact-add-offer-on-request", workflow.DefaultVersion, 1) == workflow.DefaultVersion
 
+	// Version 1: the primary contacts hear of it first, before an offer
+	// to take their role can be accepted (review #7).
+	if workflow.GetVersion(ctx, "contact-add-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangeAdded, Contact: in.Email, Roles: added.Added,
+			Offered: offer, By: in.By.Asker(), Via: viaOf(in.By), Except: actorEmails(in.By)})
+	}
+	// Version 1: with an offer, its mail is the only one (review #12): it
+	// says they were added, and its page sets up a pending account and
+	// makes them primary in one form, as a move's does.
+	oneMail := offer && workflow.GetVersion(ctx, "contact-add-one-mail-with-offer", workflow.DefaultVersion, 1) >= 1
+
 	t.begin(ctx, stepContactTell)
-	if added.AccountPending {
+	if oneMail {
+		err = nil // the offer's mail, below
+	} else if added.AccountPending {
 		err = workflow.ExecuteActivity(actx, a.SendLinks, activities.SendLinksInput{
 			Purpose: licensing.PurposeCompleteAccount, To: []licensing.Email{in.Email}, SEN: in.SEN,
 			WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(), Deadline: workflow.Now(ctx).Add(in.Timing.orDefault().Expiry),
@@ -99,7 +113,7 @@ func ContactAdd(ctx workflow.Context, in ContactInput) (Result, error) {
 			AttrLicenseSEN.ValueSet(string(in.SEN)), AttrOperation.ValueSet(string(operation.KindPromote)), AttrCustomerEmails.ValueSet(emails(in.Email))),
 	})
 	f := workflow.ExecuteChildWorkflow(child, Promote, PromoteOfferInput{
-		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing, OfferedBy: in.By.String(),
+		SEN: in.SEN, Email: in.Email, Roles: []licensing.Role{in.Role}, Timing: in.Timing, OfferedBy: in.By.Asker(), JustAdded: oneMail,
 	})
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		// Already offered (a promotion offer is running): that one stands.
@@ -139,6 +153,10 @@ func ContactRemove(ctx workflow.Context, in ContactInput) (Result, error) {
 		return t.finish(ctx, operation.Completed, msg)
 	}
 	t.done(stepContactRemove)
+	if workflow.GetVersion(ctx, "contact-remove-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangeRemoved, Contact: in.Email, Roles: []licensing.Role{in.Role},
+			By: in.By.Asker(), Via: viaOf(in.By), Except: actorEmails(in.By)})
+	}
 	// A pending offer to promote themselves no longer makes sense.
 	_ = workflow.RequestCancelExternalWorkflow(ctx, operation.PromoteID(in.SEN, in.Email), "").Get(ctx, nil)
 
@@ -158,6 +176,9 @@ type PromoteOfferInput struct {
 	Roles     []licensing.Role
 	Timing    Timing
 	OfferedBy string // who asked for the offer, as the mail names them
+	// JustAdded: they were added as contact with this offer, whose mail
+	// is the only one they get about it (it says they were added).
+	JustAdded bool
 }
 
 // Promote emails a contact a link to make themselves primary in Roles,
@@ -207,11 +228,17 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 				return PromoteResult{}, err
 			}
 			promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
+			var former []licensing.Email
 			for _, d := range out.Demoted {
 				_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
 					Key: t.mailKey("demoted", string(d.Role), string(d.Email)), Kind: activities.NotifyPromoted,
-					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email,
+					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email, Via: "link",
 				}).Get(ctx, nil)
+				former = append(former, d.Email)
+			}
+			if workflow.GetVersion(ctx, "promote-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+				tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangePromoted, Contact: out.Email, Roles: out.Roles,
+					By: string(out.Email), Via: "link", Former: former, Except: former})
 			}
 			return *promoted, nil
 		},
@@ -231,7 +258,7 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
 			Deadline: deadline, Reminder: reminder, Roles: in.Roles, RequestedBy: in.OfferedBy,
-			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
+			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime, JustAdded: in.JustAdded,
 		})
 	}
 	if err := send(ctx, false); err != nil {
@@ -243,32 +270,35 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		_ = send(ctx, true)
 	})
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	revoke := func() {
-		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+	revoke := func(o operation.Outcome) {
+		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: revokeReason(o)}).Get(dctx, nil)
 	}
 	switch {
 	case isCancel(ctx, err):
-		revoke()
+		revoke(operation.Cancelled)
+		if workflow.GetVersion(dctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+			t.tellCancelled(dctx, activities.NotifyInput{SEN: in.SEN, Operation: "promote", Roles: in.Roles})
+		}
 		t.end(dctx, operation.Cancelled, "The offer to "+string(in.Email)+" was withdrawn.")
 		finishHandlers(dctx)
 		return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 	case err != nil:
 		return Result{}, err
 	case declined != nil:
-		revoke()
+		revoke(operation.Declined)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary %s contact of %s; nothing changed.", in.Email, roleList(in.Roles), in.SEN))
 	case promoted == nil && t.allLeft(me):
-		revoke()
+		revoke(operation.Failure)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Failure, fmt.Sprintf("%s no longer belongs to %s, so the offer to make themselves primary was withdrawn.", in.Email, in.SEN))
 	case !ok:
-		revoke()
+		revoke(operation.Expired)
 		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
 		return t.finish(ctx, operation.Expired, msg)
 	}
 	finishHandlers(ctx)
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
 	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
 	return t.finish(ctx, operation.Completed, msg)
 }

@@ -142,14 +142,20 @@ func TestPromote_RemovalWinsTheRace(t *testing.T) {
 
 // Adding a contact offers them the primary role only when asked: without
 // OfferPrimary no Promote offer starts, and the invitation says how to
-// take the role from the account page instead.
+// take the role from the account page instead. With it, the offer's mail
+// is the only one (review #12: it says they were added, and its page sets
+// up the account too), and the primary contacts hear of the offer first
+// (review #7).
 func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 	for _, offer := range []bool{false, true} {
 		e := newMoveEnv(t)
 		offers := 0
 		e.RegisterWorkflow(Promote)
-		e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(workflow.Context, PromoteOfferInput) (Result, error) {
+		e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in PromoteOfferInput) (Result, error) {
 			offers++
+			if !in.JustAdded || len(e.primaries) != 1 {
+				t.Errorf("offer %+v after %d notices to the primaries; want JustAdded, after the notice", in, len(e.primaries))
+			}
 			return Result{}, nil
 		})
 		e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Technical, Email: "dana@acme.test",
@@ -161,8 +167,15 @@ func TestContactAdd_OffersPrimaryOnlyWhenAsked(t *testing.T) {
 		if want := map[bool]int{false: 0, true: 1}[offer]; offers != want {
 			t.Errorf("offer %v: %d promotion offers started; want %d", offer, offers, want)
 		}
-		if len(e.sent) != 1 || e.sent[0].Purpose != licensing.PurposeCompleteAccount || e.sent[0].OfferPrimary != offer {
+		switch {
+		case !offer && (len(e.sent) != 1 || e.sent[0].Purpose != licensing.PurposeCompleteAccount || e.sent[0].OfferPrimary):
 			t.Errorf("offer %v: invitation %+v", offer, e.sent)
+		case offer && len(e.sent) != 0:
+			t.Errorf("offer %v: a separate invitation %+v; the offer's mail is the only one", offer, e.sent)
+		}
+		if len(e.primaries) != 1 || e.primaries[0].Change != "added" || e.primaries[0].Offered != offer || e.primaries[0].Via != "slack" ||
+			e.primaries[0].Contact != "dana@acme.test" || len(e.primaries[0].Except) != 0 {
+			t.Errorf("offer %v: primaries told %+v", offer, e.primaries)
 		}
 	}
 }
@@ -179,12 +192,26 @@ func TestContactAdd_FromTheAccountPageNamesTheCustomer(t *testing.T) {
 		return Result{}, nil
 	})
 	e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Billing, Email: "dana@new.test",
-		By: Requester{Email: "alice@acme.test"}, OfferPrimary: true})
-	if len(e.sent) != 1 || e.sent[0].RequestedBy != "alice@acme.test" || offeredBy != "alice@acme.test" {
-		t.Fatalf("invitation %+v, offer by %q; want both by alice@acme.test", e.sent, offeredBy)
+		By: Requester{Email: "alice@acme.test"}, OfferPrimary: false})
+	if len(e.sent) != 1 || e.sent[0].RequestedBy != "alice@acme.test" {
+		t.Fatalf("invitation %+v; want it by alice@acme.test", e.sent)
 	}
 	if got := licensing.ActorName(e.sent[0].RequestedBy); got != "alice@acme.test" {
 		t.Errorf("the mail names %q", got)
+	}
+	if len(e.primaries) != 1 || e.primaries[0].By != "alice@acme.test" || e.primaries[0].Via != "account" || !slices.Equal(e.primaries[0].Except, []licensing.Email{"alice@acme.test"}) {
+		t.Errorf("primaries told %+v; want by alice on the account page, not alice herself", e.primaries)
+	}
+	e = newMoveEnv(t)
+	e.RegisterWorkflow(Promote)
+	e.OnWorkflow(Promote, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in PromoteOfferInput) (Result, error) {
+		offeredBy = in.OfferedBy
+		return Result{}, nil
+	})
+	e.ExecuteWorkflow(ContactAdd, ContactInput{SEN: sen, Role: licensing.Billing, Email: "dana@new.test",
+		By: Requester{Email: "alice@acme.test"}, OfferPrimary: true})
+	if offeredBy != "alice@acme.test" {
+		t.Fatalf("offer by %q; want alice@acme.test", offeredBy)
 	}
 	if got := licensing.ActorName(Requester{SlackUser: "U1"}.String()); got != licensing.OurSalesTeam {
 		t.Errorf("a Slack user reads as %q", got)

@@ -11,6 +11,7 @@ import (
 	"licensedesk/activities"
 	"licensedesk/internal/temporalerr"
 	"licensedesk/licensing"
+	"licensedesk/mail"
 	"licensedesk/operation"
 )
 
@@ -257,6 +258,12 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	}
 	m.added = added.Added
 	m.t.done(stepAdd)
+	// Version 1: the primary contacts hear of it before the new contact
+	// can take their role (review #7); the one who approved knows.
+	if len(m.plan.Promote) > 0 && workflow.GetVersion(ctx, "move-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		tellPrimaries(ctx, m.t, activities.NotifyPrimariesInput{SEN: req.SEN, Change: mail.ChangeMove, Contact: m.plan.NewEmail, Roles: m.plan.Add,
+			By: m.in.By.Asker(), Via: "slack", ApprovedBy: m.decision.By, Except: []licensing.Email{m.decision.By}})
+	}
 	if added.AccountCreated {
 		m.t.note(ctx, fmt.Sprintf("Created a pending account for %s; they set their name and password from the emailed link.", m.plan.NewEmail))
 	}
@@ -341,7 +348,7 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 			workflow.GetLogger(ctx).Warn("completion mail failed", "to", to, "err", err)
 		}
 	}
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(dctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID, Reason: activities.RevokedDone}).Get(dctx, nil)
 	msg := fmt.Sprintf("%s moved to %s.", req.SEN, m.plan.NewEmail)
 	if m.plan.KeepOld {
 		msg += fmt.Sprintf(" %s stays as a secondary contact.", m.plan.From)
@@ -376,7 +383,7 @@ func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string)
 			msg += " Removing the added contact failed; check the licence."
 		}
 	}
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID}).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: m.t.st.WorkflowID, Reason: revokeReason(outcome)}).Get(ctx, nil)
 	var tell []licensing.Email
 	if len(m.added) > 0 { // the new person was told about the move: tell them it ended
 		tell = append(tell, m.plan.NewEmail)
@@ -384,10 +391,18 @@ func (m *move) undo(ctx workflow.Context, outcome operation.Outcome, msg string)
 	if m.declined != nil && m.plan.From != "" { // the contact it was moving from learns why it did not
 		tell = append(tell, m.plan.From)
 	}
+	// Version 1: when sales cancel, the mail says so in words for the
+	// customer (not the Slack mention), and whoever the step waited on
+	// (those asked to confirm) is told too (review #14).
+	reason := msg
+	if outcome == operation.Cancelled && workflow.GetVersion(ctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+		reason = "Our sales team cancelled it."
+		m.t.tellCancelled(ctx, activities.NotifyInput{SEN: m.in.Request.SEN, Operation: "move", NewEmail: m.plan.NewEmail}, tell...)
+	}
 	for _, to := range tell {
 		_ = workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{
 			Key: m.t.mailKey("ended", string(to)), Kind: activities.NotifyMoveCancelled,
-			To: to, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: msg,
+			To: to, SEN: m.in.Request.SEN, NewEmail: m.plan.NewEmail, Reason: reason,
 		}).Get(ctx, nil)
 	}
 	m.t.end(ctx, outcome, msg)

@@ -56,6 +56,7 @@ type moveEnv struct {
 
 	revokedFor []licensing.Email // RevokePersonLinks calls
 	decisions  []activities.RedeemDecisionInput
+	primaries  []activities.NotifyPrimariesInput
 }
 
 func newMoveEnv(t *testing.T) *moveEnv {
@@ -121,6 +122,10 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		return nil
 	})
 	e.OnActivity(a.RecordResend, mock.Anything, mock.Anything).Return(nil)
+	e.OnActivity(a.NotifyPrimaries, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyPrimariesInput) error {
+		e.primaries = append(e.primaries, in)
+		return nil
+	})
 	return e
 }
 

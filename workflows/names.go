@@ -22,4 +22,4 @@ const (
 // All lists every workflow function, for worker registration and replay
 // tests.
 var All = []any{Move, Verify, ContactAdd, ContactRemove, Promote, CollectInvoice, BillingCycle, BillingSweep, CardUpdate,
-	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices, CardReminders}
+	PromoteSelf, PasswordReset, PasswordChanged, Invite, DeliverWebhooks, BillingNotices, CardReminders, SignInLocked}

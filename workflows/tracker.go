@@ -299,3 +299,19 @@ func emails(list ...licensing.Email) []string {
 	}
 	return out
 }
+
+// revokeReason is why an operation's unused links end with it, by its
+// outcome, as their page tells their recipients.
+func revokeReason(o operation.Outcome) string {
+	switch o {
+	case operation.Completed:
+		return activities.RevokedDone
+	case operation.Declined:
+		return activities.RevokedDeclined
+	case operation.Expired:
+		return activities.RevokedExpired
+	case operation.Cancelled:
+		return activities.RevokedCancelled
+	}
+	return activities.RevokedEnded
+}

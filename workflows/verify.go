@@ -19,6 +19,9 @@ type VerifyInput struct {
 	Requester licensing.Email
 	By        Requester
 	Timing    Timing
+	// Scope is what Requester asked sales to do (the mail names it);
+	// empty: not said.
+	Scope []licensing.RequestScope
 }
 
 // VerifyResult says how the verification ended.
@@ -70,7 +73,11 @@ func Verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
 	res, err := runVerify(ctx, in, timing, t, func() *DecideResult { return decision })
 	if isCancel(ctx, err) {
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(dctx, nil)
+		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedCancelled}).Get(dctx, nil)
+		// Version 1: those asked to confirm are told (review #14).
+		if workflow.GetVersion(dctx, "cancel-tells-waiting", workflow.DefaultVersion, 1) >= 1 {
+			t.tellCancelled(dctx, activities.NotifyInput{SEN: in.SEN, Operation: "verify", NewEmail: in.Requester})
+		}
 		t.end(dctx, operation.Cancelled, "Cancelled by "+orSomeone(t.cancelBy)+".")
 		finishHandlers(dctx)
 		return VerifyResult{Outcome: operation.Cancelled}, temporal.NewCanceledError()
@@ -82,7 +89,7 @@ func Verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
 func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, decision func() *DecideResult) (VerifyResult, error) {
 	actx := withActivities(ctx)
 	end := func(outcome operation.Outcome, msg string, by licensing.Email) (VerifyResult, error) {
-		_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID}).Get(ctx, nil)
+		_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: revokeReason(outcome)}).Get(ctx, nil)
 		t.end(ctx, outcome, msg)
 		return VerifyResult{Outcome: outcome, Message: msg, By: by}, nil
 	}
@@ -103,7 +110,7 @@ func runVerify(ctx workflow.Context, in VerifyInput, timing Timing, t *tracker, 
 	send := func(ctx workflow.Context, reminder bool) error {
 		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposeConfirmRequest, To: plan.Confirmers, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
-			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.Asker(),
+			Deadline: deadline, Reminder: reminder, RequesterEmail: in.Requester, RequestedBy: in.By.Asker(), Scope: in.Scope,
 			RequestedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 		})
 	}

@@ -20,6 +20,7 @@ type Mail struct {
 	To      licensing.Email
 	Subject string
 	Link    string // the reset link's path (ResetPath + token), when it has one
+	Event   int64  // the security event it names (password changed, sign-in locked)
 }
 
 // Ops implements accounts.Operations on a database, keeping mail.
@@ -125,11 +126,20 @@ func (o *Ops) StartPasswordReset(ctx context.Context, email licensing.Email) err
 }
 
 // PasswordChanged keeps the confirmation email.
-func (o *Ops) PasswordChanged(ctx context.Context, email licensing.Email, reset bool) error {
+func (o *Ops) PasswordChanged(ctx context.Context, email licensing.Email, reset bool, event int64) error {
 	if err := o.record("password changed " + string(email)); err != nil {
 		return err
 	}
-	o.keep(Mail{To: email, Subject: "Your password was changed"})
+	o.keep(Mail{To: email, Subject: "Your password was changed", Event: event})
+	return nil
+}
+
+// SignInLocked keeps the lock's email.
+func (o *Ops) SignInLocked(ctx context.Context, email licensing.Email, event int64) error {
+	if err := o.record("sign-in locked " + string(email)); err != nil {
+		return err
+	}
+	o.keep(Mail{To: email, Subject: "Sign-in to your account was paused", Event: event})
 	return nil
 }
 

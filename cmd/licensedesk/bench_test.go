@@ -189,7 +189,7 @@ func benchMove(t *testing.T, s *stack, pool *pgxpool.Pool, i int) {
 		t.Errorf("%s approve: %d %s", sen, code, page)
 		return
 	}
-	promote := waitLink(t, pool, newEmail, "Make yourself the primary")
+	promote := waitLink(t, pool, newEmail, "Set up your account and take over "+sen)
 	if code, page := follow(t, promote, url.Values{"display_name": {"New Owner"},
 		"password": {"bench passphrase long enough"}, "password_confirm": {"bench passphrase long enough"}}); code != 200 {
 		t.Errorf("%s promote: %d %s", sen, code, page)

@@ -613,7 +613,7 @@ func (h *chaos) move(ctx context.Context, i int) string {
 		return err == nil && (code == http.StatusOK || code == http.StatusGone) && h.pastStep(ctx, id, "confirm")
 	})
 	step("promotion", func() bool {
-		m, ok := h.mailTo(ctx, newEmail, "Make yourself the primary", 10*time.Second)
+		m, ok := h.mailTo(ctx, newEmail, "take over "+sen, 10*time.Second) // "Set up your account and take over <SEN>"
 		if !ok || len(linksIn(m.Body)) == 0 {
 			return false
 		}
@@ -778,7 +778,7 @@ func (h *chaos) books(ctx context.Context, moves []string, rep *chaosReport) err
 	h.logf("webhooks: %d of %d events recorded reached the receiver", total-lost, total)
 	for i := range h.size.Moves {
 		sen, owner, newEmail := fmt.Sprintf("SEN-%d", 4100000+i), fmt.Sprintf("owner%d@chaos.test", 100000+i), fmt.Sprintf("new%d@chaos.test", 100000+i)
-		for _, want := range [][2]string{{owner, "Please confirm moving " + sen}, {newEmail, "Make yourself the primary"},
+		for _, want := range [][2]string{{owner, "Please confirm moving " + sen}, {newEmail, "take over " + sen},
 			{owner, sen + " has moved to"}, {newEmail, sen + " has moved to"}} {
 			if _, ok := h.mailTo(ctx, want[0], want[1], 0); !ok {
 				rep.LostMails++

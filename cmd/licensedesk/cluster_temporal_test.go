@@ -67,7 +67,7 @@ func TestTemporalCluster_DevWithTemporalAddress(t *testing.T) {
 	if code, page := follow(t, confirm.Links[0], url.Values{"decision": {"approve"}}); code != 200 {
 		t.Fatalf("approve: %d\n%s", code, page)
 	}
-	promote := s.waitMail(t, newEmail, "Make yourself the primary")
+	promote := s.waitMail(t, newEmail, "Set up your account and take over SEN-1000001")
 	if code, page := follow(t, promote.Links[0], url.Values{"display_name": {"New Owner"},
 		"password": {"a long enough passphrase here"}, "password_confirm": {"a long enough passphrase here"}}); code != 200 {
 		t.Fatalf("promote: %d\n%s", code, page)

@@ -205,7 +205,7 @@ func TestDev_MoveLicenseEndToEnd(t *testing.T) {
 	}
 
 	// The new person sets up their account and promotes themselves.
-	promote := s.waitMail(t, newEmail, "Make yourself the primary")
+	promote := s.waitMail(t, newEmail, "Set up your account and take over SEN-1000001")
 	code, page := follow(t, promote.Links[0], url.Values{"display_name": {"New Owner"},
 		"password": {"a long enough passphrase here"}, "password_confirm": {"a long enough passphrase here"}})
 	if code != 200 || !strings.Contains(page, "primary") {

@@ -60,20 +60,21 @@ func TestDev_OperationsEndToEnd(t *testing.T) {
 		if got := bot.PlainText(s.slack(t, "contact add SEN-1000002 technical newtech@globex.test --offer-primary")); !strings.Contains(got, "started") || !strings.Contains(got, "offer to make themselves the primary technical contact") {
 			t.Fatalf("contact add: %s", got)
 		}
-		invite := s.waitMail(t, "newtech@globex.test", "complete your account")
-		code, page := follow(t, s.rebase(invite.Links[0]), url.Values{"display_name": {"New Tech"},
-			"password": {"short"}, "password_confirm": {"short"}})
+		// Review #12: with an offer, one mail and one page: it sets up the
+		// pending account and makes them primary in one form.
+		offer := s.waitMail(t, "newtech@globex.test", "You were added to SEN-1000002: set up your account and become its primary technical contact")
+		if n := len(s.mails(t, "newtech@globex.test", "complete your account")); n != 0 {
+			t.Errorf("%d separate account set-up mails beside the offer; want none", n)
+		}
+		code, page := follow(t, s.rebase(offer.Links[0]), url.Values{"display_name": {"New Tech"},
+			"password": {"short"}, "password_confirm": {"short"}, "decision": {"accept"}})
 		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "15") {
 			t.Errorf("short password: %d; want 422 naming the rule", code)
 		}
-		code, page = follow(t, s.rebase(invite.Links[0]), url.Values{"display_name": {"New Tech"},
-			"password": {"orbit lantern quietly folds"}, "password_confirm": {"orbit lantern quietly folds"}})
-		if code != 200 || !strings.Contains(page, "ready") {
-			t.Fatalf("complete account: %d %s", code, page)
-		}
-		offer := s.waitMail(t, "newtech@globex.test", "Make yourself the primary")
-		if code, page := follow(t, s.rebase(offer.Links[0]), nil); code != 200 || !strings.Contains(page, "primary") {
-			t.Fatalf("promote: %d %s", code, page)
+		code, page = follow(t, s.rebase(offer.Links[0]), url.Values{"display_name": {"New Tech"},
+			"password": {"orbit lantern quietly folds"}, "password_confirm": {"orbit lantern quietly folds"}, "decision": {"accept"}})
+		if code != 200 || !strings.Contains(page, "Your account is set up") || !strings.Contains(page, "primary") {
+			t.Fatalf("set up and promote: %d %s", code, page)
 		}
 		s.waitMail(t, "erin@globex.test", "newtech@globex.test is now the primary technical contact")
 		if got := contactsOf(s.license(t, "SEN-1000002")); got != "dave@globex.test/billing* newtech@globex.test/technical* erin@globex.test/technical" {
@@ -131,7 +132,7 @@ func TestDev_OperationsEndToEnd(t *testing.T) {
 		if code, page := follow(t, s.rebase(m.Links[0]), url.Values{"decision": {"approve"}}); code != 200 {
 			t.Fatalf("approve after restart: %d %s", code, page)
 		}
-		p := s.waitMail(t, "new@umbrella.test", "Make yourself the primary")
+		p := s.waitMail(t, "new@umbrella.test", "Set up your account and take over SEN-2000001")
 		if code, page := follow(t, s.rebase(p.Links[0]), url.Values{"display_name": {"New Hank"},
 			"password": {"granite meadow whistles softly"}, "password_confirm": {"granite meadow whistles softly"}}); code != 200 {
 			t.Fatalf("promote: %d %s", code, page)

@@ -300,25 +300,26 @@ func (s *services) adminHandler() http.Handler {
 
 func (s *services) webDeps(dev http.Handler) web.Deps {
 	slackBot := s.inboundSlack()
-	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock), web.WithInvoicing(s.vendor)}
+	linkService := &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
+		SuspendAfter: s.ops.Policy.SuspendAfter, Clock: s.clock}
+	accountOptions := []web.AccountOption{web.WithBrand(s.brand), web.WithClock(s.clock), web.WithInvoicing(s.vendor), web.WithCardSessions(linkService)}
 	if s.cfg.TrustProxy == "true" {
 		accountOptions = append(accountOptions, web.TrustForwardedFor())
 	}
 	return web.Deps{
-		Logger:        s.logger,
-		Licenses:      s.db,
-		History:       s.db,
-		Invoices:      s.db,
-		Provisioning:  s.db,
-		Invites:       s.ops,
-		AdminAPIToken: s.cfg.AdminAPIToken,
-		Ready:         s.readyChecks(),
-		Registry:      s.registry,
-		SlackCommands: slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
-		SlackActions:  slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
-		SlackEvents:   slackBot.verifier.Middleware(bot.EventsHandler(slackBot.registry, s.logger)),
-		Links: &links.Service{DB: s.db, Temporal: s.temporal, Payments: s.payments, PublicBaseURL: s.cfg.PublicBaseURL, Hasher: s.accounts.Hasher(),
-			SuspendAfter: s.ops.Policy.SuspendAfter, Clock: s.clock},
+		Logger:         s.logger,
+		Licenses:       s.db,
+		History:        s.db,
+		Invoices:       s.db,
+		Provisioning:   s.db,
+		Invites:        s.ops,
+		AdminAPIToken:  s.cfg.AdminAPIToken,
+		Ready:          s.readyChecks(),
+		Registry:       s.registry,
+		SlackCommands:  slackBot.verifier.Middleware(bot.CommandsHandler(slackBot.registry, s.logger)),
+		SlackActions:   slackBot.verifier.Middleware(bot.InteractionsHandler(slackBot.registry, slackBot.responder, s.logger)),
+		SlackEvents:    slackBot.verifier.Middleware(bot.EventsHandler(slackBot.registry, s.logger)),
+		Links:          linkService,
 		PaymentWebhook: payments.WebhookHandler(s.cfg.StripeWebhookSecret, time.Now, s.ops.HandlePaymentEvent, s.logger), //clock:wall the provider's timestamps are real time
 		Sandbox:        sandboxHandler(s.sandbox),
 		Account:        web.Account(s.accounts, s.logger, s.secureCookies(), accountOptions...),

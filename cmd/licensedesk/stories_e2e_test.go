@@ -20,9 +20,9 @@ import (
 
 // TestDev_PastDueStoryInABrowser: gina's card is declined again; her
 // account page opens with the banner (amount, licence, when and why, the
-// date to act by) and its button; she updates the card without leaving her
-// account, pays on the sandbox's card page, comes back to the real outcome,
-// and the banner is gone.
+// date to act by) and its button, which leads straight to the sandbox's
+// card page; she pays there, comes back to the real outcome, and the
+// banner is gone.
 func TestDev_PastDueStoryInABrowser(t *testing.T) {
 	s := startDev(t)
 	today := licensing.ShortDate(s.clock.Now())
@@ -49,13 +49,11 @@ func TestDev_PastDueStoryInABrowser(t *testing.T) {
 	}
 	b.CheckWithAction("1-banner", ".banner .btn-primary")
 
-	// Update card: the card page stays in the account.
+	// Update card goes straight to the (sandbox's) card page (review #9).
 	b.Click(".banner .btn-primary", http.StatusOK)
-	b.WantText("header", "gina@initech.test")
-	b.WantText(".banner", "Payment of USD 10.00 for SEN-1000003 failed")
-	b.NoText("main", "This link was emailed")
-	b.CheckWithAction("2-card-page", "")
-	b.Click(`main form button[type=submit]`, http.StatusOK) // to the sandbox's card page
+	if n := b.Int(`location.pathname.startsWith('/sandbox/checkout/') ? 1 : 0`); n != 1 {
+		t.Fatalf("Update card did not lead straight to the card page: %s", b.Text("main"))
+	}
 	b.Step("pick a working card", chromedp.Click(chromedp.CSS(`input[value=pm_card_visa]`)))
 	b.Check("3-sandbox")
 	b.Click(`button.btn-primary`, http.StatusOK) // back at /card/saved
@@ -99,7 +97,7 @@ func TestDev_MoveStoryFromTheNewOwnersSide(t *testing.T) {
 		if code, page := follow(t, confirms[0].Links[0], url.Values{"decision": {"approve"}}); code != 200 || !strings.Contains(page, "You confirmed moving SEN-1000001 to "+zoe) {
 			t.Fatalf("approve: %d\n%s", code, page)
 		}
-		return s.waitMails(t, zoe, "Make yourself the primary", n)[0]
+		return s.waitMails(t, zoe, "Set up your account and take over SEN-1000001", n)[0]
 	}
 	b := browsertest.NewPage(t, s.state.HTTPURL, browsertest.PhoneWidth, "story-move-")
 
@@ -139,7 +137,9 @@ func TestDev_MoveStoryFromTheNewOwnersSide(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "a long enough passphrase here"),
 		chromedp.SendKeys(chromedp.ID("password_confirm"), "a long enough passphrase here"))
 	b.Click("button[value=accept]", http.StatusOK)
-	b.WantText("h1", "You are now the primary billing and technical contact of SEN-1000001")
+	// Review #11: the page says the account was made too, and how to sign in.
+	b.WantText("h1", "Your account is set up, and you are now the primary billing and technical contact of SEN-1000001")
+	b.WantText("main", "Sign in with "+zoe+" and the password you just chose")
 	b.WantText("main", "alice@acme.test became a secondary contact")
 	b.CheckWithAction("4-accepted", "")
 	s.waitStatus(t, "move/SEN-1000001/"+zoe, "completed")
