@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"licensedesk/bot"
 )
 
@@ -84,11 +82,7 @@ func TestDev_BankAuthenticationPaysTheSameCharge(t *testing.T) {
 	if code, _ := s.getURL(t, confirm); code != http.StatusGone {
 		t.Errorf("the confirm link after the payment: %d; want 410", code)
 	}
-	tc, err := client.Dial(client.Options{HostPort: s.temporalAddr(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
+	tc := s.temporalClient(t) // with dev's codec, as every other e2e client
 	ids := listIDs(t, tc, `LicenseSEN = "SEN-1000003" AND Operation = "invoice"`)
 	if len(ids) != 1 {
 		t.Fatalf("collections of SEN-1000003: %v", ids)
