@@ -224,6 +224,8 @@ func what(e Event) string {
 		return "recorded the payment of invoice " + d("number")
 	case "charge.failed":
 		return "could not charge invoice " + d("number") + ": " + d("reason")
+	case "invoice.payment_action_required":
+		return "asked the cardholder to confirm the payment of invoice " + d("number") + " with their bank"
 	case "license.past_due":
 		return "marked the licence past due"
 	case "license.suspended":

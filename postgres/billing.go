@@ -287,6 +287,12 @@ func (db *DB) FinishAttempt(ctx context.Context, key string, r AttemptResult) (r
 			if wasFinished {
 				return nil // recorded before
 			}
+			if r.DeclineCode == AuthenticationRequired && r.ProviderRef != "" {
+				// Not a failure: the charge waits, open, for the cardholder
+				// to confirm it with their bank (webhook
+				// invoice.payment_action_required).
+				return audit(ctx, tx, by, "invoice.payment_action_required", licID, 0, map[string]any{"number": number})
+			}
 			return audit(ctx, tx, by, "charge.failed", licID, 0, map[string]any{"number": number, "code": r.DeclineCode, "reason": r.Error})
 		}
 		if err := tx.QueryRow(ctx, `UPDATE invoices SET status = 'paid', paid_at = $2 WHERE id = $1 AND status = 'open' RETURNING license_id`, invoiceID, db.now()).Scan(&licID); err != nil {

@@ -134,6 +134,20 @@ func TestWebhookEvents_EveryChangeRecordsItsEvent(t *testing.T) {
 			return err
 		}},
 		{webhooks.InvoiceFailed, "SEN-1000003", func() error { return charge(t, db, "SEN-1000003", 1, false) }},
+		{webhooks.InvoiceActionRequired, "SEN-1000003", func() error {
+			// The bank asks the cardholder to confirm the charge: it waits, open.
+			inv, err := db.OpenInvoice(ctx, "SEN-1000003")
+			if err != nil {
+				return err
+			}
+			key := fmt.Sprintf("%s/%d", inv.Number, 150)
+			if _, _, err := db.BeginAttempt(ctx, inv.Number, 150, key, "pm_card_authenticationRequired"); err != nil {
+				return err
+			}
+			_, err = db.FinishAttempt(ctx, key, postgres.AttemptResult{Status: "failed", DeclineCode: postgres.AuthenticationRequired,
+				ProviderRef: "pi_sca", Error: "The bank wants the cardholder to confirm this payment."})
+			return err
+		}},
 		{webhooks.LicenseSuspended, "SEN-1000003", func() error {
 			inv, _ := db.OpenInvoice(ctx, "SEN-1000003")
 			_, err := db.Suspend(ctx, "SEN-1000003", inv.Number)
@@ -157,7 +171,7 @@ func TestWebhookEvents_EveryChangeRecordsItsEvent(t *testing.T) {
 			t.Errorf("%s envelope: %v", s.want, e.Payload)
 		}
 		data, _ := e.Payload["data"].(map[string]any)
-		if s.want == webhooks.InvoiceCreated || s.want == webhooks.InvoicePaid || s.want == webhooks.InvoiceFailed {
+		if s.want == webhooks.InvoiceCreated || s.want == webhooks.InvoicePaid || s.want == webhooks.InvoiceFailed || s.want == webhooks.InvoiceActionRequired {
 			if data["sen"] != string(s.sen) || data["number"] == nil || data["amount_minor"] == nil {
 				t.Errorf("%s data is not the invoice: %v", s.want, data)
 			}
