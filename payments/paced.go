@@ -25,7 +25,13 @@ func Paced(p Provider, pacer *pacing.Pacer, onRateLimited func()) Provider {
 	if pacer == nil {
 		return p
 	}
-	return &paced{p: p, pacer: pacer, onRateLimited: onRateLimited}
+	x := &paced{p: p, pacer: pacer, onRateLimited: onRateLimited}
+	if au, ok := p.(Authenticator); ok {
+		// Bank authentication goes through the same pacing, and is offered
+		// only when the provider offers it: callers test for the interface.
+		return &pacedAuthenticator{paced: x, au: au}
+	}
+	return x
 }
 
 type paced struct {
@@ -99,3 +105,27 @@ func (x *paced) FindCharges(ctx context.Context, in FindChargesInput) (found []F
 
 // IdempotencyWindow is the provider's.
 func (x *paced) IdempotencyWindow() time.Duration { return IdempotencyWindowOf(x.p) }
+
+// pacedAuthenticator is a paced provider that authenticates charges
+// (payments.Authenticator), each call paced like the rest.
+type pacedAuthenticator struct {
+	*paced
+	au Authenticator
+}
+
+var _ Authenticator = (*pacedAuthenticator)(nil)
+
+func (x *pacedAuthenticator) Authenticate(ctx context.Context, in AuthenticateInput) (a Authentication, err error) {
+	err = x.call(ctx, "authenticate charge", func() error { a, err = x.au.Authenticate(ctx, in); return err })
+	return a, err
+}
+
+func (x *pacedAuthenticator) LookupCharge(ctx context.Context, chargeID string) (c Charge, err error) {
+	err = x.call(ctx, "look up charge", func() error { c, err = x.au.LookupCharge(ctx, chargeID); return err })
+	return c, err
+}
+
+func (x *pacedAuthenticator) CancelCharge(ctx context.Context, chargeID string) (c Charge, err error) {
+	err = x.call(ctx, "cancel charge", func() error { c, err = x.au.CancelCharge(ctx, chargeID); return err })
+	return c, err
+}

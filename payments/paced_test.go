@@ -64,3 +64,50 @@ func TestPaced_SpacesCallsAndHoldsEveryoneAfterA429(t *testing.T) {
 		t.Error("a call without a slot reached the provider")
 	}
 }
+
+// authStub is a provider that authenticates charges.
+type authStub struct {
+	stub
+	looked atomic.Int32
+}
+
+func (s *authStub) Authenticate(context.Context, payments.AuthenticateInput) (payments.Authentication, error) {
+	return payments.Authentication{Status: payments.ChargeRequiresAction, URL: "https://bank.example/check"}, nil
+}
+
+func (s *authStub) LookupCharge(context.Context, string) (payments.Charge, error) {
+	s.looked.Add(1)
+	return payments.Charge{ID: "pi_1", Status: payments.ChargeSucceeded}, nil
+}
+
+func (s *authStub) CancelCharge(context.Context, string) (payments.Charge, error) {
+	return payments.Charge{ID: "pi_1", Status: payments.ChargeCanceled}, nil
+}
+
+// Pacing keeps bank authentication: a provider that authenticates charges
+// still does once paced (its calls paced too), and one that does not is
+// not made to look as if it did.
+func TestPaced_KeepsBankAuthenticationOnlyWhereTheProviderHasIt(t *testing.T) {
+	pacer := &pacing.Pacer{Store: pacing.NewMemoryStore(), Key: "payments", Limit: pacing.PerSecond(20)}
+	if _, ok := payments.Paced(&stub{}, pacer, nil).(payments.Authenticator); ok {
+		t.Error("a provider without bank authentication looks as if it had it once paced")
+	}
+	s := &authStub{}
+	au, ok := payments.Paced(s, pacer, nil).(payments.Authenticator)
+	if !ok {
+		t.Fatal("bank authentication lost by pacing")
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for range 11 {
+		if _, err := au.LookupCharge(ctx, "pi_1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 480*time.Millisecond || s.looked.Load() != 11 {
+		t.Errorf("11 look-ups at 20/s took %v (%d reached the provider); want at least 0.5 s", took, s.looked.Load())
+	}
+	if a, err := au.Authenticate(ctx, payments.AuthenticateInput{ChargeID: "pi_1"}); err != nil || a.URL == "" {
+		t.Errorf("authenticate: %+v, %v", a, err)
+	}
+}
