@@ -297,11 +297,8 @@ func (db *DB) SpendResetLink(ctx context.Context, token, newHash string) (licens
 	return email, err
 }
 
-// AccountLicense is a licence as its account page shows it.
-type AccountLicense struct {
-	License        licensing.License
-	BillingAddress licensing.BillingAddress
-}
+// AccountLicense is licensing.AccountLicense (the front ends speak the domain's types).
+type AccountLicense = licensing.AccountLicense
 
 // AccountLicenses returns, ordered by SEN, every licence the account is a
 // contact (in any role) or a site admin of. Someone may hold hundreds:

@@ -14,6 +14,7 @@ import (
 	"licensedesk/devstack"
 	"licensedesk/internal/pgtest"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 // populated returns the URL of a migrated database with the demo data, a
@@ -33,7 +34,7 @@ func populated(t *testing.T) string {
 	if _, err := db.SeedDemo(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	loadBook(t, db, 300)
+	postgrestest.LoadBook(t, db, 300)
 	return url
 }
 
@@ -182,7 +183,7 @@ func TestImport_LeavesStatisticsCurrent(t *testing.T) {
 		t.Skip("imports 1,000 licences")
 	}
 	db := newDB(t)
-	loadBook(t, db, 1000)
+	postgrestest.LoadBook(t, db, 1000)
 	rows, err := db.Pool().Query(context.Background(), `
 		SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables
 		WHERE relname IN ('licenses', 'accounts', 'license_contacts', 'site_admins', 'audit_log') ORDER BY 1`)

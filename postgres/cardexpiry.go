@@ -127,23 +127,3 @@ func (db *DB) AccountExpiringCards(ctx context.Context, accountID int64, until t
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[licensing.SEN])
 }
-
-// ExplainCardExpiry shows the plans of the daily card-expiry run's
-// statements for today (nothing is written: EXPLAIN without ANALYZE).
-func (db *DB) ExplainCardExpiry(ctx context.Context, today time.Time) ([]Explained, error) {
-	var out []Explained
-	for _, q := range []struct {
-		name, sql string
-		args      []any
-	}{
-		{"card expiry: queue the day's reminders (daily)", sqlQueueCardReminders, []any{today.UTC().Format(time.DateOnly)}},
-		{"card expiry: reminders to mail", sqlPendingCardReminders, []any{50}},
-	} {
-		e, err := explain(ctx, db.pool, q.name, q.sql, q.args...)
-		out = append(out, e)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 // TestBench_CardExpiryAt1M measures the daily card-expiry run on a book of
@@ -37,7 +38,7 @@ func TestBench_CardExpiryAt1M(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
 	start := time.Now()
-	loadBook(t, db, n)
+	postgrestest.LoadBook(t, db, n)
 	var out strings.Builder
 	say := func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
@@ -52,7 +53,7 @@ func TestBench_CardExpiryAt1M(t *testing.T) {
 	// The day a month of cards enters the 30-day window: those that stop
 	// working on 1 April 2027 (good to the end of March), 30 days ahead.
 	today := time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC)
-	plans, err := db.ExplainCardExpiry(ctx, today)
+	plans, err := postgrestest.ExplainCardExpiry(ctx, db, today)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,20 +19,11 @@ import (
 // 500 licences, a domain's), never with the number of licences stored;
 // TestFind_PlansUseIndexes keeps every one of them on an index.
 
-// Page is one page of licences.
-type Page struct {
-	Licenses []AccountLicense
-	Total    int           // licences that match, on every page
-	Next     licensing.SEN // where the next page starts (after it); "" on the last page
-}
+// Page is licensing.Page (the front ends speak the domain's types).
+type Page = licensing.Page
 
-// PageRequest says which page: after After (exclusive), or from From
-// (inclusive: the page that shows that licence first), Size at most.
-type PageRequest struct {
-	After licensing.SEN
-	From  licensing.SEN
-	Size  int
-}
+// PageRequest is licensing.PageRequest (the front ends speak the domain's types).
+type PageRequest = licensing.PageRequest
 
 // findIDs are the matching licence ids, as a CTE "ids (license_id)", per
 // kind of query; $1 is the query's value.

@@ -1,11 +1,8 @@
 package postgres_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +10,7 @@ import (
 	"licensedesk/internal/bookgen"
 	"licensedesk/licensing"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 )
 
 func TestFind_ByEmailDomainAndSiteInPages(t *testing.T) {
@@ -85,39 +83,6 @@ func TestFind_ByEmailDomainAndSiteInPages(t *testing.T) {
 	}
 }
 
-// loadBook imports a generated book of n licences, with the cards and
-// links a book in use has, and analyses the tables.
-func loadBook(t *testing.T, db *postgres.DB, n int) bookgen.Stats {
-	t.Helper()
-	ctx := context.Background()
-	var buf bytes.Buffer
-	st, err := bookgen.Write(&buf, bookgen.Options{Licenses: n, Seed: 11, Start: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	lineNo := 0
-	next := func() (postgres.ImportLine, error) {
-		if !sc.Scan() {
-			return postgres.ImportLine{}, io.EOF
-		}
-		lineNo++
-		l, sen, err := licensing.DecodeLicense(sc.Bytes())
-		return postgres.ImportLine{Line: lineNo, SEN: sen, License: l, Err: err}, nil
-	}
-	start := time.Now()
-	sum, err := db.Import(ctx, next, api, postgres.ImportOptions{})
-	if err != nil || sum.Created != n || len(sum.Rejected) != 0 {
-		t.Fatalf("import of the book = %+v, %v", sum, err)
-	}
-	t.Logf("imported %d licences (%d contacts, %d site admins) in %v", n, st.Contacts, st.SiteAdmins, time.Since(start).Round(time.Millisecond))
-	if err := postgres.AddBookActivity(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // Every query this issue added reads through an index: no sequential scan
 // of a table that grows with the book. At 20k licences (a CI-sized book),
 // with fresh statistics, the planner has every reason to scan if it could;
@@ -129,7 +94,7 @@ func TestFind_PlansUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	db := newDB(t)
 	const n = 20000
-	st := loadBook(t, db, n)
+	st := postgrestest.LoadBook(t, db, n)
 	person := account(t, db, licensing.Email(st.Emails[1]))
 	// An import batch of 1 % of the book (10k lines at 1 M): half new
 	// licences, half changes to existing ones.
@@ -159,7 +124,7 @@ func TestFind_PlansUseIndexes(t *testing.T) {
 	if err := db.Pool().QueryRow(ctx, `SELECT number FROM invoices ORDER BY id DESC LIMIT 1`).Scan(&invoice); err != nil {
 		t.Fatal(err)
 	}
-	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(st.SENs[len(st.SENs)/2]), Email: person.Email, Invoice: invoice,
+	plans, err := postgrestest.Explain(ctx, db, postgres.Samples{SEN: licensing.SEN(st.SENs[len(st.SENs)/2]), Email: person.Email, Invoice: invoice,
 		Domain: st.Domains[1], Site: st.Sites[1], AccountID: person.ID, LicenseID: licID, Chunk: 20}, lines)
 	if err != nil {
 		t.Fatal(err)

@@ -32,16 +32,8 @@ import (
 // retried until the lines at fault stand alone and are rejected, so a bad
 // line never stops the good ones and never leaves half a licence.
 
-// ImportLine is one line of an import: a licence, or why it did not parse.
-type ImportLine struct {
-	Line    int    // 1-based line number in the input
-	SEN     string // as sent, for the report ("" when unreadable)
-	License licensing.NewLicense
-	Err     error // the line did not parse: it is rejected with this
-	// Detail is recorded in the history with the change (nil: the line
-	// number).
-	Detail map[string]any
-}
+// ImportLine is licensing.ImportLine (the front ends speak the domain's types).
+type ImportLine = licensing.ImportLine
 
 // Outcome says what a line did.
 type Outcome int
@@ -70,45 +62,22 @@ type LineResult struct {
 	Invite []Invitation
 }
 
-// Rejection is a rejected line, as the import's answer lists it.
-type Rejection struct {
-	Line  int    `json:"line"`
-	SEN   string `json:"sen"`
-	Error string `json:"error"`
-}
+// Rejection is licensing.Rejection (the front ends speak the domain's types).
+type Rejection = licensing.Rejection
 
-// Invitation is one pending account to mail an account-setup invitation.
-type Invitation struct {
-	SEN   licensing.SEN
-	Email licensing.Email
-	Roles []licensing.Role // their contact roles (none: a site admin only)
-}
+// Invitation is licensing.Invitation (the front ends speak the domain's types).
+type Invitation = licensing.Invitation
 
 // MaxRejections is how many rejected lines an import's answer lists;
 // RejectedTotal counts them all. A body of bad lines must not cost memory
 // (and an answer) in proportion to its length.
 const MaxRejections = 1000
 
-// ImportSummary is an import's answer (SPEC §9).
-type ImportSummary struct {
-	Created   int `json:"created"`
-	Updated   int `json:"updated"`
-	Unchanged int `json:"unchanged"`
-	// Rejected lists the first MaxRejections rejected lines found, by line.
-	Rejected      []Rejection `json:"rejected"`
-	RejectedTotal int         `json:"rejected_total"`
-	// Invitations to send once the import is done.
-	Invitations []Invitation `json:"-"`
-}
+// ImportSummary is licensing.ImportSummary (the front ends speak the domain's types).
+type ImportSummary = licensing.ImportSummary
 
-// ImportOptions tune Import.
-type ImportOptions struct {
-	Update    bool // lines may change existing licences (?update=true)
-	BatchSize int  // lines per transaction [10000]
-	Workers   int  // batches written at once, each on its own connection [2]
-	// Progress, if set, is called after each batch with the lines done so far.
-	Progress func(lines int)
-}
+// ImportOptions is licensing.ImportOptions (the front ends speak the domain's types).
+type ImportOptions = licensing.ImportOptions
 
 // Defaults: 10k lines keep a batch's transaction around a second at the
 // rates measured here; two workers keep both cores busy (one batch in

@@ -15,12 +15,8 @@ import (
 // and site admins. Every change is audited with the actor given (the API:
 // licensing.Actor{Kind: "api", ID: "api"}).
 
-// Provisioned is what ProvisionLicense did.
-type Provisioned struct {
-	License licensing.License // as stored now
-	Created bool              // false: it existed already, the same
-	Invite  []Invitation      // pending accounts to invite (n.Invite only)
-}
+// Provisioned is licensing.Provisioned (the front ends speak the domain's types).
+type Provisioned = licensing.Provisioned
 
 // ProvisionLicense creates the licence n describes, with its contacts and
 // site admins (creating pending accounts for emails nobody has). The same

@@ -14,21 +14,20 @@ import (
 	"time"
 
 	"licensedesk/licensing"
-	"licensedesk/postgres"
 )
 
 // The provisioning API (SPEC §9): create, change and import licences, add
 // and remove site admins, find licences. Every route is behind the bearer
 // token (routes.go), checked before the body is read.
 
-// Provisioning stores what the API provisions (postgres.DB).
+// Provisioning stores what the API provisions (postgres.DB does).
 type Provisioning interface {
-	ProvisionLicense(ctx context.Context, n licensing.NewLicense, by licensing.Actor) (postgres.Provisioned, error)
+	ProvisionLicense(ctx context.Context, n licensing.NewLicense, by licensing.Actor) (licensing.Provisioned, error)
 	PatchLicense(ctx context.Context, sen licensing.SEN, p licensing.LicensePatch, by licensing.Actor) (licensing.License, error)
 	AddSiteAdmin(ctx context.Context, sen licensing.SEN, email licensing.Email, by licensing.Actor) (licensing.License, error)
 	RemoveSiteAdmin(ctx context.Context, sen licensing.SEN, email licensing.Email, by licensing.Actor) (licensing.License, error)
-	Import(ctx context.Context, next func() (postgres.ImportLine, error), by licensing.Actor, opt postgres.ImportOptions) (postgres.ImportSummary, error)
-	FindLicenses(ctx context.Context, q licensing.FindQuery, p postgres.PageRequest) (postgres.Page, error)
+	Import(ctx context.Context, next func() (licensing.ImportLine, error), by licensing.Actor, opt licensing.ImportOptions) (licensing.ImportSummary, error)
+	FindLicenses(ctx context.Context, q licensing.FindQuery, p licensing.PageRequest) (licensing.Page, error)
 }
 
 // Inviter mails a pending person of a provisioned licence the
@@ -158,26 +157,26 @@ func importAPI(p Provisioning, inv Inviter, logger *slog.Logger) http.Handler {
 		_ = rc.SetWriteDeadline(time.Time{})
 		_ = rc.SetReadDeadline(time.Now().Add(importIdle)) //clock:wall network deadline
 		lines := newLineReader(http.MaxBytesReader(w, r.Body, maxImportBytes))
-		next := func() (postgres.ImportLine, error) {
+		next := func() (licensing.ImportLine, error) {
 			for {
 				line, tooLong, err := lines.next()
 				if err != nil {
-					return postgres.ImportLine{}, err
+					return licensing.ImportLine{}, err
 				}
 				if lines.n%1000 == 0 {
 					_ = rc.SetReadDeadline(time.Now().Add(importIdle)) //clock:wall network deadline
 				}
 				if tooLong {
-					return postgres.ImportLine{Line: lines.n, Err: licensing.Errorf(licensing.Invalid, "the line is longer than %d KiB", MaxLicenseBytes>>10)}, nil
+					return licensing.ImportLine{Line: lines.n, Err: licensing.Errorf(licensing.Invalid, "the line is longer than %d KiB", MaxLicenseBytes>>10)}, nil
 				}
 				if len(bytes.TrimSpace(line)) == 0 {
 					continue
 				}
 				n, sen, err := licensing.DecodeLicense(line)
-				return postgres.ImportLine{Line: lines.n, SEN: sen, License: n, Err: err}, nil
+				return licensing.ImportLine{Line: lines.n, SEN: sen, License: n, Err: err}, nil
 			}
 		}
-		sum, err := p.Import(r.Context(), next, apiActor, postgres.ImportOptions{Update: update})
+		sum, err := p.Import(r.Context(), next, apiActor, licensing.ImportOptions{Update: update})
 		// The body is read: the answer gets a deadline again, so a client
 		// that never reads it does not hold the request for ever.
 		_ = rc.SetWriteDeadline(time.Now().Add(importAnswerTimeout)) //clock:wall network deadline
@@ -245,7 +244,7 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 
 // invite starts every invitation; the first failure stops it (starting
 // them again is harmless).
-func invite(ctx context.Context, inv Inviter, list []postgres.Invitation) error {
+func invite(ctx context.Context, inv Inviter, list []licensing.Invitation) error {
 	if inv == nil {
 		return nil
 	}
@@ -291,7 +290,7 @@ func listAPI(p Provisioning, logger *slog.Logger) http.Handler {
 				return
 			}
 		}
-		page, err := p.FindLicenses(r.Context(), query, postgres.PageRequest{After: after, Size: apiPageSize})
+		page, err := p.FindLicenses(r.Context(), query, licensing.PageRequest{After: after, Size: apiPageSize})
 		if err != nil {
 			writeError(w, logger, r, err)
 			return

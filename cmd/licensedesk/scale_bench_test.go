@@ -28,6 +28,7 @@ import (
 	"licensedesk/licensing"
 	"licensedesk/passwords"
 	"licensedesk/postgres"
+	"licensedesk/postgres/postgrestest"
 	"licensedesk/web"
 )
 
@@ -123,7 +124,7 @@ func TestBench_Scale(t *testing.T) {
 	rate := float64(n) / took.Seconds()
 	out.line("licensedesk import: %s, %s licences/s = %.1f %% of raw COPY (goals: ≥ 25 %%, ≤ 5 min)", took.Round(100*time.Millisecond), thousands(int64(rate)), 100*rate/rawRate)
 	out.line("workflows started by the import: 0 (the server here has no Temporal client at all; the book has no \"invite\": true)")
-	if err := postgres.AddBookActivity(ctx, db); err != nil {
+	if err := postgrestest.AddBookActivity(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	out.line("then a card for every cloud licence and a link for one licence in ten (a book in use; those two tables analyzed, as autovacuum would have); the look-ups below run on the statistics the import left, no manual ANALYZE")
@@ -243,7 +244,7 @@ func TestBench_Scale(t *testing.T) {
 	rows.Close()
 
 	// 6. Plans at this size.
-	plans, err := db.Explain(ctx, postgres.Samples{SEN: licensing.SEN(bookgen.SEN(n / 2)), Email: bookgen.HeavyEmail,
+	plans, err := postgrestest.Explain(ctx, db, postgres.Samples{SEN: licensing.SEN(bookgen.SEN(n / 2)), Email: bookgen.HeavyEmail,
 		Domain: st.LargestDomain, Site: st.Sites[0], AccountID: accountIDOf(t, db, bookgen.HeavyEmail), LicenseID: licenseIDOf(t, db, busy),
 		Invoice: lastInvoice(t, db)}, explainBatch(n))
 	if err != nil {

@@ -66,3 +66,32 @@ func TestImports_PointInwards(t *testing.T) {
 		}
 	}
 }
+
+// Test helpers (packages named *test: postgrestest with its plan checks
+// and book loading, pgtest, clocktest, ...) stay out of what ships: no
+// other package's non-test code depends on one.
+func TestImports_NoTestHelpersInProduction(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	isHelper := func(p string) bool {
+		return strings.HasPrefix(p, module) && strings.HasSuffix(p[strings.LastIndex(p, "/")+1:], "test")
+	}
+	checked := 0
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || isHelper(f[0]) {
+			continue
+		}
+		checked++
+		for _, d := range f[1:] {
+			if isHelper(d) {
+				t.Errorf("%s depends on the test helper %s", f[0], d)
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d packages checked", checked)
+	}
+}

@@ -2,6 +2,12 @@
 // and, for NewDemo, holding the demo data as of the day the test runs at
 // (clocktest.Now: a fixed default, or LICENSEDESK_TEST_NOW). The package
 // using it needs `func TestMain(m *testing.M) { pgtest.Main(m) }`.
+//
+// It also holds what only tests and benchmarks do to a database: LoadBook
+// (a generated book, imported) with AddBookActivity, and Explain, the plan
+// checks of the statements the store lists in postgres.Queries and
+// postgres.ImportQueries. Production code never imports it
+// (internal/layers checks).
 package postgrestest
 
 import (
