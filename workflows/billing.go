@@ -3,8 +3,6 @@ package workflows
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -24,52 +22,18 @@ const (
 	CardCapturedSignal = "card-captured" // the provider reports a captured card (webhook)
 )
 
-// RetryPolicy is when a failed invoice is charged again, as offsets from its
-// due date, and when an unpaid licence is suspended (SPEC §2: 4 retries over
-// 14 days, suspension 15 days after the due date).
-type RetryPolicy struct {
-	Retries      []time.Duration
-	SuspendAfter time.Duration
-	GiveUpAfter  time.Duration // stop waiting for a new card; the invoice stays open
-}
+// RetryPolicy is the dunning schedule, licensing.DunningSchedule (not
+// Temporal's activity RetryPolicy). The alias keeps workflow inputs
+// (CollectInput.Policy, BillingCycleInput.Policy) and their callers as
+// they were: same type, same wire format.
+type RetryPolicy = licensing.DunningSchedule
 
-// DefaultRetryPolicy retries on days 1, 3, 7 and 14 after the due date.
-var DefaultRetryPolicy = RetryPolicy{
-	Retries:      []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour},
-	SuspendAfter: 15 * 24 * time.Hour,
-	GiveUpAfter:  60 * 24 * time.Hour,
-}
+// DefaultRetryPolicy is licensing.DefaultDunning.
+var DefaultRetryPolicy = licensing.DefaultDunning
 
-// ParseRetryPolicy reads BILLING_RETRY_DAYS ("1,3,7,14": retry that many
-// days after the due date) and BILLING_SUSPEND_DAYS ("15"); collection
-// gives up waiting after DefaultRetryPolicy.GiveUpAfter, or later if the
-// last retry or the suspension comes later.
+// ParseRetryPolicy is licensing.ParseDunningSchedule, for its callers.
 func ParseRetryPolicy(retryDays, suspendDays string) (RetryPolicy, error) {
-	var p RetryPolicy
-	day := func(s string) (time.Duration, error) {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > 365 {
-			return 0, fmt.Errorf("%q is not a number of days from 1 to 365", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	for _, f := range strings.Split(retryDays, ",") {
-		d, err := day(f)
-		if err != nil {
-			return RetryPolicy{}, fmt.Errorf("BILLING_RETRY_DAYS: %w", err)
-		}
-		if len(p.Retries) > 0 && d <= p.Retries[len(p.Retries)-1] {
-			return RetryPolicy{}, fmt.Errorf("BILLING_RETRY_DAYS: days must increase, %s does not", strings.TrimSpace(f))
-		}
-		p.Retries = append(p.Retries, d)
-	}
-	d, err := day(suspendDays)
-	if err != nil {
-		return RetryPolicy{}, fmt.Errorf("BILLING_SUSPEND_DAYS: %w", err)
-	}
-	p.SuspendAfter = d
-	p.GiveUpAfter = max(DefaultRetryPolicy.GiveUpAfter, p.SuspendAfter, p.Retries[len(p.Retries)-1])
-	return p, nil
+	return licensing.ParseDunningSchedule(retryDays, suspendDays)
 }
 
 // CollectInput names the invoice to collect.
@@ -122,9 +86,7 @@ const (
 // handled one at a time, so a card update and /license charge arriving
 // together cause one attempt.
 func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error) {
-	if len(in.Policy.Retries) == 0 && in.Policy.SuspendAfter == 0 {
-		in.Policy = DefaultRetryPolicy
-	}
+	in.Policy = in.Policy.OrDefault()
 	t, err := newTracker(ctx, operation.KindInvoice, in.SEN, fmt.Sprintf("Collect invoice %s of %s", in.Invoice, in.SEN), Requester{Channel: in.Channel},
 		operation.Step{Key: stepCharge, Title: "Charge the card on file"},
 		operation.Step{Key: stepRetry, Title: "Retry on schedule"},
@@ -159,8 +121,8 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 	chargeCh := workflow.GetSignalChannel(ctx, ChargeNowSignal)
 	capturedCh := workflow.GetSignalChannel(ctx, CardCapturedSignal)
 	attempt := inv.Attempts + 1
-	suspendAt := inv.DueDate.Add(in.Policy.SuspendAfter)
-	giveUpAt := inv.DueDate.Add(in.Policy.GiveUpAfter)
+	suspendAt := in.Policy.SuspendAt(inv.DueDate)
+	giveUpAt := in.Policy.GiveUpAt(inv.DueDate)
 	suspended := inv.LicenseStatus == licensing.Suspended
 	hard := inv.LastHard
 	auth := &authWait{on: sca && inv.LastNeedsAuth, attempt: inv.Attempts, ch: workflow.GetSignalChannel(ctx, PaymentAuthenticatedSignal)}
@@ -242,11 +204,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 				goto wait // not a failure: no failure notice, no suspension now
 			}
 			hard = res.Hard
-			next := nextRetry(workflow.Now(ctx), inv.DueDate, in.Policy.Retries)
-			if hard {
-				next = time.Time{}
-			}
-			exhausted := !hard && next.IsZero()
+			next, exhausted := in.Policy.AfterFailure(workflow.Now(ctx), inv.DueDate, hard)
 			if exhausted && !suspended {
 				suspended = true
 			}
@@ -272,17 +230,7 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		// Wait for whichever comes first: a new card, /license charge, the
 		// next scheduled retry, suspension, or giving up.
 		now := workflow.Now(ctx)
-		next := time.Time{}
-		if !hard {
-			next = nextRetry(now, inv.DueDate, in.Policy.Retries)
-		}
-		wake := giveUpAt
-		if !next.IsZero() && next.Before(wake) {
-			wake = next
-		}
-		if !suspended && suspendAt.Before(wake) {
-			wake = suspendAt
-		}
+		next, wake := in.Policy.Wake(now, inv.DueDate, hard, suspended)
 		switch {
 		case auth.on:
 			t.begin(ctx, stepAuthenticate)
@@ -415,16 +363,6 @@ func requestNewCard(ctx workflow.Context, sen licensing.SEN, channel string) {
 	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Info("update-card links not sent again", "err", err)
 	}
-}
-
-// nextRetry is the first scheduled retry after now, or zero when none is left.
-func nextRetry(now, due time.Time, retries []time.Duration) time.Time {
-	for _, r := range retries {
-		if at := due.Add(r); at.After(now) {
-			return at
-		}
-	}
-	return time.Time{}
 }
 
 // BillingCycleInput names the licence.
