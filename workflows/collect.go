@@ -14,13 +14,6 @@ import (
 	"licensedesk/operation"
 )
 
-// Billing signals.
-const (
-	CardUpdatedSignal  = "card-updated"  // a new default card is set: retry at once
-	ChargeNowSignal    = "charge-now"    // /license charge: retry at once
-	CardCapturedSignal = "card-captured" // the provider reports a captured card (webhook)
-)
-
 // RetryPolicy is the dunning schedule, licensing.DunningSchedule (not
 // Temporal's activity RetryPolicy). The alias keeps workflow inputs
 // (CollectInput.Policy, BillingCycleInput.Policy) and their callers as
@@ -319,10 +312,6 @@ const cardLinkLife = 7 * 24 * time.Hour
 func cardLinks(ctx workflow.Context, workflowID string) *activities.CardLinks {
 	return &activities.CardLinks{WorkflowID: workflowID, Deadline: workflow.Now(ctx).Add(cardLinkLife)}
 }
-
-// ChargeResultSignal tells a workflow that asked for a charge (a card
-// update) how the attempt went.
-const ChargeResultSignal = "charge-result"
 
 // CardUpdated is the CardUpdatedSignal's payload.
 type CardUpdated struct {
