@@ -88,205 +88,291 @@ func CollectInvoice(ctx workflow.Context, in CollectInput) (CollectResult, error
 		return CollectResult{}, err
 	}
 	t.progress.Channel = "" // alerts are separate messages, not a progress message
-	actx := withActivities(ctx)
+	c := &collection{in: in, t: t, actx: withActivities(ctx)}
 	// Version 1: the failure mails carry their own update-card links, whose
 	// cards come back here (CardCapturedSignal), and whoever asked for a
 	// charge with a new card hears its result (CardUpdate.ReplyTo). Runs
 	// started before started a CardUpdate after each failure instead.
-	ownLinks := workflow.GetVersion(ctx, "collect-own-card-links", workflow.DefaultVersion, 1) >= 1
+	c.ownLinks = workflow.GetVersion(ctx, "collect-own-card-links", workflow.DefaultVersion, 1) >= 1
 	// Version 1: a charge the bank wants the cardholder to confirm (SCA)
 	// waits for them instead of for a new card (authenticate.go).
-	sca := workflow.GetVersion(ctx, "collect-sca", workflow.DefaultVersion, 1) >= 1
+	c.sca = workflow.GetVersion(ctx, "collect-sca", workflow.DefaultVersion, 1) >= 1
 
-	var inv activities.InvoiceStateOutput
-	if err := workflow.ExecuteActivity(actx, a.InvoiceState, activities.InvoiceStateInput{Number: in.Invoice}).Get(ctx, &inv); err != nil {
+	if err := workflow.ExecuteActivity(c.actx, a.InvoiceState, activities.InvoiceStateInput{Number: in.Invoice}).Get(ctx, &c.inv); err != nil {
 		return CollectResult{}, err
 	}
-	if inv.Paid {
+	if c.inv.Paid {
 		t.end(ctx, operation.Completed, "Already paid.")
 		return CollectResult{Paid: true}, nil
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(inv.BillingContacts...)))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(emails(c.inv.BillingContacts...)))
+	c.listen(ctx)
+	return c.run(ctx)
+}
 
-	retryNow := false
-	cardCh := workflow.GetSignalChannel(ctx, CardUpdatedSignal)
-	chargeCh := workflow.GetSignalChannel(ctx, ChargeNowSignal)
-	capturedCh := workflow.GetSignalChannel(ctx, CardCapturedSignal)
-	attempt := inv.Attempts + 1
-	suspendAt := in.Policy.SuspendAt(inv.DueDate)
-	giveUpAt := in.Policy.GiveUpAt(inv.DueDate)
-	suspended := inv.LicenseStatus == licensing.Suspended
-	hard := inv.LastHard
-	auth := &authWait{on: sca && inv.LastNeedsAuth, attempt: inv.Attempts, ch: workflow.GetSignalChannel(ctx, PaymentAuthenticatedSignal)}
-	if auth.on {
-		hard = false // it waits for the cardholder, not for a new card
-	}
-	var replyTo []string // workflows waiting for the next attempt's result
-	if in.ReplyTo != "" && ownLinks {
-		replyTo = append(replyTo, in.ReplyTo)
-	}
-	cardUpdated := func(c workflow.ReceiveChannel) {
-		var u CardUpdated
-		c.Receive(ctx, &u)
-		retryNow, hard = true, false
-		if ownLinks && u.ReplyTo != "" && !slices.Contains(replyTo, u.ReplyTo) {
-			replyTo = append(replyTo, u.ReplyTo)
-		}
-	}
-	// A card saved through one of this collection's own links: make it the
-	// default, then charge at once. A stale or repeated report is noted
-	// and ignored.
-	captured := func(c workflow.ReceiveChannel) {
-		var got CardCaptured
-		c.Receive(ctx, &got)
-		var applied activities.ApplyCardOutput
-		err := workflow.ExecuteActivity(actx, a.ApplyCard, activities.ApplyCardInput{
-			SEN: in.SEN, WorkflowID: t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
-		}).Get(ctx, &applied)
-		if err != nil {
-			workflow.GetLogger(ctx).Warn("captured card not applied", "err", err)
-			return
-		}
-		retryNow, hard = true, false
-	}
+// collection is one run of CollectInvoice: the invoice as it was found,
+// where dunning stands, and who waits for the next attempt's result.
+type collection struct {
+	in   CollectInput
+	t    *tracker
+	actx workflow.Context // for activities
+	// Versions this run takes ("collect-own-card-links", "collect-sca").
+	ownLinks, sca bool
 
-	// paidNow ends the collection: the invoice is paid.
-	paidNow := func(res activities.ChargeInvoiceOutput, msg string) (CollectResult, error) {
-		_ = workflow.ExecuteActivity(actx, a.BillingNotice, activities.BillingNoticeInput{
-			Kind: activities.NoticePaid, Number: in.Invoice, Key: fmt.Sprintf("%s/paid", t.st.WorkflowID),
-			Reactivated: res.Reactivated, WasStatus: res.WasStatus, Channel: in.Channel,
-		}).Get(ctx, nil)
-		if ownLinks {
-			tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Paid: true})
-			_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
-		}
-		t.end(ctx, operation.Completed, msg)
-		return CollectResult{Paid: true, Attempts: attempt - 1, Message: msg}, nil
-	}
+	inv                          activities.InvoiceStateOutput
+	cardCh, chargeCh, capturedCh workflow.ReceiveChannel
+	auth                         *authWait
 
-	// The first attempt runs at once unless earlier attempts exist (a
-	// resumed collection): then it waits for the next retry time. One the
-	// sweep made (in.Charged) is taken as this first attempt.
-	charged := in.Charged
-	charge := inv.Attempts == 0 || in.ChargeNow || charged != nil
+	attempt             int // the next attempt's number
+	suspendAt, giveUpAt time.Time
+	suspended           bool
+	hard                bool     // the last decline was hard: wait for a new card, not a retry
+	retryNow            bool     // a new card or /license charge arrived: charge at once
+	replyTo             []string // workflows waiting for the next attempt's result
+	charged             *activities.ChargeInvoiceOutput
+	result              CollectResult // how it ended
+}
+
+// listen opens the signal channels and sets where dunning stands from the
+// invoice's state.
+func (c *collection) listen(ctx workflow.Context) {
+	c.cardCh = workflow.GetSignalChannel(ctx, CardUpdatedSignal)
+	c.chargeCh = workflow.GetSignalChannel(ctx, ChargeNowSignal)
+	c.capturedCh = workflow.GetSignalChannel(ctx, CardCapturedSignal)
+	c.attempt = c.inv.Attempts + 1
+	c.suspendAt = c.in.Policy.SuspendAt(c.inv.DueDate)
+	c.giveUpAt = c.in.Policy.GiveUpAt(c.inv.DueDate)
+	c.suspended = c.inv.LicenseStatus == licensing.Suspended
+	c.hard = c.inv.LastHard
+	c.auth = &authWait{on: c.sca && c.inv.LastNeedsAuth, attempt: c.inv.Attempts, ch: workflow.GetSignalChannel(ctx, PaymentAuthenticatedSignal)}
+	if c.auth.on {
+		c.hard = false // it waits for the cardholder, not for a new card
+	}
+	if c.in.ReplyTo != "" && c.ownLinks {
+		c.replyTo = append(c.replyTo, c.in.ReplyTo)
+	}
+	c.charged = c.in.Charged
+}
+
+// run charges and waits until the invoice is paid or collection gives up.
+// The first attempt runs at once unless earlier attempts exist (a resumed
+// collection): then it waits for the next retry time. One the sweep made
+// (in.Charged) is taken as this first attempt.
+func (c *collection) run(ctx workflow.Context) (CollectResult, error) {
+	charge := c.inv.Attempts == 0 || c.in.ChargeNow || c.charged != nil
 	for {
 		if charge {
-			t.begin(ctx, stepCharge)
-			var res activities.ChargeInvoiceOutput
-			if charged != nil {
-				// Attempt 1, made and counted by the sweep.
-				res, charged, attempt = *charged, nil, max(attempt, 2)
-			} else {
-				if err := workflow.ExecuteActivity(actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
-					Number: in.Invoice, Attempt: attempt, Authenticate: sca,
-				}).Get(ctx, &res); err != nil {
-					return CollectResult{}, err
-				}
-				attempt++
-				countCharge(ctx, res)
+			if done, err := c.chargeOnce(ctx); done || err != nil {
+				return c.result, err
 			}
-			if res.Paid {
-				return paidNow(res, fmt.Sprintf("Invoice %s paid (attempt %d).", in.Invoice, attempt-1))
-			}
-			if auth.on = sca && res.NeedsAuth; auth.on {
-				hard = false
-				auth.ask(ctx, t, in, attempt-1, suspendAt, replyTo)
-				replyTo = nil
-				t.done(stepCharge)
-				goto wait // not a failure: no failure notice, no suspension now
-			}
-			hard = res.Hard
-			next, exhausted := in.Policy.AfterFailure(workflow.Now(ctx), inv.DueDate, hard)
-			if exhausted && !suspended {
-				suspended = true
-			}
-			notice := activities.BillingNoticeInput{
-				Kind: activities.NoticeFailed, Number: in.Invoice, Key: fmt.Sprintf("%s/failed/%d", t.st.WorkflowID, attempt-1),
-				Reason: res.Reason, Hard: hard, NextRetry: next, SuspendOn: suspendAt, Suspend: exhausted, Channel: in.Channel,
-			}
-			if ownLinks {
-				notice.CardLinks = cardLinks(ctx, t.st.WorkflowID)
-			}
-			_ = workflow.ExecuteActivity(actx, a.BillingNotice, notice).Get(ctx, nil)
-			if ownLinks {
-				tellCharged(ctx, replyTo, ChargeResult{Invoice: in.Invoice, Reason: res.Reason, Hard: hard})
-			} else {
-				requestNewCard(ctx, in.SEN, in.Channel)
-			}
-			replyTo = nil
-			t.done(stepCharge)
 		}
-	wait:
-		charge = false
-
-		// Wait for whichever comes first: a new card, /license charge, the
-		// next scheduled retry, suspension, or giving up.
-		now := workflow.Now(ctx)
-		next, wake := in.Policy.Wake(now, inv.DueDate, hard, suspended)
-		switch {
-		case auth.on:
-			t.begin(ctx, stepAuthenticate)
-			t.waiting(ctx, inv.BillingContacts, wake)
-		case hard:
-			t.begin(ctx, stepNewCard)
-		default:
-			t.begin(ctx, stepRetry)
-		}
-		t.st.Deadline = wake
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(cardCh, func(c workflow.ReceiveChannel, _ bool) { cardUpdated(c) })
-		sel.AddReceive(chargeCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryNow = true })
-		if ownLinks {
-			sel.AddReceive(capturedCh, func(c workflow.ReceiveChannel, _ bool) { captured(c) })
-		}
-		if sca {
-			sel.AddReceive(auth.ch, func(workflow.ReceiveChannel, bool) { auth.settle(ctx, in.Invoice) })
-		}
-		sel.AddFuture(workflow.NewTimer(timerCtx, wake.Sub(now)), func(workflow.Future) {})
-		sel.Select(ctx)
-		cancelTimer()
-		// Several signals may be queued (a card update and /license charge
-		// together): drain them so they make one attempt.
-		for cardCh.Len() > 0 {
-			cardUpdated(cardCh)
-		}
-		for chargeCh.ReceiveAsync(nil) {
-			retryNow = true
-		}
-		now = workflow.Now(ctx)
-		switch {
-		case auth.paid != nil:
-			return paidNow(activities.ChargeInvoiceOutput{Paid: true, Reactivated: auth.paid.Reactivated, WasStatus: auth.paid.WasStatus}, fmt.Sprintf("Invoice %s paid: the cardholder confirmed attempt %d with their bank.", in.Invoice, auth.paid.Attempt))
-		case retryNow:
-			retryNow, charge = false, true
-		case !next.IsZero() && !now.Before(next) && auth.on:
-			if charge = !auth.remind(ctx, t, in, suspendAt); auth.paid != nil {
-				return paidNow(activities.ChargeInvoiceOutput{Paid: true, Reactivated: auth.paid.Reactivated, WasStatus: auth.paid.WasStatus}, fmt.Sprintf("Invoice %s paid: the cardholder confirmed attempt %d with their bank.", in.Invoice, auth.paid.Attempt))
-			}
-		case !next.IsZero() && !now.Before(next):
-			charge = true
-		case !suspended && !now.Before(suspendAt):
-			suspended = true
-			notice := activities.BillingNoticeInput{
-				Kind: activities.NoticeSuspended, Number: in.Invoice, Key: fmt.Sprintf("%s/suspended", t.st.WorkflowID), Channel: in.Channel,
-			}
-			if auth.on {
-				notice.Kind, notice.Suspend = activities.NoticeNeedsAuth, true
-			}
-			if ownLinks {
-				notice.CardLinks = cardLinks(ctx, t.st.WorkflowID)
-			}
-			_ = workflow.ExecuteActivity(actx, a.BillingNotice, notice).Get(ctx, nil)
-		case !now.Before(giveUpAt):
-			msg := fmt.Sprintf("Stopped collecting %s: unpaid %s after its due date. /license charge %s tries again.", in.Invoice, days(in.Policy.GiveUpAfter), in.SEN)
-			if ownLinks {
-				_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedExpired}).Get(ctx, nil)
-			}
-			t.end(ctx, operation.Failure, msg)
-			return CollectResult{Attempts: attempt - 1, Message: msg}, nil
+		next := c.wait(ctx)
+		var done bool
+		if charge, done = c.woken(ctx, next); done {
+			return c.result, nil
 		}
 	}
+}
+
+// chargeOnce makes an attempt (or takes the sweep's) and acts on its
+// outcome; done is true when the invoice is paid.
+func (c *collection) chargeOnce(ctx workflow.Context) (done bool, err error) {
+	c.t.begin(ctx, stepCharge)
+	var res activities.ChargeInvoiceOutput
+	if c.charged != nil {
+		// Attempt 1, made and counted by the sweep.
+		res, c.charged, c.attempt = *c.charged, nil, max(c.attempt, 2)
+	} else {
+		if err := workflow.ExecuteActivity(c.actx, a.ChargeInvoice, activities.ChargeInvoiceInput{
+			Number: c.in.Invoice, Attempt: c.attempt, Authenticate: c.sca,
+		}).Get(ctx, &res); err != nil {
+			return false, err
+		}
+		c.attempt++
+		countCharge(ctx, res)
+	}
+	if res.Paid {
+		c.paid(ctx, res, fmt.Sprintf("Invoice %s paid (attempt %d).", c.in.Invoice, c.attempt-1))
+		return true, nil
+	}
+	if c.auth.on = c.sca && res.NeedsAuth; c.auth.on {
+		c.hard = false
+		c.auth.ask(ctx, c.t, c.in, c.attempt-1, c.suspendAt, c.replyTo)
+		c.replyTo = nil
+		c.t.done(stepCharge)
+		return false, nil // not a failure: no failure notice, no suspension now
+	}
+	c.declined(ctx, res)
+	return false, nil
+}
+
+// declined acts on a failed attempt: the failure notice (suspending the
+// licence when the retries are used up), and the news to whoever asked
+// for the attempt.
+func (c *collection) declined(ctx workflow.Context, res activities.ChargeInvoiceOutput) {
+	c.hard = res.Hard
+	next, exhausted := c.in.Policy.AfterFailure(workflow.Now(ctx), c.inv.DueDate, c.hard)
+	if exhausted && !c.suspended {
+		c.suspended = true
+	}
+	notice := activities.BillingNoticeInput{
+		Kind: activities.NoticeFailed, Number: c.in.Invoice, Key: fmt.Sprintf("%s/failed/%d", c.t.st.WorkflowID, c.attempt-1),
+		Reason: res.Reason, Hard: c.hard, NextRetry: next, SuspendOn: c.suspendAt, Suspend: exhausted, Channel: c.in.Channel,
+	}
+	if c.ownLinks {
+		notice.CardLinks = cardLinks(ctx, c.t.st.WorkflowID)
+	}
+	_ = workflow.ExecuteActivity(c.actx, a.BillingNotice, notice).Get(ctx, nil)
+	if c.ownLinks {
+		tellCharged(ctx, c.replyTo, ChargeResult{Invoice: c.in.Invoice, Reason: res.Reason, Hard: c.hard})
+	} else {
+		requestNewCard(ctx, c.in.SEN, c.in.Channel)
+	}
+	c.replyTo = nil
+	c.t.done(stepCharge)
+}
+
+// wait waits for whichever comes first: a new card, /license charge, the
+// cardholder's bank, the next scheduled retry (which it returns, zero if
+// none), suspension, or giving up.
+func (c *collection) wait(ctx workflow.Context) (next time.Time) {
+	now := workflow.Now(ctx)
+	next, wake := c.in.Policy.Wake(now, c.inv.DueDate, c.hard, c.suspended)
+	switch {
+	case c.auth.on:
+		c.t.begin(ctx, stepAuthenticate)
+		c.t.waiting(ctx, c.inv.BillingContacts, wake)
+	case c.hard:
+		c.t.begin(ctx, stepNewCard)
+	default:
+		c.t.begin(ctx, stepRetry)
+	}
+	c.t.st.Deadline = wake
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(c.cardCh, func(ch workflow.ReceiveChannel, _ bool) { c.cardUpdated(ctx, ch) })
+	sel.AddReceive(c.chargeCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil); c.retryNow = true })
+	if c.ownLinks {
+		sel.AddReceive(c.capturedCh, func(ch workflow.ReceiveChannel, _ bool) { c.captured(ctx, ch) })
+	}
+	if c.sca {
+		sel.AddReceive(c.auth.ch, func(workflow.ReceiveChannel, bool) { c.auth.settle(ctx, c.in.Invoice) })
+	}
+	sel.AddFuture(workflow.NewTimer(timerCtx, wake.Sub(now)), func(workflow.Future) {})
+	sel.Select(ctx)
+	cancelTimer()
+	// Several signals may be queued (a card update and /license charge
+	// together): drain them so they make one attempt.
+	for c.cardCh.Len() > 0 {
+		c.cardUpdated(ctx, c.cardCh)
+	}
+	for c.chargeCh.ReceiveAsync(nil) {
+		c.retryNow = true
+	}
+	return next
+}
+
+// woken acts on what ended the wait for the retry next: charge says to
+// charge again, done that collection ended.
+func (c *collection) woken(ctx workflow.Context, next time.Time) (charge, done bool) {
+	now := workflow.Now(ctx)
+	due := !next.IsZero() && !now.Before(next)
+	switch {
+	case c.auth.paid != nil:
+		c.paidByBank(ctx)
+		return false, true
+	case c.retryNow:
+		c.retryNow = false
+		return true, false
+	case due && c.auth.on:
+		if charge = !c.auth.remind(ctx, c.t, c.in, c.suspendAt); c.auth.paid != nil {
+			c.paidByBank(ctx)
+			return false, true
+		}
+		return charge, false
+	case due:
+		return true, false
+	case !c.suspended && !now.Before(c.suspendAt):
+		c.suspend(ctx)
+	case !now.Before(c.giveUpAt):
+		c.giveUp(ctx)
+		return false, true
+	}
+	return false, false
+}
+
+// cardUpdated takes a CardUpdatedSignal: charge at once.
+func (c *collection) cardUpdated(ctx workflow.Context, ch workflow.ReceiveChannel) {
+	var u CardUpdated
+	ch.Receive(ctx, &u)
+	c.retryNow, c.hard = true, false
+	if c.ownLinks && u.ReplyTo != "" && !slices.Contains(c.replyTo, u.ReplyTo) {
+		c.replyTo = append(c.replyTo, u.ReplyTo)
+	}
+}
+
+// captured takes a card saved through one of this collection's own links:
+// make it the default, then charge at once. A stale or repeated report is
+// noted and ignored.
+func (c *collection) captured(ctx workflow.Context, ch workflow.ReceiveChannel) {
+	var got CardCaptured
+	ch.Receive(ctx, &got)
+	var applied activities.ApplyCardOutput
+	err := workflow.ExecuteActivity(c.actx, a.ApplyCard, activities.ApplyCardInput{
+		SEN: c.in.SEN, WorkflowID: c.t.st.WorkflowID, SessionID: got.SessionID, PaymentMethodID: got.PaymentMethodID, LinkID: got.LinkID,
+	}).Get(ctx, &applied)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("captured card not applied", "err", err)
+		return
+	}
+	c.retryNow, c.hard = true, false
+}
+
+// suspend sends the suspension notice (the activity suspends the licence).
+func (c *collection) suspend(ctx workflow.Context) {
+	c.suspended = true
+	notice := activities.BillingNoticeInput{
+		Kind: activities.NoticeSuspended, Number: c.in.Invoice, Key: fmt.Sprintf("%s/suspended", c.t.st.WorkflowID), Channel: c.in.Channel,
+	}
+	if c.auth.on {
+		notice.Kind, notice.Suspend = activities.NoticeNeedsAuth, true
+	}
+	if c.ownLinks {
+		notice.CardLinks = cardLinks(ctx, c.t.st.WorkflowID)
+	}
+	_ = workflow.ExecuteActivity(c.actx, a.BillingNotice, notice).Get(ctx, nil)
+}
+
+// giveUp ends the collection unpaid; the invoice stays open.
+func (c *collection) giveUp(ctx workflow.Context) {
+	msg := fmt.Sprintf("Stopped collecting %s: unpaid %s after its due date. /license charge %s tries again.", c.in.Invoice, days(c.in.Policy.GiveUpAfter), c.in.SEN)
+	if c.ownLinks {
+		_ = workflow.ExecuteActivity(c.actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: c.t.st.WorkflowID, Reason: activities.RevokedExpired}).Get(ctx, nil)
+	}
+	c.t.end(ctx, operation.Failure, msg)
+	c.result = CollectResult{Attempts: c.attempt - 1, Message: msg}
+}
+
+// paidByBank ends the collection paid: the cardholder confirmed an
+// attempt with their bank.
+func (c *collection) paidByBank(ctx workflow.Context) {
+	p := c.auth.paid
+	c.paid(ctx, activities.ChargeInvoiceOutput{Paid: true, Reactivated: p.Reactivated, WasStatus: p.WasStatus},
+		fmt.Sprintf("Invoice %s paid: the cardholder confirmed attempt %d with their bank.", c.in.Invoice, p.Attempt))
+}
+
+// paid ends the collection: the invoice is paid.
+func (c *collection) paid(ctx workflow.Context, res activities.ChargeInvoiceOutput, msg string) {
+	_ = workflow.ExecuteActivity(c.actx, a.BillingNotice, activities.BillingNoticeInput{
+		Kind: activities.NoticePaid, Number: c.in.Invoice, Key: fmt.Sprintf("%s/paid", c.t.st.WorkflowID),
+		Reactivated: res.Reactivated, WasStatus: res.WasStatus, Channel: c.in.Channel,
+	}).Get(ctx, nil)
+	if c.ownLinks {
+		tellCharged(ctx, c.replyTo, ChargeResult{Invoice: c.in.Invoice, Paid: true})
+		_ = workflow.ExecuteActivity(c.actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: c.t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
+	}
+	c.t.end(ctx, operation.Completed, msg)
+	c.result = CollectResult{Paid: true, Attempts: c.attempt - 1, Message: msg}
 }
 
 // countCharge counts an attempt's outcome (licensedesk_charge_attempts).
