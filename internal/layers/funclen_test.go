@@ -31,7 +31,6 @@ var longFuncAllowed = map[string]int{
 	"cmd/licensedesk/chaos.go chaos.run":       117,
 	"cmd/licensedesk/cluster.go startCluster":  108,
 	"cmd/licensedesk/chaos.go runChaos":        101,
-	"cmd/licensedesk/import.go runImport":      82,
 }
 
 type funcLen struct {
