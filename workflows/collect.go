@@ -14,16 +14,22 @@ import (
 	"licensedesk/operation"
 )
 
-// RetryPolicy is the dunning schedule, licensing.DunningSchedule (not
-// Temporal's activity RetryPolicy). The alias keeps workflow inputs
-// (CollectInput.Policy, BillingCycleInput.Policy) and their callers as
-// they were: same type, same wire format.
+// RetryPolicy is the old name of the dunning schedule,
+// licensing.DunningSchedule (not Temporal's activity RetryPolicy), kept as
+// an alias so code written against it still compiles. Same type, same wire
+// format.
+//
+// Deprecated: use licensing.DunningSchedule.
 type RetryPolicy = licensing.DunningSchedule
 
 // DefaultRetryPolicy is licensing.DefaultDunning.
+//
+// Deprecated: use licensing.DefaultDunning.
 var DefaultRetryPolicy = licensing.DefaultDunning
 
-// ParseRetryPolicy is licensing.ParseDunningSchedule, for its callers.
+// ParseRetryPolicy is licensing.ParseDunningSchedule.
+//
+// Deprecated: use licensing.ParseDunningSchedule.
 func ParseRetryPolicy(retryDays, suspendDays string) (RetryPolicy, error) {
 	return licensing.ParseDunningSchedule(retryDays, suspendDays)
 }
@@ -31,9 +37,9 @@ func ParseRetryPolicy(retryDays, suspendDays string) (RetryPolicy, error) {
 // CollectInput names the invoice to collect.
 type CollectInput struct {
 	SEN     licensing.SEN
-	Invoice string // invoice number
-	Policy  RetryPolicy
-	Channel string // Slack channel for alerts
+	Invoice string                    // invoice number
+	Policy  licensing.DunningSchedule // the dunning schedule (zero: the default)
+	Channel string                    // Slack channel for alerts
 	// ChargeNow charges at once even when earlier attempts exist (a new card
 	// arrived after collection had stopped).
 	ChargeNow bool

@@ -29,7 +29,7 @@ import (
 type BillingCycleInput struct {
 	SEN     licensing.SEN
 	Channel string
-	Policy  RetryPolicy
+	Policy  licensing.DunningSchedule // the dunning schedule (zero: the default)
 }
 
 // BillingCycle runs one billing cycle of a cloud licence per run: it sleeps
