@@ -31,8 +31,8 @@ type Client struct {
 	Namespace string
 	UIURL     string
 	Timing    workflows.Timing // zero: the defaults (remind after 3 days, expire after 14)
-	// Policy is the retry schedule of collections (zero: the default).
-	Policy workflows.RetryPolicy
+	// Policy is the dunning schedule of collections (zero: the default).
+	Policy licensing.DunningSchedule
 	// SweepEvery is how often the billing sweep runs (default 5 minutes).
 	SweepEvery time.Duration
 	// AlertChannel is where billing alerts go (SLACK_CHANNEL).

@@ -194,66 +194,82 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	var (
-		promoted *PromoteResult
-		declined *DecideResult // Decline on the link: the offer ends
-	)
-	err = workflow.SetUpdateHandlerWithOptions(ctx, DeclinePromotionUpdate,
-		func(ctx workflow.Context, p PromoteInput) (DecideResult, error) {
-			by, err := declinePromotion(ctx, p, t.st.WorkflowID)
+	p := &promoteOffer{in: in, timing: timing, t: t}
+	if err := p.registerHandlers(ctx); err != nil {
+		return Result{}, err
+	}
+	return p.run(ctx)
+}
+
+// promoteOffer is one run of Promote.
+type promoteOffer struct {
+	in       PromoteOfferInput
+	timing   Timing
+	t        *tracker
+	promoted *PromoteResult
+	declined *DecideResult // Decline on the link: the offer ends
+}
+
+// waiting is true while the offer waits for its link.
+func (p *promoteOffer) waiting(workflow.Context, PromoteInput) error {
+	if p.promoted != nil || p.declined != nil || p.t.st.Done {
+		return errNotWaiting
+	}
+	return nil
+}
+
+func (p *promoteOffer) registerHandlers(ctx workflow.Context) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, DeclinePromotionUpdate,
+		func(ctx workflow.Context, in PromoteInput) (DecideResult, error) {
+			by, err := declinePromotion(ctx, in, p.t.st.WorkflowID)
 			if err != nil {
 				return DecideResult{}, err
 			}
-			if declined == nil {
-				declined = &DecideResult{By: by}
+			if p.declined == nil {
+				p.declined = &DecideResult{By: by}
 			}
-			return *declined, nil
+			return *p.declined, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PromoteInput) error {
-			if promoted != nil || declined != nil || t.st.Done {
-				return errNotWaiting
-			}
-			return nil
-		}})
+		workflow.UpdateHandlerOptions{Validator: p.waiting})
 	if err != nil {
-		return Result{}, err
+		return err
 	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate,
-		func(ctx workflow.Context, p PromoteInput) (PromoteResult, error) {
-			var out activities.RedeemPromotionOutput
-			err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemPromotion, activities.RedeemPromotionInput{
-				TokenHash: p.TokenHash, WorkflowID: t.st.WorkflowID,
-			}).Get(ctx, &out)
-			if err != nil {
-				return PromoteResult{}, err
-			}
-			promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
-			var former []licensing.Email
-			for _, d := range out.Demoted {
-				_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
-					Key: t.mailKey("demoted", string(d.Role), string(d.Email)), Kind: activities.NotifyPromoted,
-					To: d.Email, SEN: in.SEN, Role: d.Role, NewEmail: in.Email, Via: "link",
-				}).Get(ctx, nil)
-				former = append(former, d.Email)
-			}
-			if workflow.GetVersion(ctx, "promote-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
-				tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: in.SEN, Change: mail.ChangePromoted, Contact: out.Email, Roles: out.Roles,
-					By: string(out.Email), Via: "link", Former: former, Except: former})
-			}
-			return *promoted, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PromoteInput) error {
-			if promoted != nil || declined != nil || t.st.Done {
-				return errNotWaiting
-			}
-			return nil
-		}})
+	return workflow.SetUpdateHandlerWithOptions(ctx, PromoteUpdate, p.promote, workflow.UpdateHandlerOptions{Validator: p.waiting})
+}
+
+// promote spends the promote link: the person becomes primary, and those
+// they replace and the primary contacts are told.
+func (p *promoteOffer) promote(ctx workflow.Context, in PromoteInput) (PromoteResult, error) {
+	t := p.t
+	var out activities.RedeemPromotionOutput
+	err := workflow.ExecuteActivity(withActivities(ctx), a.RedeemPromotion, activities.RedeemPromotionInput{
+		TokenHash: in.TokenHash, WorkflowID: t.st.WorkflowID,
+	}).Get(ctx, &out)
 	if err != nil {
-		return Result{}, err
+		return PromoteResult{}, err
 	}
-	actx := withActivities(ctx)
+	p.promoted = &PromoteResult{Email: out.Email, Roles: out.Roles}
+	var former []licensing.Email
+	for _, d := range out.Demoted {
+		_ = workflow.ExecuteActivity(withActivities(ctx), a.Notify, activities.NotifyInput{
+			Key: t.mailKey("demoted", string(d.Role), string(d.Email)), Kind: activities.NotifyPromoted,
+			To: d.Email, SEN: p.in.SEN, Role: d.Role, NewEmail: p.in.Email, Via: "link",
+		}).Get(ctx, nil)
+		former = append(former, d.Email)
+	}
+	if workflow.GetVersion(ctx, "promote-tells-primaries", workflow.DefaultVersion, 1) >= 1 {
+		tellPrimaries(ctx, t, activities.NotifyPrimariesInput{SEN: p.in.SEN, Change: mail.ChangePromoted, Contact: out.Email, Roles: out.Roles,
+			By: string(out.Email), Via: "link", Former: former, Except: former})
+	}
+	return *p.promoted, nil
+}
+
+// run mails the promote link and waits for it to be used, declined or to
+// expire.
+func (p *promoteOffer) run(ctx workflow.Context) (Result, error) {
+	in, t := p.in, p.t
 	t.begin(ctx, stepPromote)
-	deadline := workflow.Now(ctx).Add(timing.Expiry)
+	deadline := workflow.Now(ctx).Add(p.timing.Expiry)
 	send := func(ctx workflow.Context, reminder bool) error {
 		return t.sendLinks(ctx, activities.SendLinksInput{
 			Purpose: licensing.PurposePromote, To: []licensing.Email{in.Email}, SEN: in.SEN, WorkflowID: t.st.WorkflowID, MailKey: t.mailKey(),
@@ -266,13 +282,21 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 	}
 	t.waiting(ctx, []licensing.Email{in.Email}, deadline)
 	me := []licensing.Email{in.Email}
-	ok, err := awaitPerson(ctx, timing, deadline, func() bool { return promoted != nil || declined != nil || t.allLeft(me) }, func(ctx workflow.Context) {
+	ok, err := awaitPerson(ctx, p.timing, deadline, func() bool { return p.promoted != nil || p.declined != nil || t.allLeft(me) }, func(ctx workflow.Context) {
 		_ = send(ctx, true)
 	})
+	return p.end(ctx, ok, err)
+}
+
+// end ends the offer after its wait: ok is whether the wait ended before
+// the deadline, err how it failed (cancelled, perhaps).
+func (p *promoteOffer) end(ctx workflow.Context, ok bool, err error) (Result, error) {
+	in, t := p.in, p.t
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	revoke := func(o operation.Outcome) {
 		_ = workflow.ExecuteActivity(withActivities(dctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: revokeReason(o)}).Get(dctx, nil)
 	}
+	me := []licensing.Email{in.Email}
 	switch {
 	case isCancel(ctx, err):
 		revoke(operation.Cancelled)
@@ -284,22 +308,22 @@ func Promote(ctx workflow.Context, in PromoteOfferInput) (Result, error) {
 		return Result{Outcome: operation.Cancelled}, temporal.NewCanceledError()
 	case err != nil:
 		return Result{}, err
-	case declined != nil:
+	case p.declined != nil:
 		revoke(operation.Declined)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary %s contact of %s; nothing changed.", in.Email, roleList(in.Roles), in.SEN))
-	case promoted == nil && t.allLeft(me):
+	case p.promoted == nil && t.allLeft(me):
 		revoke(operation.Failure)
 		finishHandlers(ctx)
 		return t.finish(ctx, operation.Failure, fmt.Sprintf("%s no longer belongs to %s, so the offer to make themselves primary was withdrawn.", in.Email, in.SEN))
 	case !ok:
 		revoke(operation.Expired)
-		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(timing.Expiry))
+		msg := fmt.Sprintf("%s did not use their promotion link within %s.", in.Email, days(p.timing.Expiry))
 		return t.finish(ctx, operation.Expired, msg)
 	}
 	finishHandlers(ctx)
-	_ = workflow.ExecuteActivity(actx, a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
-	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(promoted.Roles), in.SEN)
+	_ = workflow.ExecuteActivity(withActivities(ctx), a.RevokeLinks, activities.RevokeLinksInput{WorkflowID: t.st.WorkflowID, Reason: activities.RevokedDone}).Get(ctx, nil)
+	msg := fmt.Sprintf("%s is now the primary %s contact of %s.", in.Email, roleList(p.promoted.Roles), in.SEN)
 	return t.finish(ctx, operation.Completed, msg)
 }
 

@@ -202,14 +202,24 @@ func declinePromotion(ctx workflow.Context, in PromoteInput, workflowID string) 
 var errNotWaiting = temporalerr.New(licensing.Gone, "This request is no longer waiting for this; the link has no effect now.")
 
 func (m *move) run(ctx workflow.Context) (MoveResult, error) {
-	actx := withActivities(ctx)
-	req := m.in.Request
+	for _, step := range []func(workflow.Context) (bool, MoveResult, error){m.check, m.confirm, m.addContact, m.awaitPromotion} {
+		if ended, res, err := step(ctx); ended {
+			return res, err
+		}
+	}
+	return m.finish(ctx)
+}
 
-	// 1. Check, and resolve defaults (--from, --roles, --confirm-by).
+// moveEnded says a step of the move ended it, with what Move returns.
+func moveEnded(res MoveResult, err error) (bool, MoveResult, error) { return true, res, err }
+
+// check (step 1) checks the request and resolves its defaults (--from,
+// --roles, --confirm-by).
+func (m *move) check(ctx workflow.Context) (bool, MoveResult, error) {
 	m.t.begin(ctx, stepCheck)
 	var planned activities.PlanMoveOutput
-	if err := workflow.ExecuteActivity(actx, a.PlanMove, activities.PlanMoveInput{Request: req}).Get(ctx, &planned); err != nil {
-		return m.fail(ctx, err)
+	if err := workflow.ExecuteActivity(withActivities(ctx), a.PlanMove, activities.PlanMoveInput{Request: m.in.Request}).Get(ctx, &planned); err != nil {
+		return moveEnded(m.fail(ctx, err))
 	}
 	m.plan, m.prod = planned.Plan, planned.Product
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrCustomerEmails.ValueSet(
@@ -217,12 +227,15 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	m.t.done(stepCheck)
 	m.t.note(ctx, fmt.Sprintf("Plan: add %s as %s contact; %s; confirmation asked of %s.",
 		m.plan.NewEmail, roleList(m.plan.Add), oldFate(m.plan), emailList(m.plan.ConfirmBy)))
+	return false, MoveResult{}, nil
+}
 
-	// 2. A contact or site admin confirms.
+// confirm (step 2): a contact or site admin confirms.
+func (m *move) confirm(ctx workflow.Context) (bool, MoveResult, error) {
 	m.t.begin(ctx, stepConfirm)
 	deadline := workflow.Now(ctx).Add(m.timing.Expiry)
 	if err := m.sendLinks(ctx, licensing.PurposeConfirmMove, m.plan.ConfirmBy, deadline, false); err != nil {
-		return m.fail(ctx, err)
+		return moveEnded(m.fail(ctx, err))
 	}
 	m.t.waiting(ctx, m.plan.ConfirmBy, deadline)
 	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.decision != nil || m.t.allLeft(m.plan.ConfirmBy) }, func(ctx workflow.Context) {
@@ -231,30 +244,32 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 		}
 		m.t.note(ctx, "Reminder sent to "+emailList(m.plan.ConfirmBy)+".")
 	})
-	if err != nil {
-		return MoveResult{}, err
-	}
-	if m.decision == nil && m.t.allLeft(m.plan.ConfirmBy) {
-		return m.undo(ctx, operation.Failure, fmt.Sprintf("%s, asked to confirm, no longer belongs to %s; nothing was changed. Ask again, naming another contact or site admin with --confirm-by.",
-			emailList(m.plan.ConfirmBy), req.SEN)), nil
-	}
-	if !ok {
-		return m.undo(ctx, operation.Expired, fmt.Sprintf("Nobody confirmed within %s; nothing was changed.", days(m.timing.Expiry))), nil
-	}
-	if !m.decision.Approve {
-		return m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined the move; nothing was changed.", m.decision.By)), nil
+	switch {
+	case err != nil:
+		return moveEnded(MoveResult{}, err)
+	case m.decision == nil && m.t.allLeft(m.plan.ConfirmBy):
+		return moveEnded(m.undo(ctx, operation.Failure, fmt.Sprintf("%s, asked to confirm, no longer belongs to %s; nothing was changed. Ask again, naming another contact or site admin with --confirm-by.",
+			emailList(m.plan.ConfirmBy), m.in.Request.SEN)), nil)
+	case !ok:
+		return moveEnded(m.undo(ctx, operation.Expired, fmt.Sprintf("Nobody confirmed within %s; nothing was changed.", days(m.timing.Expiry))), nil)
+	case !m.decision.Approve:
+		return moveEnded(m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined the move; nothing was changed.", m.decision.By)), nil)
 	}
 	m.t.done(stepConfirm)
 	m.t.note(ctx, fmt.Sprintf("%s approved.", m.decision.By))
+	return false, MoveResult{}, nil
+}
 
-	// 3. The new account exists (pending until its owner sets it up) and is
-	// a contact in the chosen roles.
+// addContact (step 3): the new account exists (pending until its owner
+// sets it up) and is a contact in the chosen roles.
+func (m *move) addContact(ctx workflow.Context) (bool, MoveResult, error) {
+	req := m.in.Request
 	m.t.begin(ctx, stepAdd)
 	var added activities.EnsureContactsOutput
-	if err := workflow.ExecuteActivity(actx, a.EnsureContacts, activities.EnsureContactsInput{
+	if err := workflow.ExecuteActivity(withActivities(ctx), a.EnsureContacts, activities.EnsureContactsInput{
 		SEN: req.SEN, Email: m.plan.NewEmail, Roles: m.plan.Add, By: m.actor(),
 	}).Get(ctx, &added); err != nil {
-		return m.fail(ctx, err)
+		return moveEnded(m.fail(ctx, err))
 	}
 	m.added = added.Added
 	m.t.done(stepAdd)
@@ -267,65 +282,54 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	if added.AccountCreated {
 		m.t.note(ctx, fmt.Sprintf("Created a pending account for %s; they set their name and password from the emailed link.", m.plan.NewEmail))
 	}
+	return false, MoveResult{}, nil
+}
 
-	// 4. The new contact promotes themselves (nobody can do it for them).
+// awaitPromotion (step 4): the new contact promotes themselves (nobody
+// can do it for them).
+func (m *move) awaitPromotion(ctx workflow.Context) (bool, MoveResult, error) {
 	if len(m.plan.Promote) == 0 {
 		m.t.skipped(stepPromote)
-	} else {
-		m.t.begin(ctx, stepPromote)
-		deadline := workflow.Now(ctx).Add(m.timing.Expiry)
-		if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, false); err != nil {
-			return m.fail(ctx, err)
-		}
-		m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
-		newContact := []licensing.Email{m.plan.NewEmail}
-		ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil || m.declined != nil || m.t.allLeft(newContact) }, func(ctx workflow.Context) {
-			if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
-				workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
-			}
-			m.t.note(ctx, "Reminder sent to "+string(m.plan.NewEmail)+".")
-		})
-		if err != nil {
-			return MoveResult{}, err
-		}
-		if m.declined != nil {
-			return m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed.", m.plan.NewEmail)), nil
-		}
-		if m.promoted == nil && m.t.allLeft(newContact) {
-			return m.undo(ctx, operation.Failure, fmt.Sprintf("%s was removed from %s before making themselves primary, so the move was called off; nothing else changed.", m.plan.NewEmail, req.SEN)), nil
-		}
-		if !ok && !m.promotedMeanwhile(ctx) {
-			return m.undo(ctx, operation.Expired, fmt.Sprintf("%s did not make themselves primary within %s; the contact added for the move was removed again.", m.plan.NewEmail, days(m.timing.Expiry))), nil
-		}
-		m.t.done(stepPromote)
-		m.t.note(ctx, fmt.Sprintf("%s is now the primary %s contact; %s is secondary.", m.plan.NewEmail, roleList(m.plan.Promote), m.plan.From))
+		return false, MoveResult{}, nil
 	}
+	m.t.begin(ctx, stepPromote)
+	deadline := workflow.Now(ctx).Add(m.timing.Expiry)
+	if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, false); err != nil {
+		return moveEnded(m.fail(ctx, err))
+	}
+	m.t.waiting(ctx, []licensing.Email{m.plan.NewEmail}, deadline)
+	newContact := []licensing.Email{m.plan.NewEmail}
+	ok, err := awaitPerson(ctx, m.timing, deadline, func() bool { return m.promoted != nil || m.declined != nil || m.t.allLeft(newContact) }, func(ctx workflow.Context) {
+		if err := m.sendLinks(ctx, licensing.PurposePromote, []licensing.Email{m.plan.NewEmail}, deadline, true); err != nil {
+			workflow.GetLogger(ctx).Warn("promotion reminder failed", "err", err)
+		}
+		m.t.note(ctx, "Reminder sent to "+string(m.plan.NewEmail)+".")
+	})
+	switch {
+	case err != nil:
+		return moveEnded(MoveResult{}, err)
+	case m.declined != nil:
+		return moveEnded(m.undo(ctx, operation.Declined, fmt.Sprintf("%s declined to become the primary contact, so the move was called off; the contact added for it was removed again and nothing else changed.", m.plan.NewEmail)), nil)
+	case m.promoted == nil && m.t.allLeft(newContact):
+		return moveEnded(m.undo(ctx, operation.Failure, fmt.Sprintf("%s was removed from %s before making themselves primary, so the move was called off; nothing else changed.", m.plan.NewEmail, m.in.Request.SEN)), nil)
+	case !ok && !m.promotedMeanwhile(ctx):
+		return moveEnded(m.undo(ctx, operation.Expired, fmt.Sprintf("%s did not make themselves primary within %s; the contact added for the move was removed again.", m.plan.NewEmail, days(m.timing.Expiry))), nil)
+	}
+	m.t.done(stepPromote)
+	m.t.note(ctx, fmt.Sprintf("%s is now the primary %s contact; %s is secondary.", m.plan.NewEmail, roleList(m.plan.Promote), m.plan.From))
+	return false, MoveResult{}, nil
+}
 
-	// From here on the move finishes even if cancelled: undoing a promotion
-	// is not ours to do (only a person can promote themselves).
+// finish (steps 5 and 6) removes the old contact unless asked to keep it,
+// records the move and tells both people. From here on the move finishes
+// even if cancelled: undoing a promotion is not ours to do (only a person
+// can promote themselves).
+func (m *move) finish(ctx workflow.Context) (MoveResult, error) {
+	req := m.in.Request
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	actx = withActivities(dctx)
-
-	// 5. The old contact goes, unless asked to stay as secondary.
-	if m.plan.KeepOld || len(m.plan.Remove) == 0 {
-		m.t.skipped(stepRemove)
-	} else {
-		m.t.begin(dctx, stepRemove)
-		var withdrawn []string
-		for _, role := range m.plan.Remove {
-			var removed activities.RemoveContactOutput
-			if err := workflow.ExecuteActivity(actx, a.RemoveContact, activities.RemoveContactInput{
-				SEN: req.SEN, Role: role, Email: m.plan.From, By: m.actor(),
-			}).Get(dctx, &removed); err != nil {
-				return m.fail(dctx, err)
-			}
-			withdrawn = append(withdrawn, removed.Withdrawn...)
-		}
-		// Version 1: as ContactRemove, tell what waited on the old contact.
-		if workflow.GetVersion(dctx, "move-remove-tells-waiters", workflow.DefaultVersion, 1) >= 1 {
-			tellWithdrawn(dctx, m.t.st.WorkflowID, PersonLeft{SEN: req.SEN, Email: m.plan.From}, withdrawn)
-		}
-		m.t.done(stepRemove)
+	actx := withActivities(dctx)
+	if err := m.removeOld(dctx); err != nil {
+		return m.fail(dctx, err)
 	}
 
 	// Version 1: the move is recorded in the history when it is done
@@ -357,6 +361,33 @@ func (m *move) run(ctx workflow.Context) (MoveResult, error) {
 	}
 	m.t.end(dctx, operation.Completed, msg)
 	return MoveResult{Outcome: operation.Completed, Message: msg}, nil
+}
+
+// removeOld (step 5): the old contact goes, unless asked to stay as
+// secondary. dctx is disconnected from cancellation.
+func (m *move) removeOld(dctx workflow.Context) error {
+	if m.plan.KeepOld || len(m.plan.Remove) == 0 {
+		m.t.skipped(stepRemove)
+		return nil
+	}
+	req := m.in.Request
+	m.t.begin(dctx, stepRemove)
+	var withdrawn []string
+	for _, role := range m.plan.Remove {
+		var removed activities.RemoveContactOutput
+		if err := workflow.ExecuteActivity(withActivities(dctx), a.RemoveContact, activities.RemoveContactInput{
+			SEN: req.SEN, Role: role, Email: m.plan.From, By: m.actor(),
+		}).Get(dctx, &removed); err != nil {
+			return err
+		}
+		withdrawn = append(withdrawn, removed.Withdrawn...)
+	}
+	// Version 1: as ContactRemove, tell what waited on the old contact.
+	if workflow.GetVersion(dctx, "move-remove-tells-waiters", workflow.DefaultVersion, 1) >= 1 {
+		tellWithdrawn(dctx, m.t.st.WorkflowID, PersonLeft{SEN: req.SEN, Email: m.plan.From}, withdrawn)
+	}
+	m.t.done(stepRemove)
+	return nil
 }
 
 // promotedMeanwhile re-reads the database when the wait expires: if the new

@@ -8,12 +8,6 @@ import (
 	"licensedesk/licensing"
 )
 
-// PersonLeftSignal tells a workflow that a person it may be waiting on is
-// no longer a contact or site admin of its licence: their links to it were
-// withdrawn. A step that waits only on people who left ends at once,
-// saying so, instead of waiting for its deadline with nobody able to act.
-const PersonLeftSignal = "person-left"
-
 // PersonLeft is PersonLeftSignal's payload.
 type PersonLeft struct {
 	SEN   licensing.SEN

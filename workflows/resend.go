@@ -13,10 +13,6 @@ import (
 	"licensedesk/licensing"
 )
 
-// ResendUpdate mails a fresh link for the step an operation waits on
-// (/license resend, SPEC §11).
-const ResendUpdate = "resend"
-
 // ResendInput names whom to mail again: Email, or everyone the step waits
 // on when it is empty; By is the Slack user who asked.
 type ResendInput struct {

@@ -12,6 +12,92 @@ import (
 	"licensedesk/operation"
 )
 
+// BillingSweepInput tunes one sweep.
+type BillingSweepInput struct {
+	PageSize int // licences invoiced, or collections started, per activity [500]
+	// ChargePage is how many invoices one page of first attempts takes
+	// [250], and Lanes how many walks of the outbox go side by side [2]
+	// (version 1 of "sweep-charges-first-attempts").
+	ChargePage, Lanes int
+
+	// Where a sweep that continued as new on a long billing day stands.
+	Continued bool
+	Run       int64              // its billing run (0: none)
+	Walk      []int64            // each lane's position in the outbox (an invoice id); nil: at the start
+	Pass      int                // the walk's pass: later passes take what the provider did not answer
+	Deferred  int                // invoices the provider did not answer, this pass
+	Notices   int                // payment-mail workflows started so far
+	Done      BillingSweepResult // what the runs before did
+}
+
+// BillingSweepResult says what one sweep did.
+type BillingSweepResult struct {
+	Invoiced, Started int
+	Reminded          int // reminder mails sent (renewals, card handovers)
+	// Version 1: first attempts paid, declined (handed to dunning), and
+	// collections started as before (earlier attempts); Deferred are left
+	// in the outbox for the next sweep (the provider did not answer).
+	Paid, Declined, HandedOff, Deferred int
+}
+
+const (
+	stepSweepInvoice   = "invoice"
+	stepSweepCollect   = "collect"
+	stepSweepReminders = "remind"
+)
+
+// BillingSweep is billing: a Temporal Schedule starts it every few
+// minutes (temporalclient.Client.EnsureBilling). It invoices every licence
+// whose billing date has come, a page at a time in date order (each page
+// moves its licences' dates on, so they leave the due set), then starts
+// the collection of every invoice that has none yet (the outbox
+// invoices.collection_started_at). Its cost grows with what is due, not
+// with the number of licences: importing a million licences starts no
+// workflow, and renewing or cancelling one is a row change. Every step is
+// idempotent, so a sweep that dies is simply done again by the next.
+func BillingSweep(ctx workflow.Context, in BillingSweepInput) (BillingSweepResult, error) {
+	// Version 1 (issue 18): the sweep charges first attempts itself, in
+	// pages, and posts a digest (sweep.go). Runs started before start a
+	// collection per invoice (sweep_legacy.go).
+	if workflow.GetVersion(ctx, "sweep-charges-first-attempts", workflow.DefaultVersion, 1) >= 1 {
+		return billingSweepCharging(ctx, in)
+	}
+	return billingSweepByCollections(ctx, in)
+}
+
+// remindersPage is how many reminders one activity sends: each is a few
+// mails, and an activity has 30 seconds.
+const remindersPage = 50
+
+// sweepReminders queues the renewal reminders that fell due (a page at a
+// time, each page marking its licences so they leave the due set) and
+// sends every reminder in the outbox. Like the rest of the sweep, its cost
+// grows with what is due, and a sweep that dies leaves the rest to the
+// next.
+func sweepReminders(ctx workflow.Context, t *tracker, pageSize int, res *BillingSweepResult) error {
+	actx := withActivities(ctx)
+	t.begin(ctx, stepSweepReminders)
+	for {
+		var page activities.QueueRenewalsOutput
+		if err := workflow.ExecuteActivity(actx, a.QueueRenewals, activities.QueueRenewalsInput{Today: workflow.Now(ctx), Limit: pageSize}).Get(ctx, &page); err != nil {
+			return err
+		}
+		if page.Marked < pageSize {
+			break
+		}
+	}
+	for {
+		var page activities.SendRemindersOutput
+		if err := workflow.ExecuteActivity(actx, a.SendReminders, activities.SendRemindersInput{Today: workflow.Now(ctx), Limit: remindersPage}).Get(ctx, &page); err != nil {
+			return err
+		}
+		res.Reminded += page.Mailed
+		if page.Done < remindersPage {
+			return nil
+		}
+	}
+}
+
 // The billing sweep since version 1 of "sweep-charges-first-attempts"
 // (issue 18): it invoices what is due, opens a billing run that claims the
 // new invoices, and charges their first attempts itself, a page at a time

@@ -46,18 +46,10 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if fs.NArg() != 1 {
 		return usageErrorf("give one FILE of NDJSON licences, or - for stdin (see licensedesk import -h)")
 	}
-	var state devState
-	if b, err := os.ReadFile(filepath.Join(o.dataDir, devStateFile)); err == nil {
-		_ = json.Unmarshal(b, &state)
+	token, base, err := importServer(o, getenv)
+	if err != nil {
+		return err
 	}
-	token := getenv("ADMIN_API_TOKEN")
-	if token == "" {
-		token = state.AdminAPIToken
-	}
-	if token == "" {
-		return usageErrorf("ADMIN_API_TOKEN is not set and no dev data dir at %s holds one", o.dataDir)
-	}
-	base := serverBase(o.serverURL, state, getenv)
 
 	in, size, err := openInput(fs.Arg(0))
 	if err != nil {
@@ -92,16 +84,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusUnauthorized:
-		return fmt.Errorf("the server at %s refused the API token (ADMIN_API_TOKEN, or the one in %s)", base, o.dataDir)
-	default:
-		var e struct{ Error string }
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("the server answered %s: %s", resp.Status, e.Error)
-		}
-		return fmt.Errorf("the server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	if err := importRefused(resp, body, base, o.dataDir); err != nil {
+		return err
 	}
 	var sum postgres.ImportSummary
 	if err := json.Unmarshal(body, &sum); err != nil {
@@ -118,6 +102,40 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("%d %s rejected", n, plural(n, "line was", "lines were"))
 	}
 	return nil
+}
+
+// importServer is the API token and the server to import into: from the
+// environment, else from the dev data dir.
+func importServer(o importOptions, getenv func(string) string) (token, base string, err error) {
+	var state devState
+	if b, err := os.ReadFile(filepath.Join(o.dataDir, devStateFile)); err == nil {
+		_ = json.Unmarshal(b, &state)
+	}
+	token = getenv("ADMIN_API_TOKEN")
+	if token == "" {
+		token = state.AdminAPIToken
+	}
+	if token == "" {
+		return "", "", usageErrorf("ADMIN_API_TOKEN is not set and no dev data dir at %s holds one", o.dataDir)
+	}
+	return token, serverBase(o.serverURL, state, getenv), nil
+}
+
+// importRefused says why the server refused an import, or nil when it
+// answered 200.
+func importRefused(resp *http.Response, body []byte, base, dataDir string) error {
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return fmt.Errorf("the server at %s refused the API token (ADMIN_API_TOKEN, or the one in %s)", base, dataDir)
+	default:
+		var e struct{ Error string }
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("the server answered %s: %s", resp.Status, e.Error)
+		}
+		return fmt.Errorf("the server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
 }
 
 // serverBase is --url, else the dev server the data dir names, else HTTP_ADDR.

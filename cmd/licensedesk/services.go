@@ -33,7 +33,6 @@ import (
 	"licensedesk/temporalclient"
 	"licensedesk/web"
 	"licensedesk/webhooks/sender"
-	"licensedesk/workflows"
 )
 
 // services are the long-lived connections every process role shares.
@@ -69,7 +68,7 @@ type services struct {
 }
 
 func openServices(ctx context.Context, cfg config.Config, dev bool, logger *slog.Logger, now clock.Clock) (*services, error) {
-	policy, err := workflows.ParseRetryPolicy(cfg.BillingRetryDays, cfg.BillingSuspendDays)
+	policy, err := licensing.ParseDunningSchedule(cfg.BillingRetryDays, cfg.BillingSuspendDays)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
