@@ -128,7 +128,15 @@ func MigrateBefore(ctx context.Context, url, name string) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if !clock.IsWall(db.clock) {
+			// The history's times follow the store's clock (migration 018).
+			if _, err := tx.Exec(ctx, `SELECT set_config('licensedesk.now', $1, true)`, db.clock().UTC().Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // constraintName returns the name of the constraint err violated, if any.

@@ -231,7 +231,7 @@ ALTER TABLE public.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 CREATE TABLE public.audit_log (
     id bigint NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL,
+    at timestamp with time zone DEFAULT COALESCE((NULLIF(current_setting('licensedesk.now'::text, true), ''::text))::timestamp with time zone, now()) NOT NULL,
     actor_kind text NOT NULL,
     actor text NOT NULL,
     action text NOT NULL,

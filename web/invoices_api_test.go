@@ -3,6 +3,9 @@ package web_test
 import (
 	"net/http"
 	"testing"
+	"time"
+
+	"licensedesk/internal/clock/clocktest"
 )
 
 // TestInvoicesAPI_TheFactsOfEachInvoice: GET /api/v1/licenses/{sen}/invoices
@@ -20,13 +23,17 @@ func TestInvoicesAPI_TheFactsOfEachInvoice(t *testing.T) {
 		t.Fatalf("%d invoices, next %v", len(list), body["next_cursor"])
 	}
 	open, paid := list[0].(map[string]any), list[1].(map[string]any)
-	for k, want := range map[string]any{"number": "SEN-1000003-2026-11-20", "status": "past_due", "amount_minor": 1000.0, "currency": "USD",
-		"period_start": "2026-11-20", "period_end": "2026-12-19", "failed_charges": 1.0, "paid_at": nil, "card": nil} {
+	// The demo's open invoice fell due three days before the test's day,
+	// and the one before it was paid a month earlier.
+	now := clocktest.Now(t)
+	due := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -3)
+	for k, want := range map[string]any{"number": "SEN-1000003-" + due.Format(time.DateOnly), "status": "past_due", "amount_minor": 1000.0, "currency": "USD",
+		"period_start": due.Format(time.DateOnly), "period_end": due.AddDate(0, 1, -1).Format(time.DateOnly), "failed_charges": 1.0, "paid_at": nil, "card": nil} {
 		if open[k] != want {
 			t.Errorf("open invoice %s = %v; want %v", k, open[k], want)
 		}
 	}
-	for k, want := range map[string]any{"status": "paid", "card": "Visa ending 4242", "provider_ref": "pi_demo_SEN100000320261020", "subtotal_minor": 1000.0} {
+	for k, want := range map[string]any{"status": "paid", "card": "Visa ending 4242", "provider_ref": "pi_demo_SEN1000003" + due.AddDate(0, -1, 0).Format("20060102"), "subtotal_minor": 1000.0} {
 		if paid[k] != want {
 			t.Errorf("paid invoice %s = %v; want %v", k, paid[k], want)
 		}

@@ -8,21 +8,29 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"licensedesk/accounts"
+	"licensedesk/internal/clock/clocktest"
 )
 
 // The demo's invoices: SEN-1000001 (alice, bob; carol site admin) has
 // three paid ones; SEN-1000003 (gina) an open, past-due one.
-const (
-	aliceInvoice = "SEN-1000001-2026-11-01"
-	ginaOpen     = "SEN-1000003-2026-11-20"
-)
+// demoInvoices names them as the demo data seeds them on the test's day:
+// SEN-1000001's newest paid invoice is this month's (billed on the 1st),
+// SEN-1000003's open one fell due three days ago.
+func demoInvoices(t *testing.T) (aliceInvoice, ginaOpen string, aliceMonth time.Time) {
+	now := clocktest.Now(t)
+	aliceMonth = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	due := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -3)
+	return "SEN-1000001-" + aliceMonth.Format(time.DateOnly), "SEN-1000003-" + due.Format(time.DateOnly), aliceMonth
+}
 
 // TestInvoices_TheLicencesPeopleSeeThem: contacts (primary or not) and
 // site admins, signed in, see the invoice page with every fact, and its
 // PDF.
 func TestInvoices_TheLicencesPeopleSeeThem(t *testing.T) {
+	aliceInvoice, ginaOpen, month := demoInvoices(t)
 	s := newSite(t, accounts.Options{})
 	for _, who := range []string{"alice@acme.test", "bob@acme.test", "carol@acme.test"} {
 		c := s.client()
@@ -30,8 +38,8 @@ func TestInvoices_TheLicencesPeopleSeeThem(t *testing.T) {
 		p := c.get("/account/invoices/" + aliceInvoice)
 		wantStatus(t, p, http.StatusOK)
 		wantText(t, p, "Invoice "+aliceInvoice, "Paid", "Acme Ltd", "1 Rocket Road", "London EC1A 1AA", "United Kingdom",
-			"VAT number: GB123456789", "Jira Software, monthly subscription", "1 Nov 2026 – 30 Nov 2026", "Subtotal", "Tax (0 %)", "USD 0.00",
-			"Total", "USD 10.00", "Receipt", "1 Nov 2026, 09:00 UTC", "Visa ending 4242", "pi_demo_SEN100000120261101", "Download PDF")
+			"VAT number: GB123456789", "Jira Software, monthly subscription", month.Format("2 Jan 2006")+" – "+month.AddDate(0, 1, -1).Format("2 Jan 2006"), "Subtotal", "Tax (0 %)", "USD 0.00",
+			"Total", "USD 10.00", "Receipt", month.Format("2 Jan 2006")+", 09:00 UTC", "Visa ending 4242", "pi_demo_SEN1000001"+month.Format("20060102"), "Download PDF")
 		pdf := c.get("/account/invoices/" + aliceInvoice + "/pdf")
 		wantStatus(t, pdf, http.StatusOK)
 		if ct := pdf.Header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(pdf.Body, "%PDF-") {
@@ -67,6 +75,7 @@ func TestInvoices_TheLicencesPeopleSeeThem(t *testing.T) {
 // whatever the number; signed in gets one 404 page, for the page, the PDF
 // and a licence's invoices alike.
 func TestInvoices_StrangersGetTheAnswerOfAnInvoiceThatDoesNotExist(t *testing.T) {
+	aliceInvoice, ginaOpen, _ := demoInvoices(t)
 	s := newSite(t, accounts.Options{})
 	// bob leaves SEN-1000001: he is a stranger to it from then on.
 	if _, err := s.db.Pool().Exec(t.Context(), `DELETE FROM license_contacts c USING accounts a, licenses l
@@ -122,6 +131,7 @@ func stripCSRF(body string) string {
 // opened signed out, comes back to the receipt after signing in; a next
 // that leads off the account pages, or off the site, goes to /account.
 func TestInvoices_SignInLeadsBackToTheInvoice(t *testing.T) {
+	aliceInvoice, _, _ := demoInvoices(t)
 	s := newSite(t, accounts.Options{})
 	c := s.client()
 	p := c.get("/account/invoices/" + aliceInvoice)
@@ -145,11 +155,12 @@ func TestInvoices_SignInLeadsBackToTheInvoice(t *testing.T) {
 // every invoice newest first, a page at a time; the account page shows the
 // newest three and links to it.
 func TestInvoices_ListNewestFirstInPages(t *testing.T) {
+	aliceInvoice, _, month := demoInvoices(t)
 	s := newSite(t, accounts.Options{})
 	if _, err := s.db.Pool().Exec(t.Context(), `
 		INSERT INTO invoices (license_id, number, period_start, period_end, due_date, amount_cents, currency, status, paid_at)
 		SELECT l.id, 'SEN-1000001-' || to_char(d, 'YYYY-MM-DD'), d, d + interval '1 month', d, 1000, 'USD', 'paid', d + interval '9 hours'
-		FROM licenses l, generate_series(date '2024-01-01', date '2025-12-01', interval '1 month') d WHERE l.sen = 'SEN-1000001'`); err != nil {
+		FROM licenses l, generate_series($1::date - interval '35 months', $1::date - interval '12 months', interval '1 month') d WHERE l.sen = 'SEN-1000001'`, month); err != nil {
 		t.Fatal(err)
 	}
 	c := s.client()
@@ -174,7 +185,7 @@ func TestInvoices_ListNewestFirstInPages(t *testing.T) {
 		}
 		path = strings.ReplaceAll(next[1], "&amp;", "&")
 	}
-	if len(numbers) != 27 || numbers[0] != aliceInvoice || numbers[26] != "SEN-1000001-2024-01-01" {
+	if len(numbers) != 27 || numbers[0] != aliceInvoice || numbers[26] != "SEN-1000001-"+month.AddDate(0, -35, 0).Format(time.DateOnly) {
 		t.Fatalf("%d invoices listed, from %v", len(numbers), numbers)
 	}
 	for i := 1; i < len(numbers); i++ {

@@ -8,7 +8,10 @@
 // time.Now or time.Since for anything but measuring a duration.
 package clock
 
-import "time"
+import (
+	"reflect"
+	"time"
+)
 
 // Clock tells the time. The zero value (nil) is the real clock, so a
 // struct built without one behaves as in production.
@@ -40,4 +43,10 @@ func Fixed(t time.Time) Clock { return func() time.Time { return t } }
 func Moved(at time.Time) Clock {
 	offset := time.Until(at)
 	return func() time.Time { return time.Now().Add(offset) }
+}
+
+// IsWall reports whether c reads the wall clock (nil or Real), so that a
+// caller can skip work only a pinned clock needs.
+func IsWall(c Clock) bool {
+	return c == nil || reflect.ValueOf(c).Pointer() == reflect.ValueOf(Real).Pointer()
 }

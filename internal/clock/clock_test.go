@@ -34,3 +34,12 @@ func TestNil_IsTheRealClock(t *testing.T) {
 		t.Fatalf("nil clock reads %v", c.Now())
 	}
 }
+
+func TestIsWall_OnlyTheWallClock(t *testing.T) {
+	if !clock.IsWall(nil) || !clock.IsWall(clock.Real) {
+		t.Error("nil and Real are the wall clock")
+	}
+	if clock.IsWall(clock.Fixed(time.Unix(0, 0))) || clock.IsWall(clock.Moved(time.Unix(0, 0))) {
+		t.Error("a fixed or moved clock is not the wall clock")
+	}
+}
