@@ -21,7 +21,7 @@ import (
 //
 // says 0 in every namespace that ever ran it. Then delete this file, its
 // entry in All, its tests in billing_test.go and the replay history
-// testdata/histories/before-sweep/billing-cycle-waiting.json (and
+// testdata/histories/before-billing-by-sweep/billing-cycle-waiting.json (and
 // activities.NextBilling/CreateInvoice if nothing else uses them). Until
 // then it must stay registered under its name and replay unchanged.
 

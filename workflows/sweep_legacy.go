@@ -19,7 +19,7 @@ import (
 //	temporal workflow count --query "WorkflowType = 'BillingSweep' AND ExecutionStatus = 'Running' AND StartTime < '<deployment of the version>'"
 //
 // is 0, together with the histories that replay it
-// (before-issue-18/billing-sweep-completed.json and any other BillingSweep
+// (before-sweep-charges-first-attempts/billing-sweep-completed.json and any other BillingSweep
 // history recorded before the version) and the activities
 // only it calls (StartCollections).
 func billingSweepByCollections(ctx workflow.Context, in BillingSweepInput) (BillingSweepResult, error) {
