@@ -62,6 +62,7 @@ type DeliverWebhooksOutput struct {
 // At least once: a retried activity may post events again with the same
 // webhook-id.
 func (a *Activities) DeliverWebhooks(ctx context.Context, in DeliverWebhooksInput) (DeliverWebhooksOutput, error) {
+	defer heartbeat(ctx, 5*time.Second)() // alive while slow receivers answer (the workflow's HeartbeatTimeout)
 	var out DeliverWebhooksOutput
 	target, ok, err := a.DB.WebhookTarget(ctx, in.EndpointID)
 	if err != nil || !ok {

@@ -163,6 +163,11 @@ func (d *webhookDelivery) batch(ctx workflow.Context) (activities.DeliverWebhook
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute, // a budget's batches, then one of slow receivers (512/16 × 15 s)
+		// A worker killed mid-batch is noticed within this, not after the
+		// 10 minutes above (the activity heartbeats every 5 s); the batch
+		// is then delivered again by another (receivers dedupe by
+		// webhook-id, as Standard Webhooks asks).
+		HeartbeatTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	var out activities.DeliverWebhooksOutput
