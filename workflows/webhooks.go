@@ -168,7 +168,7 @@ func (d *webhookDelivery) batch(ctx workflow.Context) (activities.DeliverWebhook
 		// is then delivered again by another (receivers dedupe by
 		// webhook-id, as Standard Webhooks asks).
 		HeartbeatTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		RetryPolicy:      &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 	var out activities.DeliverWebhooksOutput
 	err := workflow.ExecuteActivity(actx, a.DeliverWebhooks, activities.DeliverWebhooksInput{
